@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "stratus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stratus", targets: ["stratus"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "StratusCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StratusStore",
+            dependencies: ["StratusCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StratusRuntime",
+            dependencies: [
+                "StratusCore", "StratusStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Bootstraps")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StratusServer",
+            dependencies: [
+                "StratusCore", "StratusStore", "StratusRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "stratus",
+            dependencies: [
+                "StratusCore", "StratusStore", "StratusRuntime", "StratusServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StratusTesting",
+            dependencies: ["StratusCore", "StratusStore", "StratusRuntime", "StratusServer"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "StratusCoreTests", dependencies: ["StratusCore", "StratusTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "StratusStoreTests", dependencies: ["StratusStore", "StratusTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "StratusRuntimeTests", dependencies: ["StratusRuntime", "StratusTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["StratusTesting"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,56 @@
+import Foundation
+
+/// One invocation of one function, as the invocation log keeps it.
+public struct InvocationRecord: Sendable, Equatable, Codable {
+    /// How an invocation ended.
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case ok, error, timeout, crashed, throttled, rejected
+    }
+
+    /// Position in the log, assigned when the record is stored; `nil` before.
+    public var sequence: Int64?
+    /// Request id: the `Lambda-Runtime-Aws-Request-Id` the function saw.
+    public var id: String
+    public var function: String
+    public var version: String
+    /// What caused it: `cli`, `invoke-api`, `http`, `topic`, `queue`, `async`.
+    public var trigger: String
+    /// The route, topic or queue; empty for direct invokes.
+    public var source: String
+    /// 1 for the first attempt of an event, 2 for its first retry, and so on.
+    public var attempt: Int
+    public var start: Date
+    public var durationMs: Double
+    /// Set on cold starts: the time from spawning the worker to its first `/next`.
+    public var initDurationMs: Double?
+    public var status: Status
+    public var errorType: String?
+    public var errorMessage: String?
+    public var memorySizeMB: Int
+    public var maxMemoryUsedMB: Int
+    /// What the function printed while it ran.
+    public var output: String
+
+    public init(
+        id: String, function: String, version: String = "$LATEST", trigger: String, source: String = "",
+        attempt: Int = 1, start: Date, durationMs: Double, initDurationMs: Double? = nil, status: Status,
+        errorType: String? = nil, errorMessage: String? = nil, memorySizeMB: Int, maxMemoryUsedMB: Int,
+        output: String
+    ) {
+        self.id = id
+        self.function = function
+        self.version = version
+        self.trigger = trigger
+        self.source = source
+        self.attempt = attempt
+        self.start = start
+        self.durationMs = durationMs
+        self.initDurationMs = initDurationMs
+        self.status = status
+        self.errorType = errorType
+        self.errorMessage = errorMessage
+        self.memorySizeMB = memorySizeMB
+        self.maxMemoryUsedMB = maxMemoryUsedMB
+        self.output = output
+    }
+}

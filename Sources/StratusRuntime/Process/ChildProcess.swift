@@ -1,0 +1,157 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A child process in its own process group, with stdout and stderr merged into one pipe.
+///
+/// The group lets a timeout or crash take down everything the function started, so no orphan survives.
+package final class ChildProcess: Sendable {
+    /// A failure to start the process.
+    package struct SpawnError: Error, CustomStringConvertible {
+        package var executable: String
+        package var errno: Int32
+        package var description: String { "cannot start \(executable): \(String(cString: strerror(errno)))" }
+    }
+
+    package let pid: pid_t
+    /// Read end of the merged stdout/stderr pipe, non-blocking.
+    package let outputDescriptor: Int32
+    private let exitStatus = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
+
+    private init(pid: pid_t, outputDescriptor: Int32) {
+        self.pid = pid
+        self.outputDescriptor = outputDescriptor
+    }
+
+    /// Starts `executable` with exactly `environment`, in `directory`, as the leader of a new process group.
+    package static func spawn(
+                executable: String, arguments: [String], environment: [String: String], directory: String,
+        onExit: @escaping @Sendable (Int32) -> Void = { _ in }
+    ) throws(SpawnError) -> ChildProcess {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw SpawnError(executable: executable, errno: errno) }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        posix_spawn_file_actions_addclose(&actions, writeEnd)
+        posix_spawn_file_actions_addclose(&actions, readEnd)
+        _ = Self.addChdir(&actions, directory)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGCHLD] { sigaddset(&defaultSignals, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
+        close(writeEnd)
+        guard result == 0 else {
+            close(readEnd)
+            throw SpawnError(executable: executable, errno: result)
+        }
+        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
+        let process = ChildProcess(pid: pid, outputDescriptor: readEnd)
+        let reaper = Thread {
+            process.reap()
+            onExit(process.exitStatus.withLock { $0.status ?? 0 })
+        }
+        reaper.name = "stratus-reaper-\(pid)"
+        reaper.stackSize = 64 * 1024
+        reaper.start()
+        return process
+    }
+
+    /// glibc has `posix_spawn_file_actions_addchdir_np` since 2.29, but its header hides it from Swift.
+    nonisolated(unsafe) private static let addChdirSymbol: UnsafeMutableRawPointer? = dlsym(
+        UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")
+
+    private static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) -> Int32 {
+        typealias AddChdir = @convention(c) (
+            UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+        ) -> Int32
+        guard let symbol = addChdirSymbol else { return ENOSYS }
+        return unsafeBitCast(symbol, to: AddChdir.self)(actions, path)
+    }
+
+    private func reap() {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // Whatever the leader left behind in its group goes with it.
+        _ = kill(-pid, SIGKILL)
+        let waiters = exitStatus.withLock { state in
+            state.status = status
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume(returning: status) }
+    }
+
+    /// Kills the whole process group.
+    package func killGroup() {
+        _ = kill(-pid, SIGKILL)
+    }
+
+    /// Whether the process has exited and been reaped.
+    package var hasExited: Bool { exitStatus.withLock { $0.status != nil } }
+
+    /// Waits for the process to exit; returns the raw `waitpid` status.
+    package func waitForExit() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let status = exitStatus.withLock { state -> Int32? in
+                if state.status == nil { state.waiters.append(continuation) }
+                return state.status
+            }
+            if let status { continuation.resume(returning: status) }
+        }
+    }
+
+    /// Describes a raw exit status the way Lambda does: `exit status 1`, `signal: killed`.
+    package static func describe(status: Int32) -> String {
+        let signal = status & 0x7F
+        if signal == 0 { return "exit status \((status >> 8) & 0xFF)" }
+        return "signal \(signal)"
+    }
+
+    /// Resident memory of the process and its direct children, in MB, from `/proc`.
+    package func residentMemoryMB() -> Int {
+        var pages = Self.residentPages(pid)
+        if let children = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) {
+            for child in children.split(separator: " ") { pages += Int32(child).map(Self.residentPages) ?? 0 }
+        }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1024 * 1024)
+    }
+
+    private static func residentPages(_ pid: pid_t) -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        return fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import StratusCore
+
+/// Reads a project directory: `functions/<name>/function.yaml` and `triggers/*.yaml`.
+public enum ProjectLoader {
+    /// What was loaded, and what could not be, each with its reason.
+    public struct Project: Sendable {
+        public var functions: [DeployedFunction] = []
+        public var errors: [ManifestError] = []
+    }
+
+    /// Loads every function directory; a bad one is reported and skipped, the others load.
+    public static func load(directory: String) -> Project {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL
+        let functionsDir = root.appendingPathComponent("functions")
+        var project = Project()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: functionsDir.path)) ?? []
+        for name in names.sorted() where !name.hasPrefix(".") {
+            let dir = functionsDir.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                continue
+            }
+            let manifest = dir.appendingPathComponent("function.yaml")
+            let shownPath = "functions/\(name)/function.yaml"
+            guard let text = try? String(contentsOf: manifest, encoding: .utf8) else {
+                project.errors.append(ManifestError(file: shownPath, line: nil, key: "", message: "missing or unreadable"))
+                continue
+            }
+            do {
+                let config = try FunctionConfig.parse(yaml: text, name: name, file: shownPath)
+                if let problem = checkCode(config, in: dir) {
+                    project.errors.append(ManifestError(file: shownPath, line: nil, key: "", message: problem))
+                    continue
+                }
+                project.functions.append(DeployedFunction(config: config, directory: dir.path, revision: revision(of: dir)))
+            } catch {
+                project.errors.append(error)
+            }
+        }
+        return project
+    }
+
+    /// Problems visible without running the code: a `provided` function needs an executable `bootstrap`.
+    private static func checkCode(_ config: FunctionConfig, in dir: URL) -> String? {
+        guard config.runtime == .provided else { return nil }
+        let bootstrap = dir.appendingPathComponent("bootstrap").path
+        guard FileManager.default.fileExists(atPath: bootstrap) else {
+            return "runtime 'provided' needs an executable file 'bootstrap' in functions/\(config.name)/"
+        }
+        guard FileManager.default.isExecutableFile(atPath: bootstrap) else {
+            return "functions/\(config.name)/bootstrap is not executable (chmod +x it)"
+        }
+        return nil
+    }
+
+    /// FNV-1a over the directory's file names and contents: a short, stable code revision.
+    static func revision(of dir: URL) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ bytes: some Sequence<UInt8>) {
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+        }
+        let files = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey])
+        var paths: [String] = []
+        while let url = files?.nextObject() as? URL {
+            let relative = String(url.path.dropFirst(dir.path.count))
+            if relative.contains("/node_modules/") || relative.contains("__pycache__") { continue }
+            if (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { paths.append(relative) }
+        }
+        for path in paths.sorted() {
+            mix(path.utf8)
+            if let data = FileManager.default.contents(atPath: dir.path + path), data.count < 8 << 20 { mix(data) }
+        }
+        return String(hash, radix: 16).leftPadded(to: 16).prefix(8).description
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

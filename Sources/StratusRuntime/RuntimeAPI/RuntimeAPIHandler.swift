@@ -1,0 +1,90 @@
+import NIOCore
+import NIOHTTP1
+
+/// What the Runtime API answers a runtime.
+package struct RuntimeAPIResponse: Sendable {
+    package var status: HTTPResponseStatus
+    package var headers: HTTPHeaders = [:]
+    package var body: ByteBuffer
+
+    package static func accepted() -> RuntimeAPIResponse {
+        RuntimeAPIResponse(status: .accepted, body: ByteBuffer(string: #"{"status":"OK"}"#))
+    }
+
+    package static func error(_ status: HTTPResponseStatus, type: String, message: String) -> RuntimeAPIResponse {
+        let body = #"{"errorMessage":"\#(message)","errorType":"\#(type)"}"#
+        return RuntimeAPIResponse(status: status, body: ByteBuffer(string: body))
+    }
+}
+
+/// Serves the AWS Lambda Runtime API (2018-06-01) for one worker, on its own loopback port.
+final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private static let prefix = "/2018-06-01/runtime/"
+    private let worker: Worker
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+
+    init(worker: Worker) {
+        self.worker = worker
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = nil
+        case .body(var chunk):
+            if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            route(context: context, head: head, body: body ?? ByteBuffer())
+            body = nil
+        }
+    }
+
+    private func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        guard path.hasPrefix(Self.prefix) else {
+            return write(context, .error(.notFound, type: "NotFound", message: "unknown path \(path)"), keepAlive: head.isKeepAlive)
+        }
+        let parts = path.dropFirst(Self.prefix.count).split(separator: "/")
+        let errorType = head.headers.first(name: "Lambda-Runtime-Function-Error-Type")
+        switch (head.method, parts.count, parts.first, parts.last) {
+        case (.GET, 2, "invocation", "next"):
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let keepAlive = head.isKeepAlive
+            worker.nextInvocation { response in
+                bound.eventLoop.execute {
+                    let (handler, context) = bound.value
+                    handler.write(context, response, keepAlive: keepAlive)
+                }
+            }
+        case (.POST, 3, "invocation", "response"):
+            write(context, worker.invocationResponse(id: String(parts[1]), body: body), keepAlive: head.isKeepAlive)
+        case (.POST, 3, "invocation", "error"):
+            let response = worker.invocationError(id: String(parts[1]), errorType: errorType, body: body)
+            write(context, response, keepAlive: head.isKeepAlive)
+        case (.POST, 2, "init", "error"):
+            write(context, worker.initError(errorType: errorType, body: body), keepAlive: head.isKeepAlive)
+        default:
+            write(context, .error(.notFound, type: "NotFound", message: "unknown path \(path)"), keepAlive: head.isKeepAlive)
+        }
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ response: RuntimeAPIResponse, keepAlive: Bool) {
+        guard context.channel.isActive else { return }
+        var headers = response.headers
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        if headers["Content-Type"].isEmpty { headers.add(name: "Content-Type", value: "application/json") }
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { done.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
+    }
+}

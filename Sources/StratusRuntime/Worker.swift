@@ -1,0 +1,325 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import StratusCore
+import Synchronization
+
+/// One invocation handed to a worker.
+package struct WorkerInvocation: Sendable {
+    package var id: String
+    package var payload: ByteBuffer
+    /// JSON from the Invoke API's `X-Amz-Client-Context`, base64-decoded.
+    package var clientContext: String?
+
+    package init(id: String, payload: ByteBuffer, clientContext: String? = nil) {
+        self.id = id
+        self.payload = payload
+        self.clientContext = clientContext
+    }
+}
+
+/// How one invocation on a worker ended.
+package struct WorkerResult: Sendable {
+    package enum Outcome: Sendable {
+        /// The runtime posted a response: its bytes, passed through untouched.
+        case success(ByteBuffer)
+        /// The runtime posted an error (invocation or init): Lambda's error JSON, passed through.
+        case functionError(type: String, body: ByteBuffer)
+        /// The host ended it: timeout, crash, out of memory.
+        case hostError(status: InvocationRecord.Status, type: String, message: String)
+    }
+
+    package var outcome: Outcome
+    package var output: String
+    package var durationMs: Double
+    package var initDurationMs: Double?
+    package var maxMemoryUsedMB: Int
+}
+
+/// A child process running one function's runtime, with its own Runtime API endpoint on loopback.
+///
+/// A worker holds at most one invocation at a time; a crash, timeout or memory overrun is charged to that
+/// invocation and kills the worker, whose pool then replaces it.
+package final class Worker: Sendable {
+    private struct Current {
+        var invocation: WorkerInvocation
+        var continuation: CheckedContinuation<WorkerResult, Never>
+        var delivered: ContinuousClock.Instant?
+        var timer: Scheduled<Void>?
+        var memoryTask: RepeatedTask?
+        var maxMemoryMB = 0
+        var initDurationMs: Double?
+    }
+
+    private struct State {
+        var process: ChildProcess?
+        var capture: OutputCapture?
+        var parkedNext: (@Sendable (RuntimeAPIResponse) -> Void)?
+        var current: Current?
+        var initDurationMs: Double?
+        var sawFirstNext = false
+        var dead = false
+    }
+
+    package let function: DeployedFunction
+    package let eventLoop: any EventLoop
+    private let spawnedAt = ContinuousClock.now
+    private let state = Mutex(State())
+    private let serverChannel = Mutex<(any Channel)?>(nil)
+    private let logger: Logger
+
+    private init(function: DeployedFunction, eventLoop: any EventLoop, logger: Logger) {
+        self.function = function
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
+
+    /// The process id, once started.
+    package var pid: pid_t? { state.withLock { $0.process?.pid } }
+
+    /// Whether the worker can take another invocation.
+    package var isAlive: Bool { state.withLock { !$0.dead } }
+
+    /// Binds a Runtime API endpoint and starts the function's runtime against it.
+    package static func start(
+        function: DeployedFunction, command: [String], environment: [String: String],
+        group: any EventLoopGroup, logger: Logger
+    ) async throws -> Worker {
+        let worker = Worker(function: function, eventLoop: group.next(), logger: logger)
+        let channel = try await ServerBootstrap(group: worker.eventLoop)
+            .serverChannelOption(.backlog, value: 8)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(RuntimeAPIHandler(worker: worker))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        worker.serverChannel.withLock { $0 = channel }
+        var environment = environment
+        environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(channel.localAddress?.port ?? 0)"
+        do {
+            let process = try ChildProcess.spawn(
+                executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
+                directory: function.directory, onExit: { [weak worker] status in worker?.processExited(status) })
+            let capture = OutputCapture(descriptor: process.outputDescriptor, queue: .global())
+            worker.state.withLock {
+                $0.process = process
+                $0.capture = capture
+            }
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        return worker
+    }
+
+    /// Runs one invocation to its end. Never throws: every failure is an outcome.
+    package func invoke(_ invocation: WorkerInvocation) async -> WorkerResult {
+        await withCheckedContinuation { continuation in
+            let immediate: WorkerResult.Outcome? = state.withLock { state in
+                guard !state.dead else {
+                    return .hostError(status: .crashed, type: "Runtime.ExitError", message: "worker is not running")
+                }
+                state.current = Current(invocation: invocation, continuation: continuation)
+                // Bound the wait for a runtime that never asks for work (a hung init).
+                let guardTime = function.config.timeout + .seconds(10)
+                state.current?.timer = eventLoop.scheduleTask(in: .init(guardTime)) { [self] in timedOut(invocation.id) }
+                return nil
+            }
+            if let immediate {
+                continuation.resume(returning: WorkerResult(
+                    outcome: immediate, output: "", durationMs: 0, initDurationMs: nil, maxMemoryUsedMB: 0))
+                return
+            }
+            deliverIfParked()
+        }
+    }
+
+    /// Kills the worker's process group and closes its endpoint.
+    package func stop() {
+        let (process, capture) = state.withLock { state in
+            state.dead = true
+            return (state.process, state.capture)
+        }
+        process?.killGroup()
+        capture?.cancel()
+        serverChannel.withLock { $0?.close(promise: nil) }
+    }
+
+    /// Waits for the process to be gone (after `stop()` or a crash).
+    package func waitForExit() async {
+        if let process = state.withLock({ $0.process }) { _ = await process.waitForExit() }
+    }
+
+    // MARK: Runtime API
+
+    func nextInvocation(respond: @escaping @Sendable (RuntimeAPIResponse) -> Void) {
+        let now = ContinuousClock.now
+        let result: RuntimeAPIResponse? = state.withLock { state in
+            if !state.sawFirstNext {
+                state.sawFirstNext = true
+                state.initDurationMs = (now - spawnedAt).seconds * 1000
+            }
+            if let current = state.current, current.delivered != nil {
+                return .error(
+                    .forbidden, type: "InvalidStateTransition",
+                    message: "State transition from Invoking to Ready failed: invocation \(current.invocation.id) is open")
+            }
+            state.parkedNext = respond
+            return nil
+        }
+        if let result { respond(result) } else { deliverIfParked() }
+    }
+
+    func invocationResponse(id: String, body: ByteBuffer) -> RuntimeAPIResponse {
+        complete(id: id, outcome: .success(body)) ? .accepted() : Self.invalidRequestID(id)
+    }
+
+    func invocationError(id: String, errorType: String?, body: ByteBuffer) -> RuntimeAPIResponse {
+        let type = Self.errorType(header: errorType, body: body)
+        return complete(id: id, outcome: .functionError(type: type, body: body)) ? .accepted() : Self.invalidRequestID(id)
+    }
+
+    func initError(errorType: String?, body: ByteBuffer) -> RuntimeAPIResponse {
+        let type = Self.errorType(header: errorType, body: body)
+        let id = state.withLock { state -> String? in
+            state.dead = true
+            return state.current?.invocation.id
+        }
+        if let id { complete(id: id, outcome: .functionError(type: type, body: body), force: true) }
+        logger.debug("init error", metadata: ["function": "\(function.name)", "error.type": "\(type)"])
+        return .accepted()
+    }
+
+    // MARK: Internals
+
+    private func deliverIfParked() {
+        let delivery: ((@Sendable (RuntimeAPIResponse) -> Void), RuntimeAPIResponse)? = state.withLock { state in
+            guard let respond = state.parkedNext, var current = state.current, current.delivered == nil else {
+                return nil
+            }
+            state.parkedNext = nil
+            current.delivered = .now
+            current.initDurationMs = state.initDurationMs
+            state.initDurationMs = nil
+            current.timer?.cancel()
+            let id = current.invocation.id
+            current.timer = eventLoop.scheduleTask(in: .init(function.config.timeout)) { [self] in timedOut(id) }
+            if let process = state.process {
+                let limit = function.config.memoryMB
+                current.memoryTask = eventLoop.scheduleRepeatedTask(
+                    initialDelay: .milliseconds(20), delay: .milliseconds(50)
+                ) { [self] _ in checkMemory(id: id, process: process, limitMB: limit) }
+            }
+            state.current = current
+            return (respond, deliveryResponse(current.invocation))
+        }
+        if let (respond, response) = delivery { respond(response) }
+    }
+
+    private func deliveryResponse(_ invocation: WorkerInvocation) -> RuntimeAPIResponse {
+        let deadline = Int64((Date().timeIntervalSince1970 + function.config.timeout.seconds) * 1000)
+        var headers: HTTPHeaders = [
+            "Lambda-Runtime-Aws-Request-Id": invocation.id,
+            "Lambda-Runtime-Deadline-Ms": String(deadline),
+            "Lambda-Runtime-Invoked-Function-Arn": function.arn,
+            "Lambda-Runtime-Trace-Id": Self.traceId(for: invocation.id),
+            "Content-Type": "application/json",
+        ]
+        if let clientContext = invocation.clientContext { headers.add(name: "Lambda-Runtime-Client-Context", value: clientContext) }
+        return RuntimeAPIResponse(status: .ok, headers: headers, body: invocation.payload)
+    }
+
+    private func checkMemory(id: String, process: ChildProcess, limitMB: Int) {
+        let used = process.residentMemoryMB()
+        let exceeded = state.withLock { state -> Bool in
+            guard state.current?.invocation.id == id else { return false }
+            state.current!.maxMemoryMB = max(state.current!.maxMemoryMB, used)
+            return used > limitMB
+        }
+        guard exceeded else { return }
+        killForCause(id: id, outcome: .hostError(
+            status: .error, type: "Runtime.OutOfMemory",
+            message: "RequestId: \(id) Error: Runtime exited with error: signal: killed (memory \(used) MB > \(limitMB) MB)"))
+    }
+
+    private func timedOut(_ id: String) {
+        let seconds = String(format: "%.2f", function.config.timeout.seconds)
+        killForCause(id: id, outcome: .hostError(
+            status: .timeout, type: "Sandbox.Timedout", message: "RequestId: \(id) Error: Task timed out after \(seconds) seconds"))
+    }
+
+    private func killForCause(id: String, outcome: WorkerResult.Outcome) {
+        let process = state.withLock { state -> ChildProcess? in
+            guard state.current?.invocation.id == id else { return nil }
+            state.dead = true
+            return state.process
+        }
+        guard let process else { return }
+        process.killGroup()
+        complete(id: id, outcome: outcome, force: true)
+        serverChannel.withLock { $0?.close(promise: nil) }
+    }
+
+    private func processExited(_ status: Int32) {
+        let id = state.withLock { state -> String? in
+            state.dead = true
+            return state.current?.invocation.id
+        }
+        serverChannel.withLock { $0?.close(promise: nil) }
+        guard let id else { return }
+        let reason = ChildProcess.describe(status: status)
+        let message = reason == "exit status 0" ? "Runtime exited without providing a reason" : "Runtime exited with error: \(reason)"
+        complete(id: id, outcome: .hostError(status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"), force: true)
+    }
+
+    /// Ends the current invocation if it is `id` (and was delivered, unless `force`). Returns whether it did.
+    @discardableResult
+    private func complete(id: String, outcome: WorkerResult.Outcome, force: Bool = false) -> Bool {
+        let now = ContinuousClock.now
+        let taken = state.withLock { state -> (Current, OutputCapture?, ChildProcess?)? in
+            guard let current = state.current, current.invocation.id == id, force || current.delivered != nil else {
+                return nil
+            }
+            state.current = nil
+            return (current, state.capture, state.process)
+        }
+        guard let (current, capture, process) = taken else { return false }
+        current.timer?.cancel()
+        current.memoryTask?.cancel()
+        let output = capture?.take() ?? ""
+        let memory = max(current.maxMemoryMB, process.map { $0.hasExited ? 0 : $0.residentMemoryMB() } ?? 0)
+        let duration = current.delivered.map { (now - $0).seconds * 1000 } ?? 0
+        current.continuation.resume(returning: WorkerResult(
+            outcome: outcome, output: output, durationMs: duration, initDurationMs: current.initDurationMs,
+            maxMemoryUsedMB: memory))
+        return true
+    }
+
+    private static func invalidRequestID(_ id: String) -> RuntimeAPIResponse {
+        .error(.badRequest, type: "InvalidRequestID", message: "Invalid request ID: \(id) is not the current invocation")
+    }
+
+    /// The header when present, else the body's `errorType` (awslambdaric sends only the body).
+    private static func errorType(header: String?, body: ByteBuffer) -> String {
+        if let header, !header.isEmpty { return header }
+        let bytes = Data(body.readableBytesView)
+        if let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
+            let type = object["errorType"] as? String
+        {
+            return type
+        }
+        return "Unhandled"
+    }
+
+    private static func traceId(for id: String) -> String {
+        let hex = id.replacingOccurrences(of: "-", with: "").prefix(24)
+        let epoch = String(Int(Date().timeIntervalSince1970), radix: 16)
+        return "Root=1-\(epoch)-\(hex);Parent=\(hex.prefix(16));Sampled=0"
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import StratusCore
+import StratusRuntime
+import StratusStore
+
+/// The control plane: the `/v1` JSON API the CLI uses, and the AWS facades.
+public enum ControlAPI {
+    /// Largest synchronous payload, as Lambda's 6 MB limit.
+    static let maxPayload = 6 * 1024 * 1024
+
+    public static func router(host: StratusHost) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/health") { _, _ in "ok" }
+        router.get("/v1/functions") { _, _ in try JSONBody.response(host.functionStatus()) }
+        router.get("/v1/status") { _, _ in
+            try JSONBody.response(["functions": host.functionStatus()])
+        }
+        router.post("/v1/functions/:name/invoke") { request, context in
+            let name = try context.parameters.require("name")
+            let payload = try await collectPayload(request)
+            return try await invoke(host: host, name: name, payload: payload)
+        }
+        router.get("/v1/logs") { request, _ in
+            let query = try logQuery(request.uri.queryParameters)
+            let records = try await host.log.invocations(matching: query)
+            return try JSONBody.response(["invocations": records])
+        }
+        LambdaFacade.register(on: router, host: host)
+        return router
+    }
+
+    static func collectPayload(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: maxPayload)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, code: "RequestTooLarge", message: "payload exceeds \(maxPayload) bytes")
+        }
+    }
+
+    private static func invoke(host: StratusHost, name: String, payload: ByteBuffer) async throws -> Response {
+        let result: Dispatcher.Result
+        do {
+            result = try await host.dispatcher.invoke(name, payload: payload, origin: .init(trigger: "cli"))
+        } catch {
+            throw APIError.notFound(function: name)
+        }
+        let record = result.record
+        var json = "{\"invocationId\":\(JSONBody.quoted(record.id)),\"status\":\"\(record.status.rawValue)\""
+        let payloadText = String(buffer: result.payload)
+        json += ",\"result\":" + (JSONBody.isJSON(result.payload) ? payloadText : JSONBody.quoted(payloadText))
+        json += ",\"durationMs\":\(record.durationMs)"
+        json += ",\"initDurationMs\":" + (record.initDurationMs.map { "\($0)" } ?? "null")
+        if let type = record.errorType { json += ",\"errorType\":\(JSONBody.quoted(type))" }
+        if let message = record.errorMessage { json += ",\"errorMessage\":\(JSONBody.quoted(message))" }
+        json += ",\"logs\":\(JSONBody.quoted(record.lambdaLog))}"
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    private static func logQuery(_ parameters: Parameters) throws -> InvocationQuery {
+        var query = InvocationQuery()
+        if let function = parameters.get("function"), !function.isEmpty { query.function = function }
+        if let status = parameters.get("status") {
+            guard let value = InvocationRecord.Status(rawValue: status) else {
+                let allowed = InvocationRecord.Status.allCases.map(\.rawValue).joined(separator: ", ")
+                throw APIError(.badRequest, code: "InvalidParameter", message: "status must be one of \(allowed)")
+            }
+            query.status = value
+        }
+        if let since = parameters.get("since") {
+            guard let duration = DurationParser.parse(since) else {
+                throw APIError(.badRequest, code: "InvalidParameter", message: "since must be \(DurationParser.expected)")
+            }
+            query.since = Date().addingTimeInterval(-duration.seconds)
+        }
+        if let limit = parameters.get("limit") {
+            guard let value = Int(limit), value > 0 else {
+                throw APIError(.badRequest, code: "InvalidParameter", message: "limit must be a positive integer")
+            }
+            query.limit = value
+        }
+        if let after = parameters.get("after") {
+            guard let value = Int64(after) else {
+                throw APIError(.badRequest, code: "InvalidParameter", message: "after must be a sequence number")
+            }
+            query.afterSequence = value
+        }
+        return query
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StratusCore
+import StratusRuntime
+
+/// Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`), as the `aws` CLI and boto3 call it.
+enum LambdaFacade {
+    static func register(on router: Router<BasicRequestContext>, host: StratusHost) {
+        router.post("/2015-03-31/functions/:name/invocations") { request, context in
+            let raw = try context.parameters.require("name")
+            let name = functionName(from: raw.removingPercentEncoding ?? raw)
+            return try await invoke(request: request, name: name, host: host)
+        }
+    }
+
+    /// Accepts `name`, `name:qualifier`, a partial ARN `acct:function:name` or a full ARN.
+    static func functionName(from identifier: String) -> String {
+        var rest = Substring(identifier)
+        if let range = identifier.range(of: "function:") { rest = identifier[range.upperBound...] }
+        return String(rest.split(separator: ":", maxSplits: 1).first ?? rest)
+    }
+
+    private static func invoke(request: Request, name: String, host: StratusHost) async throws -> Response {
+        guard let function = host.dispatcher.function(named: name) else {
+            let arn = "arn:aws:lambda:\(DeployedFunction.region):\(DeployedFunction.accountId):function:\(name)"
+            return error(.notFound, type: "ResourceNotFoundException", body: ["Type": "User", "Message": "Function not found: \(arn)"])
+        }
+        var payload: ByteBuffer
+        do {
+            payload = try await request.body.collect(upTo: ControlAPI.maxPayload)
+        } catch {
+            return self.error(.contentTooLarge, type: "RequestTooLargeException", body: [
+                "Type": "User", "message": "Request must be smaller than \(ControlAPI.maxPayload) bytes for the InvokeFunction operation",
+            ])
+        }
+        if payload.readableBytes == 0 { payload = ByteBuffer(string: "{}") }
+        guard JSONBody.isJSON(payload) else {
+            return error(.badRequest, type: "InvalidRequestContentException", body: [
+                "Type": "User", "message": "Could not parse request body into json: Unexpected character",
+            ])
+        }
+        switch request.headers[.amzInvocationType] ?? "RequestResponse" {
+        case "RequestResponse": break
+        case "DryRun": return Response(status: .noContent, headers: [.amznRequestId: UUID().uuidString.lowercased()])
+        case "Event":
+            return error(.badRequest, type: "InvalidParameterValueException", body: [
+                "Type": "User", "message": "Stratus does not support Event (async) invocations yet",
+            ])
+        case let other:
+            return error(.badRequest, type: "InvalidParameterValueException", body: [
+                "Type": "User", "message": "Unsupported X-Amz-Invocation-Type '\(other)'",
+            ])
+        }
+        let clientContext = request.headers[.amzClientContext].flatMap {
+            Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) }
+        }
+        let result = try await host.dispatcher.invoke(
+            function.name, payload: payload, origin: .init(trigger: "invoke-api"), clientContext: clientContext)
+        let record = result.record
+        if record.status == .throttled {
+            return error(.tooManyRequests, type: "TooManyRequestsException", body: [
+                "Type": "User", "message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+            ])
+        }
+        var headers: HTTPFields = [
+            .contentType: "application/json",
+            .amzExecutedVersion: record.version,
+            .amznRequestId: record.id,
+        ]
+        if record.status != .ok { headers[.amzFunctionError] = "Unhandled" }
+        if request.headers[.amzLogType] == "Tail" {
+            let log = Array(record.lambdaLog.utf8.suffix(4096))
+            headers[.amzLogResult] = Data(log).base64EncodedString()
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: result.payload))
+    }
+
+    /// Lambda's error shape: `x-amzn-ErrorType` plus a JSON body.
+    private static func error(_ status: HTTPResponse.Status, type: String, body: [String: String]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json", .amznErrorType: type],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension HTTPField.Name {
+    static let amzInvocationType = HTTPField.Name("X-Amz-Invocation-Type")!
+    static let amznRequestId = HTTPField.Name("x-amzn-RequestId")!
+    static let amzClientContext = HTTPField.Name("X-Amz-Client-Context")!
+    static let amzExecutedVersion = HTTPField.Name("X-Amz-Executed-Version")!
+    static let amzFunctionError = HTTPField.Name("X-Amz-Function-Error")!
+    static let amzLogType = HTTPField.Name("X-Amz-Log-Type")!
+    static let amzLogResult = HTTPField.Name("X-Amz-Log-Result")!
+    static let amznErrorType = HTTPField.Name("x-amzn-ErrorType")!
+}

@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+import StratusCore
+
+/// The `Store` on one SQLite file in WAL mode, owned through a GRDB `DatabasePool`.
+///
+/// `synchronous = NORMAL`: in WAL mode a commit is durable against a process crash (the WAL is written
+/// before the commit returns); only a power loss can roll back the last transactions.
+public final class SQLiteStore: Store {
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        configuration.busyMode = .timeout(5)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-invocations") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE invocation (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL,
+                        function TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        trigger TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        attempt INTEGER NOT NULL,
+                        start_ms INTEGER NOT NULL,
+                        duration_ms REAL NOT NULL,
+                        init_duration_ms REAL,
+                        status TEXT NOT NULL,
+                        error_type TEXT,
+                        error_message TEXT,
+                        memory_size_mb INTEGER NOT NULL,
+                        max_memory_used_mb INTEGER NOT NULL,
+                        output TEXT NOT NULL
+                    );
+                    CREATE INDEX invocation_function ON invocation(function, seq);
+                    CREATE INDEX invocation_start ON invocation(start_ms);
+                    CREATE INDEX invocation_id ON invocation(id);
+                    """)
+        }
+        return migrator
+    }
+
+    public func append(_ records: [InvocationRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO invocation (id, function, version, trigger, source, attempt, start_ms, duration_ms,
+                        init_duration_ms, status, error_type, error_message, memory_size_mb, max_memory_used_mb, output)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for r in records {
+                try statement.execute(arguments: [
+                    r.id, r.function, r.version, r.trigger, r.source, r.attempt,
+                    Int64((r.start.timeIntervalSince1970 * 1000).rounded()), r.durationMs, r.initDurationMs,
+                    r.status.rawValue, r.errorType, r.errorMessage, r.memorySizeMB, r.maxMemoryUsedMB, r.output,
+                ])
+            }
+        }
+    }
+
+    public func invocations(matching query: InvocationQuery) async throws -> [InvocationRecord] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let function = query.function {
+            conditions.append("function = ?")
+            _ = arguments.append(contentsOf: [function])
+        }
+        if let status = query.status {
+            conditions.append("status = ?")
+            _ = arguments.append(contentsOf: [status.rawValue])
+        }
+        if let since = query.since {
+            conditions.append("start_ms >= ?")
+            _ = arguments.append(contentsOf: [Int64(since.timeIntervalSince1970 * 1000)])
+        }
+        if let after = query.afterSequence {
+            conditions.append("seq > ?")
+            _ = arguments.append(contentsOf: [after])
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT * FROM invocation \(whereClause) ORDER BY seq DESC LIMIT \(max(0, query.limit))"
+        let rows = try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments) }
+        return rows.reversed().map(Self.record(from:))
+    }
+
+    public func pruneInvocations(olderThan cutoff: Date, keepPerFunction: Int) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM invocation WHERE start_ms < ?",
+                arguments: [Int64(cutoff.timeIntervalSince1970 * 1000)])
+            var deleted = db.changesCount
+            try db.execute(
+                sql: """
+                    DELETE FROM invocation WHERE seq IN (
+                        SELECT seq FROM (
+                            SELECT seq, ROW_NUMBER() OVER (PARTITION BY function ORDER BY seq DESC) AS n
+                            FROM invocation
+                        ) WHERE n > ?
+                    )
+                    """, arguments: [keepPerFunction])
+            deleted += db.changesCount
+            return deleted
+        }
+    }
+
+    private static func record(from row: Row) -> InvocationRecord {
+        var record = InvocationRecord(
+            id: row["id"], function: row["function"], version: row["version"], trigger: row["trigger"],
+            source: row["source"], attempt: row["attempt"],
+            start: Date(timeIntervalSince1970: Double(row["start_ms"] as Int64) / 1000),
+            durationMs: row["duration_ms"], initDurationMs: row["init_duration_ms"],
+            status: InvocationRecord.Status(rawValue: row["status"]) ?? .error,
+            errorType: row["error_type"], errorMessage: row["error_message"],
+            memorySizeMB: row["memory_size_mb"], maxMemoryUsedMB: row["max_memory_used_mb"], output: row["output"])
+        record.sequence = row["seq"]
+        return record
+    }
+}

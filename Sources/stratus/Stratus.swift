@@ -1,0 +1,29 @@
+import ArgumentParser
+
+@main
+struct Stratus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stratus",
+        abstract: "A local serverless function host that speaks AWS Lambda's protocols.",
+        discussion: """
+            Exit codes: 0 ok, 1 the invocation or request failed, 64 usage, 65 invalid function or trigger
+            files, 69 host unreachable.
+            """,
+        subcommands: [Serve.self, Invoke.self, Logs.self, Status.self, Validate.self]
+    )
+}
+
+/// Options every client command shares.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Control plane URL (default: $STRATUS_ENDPOINT or http://127.0.0.1:8081).")
+    var endpoint: String?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    var client: ControlClient {
+        ControlClient(endpoint: endpoint ?? ProcessInfo.processInfo.environment["STRATUS_ENDPOINT"] ?? "http://127.0.0.1:8081")
+    }
+}
+
+import Foundation
