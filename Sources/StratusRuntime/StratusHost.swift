@@ -59,8 +59,13 @@ public final class StratusHost: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {}
-        for pool in pools { await pool.shutdown() }
+        await stopWorkers()
         await log.flush()
+    }
+
+    /// Stops every worker of every function and waits for their processes to exit.
+    public func stopWorkers() async {
+        for pool in dispatcher.allPools() { await pool.shutdown() }
     }
 
     /// Per-function figures for `stratus status`.

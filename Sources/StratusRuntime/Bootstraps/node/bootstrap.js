@@ -95,14 +95,17 @@ class RuntimeError extends Error {
   }
 }
 
-// Stack lines after the "Name: message" header, trimmed.
+// Stack lines after the "Name: message" header, trimmed, cut at the first
+// frame of this bootstrap (what follows is runtime plumbing).
 function stackLines(err) {
   const stack = typeof err.stack === 'string' ? err.stack : '';
   let rest = stack;
   const header = `${err.name}: ${err.message}`;
   if (stack.startsWith(header)) rest = stack.slice(header.length);
   else if (stack.startsWith(String(err.name))) rest = stack.split('\n').slice(1).join('\n');
-  return rest.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const lines = rest.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const own = lines.findIndex((line) => line.includes(__filename));
+  return own >= 0 ? lines.slice(0, own) : lines;
 }
 
 // -> { errorType, errorMessage, stackTrace, rawStack }

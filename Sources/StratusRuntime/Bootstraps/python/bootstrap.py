@@ -17,7 +17,12 @@ import traceback
 
 _API_PREFIX = "/2018-06-01"
 _BOOTSTRAP_FILE = os.path.abspath(__file__)
-_BOOTSTRAP_FILENAMES = (__file__, _BOOTSTRAP_FILE)
+# Frames from these files are runtime plumbing, not user code.
+_HIDDEN_FILENAMES = (
+    __file__,
+    _BOOTSTRAP_FILE,
+    os.path.join(os.path.dirname(os.__file__), "importlib", "__init__.py"),
+)
 
 # Request id of the invocation in progress (read by the logging formatter).
 _current_request_id = None
@@ -64,7 +69,7 @@ def _user_frames(tb):
     frames = [
         f
         for f in traceback.extract_tb(tb)
-        if f.filename not in _BOOTSTRAP_FILENAMES and not f.filename.startswith("<frozen importlib")
+        if f.filename not in _HIDDEN_FILENAMES and not f.filename.startswith("<frozen importlib")
     ]
     return traceback.format_list(frames)
 

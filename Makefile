@@ -1,0 +1,52 @@
+# Stratus: `make run` serves the example functions/ and triggers/; `make test` runs every test.
+SWIFT ?= swift
+VENV ?= .venv
+PYTHON ?= python3
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
+PIP_PACKAGES := pytest boto3 awscli awslambdaric
+
+.PHONY: run test test-swift test-compat build release deps venv bench format clean
+
+run: deps release
+	.build/release/stratus serve .
+
+test: test-swift test-compat
+
+test-swift: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-compat: deps venv
+	$(SWIFT) build --product stratus
+	STRATUS_BIN=$(CURDIR)/.build/debug/stratus $(VENV)/bin/python -m pytest -q Tests/compat
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product stratus
+
+bench: deps venv release
+	$(VENV)/bin/python bench/invoke_bench.py --stratus $(CURDIR)/.build/release/stratus
+
+# System libraries the build links against; installed only when missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# A venv for the compatibility tests and benches (pytest, boto3, the aws CLI, awslambdaric).
+venv: $(VENV)/.installed
+
+$(VENV)/.installed:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(PIP_PACKAGES)
+	touch $@
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build $(VENV)

@@ -1,0 +1,51 @@
+/// Python handlers for each way an invocation can end, shared by the runtime and end-to-end tests.
+public enum Fixtures {
+    public static let echo = """
+        def handler(event, context):
+            print("echo", context.aws_request_id)
+            return {"event": event, "function": context.function_name, "memory": context.memory_limit_in_mb,
+                    "remaining": context.get_remaining_time_in_millis() > 0, "arn": context.invoked_function_arn}
+        """
+
+    public static let raises = """
+        def handler(event, context):
+            print("about to fail")
+            raise ValueError("boom")
+        """
+
+    /// Sleeps past any short timeout, after starting a grandchild that would outlive a careless kill.
+    public static let sleeps = """
+        import subprocess, time
+        def handler(event, context):
+            child = subprocess.Popen(["sleep", "60"])
+            open("grandchild.pid", "w").write(str(child.pid))
+            time.sleep(30)
+        """
+
+    public static let crashes = """
+        import os
+        def handler(event, context):
+            print("crashing")
+            os._exit(3)
+        """
+
+    public static let importError = """
+        import module_that_does_not_exist
+        def handler(event, context):
+            return 1
+        """
+
+    public static let syntaxError = """
+        def handler(event, context)
+            return 1
+        """
+
+    public static let allocates = """
+        import time
+        def handler(event, context):
+            blob = bytearray(200 * 1024 * 1024)
+            for i in range(0, len(blob), 4096):
+                blob[i] = 1
+            time.sleep(5)
+        """
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Synchronization
+
+/// The built `stratus` binary, run as a user runs it.
+public enum StratusBinary {
+    /// `STRATUS_BIN`, else `.build/debug/stratus` at the package root.
+    public static var path: String {
+        if let path = ProcessInfo.processInfo.environment["STRATUS_BIN"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/stratus").path
+    }
+
+    /// Runs a client command to completion.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A `stratus serve` child process on ports chosen by the OS, read back from its banner.
+public final class ServeProcess: Sendable {
+    public let process: Process
+    private let output: Box
+    public let controlURL: String
+    public let gatewayURL: String
+
+    /// Starts `stratus serve DIR` and waits until it prints `Ready.`.
+    public init(project: String, extraArguments: [String] = []) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: StratusBinary.path)
+        process.arguments = ["serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0"] + extraArguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        self.process = process
+        let output = Box()
+        self.output = output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { output.value.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        try process.run()
+        let ready = await waitUntil(timeout: .seconds(30)) { output.value.withLock { $0.contains("Ready.") } || !process.isRunning }
+        let text = output.value.withLock { $0 }
+        guard ready, process.isRunning else {
+            process.terminate()
+            throw ServeError(message: "stratus serve did not become ready:\n\(text)")
+        }
+        func url(_ label: String) -> String {
+            let line = text.split(separator: "\n").first { $0.contains(" \(label) ") } ?? ""
+            return line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init) ?? ""
+        }
+        controlURL = url("control")
+        gatewayURL = url("gateway")
+    }
+
+    /// Everything the host printed so far.
+    public var log: String { output.value.withLock { $0 } }
+
+    /// Sends SIGTERM and waits for the exit status.
+    public func stop() async -> Int32 {
+        process.terminate()
+        _ = await waitUntil(timeout: .seconds(20)) { !self.process.isRunning }
+        return process.terminationStatus
+    }
+
+    /// Runs a client command against this host.
+    public func cli(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try StratusBinary.run(arguments, environment: ["STRATUS_ENDPOINT": controlURL])
+    }
+}
+
+private final class Box: Sendable {
+    let value = Mutex("")
+}
+
+public struct ServeError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

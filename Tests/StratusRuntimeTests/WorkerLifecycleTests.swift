@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import NIOCore
+import StratusCore
+import StratusRuntime
+import StratusStore
+import StratusTesting
+import Testing
+
+/// Real child processes, real Runtime API endpoints: each way an invocation ends, and the worker after it.
+@Suite(.serialized) struct WorkerLifecycleTests {
+    let project: TemporaryProject
+    let host: StratusHost
+
+    init() throws {
+        project = try TemporaryProject()
+        let short = "timeout: 1s\nmemory: 64\n"
+        try project.addPython("echo", code: Fixtures.echo)
+        try project.addPython("raises", code: Fixtures.raises)
+        try project.addPython("sleeps", code: Fixtures.sleeps, manifest: short)
+        try project.addPython("crashes", code: Fixtures.crashes)
+        try project.addPython("import-error", code: Fixtures.importError)
+        try project.addPython("syntax-error", code: Fixtures.syntaxError)
+        try project.addPython("allocates", code: Fixtures.allocates, manifest: short)
+        try project.addFunction(
+            "node-callback", manifest: "runtime: node\nhandler: index.handler\n",
+            files: ["index.js": "exports.handler = (event, context, callback) => { callback(null, {n: event.n + 1}) }"])
+        host = try StratusHost(configuration: .init(projectDirectory: project.path), logger: Logger(label: "test"))
+    }
+
+    /// Runs `body`, then stops every worker and removes the project, whatever happened.
+    func withCleanup(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await host.stopWorkers()
+            project.remove()
+            throw error
+        }
+        await host.stopWorkers()
+        project.remove()
+    }
+
+    func invoke(_ name: String, _ json: String = "{}") async throws -> Dispatcher.Result {
+        try await host.dispatcher.invoke(name, payload: ByteBuffer(string: json), origin: .init(trigger: "test"))
+    }
+
+    func json(_ buffer: ByteBuffer) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    @Test func okColdThenWarmWithLambdaContext() async throws {
+        try await withCleanup {
+            let cold = try await invoke("echo", #"{"a":1}"#)
+            #expect(cold.record.status == .ok)
+            #expect(cold.record.initDurationMs != nil)
+            let body = json(cold.payload)
+            #expect(body["event"] as? [String: Int] == ["a": 1])
+            #expect(body["function"] as? String == "echo")
+            #expect(body["remaining"] as? Bool == true)
+            #expect(body["arn"] as? String == "arn:aws:lambda:us-east-1:000000000000:function:echo")
+            #expect(cold.record.output.contains("echo \(cold.record.id)"))
+            let warm = try await invoke("echo", #"{"a":2}"#)
+            #expect(warm.record.status == .ok && warm.record.initDurationMs == nil)
+            #expect(!warm.record.output.contains(cold.record.id))
+        }
+    }
+
+    @Test func handlerErrorKeepsTheWorkerWarm() async throws {
+        try await withCleanup {
+            let first = try await invoke("raises")
+            #expect(first.record.status == .error)
+            #expect(first.record.errorType == "ValueError" && first.record.errorMessage == "boom")
+            #expect(first.record.output.contains("about to fail"))
+            #expect((json(first.payload)["stackTrace"] as? [String])?.isEmpty == false)
+            let second = try await invoke("raises")
+            #expect(second.record.status == .error && second.record.initDurationMs == nil)
+        }
+    }
+
+    @Test func timeoutKillsTheWholeProcessGroupAndTheNextCallWorks() async throws {
+        try await withCleanup {
+            let result = try await invoke("sleeps")
+            #expect(result.record.status == .timeout)
+            #expect(result.record.errorType == "Sandbox.Timedout")
+            #expect(result.record.errorMessage?.hasSuffix("Task timed out after 1.00 seconds") == true)
+            let pidText = try String(contentsOfFile: project.path + "/functions/sleeps/grandchild.pid", encoding: .utf8)
+            let grandchild = try #require(Int32(pidText))
+            #expect(await waitUntil { kill(grandchild, 0) != 0 }, "the grandchild the handler started must be gone")
+            try FileManager.default.removeItem(atPath: project.path + "/functions/sleeps/grandchild.pid")
+            #expect(try await invoke("echo").record.status == .ok)
+            let again = try await invoke("sleeps")
+            #expect(again.record.status == .timeout && again.record.initDurationMs != nil, "a fresh worker replaced the killed one")
+        }
+    }
+
+    @Test func crashIsChargedToTheInvocation() async throws {
+        try await withCleanup {
+            let result = try await invoke("crashes")
+            #expect(result.record.status == .crashed)
+            #expect(result.record.errorType == "Runtime.ExitError")
+            #expect(result.record.errorMessage?.hasSuffix("Runtime exited with error: exit status 3") == true)
+            #expect(result.record.output.contains("crashing"))
+            #expect(try await invoke("crashes").record.status == .crashed)
+        }
+    }
+
+    @Test func initErrorsComeBackPromptlyWithLambdaTypes() async throws {
+        try await withCleanup {
+            let start = ContinuousClock.now
+            let missing = try await invoke("import-error")
+            #expect(missing.record.status == .error && missing.record.errorType == "Runtime.ImportModuleError")
+            #expect(missing.record.errorMessage?.contains("module_that_does_not_exist") == true)
+            let syntax = try await invoke("syntax-error")
+            #expect(syntax.record.errorType == "Runtime.UserCodeSyntaxError")
+            #expect(ContinuousClock.now - start < .seconds(5), "init errors must not wait for a timeout")
+        }
+    }
+
+    @Test func memoryOverrunStopsTheWorker() async throws {
+        try await withCleanup {
+            let result = try await invoke("allocates")
+            #expect(result.record.status == .error)
+            #expect(result.record.errorType == "Runtime.OutOfMemory")
+            #expect(result.record.maxMemoryUsedMB > 64)
+            #expect(try await invoke("echo").record.status == .ok)
+        }
+    }
+
+    @Test func nodeCallbackHandlers() async throws {
+        try await withCleanup {
+            let result = try await invoke("node-callback", #"{"n":41}"#)
+            #expect(result.record.status == .ok)
+            #expect(json(result.payload)["n"] as? Int == 42)
+        }
+    }
+
+    @Test func unknownFunctionIsAnError() async throws {
+        try await withCleanup {
+            await #expect(throws: Dispatcher.DispatchError.functionNotFound("nope")) { try await invoke("nope") }
+        }
+    }
+}
