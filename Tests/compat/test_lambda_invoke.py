@@ -241,3 +241,17 @@ def test_awslambdaric_unhandled_error(lam):
     assert error["errorType"] == expected["errorType"] == "ValueError"
     assert error["errorMessage"] == expected["errorMessage"] == "boom"
     assert isinstance(error["stackTrace"], list)
+
+
+def test_unknown_qualifier_is_not_found_but_latest_works(control_url):
+    import boto3
+    import botocore.exceptions
+    import pytest as _pytest
+
+    client = boto3.client("lambda", endpoint_url=control_url)
+    ok = client.invoke(FunctionName="hello", Qualifier="$LATEST", Payload=b'{"name":"Q"}')
+    assert ok["StatusCode"] == 200
+    with _pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        client.invoke(FunctionName="hello:prod", Payload=b'{"name":"Q"}')
+    assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

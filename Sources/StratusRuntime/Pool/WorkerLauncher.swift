@@ -25,7 +25,7 @@ package struct WorkerLauncher: Sendable {
 
     package func command(for function: DeployedFunction) -> [String] {
         switch function.config.runtime {
-        case .python: ["python3", Self.bootstrap("python/bootstrap.py")]
+        case .python: [Self.pythonExecutable, Self.bootstrap("python/bootstrap.py")]
         case .node: ["node", Self.bootstrap("node/bootstrap.js")]
         case .provided: [function.directory + "/bootstrap"]
         }
@@ -57,6 +57,23 @@ package struct WorkerLauncher: Sendable {
         environment.merge(config.environment) { _, new in new }
         return environment
     }
+
+    /// The interpreter `python3` resolves to, found once: version-manager shims (pyenv, asdf) cost a
+    /// shell script per start, so workers exec the real binary. `STRATUS_PYTHON` overrides it.
+    package static let pythonExecutable: String = {
+        if let path = ProcessInfo.processInfo.environment["STRATUS_PYTHON"] { return path }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "python3" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return process.terminationStatus == 0 && !path.isEmpty ? path : "python3"
+    }()
 
     /// Where the python and node bootstraps shipped with Stratus live.
     package static let bootstrapsDirectory: String = {

@@ -9,21 +9,25 @@ enum LambdaFacade {
     static func register(on router: Router<BasicRequestContext>, host: StratusHost) {
         router.post("/2015-03-31/functions/:name/invocations") { request, context in
             let raw = try context.parameters.require("name")
-            let name = functionName(from: raw.removingPercentEncoding ?? raw)
-            return try await invoke(request: request, name: name, host: host)
+            var (name, qualifier) = functionName(from: raw.removingPercentEncoding ?? raw)
+            qualifier = request.uri.queryParameters.get("Qualifier") ?? qualifier
+            return try await invoke(request: request, name: name, qualifier: qualifier, host: host)
         }
     }
 
     /// Accepts `name`, `name:qualifier`, a partial ARN `acct:function:name` or a full ARN.
-    static func functionName(from identifier: String) -> String {
+    static func functionName(from identifier: String) -> (name: String, qualifier: String?) {
         var rest = Substring(identifier)
         if let range = identifier.range(of: "function:") { rest = identifier[range.upperBound...] }
-        return String(rest.split(separator: ":", maxSplits: 1).first ?? rest)
+        let parts = rest.split(separator: ":", maxSplits: 1)
+        return (String(parts.first ?? rest), parts.count > 1 ? String(parts[1]) : nil)
     }
 
-    private static func invoke(request: Request, name: String, host: StratusHost) async throws -> Response {
-        guard let function = host.dispatcher.function(named: name) else {
+    private static func invoke(request: Request, name: String, qualifier: String?, host: StratusHost) async throws -> Response {
+        // Stratus runs one version of each function, `$LATEST`; any other qualifier does not exist, as in Lambda.
+        guard let function = host.dispatcher.function(named: name), qualifier == nil || qualifier == "$LATEST" else {
             let arn = "arn:aws:lambda:\(DeployedFunction.region):\(DeployedFunction.accountId):function:\(name)"
+                + (qualifier.map { ":\($0)" } ?? "")
             return error(.notFound, type: "ResourceNotFoundException", body: ["Type": "User", "Message": "Function not found: \(arn)"])
         }
         var payload: ByteBuffer
