@@ -72,27 +72,30 @@ public final class SQLiteStore: Store {
 
     public func invocations(matching query: InvocationQuery) async throws -> [InvocationRecord] {
         var conditions: [String] = []
-        var arguments: StatementArguments = []
+        var values: [DatabaseValue] = []
         if let function = query.function {
             conditions.append("function = ?")
-            _ = arguments.append(contentsOf: [function])
+            values.append(function.databaseValue)
         }
         if let status = query.status {
             conditions.append("status = ?")
-            _ = arguments.append(contentsOf: [status.rawValue])
+            values.append(status.rawValue.databaseValue)
         }
         if let since = query.since {
             conditions.append("start_ms >= ?")
-            _ = arguments.append(contentsOf: [Int64(since.timeIntervalSince1970 * 1000)])
+            values.append(Int64(since.timeIntervalSince1970 * 1000).databaseValue)
         }
         if let after = query.afterSequence {
             conditions.append("seq > ?")
-            _ = arguments.append(contentsOf: [after])
+            values.append(after.databaseValue)
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT * FROM invocation \(whereClause) ORDER BY seq DESC LIMIT \(max(0, query.limit))"
-        let rows = try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments) }
-        return rows.reversed().map(Self.record(from:))
+        let arguments = values
+        let records = try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.record(from:))
+        }
+        return records.reversed()
     }
 
     public func pruneInvocations(olderThan cutoff: Date, keepPerFunction: Int) async throws -> Int {

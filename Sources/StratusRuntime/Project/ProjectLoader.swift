@@ -6,6 +6,7 @@ public enum ProjectLoader {
     /// What was loaded, and what could not be, each with its reason.
     public struct Project: Sendable {
         public var functions: [DeployedFunction] = []
+        public var triggers = Triggers()
         public var errors: [ManifestError] = []
     }
 
@@ -38,7 +39,30 @@ public enum ProjectLoader {
                 project.errors.append(error)
             }
         }
+        loadTriggers(root.appendingPathComponent("triggers"), into: &project)
         return project
+    }
+
+    /// Merges `triggers/*.yaml` in name order; a bad file is reported and the others still load.
+    private static func loadTriggers(_ dir: URL, into project: inout Project) {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        let functions = Set(project.functions.map(\.name))
+        let environment = ProcessInfo.processInfo.environment
+        for file in files {
+            let shownPath = "triggers/\(file)"
+            guard let text = try? String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8) else {
+                project.errors.append(ManifestError(file: shownPath, line: nil, key: "", message: "unreadable"))
+                continue
+            }
+            var merged = project.triggers
+            do {
+                try merged.merge(yaml: text, file: shownPath, functions: functions, environment: environment)
+                project.triggers = merged
+            } catch {
+                project.errors.append(error)
+            }
+        }
     }
 
     /// Problems visible without running the code: a `provided` function needs an executable `bootstrap`.

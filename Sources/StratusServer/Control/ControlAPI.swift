@@ -16,6 +16,9 @@ public enum ControlAPI {
         router.get("/v1/status") { _, _ in
             try JSONBody.response(["functions": host.functionStatus()])
         }
+        router.get("/v1/routes") { _, _ in
+            try JSONBody.response(["routes": host.project.triggers.routes.map { ["route": $0.routeKey, "function": $0.function] }])
+        }
         router.post("/v1/functions/:name/invoke") { request, context in
             let name = try context.parameters.require("name")
             let payload = try await collectPayload(request)

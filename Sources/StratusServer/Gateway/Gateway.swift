@@ -1,25 +1,110 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
+import StratusCore
 import StratusRuntime
 
-/// The HTTP trigger gateway. Routes from `triggers/*.yaml` are served here; unmatched requests get
-/// API Gateway's `404 {"message":"Not Found"}`.
-public enum Gateway {
-    public static func router(host: StratusHost) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.addMiddleware { NotFoundMiddleware() }
-        return router
+/// The HTTP trigger gateway: routes from `triggers/*.yaml`, API Gateway HTTP API (v2) semantics.
+public struct Gateway: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    /// Largest request body, as API Gateway's 6 MB payload limit for Lambda.
+    static let maxBody = 6 * 1024 * 1024
+
+    let host: StratusHost
+    let table: RouteTable
+
+    public init(host: StratusHost) {
+        self.host = host
+        self.table = RouteTable(routes: host.project.triggers.routes)
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let requestId = UUID().uuidString.lowercased()
+        let path = request.uri.path
+        let method = request.method.rawValue
+        let origin = request.headers[.origin]
+
+        // CORS preflight: answered here, the function is not invoked.
+        if method == "OPTIONS", let origin, let wanted = request.headers[.accessControlRequestMethod],
+            let match = table.match(method: wanted, path: path), let cors = match.route.cors
+        {
+            var response = Response(status: .noContent)
+            Self.applyCORS(cors, origin: origin, preflight: true, to: &response.headers)
+            response.headers[.apigwRequestId] = requestId
+            return response
+        }
+        guard let match = table.match(method: method, path: path) else {
+            return Self.message(.notFound, "Not Found", requestId: requestId)
+        }
+        var response = try await invoke(request, match: match, requestId: requestId)
+        if let origin, let cors = match.route.cors { Self.applyCORS(cors, origin: origin, preflight: false, to: &response.headers) }
+        return response
+    }
+
+    private func invoke(_ request: Request, match: RouteTable.Match, requestId: String) async throws -> Response {
+        if let keys = match.route.apiKeys {
+            guard let key = request.headers[.apiKey] else { return Self.message(.unauthorized, "Unauthorized", requestId: requestId) }
+            guard keys.contains(key) else { return Self.message(.forbidden, "Forbidden", requestId: requestId) }
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxBody)
+        } catch {
+            return Self.message(.contentTooLarge, "Request Entity Too Large", requestId: requestId)
+        }
+        var event = APIGatewayV2.Request(
+            method: request.method.rawValue, rawPath: request.uri.path, rawQueryString: request.uri.query ?? "",
+            headers: (request.head.authority.map { [("host", $0)] } ?? []) + request.headers.map { ($0.name.rawName, $0.value) },
+            body: Data(body.readableBytesView),
+            requestId: requestId)
+        event.time = Date()
+        let payload = APIGatewayV2.event(for: event, match: match)
+        let result = try await host.dispatcher.invoke(
+            match.route.function, payload: ByteBuffer(bytes: payload), origin: .init(trigger: "http", source: match.route.routeKey))
+        var response: Response
+        switch result.record.status {
+        case .ok:
+            if let mapped = APIGatewayV2.response(fromResult: Data(result.payload.readableBytesView)) {
+                response = Response(status: .init(code: mapped.statusCode), body: .init(byteBuffer: ByteBuffer(bytes: mapped.body)))
+                for (name, value) in mapped.headers {
+                    if let field = HTTPField.Name(name) { response.headers[field] = value }
+                }
+                for cookie in mapped.cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+            } else {
+                response = Self.message(.badGateway, "Internal Server Error", requestId: requestId)
+            }
+        case .timeout: response = Self.message(.gatewayTimeout, "Endpoint request timed out", requestId: requestId)
+        case .throttled: response = Self.message(.tooManyRequests, "Too Many Requests", requestId: requestId)
+        case .rejected: response = Self.message(.serviceUnavailable, "Service Unavailable", requestId: requestId)
+        case .error, .crashed: response = Self.message(.badGateway, "Internal Server Error", requestId: requestId)
+        }
+        response.headers[.apigwRequestId] = requestId
+        response.headers[.stratusInvocationId] = result.record.id
+        return response
+    }
+
+    /// API Gateway's own error shape: `{"message": "..."}`.
+    static func message(_ status: HTTPResponse.Status, _ text: String, requestId: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json", .apigwRequestId: requestId],
+            body: .init(byteBuffer: ByteBuffer(string: #"{"message":"\#(text)"}"#)))
+    }
+
+    static func applyCORS(_ cors: HTTPRoute.CORS, origin: String, preflight: Bool, to headers: inout HTTPFields) {
+        guard cors.allowOrigins.contains("*") || cors.allowOrigins.contains(origin) else { return }
+        headers[.accessControlAllowOrigin] = cors.allowOrigins.contains("*") && !cors.allowCredentials ? "*" : origin
+        if cors.allowCredentials { headers[.accessControlAllowCredentials] = "true" }
+        if !cors.exposeHeaders.isEmpty { headers[.accessControlExposeHeaders] = cors.exposeHeaders.joined(separator: ",") }
+        guard preflight else { return }
+        headers[.accessControlAllowMethods] = cors.allowMethods.joined(separator: ",")
+        headers[.accessControlAllowHeaders] = cors.allowHeaders.joined(separator: ",")
+        if let maxAge = cors.maxAge { headers[.accessControlMaxAge] = String(maxAge) }
     }
 }
 
-/// Answers anything no route matched the way API Gateway does.
-struct NotFoundMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound {
-            return Response(
-                status: .notFound, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"message":"Not Found"}"#)))
-        }
-    }
+extension HTTPField.Name {
+    static let apigwRequestId = HTTPField.Name("apigw-requestid")!
+    static let stratusInvocationId = HTTPField.Name("x-stratus-invocation-id")!
+    static let apiKey = HTTPField.Name("x-api-key")!
 }

@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
 
         let ready = ReadyBanner(host: host)
         let gateway = Application(
-            router: Gateway.router(host: host),
+            responder: Gateway(host: host),
             configuration: .init(address: .hostname(gatewayHost, port: gatewayPort), serverName: "stratus"),
             onServerRunning: { ready.listening("gateway", $0.localAddress) }, logger: quietLogger)
         let controlApp = Application(
@@ -60,6 +60,12 @@ struct Serve: AsyncParsableCommand {
         print("Stratus: project \(URL(fileURLWithPath: directory).standardizedFileURL.path)")
         for function in host.project.functions {
             print("  loaded  \(function.name)  (\(function.config.runtime.rawValue), \(function.version), rev \(function.revision))")
+        }
+        for route in host.project.triggers.routes {
+            print("  route   \(route.routeKey) -> \(route.function)")
+        }
+        for section in host.project.triggers.unsupported {
+            print("  ignored \(section) (topics and queues are not served yet)")
         }
         for error in host.project.errors {
             print("  FAILED  \(error)")

@@ -13,7 +13,8 @@ import json
 import os
 import sys
 import time
-import traceback
+
+# `traceback` (~3 ms) and `importlib` are imported where needed, to keep startup short.
 
 _API_PREFIX = "/2018-06-01"
 _BOOTSTRAP_FILE = os.path.abspath(__file__)
@@ -66,6 +67,8 @@ def _safe_str(value):
 
 def _user_frames(tb):
     """Formatted traceback without the bootstrap's and importlib's frames."""
+    import traceback
+
     frames = [
         f
         for f in traceback.extract_tb(tb)

@@ -1,0 +1,157 @@
+import Foundation
+
+/// Builds API Gateway HTTP API payload format 2.0 events and maps function results back to responses.
+public enum APIGatewayV2 {
+    /// An HTTP request as the gateway received it.
+    public struct Request: Sendable {
+        public var method: String
+        public var rawPath: String
+        public var rawQueryString: String
+        /// Header fields in arrival order, names as sent.
+        public var headers: [(name: String, value: String)]
+        public var body: Data
+        public var sourceIp = "127.0.0.1"
+        public var requestId: String
+        public var time = Date()
+
+        public init(method: String, rawPath: String, rawQueryString: String, headers: [(name: String, value: String)], body: Data, requestId: String) {
+            self.method = method
+            self.rawPath = rawPath
+            self.rawQueryString = rawQueryString
+            self.headers = headers
+            self.body = body
+            self.requestId = requestId
+        }
+
+        /// The first value of a header, by case-insensitive name.
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name }?.value
+        }
+    }
+
+    /// A response for the gateway to send.
+    public struct Response: Sendable, Equatable {
+        public var statusCode: Int
+        public var headers: [String: String]
+        public var cookies: [String]
+        public var body: Data
+    }
+
+    /// The event JSON for `request` matched to `match`.
+    public static func event(for request: Request, match: RouteTable.Match, apiId: String = "stratus") -> Data {
+        var headers: [String: String] = [:]
+        var cookies: [String] = []
+        for (name, value) in request.headers {
+            let key = name.lowercased()
+            if key == "cookie" {
+                cookies += value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                continue
+            }
+            headers[key] = headers[key].map { $0 + "," + value } ?? value
+        }
+        let host = headers["host"] ?? "localhost"
+        var event: [String: Any] = [
+            "version": "2.0",
+            "routeKey": match.route.routeKey,
+            "rawPath": request.rawPath,
+            "rawQueryString": request.rawQueryString,
+            "headers": headers,
+            "isBase64Encoded": false,
+            "requestContext": [
+                "accountId": "000000000000",
+                "apiId": apiId,
+                "domainName": host,
+                "domainPrefix": String(host.split(separator: ".").first ?? Substring(host)),
+                "http": [
+                    "method": request.method, "path": request.rawPath, "protocol": "HTTP/1.1",
+                    "sourceIp": request.sourceIp, "userAgent": headers["user-agent"] ?? "",
+                ],
+                "requestId": request.requestId,
+                "routeKey": match.route.routeKey,
+                "stage": "$default",
+                "time": timeFormatter.string(from: request.time),
+                "timeEpoch": Int64(request.time.timeIntervalSince1970 * 1000),
+            ] as [String: Any],
+        ]
+        if !cookies.isEmpty { event["cookies"] = cookies }
+        let query = queryParameters(request.rawQueryString)
+        if !query.isEmpty { event["queryStringParameters"] = query }
+        if !match.pathParameters.isEmpty { event["pathParameters"] = match.pathParameters }
+        if !request.body.isEmpty {
+            if isText(contentType: headers["content-type"]) {
+                event["body"] = String(decoding: request.body, as: UTF8.self)
+            } else {
+                event["body"] = request.body.base64EncodedString()
+                event["isBase64Encoded"] = true
+            }
+        }
+        return (try? JSONSerialization.data(withJSONObject: event, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+    }
+
+    /// Decoded query parameters, repeated keys joined with commas, as format 2.0 does.
+    static func queryParameters(_ raw: String) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for pair in raw.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = decode(parts[0])
+            let value = parts.count > 1 ? decode(parts[1]) : ""
+            parameters[key] = parameters[key].map { $0 + "," + value } ?? value
+        }
+        return parameters
+    }
+
+    private static func decode(_ text: Substring) -> String {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+    }
+
+    /// Bodies of these types are passed as text; everything else is base64.
+    static func isText(contentType: String?) -> Bool {
+        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else {
+            return true
+        }
+        return type.hasPrefix("text/") || type.hasSuffix("+json") || type.hasSuffix("+xml")
+            || ["application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded",
+                "application/graphql", "application/x-yaml", "application/yaml"].contains(type)
+    }
+
+    /// Maps a function's result to a response, or `nil` when it is malformed (the gateway answers 502).
+    public static func response(fromResult data: Data) -> Response? {
+        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
+        guard let object = value as? [String: Any], let code = object["statusCode"] else {
+            let body = (value as? String).map { Data($0.utf8) } ?? data
+            return Response(statusCode: 200, headers: ["content-type": "application/json"], cookies: [], body: body)
+        }
+        guard let statusCode = (code as? Int) ?? (code as? String).flatMap(Int.init), (100...599).contains(statusCode) else {
+            return nil
+        }
+        var headers: [String: String] = [:]
+        if let raw = object["headers"] {
+            guard let dictionary = raw as? [String: Any] else { return nil }
+            for (name, value) in dictionary { headers[name.lowercased()] = "\(value)" }
+        }
+        var cookies: [String] = []
+        if let raw = object["cookies"] {
+            guard let list = raw as? [String] else { return nil }
+            cookies = list
+        }
+        var body = Data()
+        if let raw = object["body"], !(raw is NSNull) {
+            let text = raw as? String ?? "\(raw)"
+            if (object["isBase64Encoded"] as? Bool) == true {
+                guard let decoded = Data(base64Encoded: text) else { return nil }
+                body = decoded
+            } else {
+                body = Data(text.utf8)
+            }
+        }
+        return Response(statusCode: statusCode, headers: headers, cookies: cookies, body: body)
+    }
+
+    private static let timeFormatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
+        return formatter
+    }()
+}
