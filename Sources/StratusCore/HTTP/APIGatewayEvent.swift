@@ -35,6 +35,13 @@ public enum APIGatewayV2 {
         public var headers: [String: String]
         public var cookies: [String]
         public var body: Data
+
+        public init(statusCode: Int, headers: [String: String], cookies: [String], body: Data) {
+            self.statusCode = statusCode
+            self.headers = headers
+            self.cookies = cookies
+            self.body = body
+        }
     }
 
     /// The event JSON for `request` matched to `match`.

@@ -6,6 +6,11 @@ public struct RouteTable: Sendable {
     public struct Match: Sendable, Equatable {
         public var route: HTTPRoute
         public var pathParameters: [String: String]
+
+        public init(route: HTTPRoute, pathParameters: [String: String]) {
+            self.route = route
+            self.pathParameters = pathParameters
+        }
     }
 
     public let routes: [HTTPRoute]
