@@ -65,15 +65,23 @@ extension FunctionConfig {
 
     private static func parseScaling(_ value: YAMLValue) throws(ManifestError) -> Scaling {
         var scaling = Scaling()
-        for (key, item) in try value.mapping(allowed: ["min", "max", "idle"]) {
+        let keys: Set<String> = ["min", "max", "idle", "reserved", "queue", "maxWait", "prewarm"]
+        for (key, item) in try value.mapping(allowed: keys) {
             switch key {
             case "min": scaling.min = try item.int(in: 0...1000)
             case "max": scaling.max = try item.int(in: 1...1000)
+            case "reserved": scaling.reserved = try item.int(in: 0...1000)
+            case "queue": scaling.queue = try item.int(in: 0...100_000)
+            case "maxWait": scaling.maxWait = try item.duration(max: .seconds(900))
+            case "prewarm": scaling.prewarm = try item.bool()
             default: scaling.idle = try item.duration()
             }
         }
         if scaling.min > scaling.max {
             throw value.error("min (\(scaling.min)) must not exceed max (\(scaling.max))")
+        }
+        if scaling.reserved > scaling.max {
+            throw value.error("reserved (\(scaling.reserved)) must not exceed max (\(scaling.max))")
         }
         return scaling
     }

@@ -10,6 +10,14 @@ public struct FunctionConfig: Sendable, Equatable {
         public var min = 0
         public var max = 10
         public var idle: Duration = .seconds(120)
+        /// Workers of the host-wide budget (`--max-workers`) only this function may use.
+        public var reserved = 0
+        /// Callers that may wait for a worker once the pool is at `max`; beyond that, throttle.
+        public var queue = 64
+        /// How long a caller may wait for a worker before it is throttled.
+        public var maxWait: Duration = .seconds(5)
+        /// Start one worker ahead of demand while every worker is busy.
+        public var prewarm = true
         public init() {}
     }
 

@@ -17,6 +17,8 @@ public final class StratusHost: Service, Sendable {
         /// Where state lives; default `<project>/.stratus`.
         public var stateDirectory: String
         public var retention = InvocationLog.Retention()
+        /// Cap on all workers of the host together (`--max-workers`).
+        public var maxWorkers = WorkerBudget.machineDefault
 
         public init(projectDirectory: String, stateDirectory: String? = nil) {
             self.projectDirectory = projectDirectory
@@ -29,6 +31,7 @@ public final class StratusHost: Service, Sendable {
     public let log: InvocationLog
     public let project: ProjectLoader.Project
     private let launcher: WorkerLauncher
+    private let budget: WorkerBudget
     private let logger: Logger
 
     public init(configuration: Configuration, logger: Logger) throws {
@@ -40,25 +43,19 @@ public final class StratusHost: Service, Sendable {
         dispatcher = Dispatcher(log: log, logger: logger)
         launcher = WorkerLauncher(group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         project = ProjectLoader.load(directory: configuration.projectDirectory)
+        budget = WorkerBudget(limit: configuration.maxWorkers)
         for function in project.functions {
-            _ = dispatcher.install(WorkerPool(function: function, launcher: launcher, logger: logger))
+            _ = dispatcher.install(WorkerPool(function: function, launcher: launcher, budget: budget, log: log, logger: logger))
         }
     }
 
     public func run() async throws {
         let pools = dispatcher.allPools()
-        await withTaskGroup(of: Void.self) { group in
-            for pool in pools { group.addTask { await pool.fillWarmFloor() } }
-        }
-        await withGracefulShutdownHandler {
-            while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(500))
-                for pool in pools {
-                    pool.retireIdle()
-                    if pool.counts.total < pool.function.config.scaling.min { await pool.fillWarmFloor() }
-                }
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for pool in pools { group.addTask { await pool.run() } }
             }
-        } onGracefulShutdown: {}
+        }
         await stopWorkers()
         await log.flush()
     }
@@ -71,13 +68,20 @@ public final class StratusHost: Service, Sendable {
     /// Per-function figures for `stratus status`.
     public func functionStatus() -> [FunctionStatus] {
         dispatcher.allPools().map { pool in
-            let counts = pool.counts
+            let snapshot = pool.snapshot
+            let scaling = pool.function.config.scaling
             return FunctionStatus(
                 name: pool.function.name, runtime: pool.function.config.runtime.rawValue, revision: pool.function.revision,
-                workers: counts.total, idle: counts.idle, waiting: counts.waiting,
-                min: pool.function.config.scaling.min, max: pool.function.config.scaling.max)
+                workers: snapshot.total, busy: snapshot.busy, idle: snapshot.idle, starting: snapshot.starting,
+                waiting: snapshot.waiting, min: scaling.min, max: scaling.max, reserved: scaling.reserved,
+                coldStarts: snapshot.counters.coldStarts, throttles: snapshot.counters.throttles,
+                scaleUps: snapshot.counters.scaleUps, scaleDowns: snapshot.counters.scaleDowns,
+                replaced: snapshot.counters.replaced)
         }
     }
+
+    /// The host-wide worker cap.
+    public var maxWorkers: Int { budget.limit }
 }
 
 /// One function's line in `stratus status`.
@@ -85,9 +89,20 @@ public struct FunctionStatus: Sendable, Codable {
     public var name: String
     public var runtime: String
     public var revision: String
+    /// Workers starting, busy or idle.
     public var workers: Int
+    /// Workers running an invocation: the function's invocations in flight.
+    public var busy: Int
     public var idle: Int
+    public var starting: Int
+    /// Callers waiting for a worker.
     public var waiting: Int
     public var min: Int
     public var max: Int
+    public var reserved: Int
+    public var coldStarts: Int
+    public var throttles: Int
+    public var scaleUps: Int
+    public var scaleDowns: Int
+    public var replaced: Int
 }

@@ -48,7 +48,64 @@ public final class SQLiteStore: Store {
                     CREATE INDEX invocation_id ON invocation(id);
                     """)
         }
+        migrator.registerMigration("v2-events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE host_event (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        time_ms INTEGER NOT NULL,
+                        function TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        message TEXT NOT NULL
+                    );
+                    CREATE INDEX host_event_time ON host_event(time_ms);
+                    """)
+        }
         return migrator
+    }
+
+    public func append(events: [HostEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO host_event (time_ms, function, kind, message) VALUES (?, ?, ?, ?)")
+            for event in events {
+                try statement.execute(arguments: [
+                    Int64((event.time.timeIntervalSince1970 * 1000).rounded()), event.function, event.kind.rawValue,
+                    event.message,
+                ])
+            }
+        }
+    }
+
+    public func events(matching query: InvocationQuery) async throws -> [HostEvent] {
+        var conditions: [String] = []
+        var values: [DatabaseValue] = []
+        if let function = query.function {
+            conditions.append("function = ?")
+            values.append(function.databaseValue)
+        }
+        if let since = query.since {
+            conditions.append("time_ms >= ?")
+            values.append(Int64(since.timeIntervalSince1970 * 1000).databaseValue)
+        }
+        if let after = query.afterSequence {
+            conditions.append("seq > ?")
+            values.append(after.databaseValue)
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT * FROM host_event \(whereClause) ORDER BY seq DESC LIMIT \(max(0, query.limit))"
+        let arguments = values
+        let events = try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row -> HostEvent in
+                var event = HostEvent(
+                    time: Date(timeIntervalSince1970: Double(row["time_ms"] as Int64) / 1000), function: row["function"],
+                    kind: HostEvent.Kind(rawValue: row["kind"]) ?? .scaleUp, message: row["message"])
+                event.sequence = row["seq"]
+                return event
+            }
+        }
+        return events.reversed()
     }
 
     public func append(_ records: [InvocationRecord]) async throws {
@@ -114,6 +171,8 @@ public final class SQLiteStore: Store {
                     )
                     """, arguments: [keepPerFunction])
             deleted += db.changesCount
+            try db.execute(
+                sql: "DELETE FROM host_event WHERE time_ms < ?", arguments: [Int64(cutoff.timeIntervalSince1970 * 1000)])
             return deleted
         }
     }

@@ -33,4 +33,8 @@ public protocol Store: Sendable {
     /// Deletes records older than `cutoff`, and all but the newest `keepPerFunction` of each function.
     /// Returns how many were deleted.
     func pruneInvocations(olderThan cutoff: Date, keepPerFunction: Int) async throws -> Int
+    /// Appends host events (scaling, throttling) in one transaction.
+    func append(events: [HostEvent]) async throws
+    /// Returns matching events in the order they were stored (`status` is ignored).
+    func events(matching query: InvocationQuery) async throws -> [HostEvent]
 }

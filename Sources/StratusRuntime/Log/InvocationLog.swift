@@ -17,6 +17,7 @@ public final class InvocationLog: Service, Sendable {
 
     private struct State {
         var pending: [InvocationRecord] = []
+        var pendingEvents: [HostEvent] = []
         var recorded = 0
         var committed = 0
         var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
@@ -42,6 +43,20 @@ public final class InvocationLog: Service, Sendable {
             state.pending.append(record)
             state.recorded += 1
         }
+    }
+
+    /// Queues a host event (scaling, throttling) for the next batch.
+    public func record(event: HostEvent) {
+        state.withLock { state in
+            state.pendingEvents.append(event)
+            state.recorded += 1
+        }
+    }
+
+    /// Events after a flush.
+    public func events(matching query: InvocationQuery) async throws -> [HostEvent] {
+        await flush()
+        return try await store.events(matching: query)
     }
 
     /// Waits until every record queued before this call is committed.
@@ -92,19 +107,23 @@ public final class InvocationLog: Service, Sendable {
     }
 
     private func commitPending() async {
-        let batch = state.withLock { state in
-            defer { state.pending.removeAll(keepingCapacity: true) }
-            return state.pending
+        let (batch, events) = state.withLock { state in
+            defer {
+                state.pending.removeAll(keepingCapacity: true)
+                state.pendingEvents.removeAll(keepingCapacity: true)
+            }
+            return (state.pending, state.pendingEvents)
         }
-        if !batch.isEmpty {
+        if !batch.isEmpty || !events.isEmpty {
             do {
                 try await store.append(batch)
+                try await store.append(events: events)
             } catch {
                 logger.error("invocation log write failed; \(batch.count) records lost", metadata: ["error": "\(error)"])
             }
         }
         let ready = state.withLock { state in
-            state.committed += batch.count
+            state.committed += batch.count + events.count
             let committed = state.committed
             let ready = state.waiters.filter { $0.target <= committed }
             state.waiters.removeAll { $0.target <= committed }

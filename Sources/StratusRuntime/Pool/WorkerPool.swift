@@ -1,55 +1,77 @@
+import Foundation
 import Logging
 import NIOCore
 import StratusCore
 import Synchronization
 
-/// The worker processes of one function: reuses warm workers, starts one per concurrent call up to
-/// `scaling.max`, queues callers briefly beyond that, and retires workers idle longer than `scaling.idle`.
+/// The worker processes of one function. Decisions come from `PoolStateMachine`; this type does the
+/// I/O: starting and stopping processes, parking callers, and recording every scale step as an event.
 package final class WorkerPool: Sendable {
     /// Why a worker could not be had.
     package enum AcquireError: Error, Sendable {
-        /// The pool is at its ceiling and its wait queue is full.
+        /// The pool is at its ceiling and the caller could not wait (queue full or wait too long).
         case throttled
         /// The runtime could not be started at all (missing interpreter, bootstrap not executable).
         case cannotStart(String)
         case stopped
     }
 
-    package struct Configuration: Sendable {
-        /// Callers allowed to wait for a busy worker once the pool is at `max`; beyond that, throttle.
-        package var maxWaiting = 128
-    }
-
     private enum Lease: Sendable {
-        case warm(Worker)
-        case spawn
+        case worker(Worker)
+        case start
     }
 
     private struct State {
-        var idle: [(worker: Worker, since: ContinuousClock.Instant)] = []
-        /// Workers starting, busy or idle.
-        var total = 0
-        var waiters: [CheckedContinuation<Lease, any Error>] = []
+        var machine: PoolStateMachine<Worker>
+        var parked: [Int: CheckedContinuation<Lease, any Error>] = [:]
+        var nextWaiter = 0
         var stopped = false
-        var all: [ObjectIdentifier: Worker] = [:]
     }
 
     package let function: DeployedFunction
     private let launcher: WorkerLauncher
-    private let configuration: Configuration
-    private let state = Mutex(State())
+    private let budget: WorkerBudget
+    private let log: InvocationLog
+    private let state: Mutex<State>
+    private let warmStarts: AsyncStream<Void>.Continuation
+    private let warmStartRequests: AsyncStream<Void>
     private let logger: Logger
 
-    package init(function: DeployedFunction, launcher: WorkerLauncher, configuration: Configuration = .init(), logger: Logger) {
+    package init(function: DeployedFunction, launcher: WorkerLauncher, budget: WorkerBudget, log: InvocationLog, logger: Logger) {
         self.function = function
         self.launcher = launcher
-        self.configuration = configuration
+        self.budget = budget
+        self.log = log
         self.logger = logger
+        var configuration = PoolStateMachine<Worker>.Configuration()
+        let scaling = function.config.scaling
+        configuration.min = scaling.min
+        configuration.max = scaling.max
+        configuration.idle = scaling.idle
+        configuration.maxWaiting = scaling.queue
+        configuration.maxWait = scaling.maxWait
+        configuration.prewarm = scaling.prewarm
+        state = Mutex(State(machine: PoolStateMachine(configuration: configuration)))
+        (warmStartRequests, warmStarts) = AsyncStream.makeStream(of: Void.self)
+        budget.reserve(scaling.reserved, for: function.name)
     }
 
-    /// Counts for `status`: workers in the pool, idle ones, and callers waiting.
-    package var counts: (total: Int, idle: Int, waiting: Int) {
-        state.withLock { ($0.total, $0.idle.count, $0.waiters.count) }
+    /// Figures for `stratus status`.
+    package struct Snapshot: Sendable {
+        package var busy: Int
+        package var idle: Int
+        package var starting: Int
+        package var waiting: Int
+        package var counters: PoolStateMachine<Worker>.Counters
+        package var total: Int { busy + idle + starting }
+    }
+
+    package var snapshot: Snapshot {
+        state.withLock {
+            Snapshot(
+                busy: $0.machine.busyCount, idle: $0.machine.idleCount, starting: $0.machine.startingCount,
+                waiting: $0.machine.waitingCount, counters: $0.machine.counters)
+        }
     }
 
     /// Takes a worker for one invocation; `cold` when it was started for this call.
@@ -59,115 +81,176 @@ package final class WorkerPool: Sendable {
             lease = try await withCheckedThrowingContinuation { continuation in
                 let decision = state.withLock { state -> Result<Lease, AcquireError>? in
                     if state.stopped { return .failure(.stopped) }
-                    while let (worker, _) = state.idle.popLast() {
-                        if worker.isAlive { return .success(.warm(worker)) }
-                        state.total -= 1
-                        state.all[ObjectIdentifier(worker)] = nil
-                    }
-                    if state.total < function.config.scaling.max {
-                        state.total += 1
-                        return .success(.spawn)
-                    }
-                    if state.waiters.count < configuration.maxWaiting {
-                        state.waiters.append(continuation)
+                    let id = state.nextWaiter
+                    state.nextWaiter += 1
+                    let mayGrow = state.machine.idleCount == 0 && state.machine.total < state.machine.configuration.max
+                    let grew = mayGrow && budget.take(for: function.name)
+                    switch state.machine.acquire(waiter: id, now: .now, canGrow: grew) {
+                    case .use(let worker): return .success(.worker(worker))
+                    case .start: return .success(.start)
+                    case .wait:
+                        if grew { budget.give(for: function.name) }
+                        state.parked[id] = continuation
                         return nil
+                    case .throttle:
+                        if grew { budget.give(for: function.name) }
+                        return .failure(.throttled)
                     }
-                    return .failure(.throttled)
                 }
                 if let decision { continuation.resume(with: decision) }
             }
         } catch let error as AcquireError {
+            if case .throttled = error { event(.throttled, "pool at its ceiling of \(function.config.scaling.max) with \(function.config.scaling.queue) callers waiting") }
             throw error
         } catch {
             throw .stopped
         }
         switch lease {
-        case .warm(let worker): return (worker, false)
-        case .spawn: return (try await spawn(), true)
+        case .worker(let worker):
+            guard worker.isAlive else {
+                release(worker)
+                return try await acquire()
+            }
+            return (worker, false)
+        case .start:
+            return (try await start(), true)
         }
     }
 
-    /// Returns a worker after an invocation; a dead one is dropped and its place offered to a waiter.
+    /// Returns a worker after an invocation; a dead one is replaced as the state machine decides.
     package func release(_ worker: Worker) {
-        let handOff = state.withLock { state -> (CheckedContinuation<Lease, any Error>, Lease)? in
-            let lease: Lease
-            if worker.isAlive && !state.stopped {
-                lease = .warm(worker)
-            } else {
-                state.all[ObjectIdentifier(worker)] = nil
-                state.total -= 1
-                guard !state.waiters.isEmpty else { return nil }
-                state.total += 1
-                lease = .spawn
-            }
-            guard !state.waiters.isEmpty else {
-                state.idle.append((worker, .now))
-                return nil
-            }
-            return (state.waiters.removeFirst(), lease)
+        let alive = worker.isAlive
+        let action = state.withLock { state -> PoolStateMachine<Worker>.ReleaseAction in
+            state.stopped ? .none : state.machine.released(worker, alive: alive, now: .now)
         }
-        if !worker.isAlive || state.withLock({ $0.stopped }) { worker.stop() }
-        if let (waiter, lease) = handOff { waiter.resume(returning: lease) }
+        if !alive {
+            budget.give(for: function.name)
+            worker.stop()
+            event(.replaced, "worker \(worker.pid.map(String.init) ?? "?") stopped after a crash, timeout or memory overrun")
+        }
+        perform(action)
     }
 
-    private func spawn() async throws(AcquireError) -> Worker {
+    private func perform(_ action: PoolStateMachine<Worker>.ReleaseAction) {
+        switch action {
+        case .none: break
+        case .handOff(let worker, let waiter): resume(waiter, with: .success(.worker(worker)))
+        case .startFor(let waiter):
+            budget.forceTake(for: function.name)
+            resume(waiter, with: .success(.start))
+        case .startWarm:
+            budget.forceTake(for: function.name)
+            warmStarts.yield()
+        }
+    }
+
+    private func resume(_ waiter: Int, with result: Result<Lease, AcquireError>) {
+        let continuation = state.withLock { $0.parked.removeValue(forKey: waiter) }
+        continuation?.resume(with: result.mapError { $0 as any Error })
+    }
+
+    /// Starts a worker for the calling invocation.
+    private func start() async throws(AcquireError) -> Worker {
         do {
             let worker = try await launcher.launch(function)
-            state.withLock { $0.all[ObjectIdentifier(worker)] = worker }
+            let total = state.withLock { state in
+                state.machine.started(worker)
+                return state.machine.total
+            }
+            event(.scaleUp, "cold start for an invocation, worker \(worker.pid.map(String.init) ?? "?") (\(total)/\(function.config.scaling.max))")
             return worker
         } catch {
-            let waiter = state.withLock { state -> CheckedContinuation<Lease, any Error>? in
-                state.total -= 1
-                return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
-            }
-            waiter?.resume(throwing: AcquireError.cannotStart("\(error)"))
+            budget.give(for: function.name)
+            perform(state.withLock { $0.machine.startFailed() })
             throw .cannotStart("\(error)")
         }
     }
 
-    /// Starts workers until the warm floor (`scaling.min`) is met.
-    package func fillWarmFloor() async {
-        let needed = state.withLock { state -> Int in
-            let missing = max(0, function.config.scaling.min - state.total)
-            state.total += missing
-            return missing
+    /// Starts a worker ahead of demand (warm floor, pre-warming, replacement).
+    private func startWarm() async {
+        do {
+            let worker = try await launcher.launch(function)
+            let (action, total, stopped) = state.withLock { state in
+                (state.machine.startedWarm(worker, now: .now), state.machine.total, state.stopped)
+            }
+            if stopped { worker.stop() }
+            event(.scaleUp, "warm worker \(worker.pid.map(String.init) ?? "?") started ahead of demand (\(total)/\(function.config.scaling.max))")
+            perform(action)
+        } catch {
+            budget.give(for: function.name)
+            logger.warning("warm start failed", metadata: ["function": "\(function.name)", "error": "\(error)"])
+            perform(state.withLock { $0.machine.startFailed() })
         }
+    }
+
+    /// Keeps the pool at its warm floor, retires idle workers, throttles callers that waited too long.
+    package func run(tick: Duration = .milliseconds(100)) async {
         await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<needed {
-                group.addTask {
-                    guard let worker = try? await self.spawn() else { return }
-                    self.release(worker)
+            group.addTask { [warmStartRequests] in
+                await withTaskGroup(of: Void.self) { starts in
+                    for await _ in warmStartRequests { starts.addTask { await self.startWarm() } }
                 }
             }
-        }
-    }
-
-    /// Retires workers idle for longer than `scaling.idle`, keeping the warm floor.
-    package func retireIdle(now: ContinuousClock.Instant = .now) {
-        let retired = state.withLock { state -> [Worker] in
-            var retired: [Worker] = []
-            state.idle.removeAll { entry in
-                let expired = now - entry.since >= function.config.scaling.idle || !entry.worker.isAlive
-                guard expired, state.total > function.config.scaling.min || !entry.worker.isAlive else { return false }
-                state.total -= 1
-                state.all[ObjectIdentifier(entry.worker)] = nil
-                retired.append(entry.worker)
-                return true
+            while !Task.isCancelled && !state.withLock({ $0.stopped }) {
+                self.tick(now: .now)
+                try? await Task.sleep(for: tick)
             }
-            return retired
+            warmStarts.finish()
         }
-        retired.forEach { $0.stop() }
     }
 
-    /// Stops every worker and fails waiting callers; busy workers are killed after `grace`.
+    private func tick(now: ContinuousClock.Instant) {
+        let growth = budget.available(for: function.name)
+        let (actions, deadIdle) = state.withLock { state -> (PoolStateMachine<Worker>.TickActions, [Worker]) in
+            let dead = state.machine.allWorkers.filter { !$0.isAlive }
+            let removed = dead.filter { state.machine.removeIdle($0) }
+            return (state.machine.tick(now: now, growth: growth), removed)
+        }
+        for worker in deadIdle {
+            budget.give(for: function.name)
+            worker.stop()
+            event(.replaced, "idle worker \(worker.pid.map(String.init) ?? "?") exited")
+        }
+        for worker in actions.retire {
+            budget.give(for: function.name)
+            worker.stop()
+            event(.scaleDown, "worker \(worker.pid.map(String.init) ?? "?") idle for \(DurationParser.format(function.config.scaling.idle)), retired")
+        }
+        for waiter in actions.timedOut {
+            event(.throttled, "caller waited \(DurationParser.format(function.config.scaling.maxWait)) for a worker")
+            resume(waiter, with: .failure(.throttled))
+        }
+        for waiter in actions.startFor {
+            budget.forceTake(for: function.name)
+            resume(waiter, with: .success(.start))
+        }
+        for _ in 0..<actions.startWarm {
+            budget.forceTake(for: function.name)
+            warmStarts.yield()
+        }
+    }
+
+    /// Stops every worker and fails waiting callers.
     package func shutdown() async {
         let (workers, waiters) = state.withLock { state in
             state.stopped = true
-            defer { state.waiters = [] }
-            return (Array(state.all.values), state.waiters)
+            let drained = state.machine.drain()
+            defer { state.parked = [:] }
+            return (drained.workers, drained.waiters.compactMap { state.parked[$0] })
         }
+        warmStarts.finish()
         waiters.forEach { $0.resume(throwing: AcquireError.stopped) }
         for worker in workers { worker.stop() }
         for worker in workers { await worker.waitForExit() }
+        budget.give(for: function.name, count: workers.count)
     }
+
+    private func event(_ kind: HostEvent.Kind, _ message: String) {
+        log.record(event: HostEvent(function: function.name, kind: kind, message: message))
+    }
+}
+
+extension Worker: Hashable {
+    package static func == (lhs: Worker, rhs: Worker) -> Bool { lhs === rhs }
+    package func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }

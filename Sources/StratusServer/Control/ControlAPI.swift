@@ -14,7 +14,7 @@ public enum ControlAPI {
         router.get("/v1/health") { _, _ in "ok" }
         router.get("/v1/functions") { _, _ in try JSONBody.response(host.functionStatus()) }
         router.get("/v1/status") { _, _ in
-            try JSONBody.response(["functions": host.functionStatus()])
+            try JSONBody.response(StatusBody(maxWorkers: host.maxWorkers, functions: host.functionStatus()))
         }
         router.get("/v1/routes") { _, _ in
             try JSONBody.response(["routes": host.project.triggers.routes.map { ["route": $0.routeKey, "function": $0.function] }])
@@ -28,6 +28,11 @@ public enum ControlAPI {
             let query = try logQuery(request.uri.queryParameters)
             let records = try await host.log.invocations(matching: query)
             return try JSONBody.response(["invocations": records])
+        }
+        router.get("/v1/events") { request, _ in
+            let query = try logQuery(request.uri.queryParameters)
+            let events = try await host.log.events(matching: query)
+            return try JSONBody.response(["events": events])
         }
         LambdaFacade.register(on: router, host: host)
         return router
@@ -90,4 +95,9 @@ public enum ControlAPI {
         }
         return query
     }
+}
+
+struct StatusBody: Encodable {
+    var maxWorkers: Int
+    var functions: [FunctionStatus]
 }

@@ -20,6 +20,9 @@ struct Logs: AsyncParsableCommand {
     @Flag(help: "Keep printing new invocations as they happen.")
     var follow = false
 
+    @Flag(help: "Also show host events: scale up/down, worker replaced, throttled.")
+    var events = false
+
     @OptionGroup var options: ClientOptions
 
     func validate() throws {
@@ -34,26 +37,42 @@ struct Logs: AsyncParsableCommand {
 
     func run() async throws {
         var after: Int64?
+        var afterEvent: Int64?
         while true {
             var query: [String] = ["limit=\(after == nil ? limit : 1000)"]
             if let function { query.append("function=\(function.percentEncodedQuery)") }
-            if let status { query.append("status=\(status)") }
             if let since, after == nil { query.append("since=\(since)") }
-            if let after { query.append("after=\(after)") }
-            let body = try await options.client.call("GET", "/v1/logs?" + query.joined(separator: "&"))
+            var invocationQuery = query
+            if let status { invocationQuery.append("status=\(status)") }
+            if let after { invocationQuery.append("after=\(after)") }
+            let body = try await options.client.call("GET", "/v1/logs?" + invocationQuery.joined(separator: "&"))
             let page = try Self.decoder.decode(Page.self, from: body)
+            var lines: [(Date, String)] = []
             for record in page.invocations {
-                if options.json {
-                    print(String(decoding: try Self.encoder.encode(record), as: UTF8.self))
-                } else {
-                    print(record.lambdaLog, terminator: "")
-                }
+                let text = options.json ? String(decoding: try Self.encoder.encode(record), as: UTF8.self) + "\n" : record.lambdaLog
+                lines.append((record.start, text))
             }
+            if events {
+                var eventQuery = query
+                if let afterEvent { eventQuery.append("after=\(afterEvent)") }
+                let body = try await options.client.call("GET", "/v1/events?" + eventQuery.joined(separator: "&"))
+                let eventPage = try Self.decoder.decode(EventPage.self, from: body)
+                for event in eventPage.events {
+                    let text = options.json ? String(decoding: try Self.encoder.encode(event), as: UTF8.self) : event.line
+                    lines.append((event.time, text + "\n"))
+                }
+                afterEvent = eventPage.events.last?.sequence ?? afterEvent ?? 0
+            }
+            for (_, text) in lines.sorted(by: { $0.0 < $1.0 }) { print(text, terminator: "") }
             after = page.invocations.last?.sequence ?? after ?? 0
             guard follow else { return }
             fflush(nil)
             try await Task.sleep(for: .milliseconds(250))
         }
+    }
+
+    struct EventPage: Decodable {
+        var events: [HostEvent]
     }
 
     struct Page: Decodable {

@@ -24,6 +24,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Control plane address (API, AWS facades).")
     var control = "127.0.0.1:8081"
 
+    @Option(help: "Cap on all workers of all functions together (default: from cores and memory).")
+    var maxWorkers: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -35,7 +38,12 @@ struct Serve: AsyncParsableCommand {
 
         let (gatewayHost, gatewayPort) = try Self.parseAddress(http, option: "--http")
         let (controlHost, controlPort) = try Self.parseAddress(control, option: "--control")
-        let host = try StratusHost(configuration: .init(projectDirectory: directory, stateDirectory: state), logger: logger)
+        var configuration = StratusHost.Configuration(projectDirectory: directory, stateDirectory: state)
+        if let maxWorkers {
+            guard maxWorkers > 0 else { throw ValidationError("--max-workers must be positive") }
+            configuration.maxWorkers = maxWorkers
+        }
+        let host = try StratusHost(configuration: configuration, logger: logger)
         printLoaded(host)
 
         let ready = ReadyBanner(host: host)
@@ -71,6 +79,7 @@ struct Serve: AsyncParsableCommand {
             print("  FAILED  \(error)")
         }
         print("  state   \(host.configuration.stateDirectory)")
+        print("  workers at most \(host.maxWorkers) in all (--max-workers)")
         fflush(nil)
     }
 

@@ -14,13 +14,14 @@ struct Status: AsyncParsableCommand {
         }
         let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
         let functions = object?["functions"] as? [[String: Any]] ?? []
-        print("FUNCTION".padding(24) + "RUNTIME".padding(10) + "REV".padding(10) + "WORKERS  IDLE  WAITING  MIN  MAX")
+        let columns = ["busy", "idle", "starting", "waiting", "min", "max", "reserved", "coldStarts", "throttles"]
+        print("FUNCTION".padding(20) + "RUNTIME".padding(9) + "REV".padding(9) + columns.map { $0.uppercased().padding(9) }.joined())
         for f in functions {
-            let line = "\(f["name"] ?? "")".padding(24) + "\(f["runtime"] ?? "")".padding(10) + "\(f["revision"] ?? "")".padding(10)
-                + "\(f["workers"] ?? 0)".padding(9) + "\(f["idle"] ?? 0)".padding(6) + "\(f["waiting"] ?? 0)".padding(9)
-                + "\(f["min"] ?? 0)".padding(5) + "\(f["max"] ?? 0)"
+            let line = "\(f["name"] ?? "")".padding(20) + "\(f["runtime"] ?? "")".padding(9) + "\(f["revision"] ?? "")".padding(9)
+                + columns.map { "\(f[$0] ?? 0)".padding(9) }.joined()
             print(line)
         }
+        print("workers at most \(object?["maxWorkers"] ?? "?") in all")
     }
 }
 

@@ -1,0 +1,214 @@
+/// The bookkeeping and scaling decisions of one function's worker pool, as a pure state machine.
+///
+/// The pool around it does the I/O (starting and stopping processes) and feeds the outcomes back in;
+/// every decision takes `now` from the caller, so tests drive it with a mock clock and never sleep.
+public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
+    /// How a pool scales; built from a function's `scaling:` block.
+    public struct Configuration: Sendable, Equatable {
+        /// Workers kept warm at all times.
+        public var min = 0
+        /// Hard ceiling of workers, starting ones included.
+        public var max = 10
+        /// A worker idle this long is retired (down to `min`).
+        public var idle: Duration = .seconds(120)
+        /// Callers allowed to wait for a worker once the pool is at its ceiling.
+        public var maxWaiting = 64
+        /// How long a caller may wait before it is throttled.
+        public var maxWait: Duration = .seconds(5)
+        /// Start one worker ahead of demand when every worker is busy and the pool is below `max`.
+        public var prewarm = true
+
+        public init() {}
+    }
+
+    /// What a caller that asked for a worker should do.
+    public enum AcquireAction: Sendable, Equatable {
+        /// Use this warm worker.
+        case use(Worker)
+        /// Start a worker and use it (report with `started` or `startFailed`).
+        case start
+        /// Wait: a worker will be handed over (`ReleaseAction.handOff`) or the wait will time out.
+        case wait
+        /// The pool is at its ceiling and its wait queue is full.
+        case throttle
+    }
+
+    /// What to do after a worker came back.
+    public enum ReleaseAction: Sendable, Equatable {
+        case none
+        /// Give `worker` to the waiting caller `waiter`.
+        case handOff(Worker, to: Int)
+        /// The worker died; start a new one for the waiting caller `waiter`.
+        case startFor(waiter: Int)
+        /// The worker died and the warm floor needs a replacement.
+        case startWarm
+    }
+
+    /// Periodic work: retire idle workers, throttle callers that waited too long, start warm workers.
+    public struct TickActions: Sendable, Equatable {
+        public var retire: [Worker] = []
+        public var timedOut: [Int] = []
+        public var startWarm = 0
+        public var startFor: [Int] = []
+        public init() {}
+    }
+
+    /// Counters for `status` and `/metrics`.
+    public struct Counters: Sendable, Equatable, Codable {
+        public var coldStarts = 0
+        public var throttles = 0
+        public var scaleUps = 0
+        public var scaleDowns = 0
+        public var replaced = 0
+    }
+
+    private struct Waiter: Sendable {
+        var id: Int
+        var deadline: ContinuousClock.Instant
+    }
+
+    public let configuration: Configuration
+    private var idle: [(worker: Worker, since: ContinuousClock.Instant)] = []
+    private var busy: Set<Worker> = []
+    private var starting = 0
+    private var waiters: [Waiter] = []
+    public private(set) var counters = Counters()
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Workers starting, busy or idle.
+    public var total: Int { idle.count + busy.count + starting }
+    public var busyCount: Int { busy.count }
+    public var idleCount: Int { idle.count }
+    public var startingCount: Int { starting }
+    public var waitingCount: Int { waiters.count }
+    public var allWorkers: [Worker] { idle.map(\.worker) + Array(busy) }
+
+    /// A caller wants a worker. `canGrow` says whether the host-wide budget allows one more worker.
+    public mutating func acquire(waiter id: Int, now: ContinuousClock.Instant, canGrow: Bool) -> AcquireAction {
+        if let entry = idle.popLast() {
+            busy.insert(entry.worker)
+            return .use(entry.worker)
+        }
+        if total < configuration.max && canGrow {
+            starting += 1
+            counters.scaleUps += 1
+            return .start
+        }
+        if waiters.count < configuration.maxWaiting {
+            waiters.append(Waiter(id: id, deadline: now + configuration.maxWait))
+            return .wait
+        }
+        counters.throttles += 1
+        return .throttle
+    }
+
+    /// A worker started for a caller (`.start` or `.startFor`); the caller now holds it.
+    public mutating func started(_ worker: Worker) {
+        starting -= 1
+        counters.coldStarts += 1
+        busy.insert(worker)
+    }
+
+    /// A worker started for the warm floor or ahead of demand: it goes to a waiter or idles.
+    public mutating func startedWarm(_ worker: Worker, now: ContinuousClock.Instant) -> ReleaseAction {
+        starting -= 1
+        if !waiters.isEmpty {
+            busy.insert(worker)
+            return .handOff(worker, to: waiters.removeFirst().id)
+        }
+        idle.append((worker, now))
+        return .none
+    }
+
+    /// A start failed; the next waiter (if any) tries its own start, so errors reach callers promptly.
+    public mutating func startFailed() -> ReleaseAction {
+        starting -= 1
+        counters.scaleUps -= 1
+        guard !waiters.isEmpty, total < configuration.max else { return .none }
+        starting += 1
+        counters.scaleUps += 1
+        return .startFor(waiter: waiters.removeFirst().id)
+    }
+
+    /// A caller is done with `worker`; `alive` is false when it crashed, timed out or was stopped.
+    public mutating func released(_ worker: Worker, alive: Bool, now: ContinuousClock.Instant) -> ReleaseAction {
+        busy.remove(worker)
+        if alive {
+            if !waiters.isEmpty { busy.insert(worker); return .handOff(worker, to: waiters.removeFirst().id) }
+            idle.append((worker, now))
+            return .none
+        }
+        counters.replaced += 1
+        if !waiters.isEmpty && total < configuration.max {
+            starting += 1
+            return .startFor(waiter: waiters.removeFirst().id)
+        }
+        if total < configuration.min {
+            starting += 1
+            return .startWarm
+        }
+        return .none
+    }
+
+    /// An idle worker turned out dead (it exited while idle): forget it.
+    public mutating func removeIdle(_ worker: Worker) -> Bool {
+        guard let index = idle.firstIndex(where: { $0.worker == worker }) else { return false }
+        idle.remove(at: index)
+        counters.replaced += 1
+        return true
+    }
+
+    /// A waiting caller gave up (cancelled); returns whether it was still waiting.
+    public mutating func cancelWait(_ id: Int) -> Bool {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return false }
+        waiters.remove(at: index)
+        return true
+    }
+
+    /// Periodic decisions. `growth` is how many more workers the host-wide budget allows.
+    public mutating func tick(now: ContinuousClock.Instant, growth: Int) -> TickActions {
+        var actions = TickActions()
+        var budget = growth
+        while let first = waiters.first, first.deadline <= now {
+            actions.timedOut.append(waiters.removeFirst().id)
+            counters.throttles += 1
+        }
+        // Callers that queued while the host budget was exhausted get a start once it allows.
+        while !waiters.isEmpty && total < configuration.max && budget > 0 {
+            starting += 1
+            budget -= 1
+            counters.scaleUps += 1
+            actions.startFor.append(waiters.removeFirst().id)
+        }
+        // Retire the longest-idle workers first, never below the warm floor.
+        idle.sort { $0.since < $1.since }
+        while let oldest = idle.first, now - oldest.since >= configuration.idle, total > configuration.min {
+            actions.retire.append(idle.removeFirst().worker)
+            counters.scaleDowns += 1
+        }
+        while total < configuration.min && budget > 0 {
+            starting += 1
+            budget -= 1
+            actions.startWarm += 1
+        }
+        if configuration.prewarm, idle.isEmpty, starting == 0, !busy.isEmpty, total < configuration.max, budget > 0 {
+            starting += 1
+            counters.scaleUps += 1
+            actions.startWarm += 1
+        }
+        return actions
+    }
+
+    /// Takes every worker and waiter out, for shutdown.
+    public mutating func drain() -> (workers: [Worker], waiters: [Int]) {
+        defer {
+            idle = []
+            busy = []
+            waiters = []
+        }
+        return (allWorkers, waiters.map(\.id))
+    }
+}
