@@ -297,6 +297,7 @@ def phase_warm(host, port, calls, warmup):
             # No-Tail calls carry no REPORT; estimate their overhead from the medians.
             "host_overhead_plain_p50_est": pct(plain, 50) - pct(durations, 50),
             "health_rtt": summary(health),
+            "overhead_minus_health_p50": pct(overhead, 50) - pct(health, 50),
             "cpu": cpu,
         }
     finally:
@@ -401,6 +402,8 @@ def print_table(r):
     row("host overhead = latency(Tail) - Duration", ho,
         "< %.1f p50  %s" % (TARGET_OVERHEAD_P50_MS, verdict(ho["p50"] < TARGET_OVERHEAD_P50_MS)))
     row("control-plane floor: GET /v1/health RTT", w["health_rtt"])
+    add("   invoke path beyond a trivial route: overhead p50 - /v1/health p50 = %.3f ms"
+        % (ho["p50"] - w["health_rtt"]["p50"]))
     tail = w["tail_cost_p50"]
     small = abs(tail) < max(0.05, 0.05 * w["latency_plain"]["p50"])
     add("   Tail itself costs %+.3f ms p50 (%+.3f mean): %s; overhead without Tail (p50 est.) %.3f ms"

@@ -48,7 +48,6 @@ package final class Worker: Sendable {
         var continuation: CheckedContinuation<WorkerResult, Never>
         var delivered: ContinuousClock.Instant?
         var timer: Scheduled<Void>?
-        var memoryTask: RepeatedTask?
         var maxMemoryMB = 0
         var initDurationMs: Double?
     }
@@ -61,6 +60,9 @@ package final class Worker: Sendable {
         var initDurationMs: Double?
         var sawFirstNext = false
         var dead = false
+        /// Resident memory at the last sample, in MB.
+        var lastMemoryMB = 0
+        var memoryTask: RepeatedTask?
     }
 
     package let function: DeployedFunction
@@ -107,9 +109,13 @@ package final class Worker: Sendable {
                 executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
                 directory: function.directory, onExit: { [weak worker] status in worker?.processExited(status) })
             let capture = OutputCapture(descriptor: process.outputDescriptor, queue: .global())
+            let memoryTask = worker.eventLoop.scheduleRepeatedTask(
+                initialDelay: .milliseconds(20), delay: .milliseconds(50)
+            ) { [weak worker] _ in worker?.sampleMemory() }
             worker.state.withLock {
                 $0.process = process
                 $0.capture = capture
+                $0.memoryTask = memoryTask
             }
         } catch {
             try? await channel.close()
@@ -126,9 +132,6 @@ package final class Worker: Sendable {
                     return .hostError(status: .crashed, type: "Runtime.ExitError", message: "worker is not running")
                 }
                 state.current = Current(invocation: invocation, continuation: continuation)
-                // Bound the wait for a runtime that never asks for work (a hung init).
-                let guardTime = function.config.timeout + .seconds(10)
-                state.current?.timer = eventLoop.scheduleTask(in: .init(guardTime)) { [self] in timedOut(invocation.id) }
                 return nil
             }
             if let immediate {
@@ -136,7 +139,14 @@ package final class Worker: Sendable {
                     outcome: immediate, output: "", durationMs: 0, initDurationMs: nil, maxMemoryUsedMB: 0))
                 return
             }
-            deliverIfParked()
+            if deliverIfParked() { return }
+            // The runtime is still starting: bound the wait for one that never asks for work (a hung init).
+            state.withLock { state in
+                guard var current = state.current, current.invocation.id == invocation.id, current.delivered == nil else { return }
+                let guardTime = function.config.timeout + .seconds(10)
+                current.timer = eventLoop.scheduleTask(in: .init(guardTime)) { [self] in timedOut(invocation.id) }
+                state.current = current
+            }
         }
     }
 
@@ -144,6 +154,7 @@ package final class Worker: Sendable {
     package func stop() {
         let (process, capture) = state.withLock { state in
             state.dead = true
+            state.memoryTask?.cancel()
             return (state.process, state.capture)
         }
         process?.killGroup()
@@ -173,7 +184,7 @@ package final class Worker: Sendable {
             state.parkedNext = respond
             return nil
         }
-        if let result { respond(result) } else { deliverIfParked() }
+        if let result { respond(result) } else { _ = deliverIfParked() }
     }
 
     func invocationResponse(id: String, body: ByteBuffer) -> RuntimeAPIResponse {
@@ -198,7 +209,8 @@ package final class Worker: Sendable {
 
     // MARK: Internals
 
-    private func deliverIfParked() {
+    /// Hands the current invocation to a parked `/next`, if both exist; returns whether it did.
+    private func deliverIfParked() -> Bool {
         let delivery: ((@Sendable (RuntimeAPIResponse) -> Void), RuntimeAPIResponse)? = state.withLock { state in
             guard let respond = state.parkedNext, var current = state.current, current.delivered == nil else {
                 return nil
@@ -210,16 +222,12 @@ package final class Worker: Sendable {
             current.timer?.cancel()
             let id = current.invocation.id
             current.timer = eventLoop.scheduleTask(in: .init(function.config.timeout)) { [self] in timedOut(id) }
-            if let process = state.process {
-                let limit = function.config.memoryMB
-                current.memoryTask = eventLoop.scheduleRepeatedTask(
-                    initialDelay: .milliseconds(20), delay: .milliseconds(50)
-                ) { [self] _ in checkMemory(id: id, process: process, limitMB: limit) }
-            }
             state.current = current
             return (respond, deliveryResponse(current.invocation))
         }
-        if let (respond, response) = delivery { respond(response) }
+        guard let (respond, response) = delivery else { return false }
+        respond(response)
+        return true
     }
 
     private func deliveryResponse(_ invocation: WorkerInvocation) -> RuntimeAPIResponse {
@@ -235,9 +243,20 @@ package final class Worker: Sendable {
         return RuntimeAPIResponse(status: .ok, headers: headers, body: invocation.payload)
     }
 
-    private func checkMemory(id: String, process: ChildProcess, limitMB: Int) {
+    /// Samples resident memory while an invocation runs (one timer per worker, not per invocation) and
+    /// stops the worker when it goes above the function's `memory`.
+    private func sampleMemory() {
+        let target = state.withLock { state -> (String, ChildProcess)? in
+            guard !state.dead, let current = state.current, current.delivered != nil, let process = state.process else {
+                return nil
+            }
+            return (current.invocation.id, process)
+        }
+        guard let (id, process) = target else { return }
         let used = process.residentMemoryMB()
+        let limitMB = function.config.memoryMB
         let exceeded = state.withLock { state -> Bool in
+            state.lastMemoryMB = used
             guard state.current?.invocation.id == id else { return false }
             state.current!.maxMemoryMB = max(state.current!.maxMemoryMB, used)
             return used > limitMB
@@ -269,6 +288,7 @@ package final class Worker: Sendable {
     private func processExited(_ status: Int32) {
         let id = state.withLock { state -> String? in
             state.dead = true
+            state.memoryTask?.cancel()
             return state.current?.invocation.id
         }
         serverChannel.withLock { $0?.close(promise: nil) }
@@ -282,18 +302,22 @@ package final class Worker: Sendable {
     @discardableResult
     private func complete(id: String, outcome: WorkerResult.Outcome, force: Bool = false) -> Bool {
         let now = ContinuousClock.now
-        let taken = state.withLock { state -> (Current, OutputCapture?, ChildProcess?)? in
+        let taken = state.withLock { state -> (Current, OutputCapture?, ChildProcess?, Int)? in
             guard let current = state.current, current.invocation.id == id, force || current.delivered != nil else {
                 return nil
             }
             state.current = nil
-            return (current, state.capture, state.process)
+            return (current, state.capture, state.process, state.lastMemoryMB)
         }
-        guard let (current, capture, process) = taken else { return false }
+        guard let (current, capture, process, lastSample) = taken else { return false }
         current.timer?.cancel()
-        current.memoryTask?.cancel()
         let output = capture?.take() ?? ""
-        let memory = max(current.maxMemoryMB, process.map { $0.hasExited ? 0 : $0.residentMemoryMB() } ?? 0)
+        var memory = max(current.maxMemoryMB, lastSample)
+        if memory == 0, let process, !process.hasExited {
+            // No sample yet (a first, fast invocation): read it once, and keep it for later reports.
+            memory = process.residentMemoryMB()
+            state.withLock { $0.lastMemoryMB = memory }
+        }
         let duration = current.delivered.map { (now - $0).seconds * 1000 } ?? 0
         current.continuation.resume(returning: WorkerResult(
             outcome: outcome, output: output, durationMs: duration, initDurationMs: current.initDurationMs,
@@ -318,8 +342,8 @@ package final class Worker: Sendable {
     }
 
     private static func traceId(for id: String) -> String {
-        let hex = id.replacingOccurrences(of: "-", with: "").prefix(24)
         let epoch = String(Int(Date().timeIntervalSince1970), radix: 16)
-        return "Root=1-\(epoch)-\(hex);Parent=\(hex.prefix(16));Sampled=0"
+        let root = String(UInt64.random(in: .min ... .max), radix: 16) + String(UInt32.random(in: .min ... .max), radix: 16)
+        return "Root=1-\(epoch)-\(root);Parent=\(String(UInt64.random(in: .min ... .max), radix: 16));Sampled=0"
     }
 }

@@ -21,6 +21,7 @@ package final class OutputCapture: Sendable {
         var truncated = false
         var closed = false
         var source: (any DispatchSourceRead)?
+        var scratch = [UInt8](repeating: 0, count: 16 * 1024)
     }
 
     private let descriptor: Int32
@@ -40,12 +41,11 @@ package final class OutputCapture: Sendable {
     package func drain() -> Bool {
         state.withLock { state in
             guard !state.closed else { return false }
-            var chunk = [UInt8](repeating: 0, count: 16 * 1024)
             while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                let count = state.scratch.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
                 if count > 0 {
                     if state.buffer.count < Self.limit {
-                        state.buffer.append(contentsOf: chunk[0..<min(count, Self.limit - state.buffer.count)])
+                        state.buffer.append(contentsOf: state.scratch[0..<min(count, Self.limit - state.buffer.count)])
                     } else {
                         state.truncated = true
                     }

@@ -1,0 +1,243 @@
+import Foundation
+
+/// An SNS subscription filter policy, validated, that decides whether a message reaches a subscription.
+///
+/// Keys are ANDed, the conditions in one key's array are ORed, and `"$or": [{...}, {...}]` ORs whole
+/// sub-policies. Attribute scope matches ``MessageAttribute``s and must be flat; body scope matches a
+/// JSON-object message body and may nest. A message the policy does not match is dropped for that
+/// subscription. Strings compare case-sensitively; numbers compare with five digits after the point.
+public struct FilterPolicy: Sendable, Equatable {
+    /// What a policy is matched against, named as the `FilterPolicyScope` subscription attribute names it.
+    public enum Scope: String, Sendable {
+        /// The message attributes (SNS's default); the policy must be flat.
+        case messageAttributes = "MessageAttributes"
+        /// The message body, which must be a JSON object; the policy may nest.
+        case messageBody = "MessageBody"
+    }
+
+    /// A policy SNS would reject, with a message naming the key and what was expected.
+    public struct InvalidPolicy: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The key path of the problem, e.g. `sport`, `store.city` or `$or[1].sport`; empty for the whole policy.
+        public var key: String
+        /// What is wrong and what was expected, led by the quoted key when there is one.
+        public var message: String
+
+        /// Creates an error from a key path and a complete message.
+        public init(key: String, message: String) {
+            self.key = key
+            self.message = message
+        }
+
+        /// `FilterPolicy: <message>`: what SNS puts after `Invalid parameter: ` in an `InvalidParameter` error.
+        public var description: String { "FilterPolicy: \(message)" }
+    }
+
+    /// Whether ``matches(body:attributes:)`` looks at the attributes or at the body.
+    public var scope: Scope
+    /// The parsed policy: every field and every `$or` group of the root must match.
+    var root: Rule
+
+    /// Tells whether a message's attributes satisfy the policy (attribute scope).
+    ///
+    /// `String` (and `String.<custom>`) attributes are strings, `Number` attributes are numbers,
+    /// `String.Array` attributes match when any element matches, and `Binary` attributes are ignored,
+    /// as if absent. A missing attribute fails every condition except `{"exists": false}`.
+    public func matches(attributes: [String: MessageAttribute]) -> Bool {
+        var document: [String: JSON] = [:]
+        for (name, attribute) in attributes {
+            document[name] = attribute.filterValue
+        }
+        return root.matches(document)
+    }
+
+    /// Tells whether a message body satisfies the policy (body scope); a body that is not a JSON object never does.
+    ///
+    /// Nested policy objects match nested body objects; a body array matches when any element matches.
+    public func matches(body: String) -> Bool {
+        guard case .object(let object)? = JSON(text: body) else { return false }
+        return root.matches(object)
+    }
+
+    /// Tells whether a message satisfies the policy, looking at the body or the attributes as ``scope`` says.
+    public func matches(body: String, attributes: [String: MessageAttribute]) -> Bool {
+        switch scope {
+        case .messageAttributes: matches(attributes: attributes)
+        case .messageBody: matches(body: body)
+        }
+    }
+}
+
+/// One SNS message attribute as Publish receives it: a data type and its value as text.
+public struct MessageAttribute: Sendable, Equatable, Codable {
+    /// `String`, `Number`, `String.Array` or `Binary`, optionally followed by `.<custom label>`.
+    public var dataType: String
+    /// The value: the string, the number's text, a JSON array's text, or base64 for `Binary`.
+    public var stringValue: String
+
+    /// Creates an attribute from its data type and value text.
+    public init(dataType: String, stringValue: String) {
+        self.dataType = dataType
+        self.stringValue = stringValue
+    }
+
+    /// The value a filter policy sees, or `nil` when filtering ignores the attribute (`Binary`, unparseable arrays).
+    var filterValue: FilterPolicy.JSON? {
+        if dataType == "String.Array" {
+            guard case .array(let elements)? = FilterPolicy.JSON(text: stringValue) else { return nil }
+            return .array(elements)
+        }
+        if dataType == "String" || dataType.hasPrefix("String.") {
+            return .scalar(.string(stringValue))
+        }
+        if dataType == "Number" || dataType.hasPrefix("Number.") {
+            let text = stringValue.trimmingCharacters(in: .whitespaces)
+            // Swift also reads hex floats, "nan" and "inf"; SNS numbers are decimal and finite.
+            if !text.contains(where: { $0 == "x" || $0 == "X" }), let number = Double(text), number.isFinite {
+                return .scalar(.number(number))
+            }
+            return .scalar(.string(stringValue))
+        }
+        return nil
+    }
+}
+
+// MARK: - Model and matching
+
+extension FilterPolicy {
+    /// A JSON leaf value, in a policy or in a message.
+    enum Scalar: Sendable, Equatable {
+        case string(String)
+        case number(Double)
+        case bool(Bool)
+        case null
+
+        /// Equality as SNS compares values: numbers to five digits after the point, strings exactly.
+        func isSame(as other: Scalar) -> Bool {
+            if case .number(let left) = self, case .number(let right) = other {
+                return FilterPolicy.quantized(left) == FilterPolicy.quantized(right)
+            }
+            return self == other
+        }
+    }
+
+    /// A JSON value: a policy as parsed, or a message body or attribute set to match.
+    enum JSON: Sendable, Equatable {
+        case scalar(Scalar)
+        case array([JSON])
+        case object([String: JSON])
+
+        /// The leaf values a condition is tested against; arrays contribute their elements, objects nothing.
+        var leaves: [Scalar] {
+            switch self {
+            case .scalar(let scalar): [scalar]
+            case .array(let elements): elements.flatMap(\.leaves)
+            case .object: []
+            }
+        }
+
+        /// The objects a nested policy is tested against; arrays contribute their object elements.
+        var objects: [[String: JSON]] {
+            switch self {
+            case .scalar: []
+            case .array(let elements): elements.flatMap(\.objects)
+            case .object(let object): [object]
+            }
+        }
+    }
+
+    /// One level of a policy: every field and every `$or` group must match.
+    struct Rule: Sendable, Equatable {
+        var fields: [String: Field] = [:]
+        /// Each group is a `$or`: at least one of its rules must match the same object.
+        var anyOf: [[Rule]] = []
+
+        func matches(_ object: [String: JSON]) -> Bool {
+            for (key, field) in fields {
+                switch field {
+                case .conditions(let conditions):
+                    let values = object[key]?.leaves ?? []
+                    guard conditions.contains(where: { $0.matches(values) }) else { return false }
+                case .nested(let rule):
+                    // A missing or non-object value is an empty object, so `exists: false` inside still holds.
+                    let candidates = object[key]?.objects ?? []
+                    guard (candidates.isEmpty ? [[:]] : candidates).contains(where: rule.matches) else { return false }
+                }
+            }
+            return anyOf.allSatisfy { group in group.contains { $0.matches(object) } }
+        }
+
+        /// The key names this level contributes to the five-key limit, `$or` branches included.
+        var keyNames: Set<String> {
+            anyOf.joined().reduce(into: Set(fields.keys)) { $0.formUnion($1.keyNames) }
+        }
+    }
+
+    /// What a policy key holds: conditions (ORed) or, in body scope, a nested rule.
+    indirect enum Field: Sendable, Equatable {
+        case conditions([Condition])
+        case nested(Rule)
+    }
+
+    /// One entry of a key's condition array.
+    enum Condition: Sendable, Equatable {
+        case equals(Scalar)
+        case prefix(String)
+        case suffix(String)
+        case equalsIgnoreCase(String)
+        case anythingBut([Scalar])
+        case anythingButPrefix(String)
+        case numeric(NumericRange)
+        case exists(Bool)
+        case cidr(IPNetwork)
+
+        /// Whether the condition holds for a key with these leaf values; no values means the key is missing.
+        func matches(_ values: [Scalar]) -> Bool {
+            if case .exists(let expected) = self { return expected != values.isEmpty }
+            return values.contains(where: matches(value:))
+        }
+
+        private func matches(value: Scalar) -> Bool {
+            switch (self, value) {
+            case (.equals(let expected), _): expected.isSame(as: value)
+            case (.prefix(let prefix), .string(let text)): text.utf8.starts(with: prefix.utf8)
+            case (.suffix(let suffix), .string(let text)): text.utf8.reversed().starts(with: suffix.utf8.reversed())
+            case (.equalsIgnoreCase(let expected), .string(let text)): text.lowercased() == expected.lowercased()
+            case (.anythingBut(let excluded), _): !excluded.contains { $0.isSame(as: value) }
+            case (.anythingButPrefix(let prefix), .string(let text)): !text.utf8.starts(with: prefix.utf8)
+            case (.anythingButPrefix, _): true
+            case (.numeric(let range), .number(let number)): range.contains(number)
+            case (.cidr(let network), .string(let text)): IPNetwork.address(text).map(network.contains) ?? false
+            default: false
+            }
+        }
+    }
+
+    /// A `numeric` condition: one bound, both bounds, or equality (both bounds inclusive and equal).
+    struct NumericRange: Sendable, Equatable {
+        struct Bound: Sendable, Equatable {
+            var value: Double
+            var inclusive: Bool
+        }
+
+        var lower: Bound?
+        var upper: Bound?
+
+        func contains(_ number: Double) -> Bool {
+            let value = FilterPolicy.quantized(number)
+            if let lower {
+                let bound = FilterPolicy.quantized(lower.value)
+                guard lower.inclusive ? value >= bound : value > bound else { return false }
+            }
+            if let upper {
+                let bound = FilterPolicy.quantized(upper.value)
+                guard upper.inclusive ? value <= bound : value < bound else { return false }
+            }
+            return true
+        }
+    }
+
+    /// A number at the precision SNS compares: five digits after the decimal point.
+    static func quantized(_ number: Double) -> Double {
+        (number * 100_000).rounded()
+    }
+}
