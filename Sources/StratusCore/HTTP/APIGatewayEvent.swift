@@ -57,42 +57,58 @@ public enum APIGatewayV2 {
             headers[key] = headers[key].map { $0 + "," + value } ?? value
         }
         let host = headers["host"] ?? "localhost"
-        var event: [String: Any] = [
-            "version": "2.0",
-            "routeKey": match.route.routeKey,
-            "rawPath": request.rawPath,
-            "rawQueryString": request.rawQueryString,
-            "headers": headers,
-            "isBase64Encoded": false,
-            "requestContext": [
-                "accountId": "000000000000",
-                "apiId": apiId,
-                "domainName": host,
-                "domainPrefix": String(host.split(separator: ".").first ?? Substring(host)),
-                "http": [
-                    "method": request.method, "path": request.rawPath, "protocol": "HTTP/1.1",
-                    "sourceIp": request.sourceIp, "userAgent": headers["user-agent"] ?? "",
-                ],
-                "requestId": request.requestId,
-                "routeKey": match.route.routeKey,
-                "stage": "$default",
-                "time": timeFormatter.string(from: request.time),
-                "timeEpoch": Int64(request.time.timeIntervalSince1970 * 1000),
-            ] as [String: Any],
-        ]
-        if !cookies.isEmpty { event["cookies"] = cookies }
-        let query = queryParameters(request.rawQueryString)
-        if !query.isEmpty { event["queryStringParameters"] = query }
-        if !match.pathParameters.isEmpty { event["pathParameters"] = match.pathParameters }
-        if !request.body.isEmpty {
-            if isText(contentType: headers["content-type"]) {
-                event["body"] = String(decoding: request.body, as: UTF8.self)
-            } else {
-                event["body"] = request.body.base64EncodedString()
-                event["isBase64Encoded"] = true
-            }
+        let epochMs = Int64(request.time.timeIntervalSince1970 * 1000)
+        var json = JSONWriter(capacity: 1024 + request.body.count * 4 / 3)
+        json.beginObject()
+        json.field("version", "2.0")
+        json.field("routeKey", match.route.routeKey)
+        json.field("rawPath", request.rawPath)
+        json.field("rawQueryString", request.rawQueryString)
+        if !cookies.isEmpty {
+            json.key("cookies")
+            json.beginArray()
+            for cookie in cookies { json.string(cookie) }
+            json.endArray()
         }
-        return (try? JSONSerialization.data(withJSONObject: event, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        json.object("headers", headers)
+        let query = queryParameters(request.rawQueryString)
+        if !query.isEmpty { json.object("queryStringParameters", query) }
+        if !match.pathParameters.isEmpty { json.object("pathParameters", match.pathParameters) }
+        json.key("requestContext")
+        json.beginObject()
+        json.field("accountId", "000000000000")
+        json.field("apiId", apiId)
+        json.field("domainName", host)
+        json.field("domainPrefix", String(host.split(separator: ".").first ?? Substring(host)))
+        json.key("http")
+        json.beginObject()
+        json.field("method", request.method)
+        json.field("path", request.rawPath)
+        json.field("protocol", "HTTP/1.1")
+        json.field("sourceIp", request.sourceIp)
+        json.field("userAgent", headers["user-agent"] ?? "")
+        json.endObject()
+        json.field("requestId", request.requestId)
+        json.field("routeKey", match.route.routeKey)
+        json.field("stage", "$default")
+        json.field("time", JSONWriter.apiGatewayTime(epochSeconds: Int(epochMs / 1000)))
+        json.key("timeEpoch")
+        json.number(epochMs)
+        json.endObject()
+        if request.body.isEmpty {
+            json.key("isBase64Encoded")
+            json.bool(false)
+        } else if isText(contentType: headers["content-type"]) {
+            json.field("body", String(decoding: request.body, as: UTF8.self))
+            json.key("isBase64Encoded")
+            json.bool(false)
+        } else {
+            json.field("body", request.body.base64EncodedString())
+            json.key("isBase64Encoded")
+            json.bool(true)
+        }
+        json.endObject()
+        return Data(json.bytes)
     }
 
     /// Decoded query parameters, repeated keys joined with commas, as format 2.0 does.
@@ -153,12 +169,4 @@ public enum APIGatewayV2 {
         }
         return Response(statusCode: statusCode, headers: headers, cookies: cookies, body: body)
     }
-
-    private static let timeFormatter: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
-        return formatter
-    }()
 }

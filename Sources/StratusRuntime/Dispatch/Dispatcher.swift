@@ -59,7 +59,7 @@ public final class Dispatcher: Sendable {
     ) async throws(DispatchError) -> Result {
         guard let pool = pools.withLock({ $0[name] }) else { throw .functionNotFound(name) }
         let function = pool.function
-        let id = UUID().uuidString.lowercased()
+        let id = RequestID.make()
         let start = Date()
         var record = InvocationRecord(
             id: id, function: name, version: function.version, trigger: origin.trigger, source: origin.source,

@@ -20,7 +20,7 @@ public struct Gateway: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        let requestId = UUID().uuidString.lowercased()
+        let requestId = RequestID.make()
         let path = request.uri.path
         let method = request.method.rawValue
         let origin = request.headers[.origin]
