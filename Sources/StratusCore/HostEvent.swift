@@ -8,6 +8,8 @@ public struct HostEvent: Sendable, Equatable, Codable {
         case scaleDown = "SCALE_DOWN"
         case replaced = "REPLACED"
         case throttled = "THROTTLED"
+        case deadLettered = "DEAD_LETTERED"
+        case dropped = "DROPPED"
     }
 
     /// Position in the event log, assigned when stored.

@@ -58,6 +58,11 @@ package struct JSONWriter {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    package mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
+    }
+
     package mutating func field(_ name: String, _ value: String) {
         key(name)
         string(value)

@@ -71,6 +71,27 @@ package struct YAMLValue {
         return false
     }
 
+    /// The node as JSON-compatible values (string keys; numbers, booleans and null resolved as YAML does).
+    package var jsonValue: Any {
+        switch node {
+        case .mapping(let mapping):
+            var object: [String: Any] = [:]
+            for (key, value) in mapping { object[key.string ?? "\(key)"] = child("", value).jsonValue }
+            return object
+        case .sequence(let sequence):
+            return sequence.map { child("", $0).jsonValue }
+        case .scalar(let scalar):
+            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return scalar.string }
+            if isNull { return NSNull() }
+            if let bool = node.bool, ["true", "false"].contains(scalar.string.lowercased()) { return bool }
+            if let int = node.int { return int }
+            if let double = node.float { return double }
+            return scalar.string
+        case .alias:
+            return NSNull()
+        }
+    }
+
     package func string() throws(ManifestError) -> String {
         guard case .scalar(let scalar) = node else { throw error("expected a string") }
         return scalar.string

@@ -30,6 +30,9 @@ public final class StratusHost: Service, Sendable {
     public let dispatcher: Dispatcher
     public let log: InvocationLog
     public let project: ProjectLoader.Project
+    public let queues: QueueService
+    public let topics: TopicPublisher
+    private let deliveries: DeliveryRunner
     private let launcher: WorkerLauncher
     private let budget: WorkerBudget
     private let logger: Logger
@@ -47,17 +50,47 @@ public final class StratusHost: Service, Sendable {
         for function in project.functions {
             _ = dispatcher.install(WorkerPool(function: function, launcher: launcher, budget: budget, log: log, logger: logger))
         }
+        queues = QueueService(store: store)
+        deliveries = DeliveryRunner(store: store, queues: queues, dispatcher: dispatcher, log: log, logger: logger)
+        topics = TopicPublisher(store: store, queues: queues, deliveries: deliveries)
+    }
+
+    /// Loads durable state (queues, topics, subscriptions) and declares those of the trigger files.
+    /// Call before serving requests.
+    public func prepare() async throws {
+        try await queues.load(declared: project.triggers.queues)
+        try await topics.load(declared: project.triggers.topics)
     }
 
     public func run() async throws {
         let pools = dispatcher.allPools()
+        let pollers = queues.all().compactMap {
+            QueuePoller(queue: $0, queues: queues, dispatcher: dispatcher, logger: logger)
+        }
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 for pool in pools { group.addTask { await pool.run() } }
+                for poller in pollers { group.addTask { await poller.run() } }
+                group.addTask { await self.deliveries.run() }
+                group.addTask { await self.expireMessages() }
             }
         }
+        deliveries.stop()
         await stopWorkers()
         await log.flush()
+    }
+
+    /// Deletes messages past their queue's retention, once a minute.
+    private func expireMessages() async {
+        while !Task.isCancelled {
+            do {
+                let expired = try await queues.store.expireMessages(nowMs: QueueService.nowMs())
+                if expired > 0 { logger.info("expired messages past retention", metadata: ["messages": "\(expired)"]) }
+            } catch {
+                logger.warning("message expiry failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(60))
+        }
     }
 
     /// Stops every worker of every function and waits for their processes to exit.

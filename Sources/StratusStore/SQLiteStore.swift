@@ -7,7 +7,7 @@ import StratusCore
 /// `synchronous = NORMAL`: in WAL mode a commit is durable against a process crash (the WAL is written
 /// before the commit returns); only a power loss can roll back the last transactions.
 public final class SQLiteStore: Store {
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
@@ -61,6 +61,7 @@ public final class SQLiteStore: Store {
                     CREATE INDEX host_event_time ON host_event(time_ms);
                     """)
         }
+        registerQueueMigrations(&migrator)
         return migrator
     }
 

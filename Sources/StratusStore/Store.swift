@@ -37,4 +37,50 @@ public protocol Store: Sendable {
     func append(events: [HostEvent]) async throws
     /// Returns matching events in the order they were stored (`status` is ignored).
     func events(matching query: InvocationQuery) async throws -> [HostEvent]
+
+    // MARK: Queues (SQS standard semantics). Times are epoch milliseconds passed in by the caller.
+
+    /// Creates the queue or updates its settings; messages are kept.
+    func putQueue(_ queue: QueueConfig) async throws
+    func queues() async throws -> [QueueConfig]
+    /// Appends messages in one transaction; returns their message ids, in order.
+    func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String]
+    /// Receives up to `max` visible messages, oldest first, making them invisible for the visibility
+    /// timeout (`visibilityTimeoutMs` or the queue's) and counting the receive. A message whose receive
+    /// would exceed the queue's `maxReceiveCount` moves to its dead-letter queue instead.
+    func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64) async throws -> [QueueMessage]
+    /// Deletes messages by receipt handle; returns how many existed.
+    func delete(from queue: String, receiptHandles: [String]) async throws -> Int
+    /// Sets when a received message becomes visible again; `false` if the handle is not current.
+    func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64, nowMs: Int64) async throws -> Bool
+    /// Deletes every message of the queue; returns how many.
+    func purge(_ queue: String) async throws -> Int
+    func counts(of queue: String, nowMs: Int64) async throws -> QueueCounts
+    /// Earliest time a not-yet-visible message of the queue becomes visible (for pollers to sleep until).
+    func nextVisibleAtMs(in queue: String) async throws -> Int64?
+    /// Moves messages from a dead-letter queue back to the queue each came from, or to `target`;
+    /// receive counts start again at 0. Returns how many moved.
+    func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64) async throws -> Int
+    /// Deletes messages past their queue's retention period; returns how many.
+    func expireMessages(nowMs: Int64) async throws -> Int
+
+    // MARK: Topics (SNS semantics)
+
+    func putTopic(_ name: String) async throws
+    func topics() async throws -> [String]
+    /// Creates or replaces a subscription (by id).
+    func putSubscription(_ subscription: Subscription) async throws
+    func subscriptions(of topic: String) async throws -> [Subscription]
+    /// Commits a publish: every queue message and pending delivery, in one transaction.
+    func commit(_ fanOut: [FanOut], nowMs: Int64) async throws
+    /// Deliveries whose next attempt is due, oldest first.
+    func dueDeliveries(nowMs: Int64, limit: Int) async throws -> [PendingDelivery]
+    /// Earliest next attempt of any pending delivery.
+    func nextDeliveryAtMs() async throws -> Int64?
+    /// Removes a delivery that succeeded or gave up.
+    func finishDelivery(_ id: Int64) async throws
+    /// Records a failed attempt and when to try again.
+    func rescheduleDelivery(_ id: Int64, attempts: Int, nextAttemptAtMs: Int64) async throws
+    /// Gives a delivery up into a queue (its dead-letter queue) in one transaction.
+    func deadLetterDelivery(_ id: Int64, into queue: String, message: OutgoingMessage, nowMs: Int64) async throws
 }

@@ -9,7 +9,10 @@ struct Stratus: AsyncParsableCommand {
             Exit codes: 0 ok, 1 the invocation or request failed, 64 usage, 65 invalid function or trigger
             files, 69 host unreachable.
             """,
-        subcommands: [Serve.self, Invoke.self, Logs.self, Routes.self, Status.self, Validate.self]
+        subcommands: [
+            Serve.self, Invoke.self, Logs.self, Publish.self, Send.self, Queues.self, Topics.self, Redrive.self, Routes.self,
+            Status.self, Validate.self,
+        ]
     )
 }
 

@@ -1,8 +1,20 @@
+import Foundation
+
 /// The triggers declared across `triggers/*.yaml`.
 public struct Triggers: Sendable, Equatable {
     public var routes: [HTTPRoute] = []
-    /// Top-level sections present but not served yet (`topics`, `queues`), with where they were.
-    public var unsupported: [String] = []
+    /// Queues by name, in declaration order.
+    public var queues: [QueueConfig] = []
+    /// Topics by name with their subscriptions.
+    public var topics: [String: [Subscription]] = [:]
+    /// Where each queue and topic was declared, for errors.
+    private var declared: [String: String] = [:]
+    /// Queue names referenced by subscriptions and dead-letter settings, checked once every file is merged.
+    private var references: [(queue: String, error: ManifestError)] = []
+
+    public static func == (lhs: Triggers, rhs: Triggers) -> Bool {
+        lhs.routes == rhs.routes && lhs.queues == rhs.queues && lhs.topics == rhs.topics
+    }
 
     public init() {}
 
@@ -23,10 +35,142 @@ public struct Triggers: Sendable, Equatable {
                     }
                     routes.append(route)
                 }
+            case "queues":
+                if value.isNull { continue }
+                for (name, item) in try value.mapping() {
+                    try declare("queue", name, item)
+                    queues.append(try parseQueue(name, item, functions: functions))
+                }
             default:
-                if !value.isNull { unsupported.append("\(file):\(value.line ?? 0): \(key)") }
+                if value.isNull { continue }
+                for (name, item) in try value.mapping() {
+                    try declare("topic", name, item)
+                    topics[name] = try parseTopic(name, item, functions: functions)
+                }
             }
         }
+    }
+
+    /// Checks references between files (subscriptions and dead-letter queues naming queues) once all are merged.
+    public func validateReferences() throws(ManifestError) {
+        let names = Set(queues.map(\.name))
+        for reference in references where !names.contains(reference.queue) {
+            throw reference.error
+        }
+    }
+
+    private mutating func declare(_ kind: String, _ name: String, _ item: YAMLValue) throws(ManifestError) {
+        guard QueueConfig.isValidName(name) else {
+            throw item.error("invalid \(kind) name '\(name)'; expected 1-80 letters, digits, '-' or '_'")
+        }
+        let key = "\(kind):\(name)"
+        if let other = declared[key] { throw item.error("\(kind) '\(name)' is defined twice: here and at \(other)") }
+        declared[key] = "\(item.file):\(item.line ?? 0)"
+    }
+
+    private mutating func parseQueue(_ name: String, _ item: YAMLValue, functions: Set<String>) throws(ManifestError) -> QueueConfig {
+        var queue = QueueConfig(name: name)
+        if item.isNull { return queue }
+        let keys: Set<String> = ["visibilityTimeout", "maxReceiveCount", "deadLetterQueue", "retention", "delay", "consumer"]
+        for (key, value) in try item.mapping(allowed: keys) {
+            switch key {
+            case "visibilityTimeout": queue.visibilityTimeoutMs = try value.duration(max: .seconds(43_200)).milliseconds
+            case "maxReceiveCount": queue.maxReceiveCount = try value.int(in: 1...1000)
+            case "deadLetterQueue":
+                let target = try value.string()
+                queue.deadLetterQueue = target
+                references.append((target, value.error("unknown queue '\(target)'; declare it under queues:")))
+            case "retention": queue.retentionMs = try value.duration(max: .seconds(14 * 86_400)).milliseconds
+            case "delay": queue.delayMs = try value.duration(max: .seconds(900)).milliseconds
+            default:
+                var consumer: QueueConfig.Consumer?
+                for (field, entry) in try value.mapping(allowed: ["function", "batchSize", "batchWindow", "maxConcurrency"]) {
+                    switch field {
+                    case "function":
+                        let function = try entry.string()
+                        guard functions.contains(function) else {
+                            throw entry.error("unknown function '\(function)'; expected one of: \(functions.sorted().joined(separator: ", "))")
+                        }
+                        consumer = consumer ?? QueueConfig.Consumer(function: function)
+                        consumer?.function = function
+                    case "batchSize":
+                        consumer = consumer ?? QueueConfig.Consumer(function: "")
+                        consumer?.batchSize = try entry.int(in: 1...10_000)
+                    case "batchWindow":
+                        consumer = consumer ?? QueueConfig.Consumer(function: "")
+                        consumer?.batchWindowMs = try entry.duration(max: .seconds(300)).milliseconds
+                    default:
+                        consumer = consumer ?? QueueConfig.Consumer(function: "")
+                        consumer?.maxConcurrency = try entry.int(in: 1...1000)
+                    }
+                }
+                guard let consumer, !consumer.function.isEmpty else { throw value.error("missing 'function'") }
+                queue.consumer = consumer
+            }
+        }
+        if queue.deadLetterQueue != nil && queue.maxReceiveCount == nil { queue.maxReceiveCount = 5 }
+        return queue
+    }
+
+    private mutating func parseTopic(_ name: String, _ item: YAMLValue, functions: Set<String>) throws(ManifestError) -> [Subscription] {
+        if item.isNull { return [] }
+        var subscriptions: [Subscription] = []
+        for (_, list) in try item.mapping(allowed: ["subscriptions"]) where !list.isNull {
+            for (index, entry) in try list.sequence().enumerated() {
+                let fields = Dictionary(
+                    try entry.mapping(allowed: ["function", "queue", "http", "filter", "filterScope", "raw", "deadLetterQueue"]),
+                    uniquingKeysWith: { a, _ in a })
+                let endpoints = ["function", "queue", "http"].compactMap { key in fields[key].map { (key, $0) } }
+                guard endpoints.count == 1, let (kind, target) = endpoints.first else {
+                    throw entry.error("expected exactly one of function:, queue: or http:")
+                }
+                let targetName = try target.string()
+                let endpoint: Subscription.Endpoint
+                switch kind {
+                case "function":
+                    guard functions.contains(targetName) else {
+                        throw target.error("unknown function '\(targetName)'; expected one of: \(functions.sorted().joined(separator: ", "))")
+                    }
+                    endpoint = .function(targetName)
+                case "queue":
+                    references.append((targetName, target.error("unknown queue '\(targetName)'; declare it under queues:")))
+                    endpoint = .queue(targetName)
+                default:
+                    guard let url = URL(string: targetName), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                        throw target.error("expected an http:// or https:// URL (got '\(targetName)')")
+                    }
+                    endpoint = .http(targetName)
+                }
+                var subscription = Subscription(id: "\(name):\(index)", topic: name, endpoint: endpoint)
+                if let raw = fields["raw"] { subscription.raw = try raw.bool() }
+                if let dlq = fields["deadLetterQueue"] {
+                    let queue = try dlq.string()
+                    references.append((queue, dlq.error("unknown queue '\(queue)'; declare it under queues:")))
+                    subscription.deadLetterQueue = queue
+                }
+                var scope = FilterPolicy.Scope.messageAttributes
+                if let scopeValue = fields["filterScope"] {
+                    switch try scopeValue.string() {
+                    case "body", "MessageBody": scope = .messageBody
+                    case "attributes", "MessageAttributes": scope = .messageAttributes
+                    case let other: throw scopeValue.error("expected body or attributes (got '\(other)')")
+                    }
+                }
+                if let filter = fields["filter"] {
+                    let object = filter.jsonValue
+                    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+                        throw filter.error("expected a filter policy mapping")
+                    }
+                    do {
+                        try subscription.setFilter(json: String(decoding: data, as: UTF8.self), scope: scope)
+                    } catch {
+                        throw filter.error("invalid filter policy: \(error.message)")
+                    }
+                }
+                subscriptions.append(subscription)
+            }
+        }
+        return subscriptions
     }
 
     private static let methods: Set<String> = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY"]

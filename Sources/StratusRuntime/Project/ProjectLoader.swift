@@ -63,6 +63,11 @@ public enum ProjectLoader {
                 project.errors.append(error)
             }
         }
+        do {
+            try project.triggers.validateReferences()
+        } catch {
+            project.errors.append(error)
+        }
     }
 
     /// Problems visible without running the code: a `provided` function needs an executable `bootstrap`.

@@ -14,7 +14,9 @@ public enum ControlAPI {
         router.get("/v1/health") { _, _ in "ok" }
         router.get("/v1/functions") { _, _ in try JSONBody.response(host.functionStatus()) }
         router.get("/v1/status") { _, _ in
-            try JSONBody.response(StatusBody(maxWorkers: host.maxWorkers, functions: host.functionStatus()))
+            try JSONBody.response(StatusBody(
+                maxWorkers: host.maxWorkers, functions: host.functionStatus(), queues: try await queueSummaries(host),
+                topics: topicSummaries(host)))
         }
         router.get("/v1/routes") { _, _ in
             try JSONBody.response(["routes": host.project.triggers.routes.map { ["route": $0.routeKey, "function": $0.function] }])
@@ -34,6 +36,7 @@ public enum ControlAPI {
             let events = try await host.log.events(matching: query)
             return try JSONBody.response(["events": events])
         }
+        registerMessaging(on: router, host: host)
         LambdaFacade.register(on: router, host: host)
         return router
     }
@@ -100,4 +103,6 @@ public enum ControlAPI {
 struct StatusBody: Encodable {
     var maxWorkers: Int
     var functions: [FunctionStatus]
+    var queues: [QueueSummary]
+    var topics: [TopicSummary]
 }

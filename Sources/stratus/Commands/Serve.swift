@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
             configuration.maxWorkers = maxWorkers
         }
         let host = try StratusHost(configuration: configuration, logger: logger)
+        try await host.prepare()
         printLoaded(host)
 
         let ready = ReadyBanner(host: host)
@@ -72,8 +73,11 @@ struct Serve: AsyncParsableCommand {
         for route in host.project.triggers.routes {
             print("  route   \(route.routeKey) -> \(route.function)")
         }
-        for section in host.project.triggers.unsupported {
-            print("  ignored \(section) (topics and queues are not served yet)")
+        for queue in host.project.triggers.queues {
+            print("  queue   \(queue.name)" + (queue.consumer.map { " -> \($0.function)" } ?? ""))
+        }
+        for (topic, subscriptions) in host.project.triggers.topics.sorted(by: { $0.key < $1.key }) {
+            print("  topic   \(topic) (\(subscriptions.count) subscriptions)")
         }
         for error in host.project.errors {
             print("  FAILED  \(error)")

@@ -22,6 +22,14 @@ struct Status: AsyncParsableCommand {
             print(line)
         }
         print("workers at most \(object?["maxWorkers"] ?? "?") in all")
+        if let queues = object?["queues"] as? [[String: Any]], !queues.isEmpty {
+            print("")
+            printQueues(queues)
+        }
+        if let topics = object?["topics"] as? [[String: Any]], !topics.isEmpty {
+            print("")
+            printTopics(topics)
+        }
     }
 }
 

@@ -8,13 +8,18 @@ Behaviour follows awslambdaric where it matters to callers: error types and
 messages, the error body shape, the context object, and `[ERROR] ...` log lines.
 """
 
-import http.client
 import json
 import os
 import sys
 import time
 
-# `traceback` (~3 ms) and `importlib` are imported where needed, to keep startup short.
+try:  # the C module behind `socket`: the `socket` wrapper (enums, selectors) costs ~2 ms more
+    import _socket
+except ImportError:  # pragma: no cover - not CPython
+    import socket as _socket
+
+# No http.client: with `ssl` and `email.parser` it cost ~26 ms of startup, and parsed headers
+# slowly. `traceback` (~3 ms) and `importlib` are imported where needed, on error paths.
 
 _API_PREFIX = "/2018-06-01"
 _BOOTSTRAP_FILE = os.path.abspath(__file__)
@@ -109,37 +114,179 @@ class _Fault(Exception):
 
 
 class _RuntimeClient:
-    def __init__(self, address):
-        try:
-            self._conn = http.client.HTTPConnection(address)  # no timeout: /next long-polls
-        except Exception as e:
-            _die("stratus bootstrap: bad AWS_LAMBDA_RUNTIME_API %r: %s" % (address, e))
+    """Minimal HTTP/1.1 client over one persistent, keep-alive TCP connection."""
 
-    def _request(self, method, path, body=None, headers=None):
+    def __init__(self, address):
+        # Parsed as http.client did: "host[:port]", IPv6 in brackets, port 80 by default.
+        host, port = address, 80
+        try:
+            if any(c <= " " or c == "\x7f" for c in address):
+                raise ValueError("URL can't contain control characters: %r" % address)
+            i = address.rfind(":")
+            if i > address.rfind("]"):
+                host, port = address[:i], address[i + 1 :]
+                try:
+                    port = int(port) if port else 80
+                except ValueError:
+                    raise ValueError("nonnumeric port: '%s'" % port)
+            if host[:1] == "[" and host[-1:] == "]":
+                host = host[1:-1]
+        except ValueError as e:
+            _die("stratus bootstrap: bad AWS_LAMBDA_RUNTIME_API %r: %s" % (address, e))
+        self._host, self._port, self._sock, self._buf = host, port, None, b""
+        self._http_host = address.encode("latin-1")
+        self._next = self._head("GET", "/runtime/invocation/next", b"")
+
+    def _head(self, method, path, fields):
+        return b"%s %s%s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (
+            method.encode("latin-1"),
+            _API_PREFIX.encode("latin-1"),
+            path.encode("latin-1"),
+            self._http_host,
+            fields,
+        )
+
+    def _connect(self):
+        error = OSError("getaddrinfo returned no address for %s" % self._host)
+        for family, kind, proto, _, addr in _socket.getaddrinfo(self._host, self._port, 0, _socket.SOCK_STREAM):
+            sock = _socket.socket(family, kind, proto)  # blocking, no timeout: /next long-polls
+            try:
+                sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+                sock.connect(addr)
+                return sock
+            except OSError as e:
+                error = e
+                sock.close()
+        raise error
+
+    def _close(self):
+        sock, self._sock, self._buf = self._sock, None, b""
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _recv(self):
+        data = self._sock.recv(65536)
+        if not data:
+            raise ConnectionResetError("the Runtime API closed the connection")
+        return data
+
+    def _read(self, n):
+        """Exactly n bytes of the connection (bytes, or a bytearray when more must be received)."""
+        buf = self._buf
+        if len(buf) >= n:
+            self._buf = buf[n:]
+            return buf[:n]
+        self._buf = b""
+        out = bytearray(n)
+        view = memoryview(out)
+        have = len(buf)
+        view[:have] = buf
+        recv_into = self._sock.recv_into
+        while have < n:
+            got = recv_into(view[have:])
+            if not got:
+                raise ConnectionResetError("the Runtime API closed the connection")
+            have += got
+        view.release()
+        return out
+
+    def _readline(self):
+        while True:
+            i = self._buf.find(b"\n")
+            if i >= 0:
+                line, self._buf = self._buf[:i], self._buf[i + 1 :]
+                return line.rstrip(b"\r")
+            if len(self._buf) > 65536:
+                raise ValueError("line too long")
+            self._buf += self._recv()
+
+    def _response(self):
+        """Reads one response: (status, headers with lower-case names, body)."""
+        while True:
+            buf = self._buf
+            end = buf.find(b"\r\n\r\n")
+            while end < 0:
+                if len(buf) > 1048576:
+                    raise ValueError("response head too long")
+                buf += self._recv()
+                end = buf.find(b"\r\n\r\n")
+            self._buf = buf[end + 4 :]
+            lines = buf[:end].decode("latin-1").split("\r\n")
+            version, _, status = lines[0].partition(" ")
+            if not version.startswith("HTTP/"):
+                raise ValueError("bad status line %r" % lines[0])
+            status = int(status[:3])
+            if status >= 200 or status == 101:
+                break  # skip interim (1xx) responses
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name not in headers:
+                headers[name] = value.strip()
+
+        connection = headers.get("connection", "").lower()
+        close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
+        if status < 200 or status in (204, 304):
+            body = b""
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
+            parts = []
+            while True:
+                size = int(self._readline().split(b";", 1)[0], 16)
+                if not size:
+                    break
+                parts.append(self._read(size))
+                self._read(2)  # CRLF after the chunk
+            while self._readline():  # trailer fields, up to the empty line
+                pass
+            body = b"".join(parts)
+        elif "content-length" in headers:
+            length = int(headers["content-length"])
+            if length < 0:
+                raise ValueError("negative Content-Length")
+            body = self._read(length)
+        else:  # delimited by the end of the connection
+            parts = [self._buf]
+            while True:
+                data = self._sock.recv(65536)
+                if not data:
+                    break
+                parts.append(data)
+            body = b"".join(parts)
+            close = True
+        if close:
+            self._close()
+        return status, headers, body
+
+    def _request(self, request):
         # A failed request is retried once on a fresh connection (the peer may
         # have closed an idle keep-alive socket); a second failure means the
         # host is gone, so exit rather than spin.
         for attempt in (0, 1):
             try:
-                self._conn.request(method, _API_PREFIX + path, body=body, headers=headers or {})
-                response = self._conn.getresponse()
-                return response.status, response.headers, response.read()
-            except (OSError, http.client.HTTPException):
-                self._conn.close()
+                if self._sock is None:
+                    self._sock = self._connect()
+                self._sock.sendall(request)  # head and body in one write
+                return self._response()
+            except (OSError, ValueError):  # ValueError: a malformed response
+                self._close()
                 if attempt:
                     _die()
 
     def next_invocation(self):
-        status, headers, body = self._request("GET", "/runtime/invocation/next")
+        status, headers, body = self._request(self._next)
         if status != 200:
             _die("stratus bootstrap: GET /runtime/invocation/next returned HTTP %d" % status)
         return headers, body
 
     def _post(self, path, payload, error_type=None):
-        headers = {"Content-Type": "application/json"}
+        fields = b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(payload)
         if error_type is not None:
-            headers["Lambda-Runtime-Function-Error-Type"] = _header_value(error_type)
-        status, _, body = self._request("POST", path, payload, headers)
+            fields += b"Lambda-Runtime-Function-Error-Type: %s\r\n" % _header_value(error_type).encode("ascii")
+        status, _, body = self._request(self._head("POST", path, fields) + payload)
         if not 200 <= status < 300:
             sys.stderr.write(
                 "stratus bootstrap: POST %s returned HTTP %d: %s\n"
@@ -346,19 +493,19 @@ def _parse_json_header(value, name):
 
 def _handle(client, handler, headers, body):
     global _current_request_id
-    request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+    request_id = headers.get("lambda-runtime-aws-request-id")
     if not request_id:
         _die("stratus bootstrap: invocation without Lambda-Runtime-Aws-Request-Id")
     _current_request_id = request_id
 
-    trace_id = headers.get("Lambda-Runtime-Trace-Id")
+    trace_id = headers.get("lambda-runtime-trace-id")
     if trace_id:
         os.environ["_X_AMZN_TRACE_ID"] = trace_id
     else:
         os.environ.pop("_X_AMZN_TRACE_ID", None)
 
     try:
-        deadline_ms = int(headers.get("Lambda-Runtime-Deadline-Ms") or 0)
+        deadline_ms = int(headers.get("lambda-runtime-deadline-ms") or 0)
     except ValueError:
         deadline_ms = 0
 
@@ -370,9 +517,9 @@ def _handle(client, handler, headers, body):
         context = LambdaContext(
             request_id,
             deadline_ms,
-            headers.get("Lambda-Runtime-Invoked-Function-Arn"),
-            _parse_json_header(headers.get("Lambda-Runtime-Client-Context"), "Client Context"),
-            _parse_json_header(headers.get("Lambda-Runtime-Cognito-Identity"), "Cognito Identity"),
+            headers.get("lambda-runtime-invoked-function-arn"),
+            _parse_json_header(headers.get("lambda-runtime-client-context"), "Client Context"),
+            _parse_json_header(headers.get("lambda-runtime-cognito-identity"), "Cognito Identity"),
         )
     except _Fault as fault:
         _report(client, request_id, fault.error_type, fault.message, fault.stack_trace)

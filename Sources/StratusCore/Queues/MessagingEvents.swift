@@ -1,0 +1,147 @@
+import Foundation
+
+/// Builders for the payloads SNS and SQS deliver, byte for byte in AWS's shapes.
+public enum MessagingEvents {
+    public static func topicArn(_ topic: String) -> String {
+        "arn:aws:sns:\(region):\(account):\(topic)"
+    }
+
+    public static func queueArn(_ queue: String) -> String {
+        "arn:aws:sqs:\(region):\(account):\(queue)"
+    }
+
+    static let region = "us-east-1"
+    static let account = "000000000000"
+
+    /// A published message, before it is shaped for each subscription.
+    public struct Publication: Sendable {
+        public var messageId: String
+        public var topic: String
+        public var message: String
+        public var subject: String?
+        public var attributes: [String: MessageAttribute]
+        public var timestamp: Date
+
+        public init(messageId: String, topic: String, message: String, subject: String?, attributes: [String: MessageAttribute], timestamp: Date) {
+            self.messageId = messageId
+            self.topic = topic
+            self.message = message
+            self.subject = subject
+            self.attributes = attributes
+            self.timestamp = timestamp
+        }
+    }
+
+    /// The SNS JSON envelope delivered to queues and HTTP endpoints (raw delivery off).
+    public static func envelope(_ p: Publication, subscriptionId: String) -> String {
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("Type", "Notification")
+        json.field("MessageId", p.messageId)
+        json.field("TopicArn", topicArn(p.topic))
+        if let subject = p.subject { json.field("Subject", subject) }
+        json.field("Message", p.message)
+        json.field("Timestamp", isoTimestamp(p.timestamp))
+        json.field("SignatureVersion", "1")
+        json.field("Signature", "EXAMPLE")
+        json.field("SigningCertURL", "http://127.0.0.1/SimpleNotificationService-stratus.pem")
+        json.field("UnsubscribeURL", "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(topicArn(p.topic)):\(subscriptionId)")
+        if !p.attributes.isEmpty { snsAttributes(p.attributes, into: &json) }
+        json.endObject()
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    /// The event a function subscribed to a topic receives (`Records[0].Sns`).
+    public static func snsEvent(_ p: Publication, subscriptionId: String) -> String {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("Records")
+        json.beginArray()
+        json.beginObject()
+        json.field("EventSource", "aws:sns")
+        json.field("EventVersion", "1.0")
+        json.field("EventSubscriptionArn", "\(topicArn(p.topic)):\(subscriptionId)")
+        json.key("Sns")
+        json.beginObject()
+        json.field("Type", "Notification")
+        json.field("MessageId", p.messageId)
+        json.field("TopicArn", topicArn(p.topic))
+        json.key("Subject")
+        if let subject = p.subject { json.string(subject) } else { json.null() }
+        json.field("Message", p.message)
+        json.field("Timestamp", isoTimestamp(p.timestamp))
+        json.field("SignatureVersion", "1")
+        json.field("Signature", "EXAMPLE")
+        json.field("SigningCertUrl", "http://127.0.0.1/SimpleNotificationService-stratus.pem")
+        json.field("UnsubscribeUrl", "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(topicArn(p.topic)):\(subscriptionId)")
+        snsAttributes(p.attributes, into: &json)
+        json.endObject()
+        json.endObject()
+        json.endArray()
+        json.endObject()
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    private static func snsAttributes(_ attributes: [String: MessageAttribute], into json: inout JSONWriter) {
+        json.key("MessageAttributes")
+        json.beginObject()
+        for (name, attribute) in attributes.sorted(by: { $0.key < $1.key }) {
+            json.key(name)
+            json.beginObject()
+            json.field("Type", attribute.dataType)
+            json.field("Value", attribute.stringValue)
+            json.endObject()
+        }
+        json.endObject()
+    }
+
+    /// The SQS event a queue consumer receives for a batch.
+    public static func sqsEvent(_ messages: [QueueMessage]) -> [UInt8] {
+        var json = JSONWriter(capacity: 512 * messages.count + messages.reduce(0) { $0 + $1.body.utf8.count })
+        json.beginObject()
+        json.key("Records")
+        json.beginArray()
+        for message in messages {
+            json.beginObject()
+            json.field("messageId", message.id)
+            json.field("receiptHandle", message.receiptHandle ?? "")
+            json.field("body", message.body)
+            json.key("attributes")
+            json.beginObject()
+            json.field("ApproximateReceiveCount", String(message.receiveCount))
+            json.field("SentTimestamp", String(message.sentAtMs))
+            json.field("SenderId", account)
+            json.field("ApproximateFirstReceiveTimestamp", String(message.firstReceivedAtMs ?? message.sentAtMs))
+            json.endObject()
+            json.key("messageAttributes")
+            json.beginObject()
+            for (name, attribute) in message.attributes.sorted(by: { $0.key < $1.key }) {
+                json.key(name)
+                json.beginObject()
+                json.field("stringValue", attribute.stringValue)
+                json.key("stringListValues")
+                json.beginArray()
+                json.endArray()
+                json.key("binaryListValues")
+                json.beginArray()
+                json.endArray()
+                json.field("dataType", attribute.dataType)
+                json.endObject()
+            }
+            json.endObject()
+            json.field("md5OfBody", "")
+            json.field("eventSource", "aws:sqs")
+            json.field("eventSourceARN", queueArn(message.queue))
+            json.field("awsRegion", region)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+        return json.bytes
+    }
+
+    /// `2021-02-16T21:41:19.978Z`.
+    public static func isoTimestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+    }
+}

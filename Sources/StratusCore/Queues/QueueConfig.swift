@@ -1,0 +1,99 @@
+/// A queue with SQS standard-queue semantics, declared in `triggers/*.yaml` or created through `/v1`.
+public struct QueueConfig: Sendable, Equatable, Codable {
+    /// An event source mapping: a function that consumes the queue in batches.
+    public struct Consumer: Sendable, Equatable, Codable {
+        public var function: String
+        public var batchSize = 10
+        /// How long to gather a batch before invoking (0: invoke with what is there).
+        public var batchWindowMs: Int64 = 0
+        /// Batches in flight at once.
+        public var maxConcurrency = 4
+
+        public init(function: String) {
+            self.function = function
+        }
+    }
+
+    public var name: String
+    public var visibilityTimeoutMs: Int64 = 30_000
+    /// Receives after which a message moves to `deadLetterQueue`; `nil`: never.
+    public var maxReceiveCount: Int?
+    public var deadLetterQueue: String?
+    /// Messages older than this are deleted (SQS default 4 days).
+    public var retentionMs: Int64 = 4 * 86_400_000
+    /// Default delay before a new message becomes visible.
+    public var delayMs: Int64 = 0
+    public var consumer: Consumer?
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    /// SQS's limit on a message body: 1 MiB.
+    public static let maxMessageBytes = 1_048_576
+
+    /// Whether `name` is a valid queue or topic name (SQS: 1–80 of `[A-Za-z0-9_-]`).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 80
+            && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }
+    }
+}
+
+/// A message to put on a queue.
+public struct OutgoingMessage: Sendable, Equatable {
+    public var body: String
+    public var attributes: [String: MessageAttribute]
+    /// Delay before it becomes visible; `nil`: the queue's default.
+    public var delayMs: Int64?
+
+    public init(body: String, attributes: [String: MessageAttribute] = [:], delayMs: Int64? = nil) {
+        self.body = body
+        self.attributes = attributes
+        self.delayMs = delayMs
+    }
+}
+
+/// A message as a receiver gets it.
+public struct QueueMessage: Sendable, Equatable, Codable {
+    public var id: String
+    public var queue: String
+    public var body: String
+    public var attributes: [String: MessageAttribute]
+    /// Epoch milliseconds of the send.
+    public var sentAtMs: Int64
+    /// Epoch milliseconds of the first receive.
+    public var firstReceivedAtMs: Int64?
+    public var receiveCount: Int
+    /// Set by a receive; needed to delete the message or change its visibility.
+    public var receiptHandle: String?
+
+    public init(
+        id: String, queue: String, body: String, attributes: [String: MessageAttribute], sentAtMs: Int64,
+        firstReceivedAtMs: Int64?, receiveCount: Int, receiptHandle: String?
+    ) {
+        self.id = id
+        self.queue = queue
+        self.body = body
+        self.attributes = attributes
+        self.sentAtMs = sentAtMs
+        self.firstReceivedAtMs = firstReceivedAtMs
+        self.receiveCount = receiveCount
+        self.receiptHandle = receiptHandle
+    }
+}
+
+/// What a user sees of a queue's depth.
+public struct QueueCounts: Sendable, Equatable, Codable {
+    /// Ready to be received now.
+    public var visible = 0
+    /// Received and not yet deleted, within their visibility timeout.
+    public var inFlight = 0
+    /// Sent with a delay that has not passed yet.
+    public var delayed = 0
+
+    public init(visible: Int = 0, inFlight: Int = 0, delayed: Int = 0) {
+        self.visible = visible
+        self.inFlight = inFlight
+        self.delayed = delayed
+    }
+}

@@ -1,0 +1,86 @@
+/// A topic subscription: where a publish goes when its filter policy matches.
+public struct Subscription: Sendable, Equatable {
+    public enum Endpoint: Sendable, Equatable {
+        case function(String)
+        case queue(String)
+        case http(String)
+    }
+
+    /// Stable id: `<topic>:<index>` for declared subscriptions, a request id for created ones.
+    public var id: String
+    public var topic: String
+    public var endpoint: Endpoint
+    /// The filter policy as JSON text (what the store keeps), and its scope.
+    public var filterPolicy: String? {
+        didSet { filter = filterPolicy.flatMap { try? FilterPolicy(jsonText: $0, scope: filterScope) } }
+    }
+    public var filterScope: FilterPolicy.Scope = .messageAttributes {
+        didSet { filter = filterPolicy.flatMap { try? FilterPolicy(jsonText: $0, scope: filterScope) } }
+    }
+    /// The parsed policy; `nil` means every message matches.
+    public private(set) var filter: FilterPolicy?
+    /// Queue and HTTP deliveries: send the bare message instead of the SNS JSON envelope.
+    public var raw = false
+    /// HTTP deliveries that exhaust their retries go to this queue.
+    public var deadLetterQueue: String?
+
+    public init(id: String, topic: String, endpoint: Endpoint) {
+        self.id = id
+        self.topic = topic
+        self.endpoint = endpoint
+    }
+
+    /// Sets the filter policy after checking it; throws the parser's error for an invalid one.
+    public mutating func setFilter(json text: String, scope: FilterPolicy.Scope) throws(FilterPolicy.InvalidPolicy) {
+        let parsed = try FilterPolicy(jsonText: text, scope: scope)
+        filterScope = scope
+        filterPolicy = text
+        filter = parsed
+    }
+
+    /// Whether a publish with this body and these attributes goes to this subscription.
+    public func matches(body: String, attributes: [String: MessageAttribute]) -> Bool {
+        filter?.matches(body: body, attributes: attributes) ?? true
+    }
+}
+
+/// A delivery to a function or an HTTP endpoint, kept in the store until it succeeds or gives up.
+public struct PendingDelivery: Sendable, Equatable {
+    public enum Target: Sendable, Equatable {
+        case function(String)
+        case http(String)
+    }
+
+    /// Assigned by the store.
+    public var id: Int64
+    public var subscriptionId: String
+    public var target: Target
+    /// The bytes to deliver: an SNS event for functions, the envelope (or raw message) for HTTP.
+    public var payload: String
+    /// Attempts made so far.
+    public var attempts: Int
+    public var nextAttemptAtMs: Int64
+    public var createdAtMs: Int64
+    /// Where the delivery goes when it gives up (HTTP subscriptions with a DLQ).
+    public var deadLetterQueue: String?
+
+    public init(
+        id: Int64 = 0, subscriptionId: String, target: Target, payload: String, attempts: Int = 0, nextAttemptAtMs: Int64,
+        createdAtMs: Int64, deadLetterQueue: String? = nil
+    ) {
+        self.id = id
+        self.subscriptionId = subscriptionId
+        self.target = target
+        self.payload = payload
+        self.attempts = attempts
+        self.nextAttemptAtMs = nextAttemptAtMs
+        self.createdAtMs = createdAtMs
+        self.deadLetterQueue = deadLetterQueue
+    }
+}
+
+/// One publish, fanned out: everything that commits with it in one transaction.
+public enum FanOut: Sendable, Equatable {
+    case queue(String, OutgoingMessage)
+    case delivery(PendingDelivery)
+}

@@ -1,0 +1,106 @@
+import Foundation
+import StratusCore
+import StratusStore
+import Synchronization
+
+/// Topics: a publish fans out to every matching subscription in one committed transaction.
+public final class TopicPublisher: Sendable {
+    /// A publish that cannot be accepted.
+    public struct TopicError: Error, Sendable, CustomStringConvertible {
+        public enum Code: String, Sendable { case notFound = "NotFound", tooLarge = "InvalidParameter", invalid = "InvalidParameterValue" }
+        public var code: Code
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// SNS's limit on a published message: 256 KB.
+    public static let maxMessageBytes = 262_144
+
+    private let store: any Store
+    private let queues: QueueService
+    private let deliveries: DeliveryRunner
+    private let topics = Mutex<[String: [Subscription]]>([:])
+
+    init(store: any Store, queues: QueueService, deliveries: DeliveryRunner) {
+        self.store = store
+        self.queues = queues
+        self.deliveries = deliveries
+    }
+
+    /// Loads stored topics and declares those from trigger files (declared subscriptions replace stored ones by id).
+    func load(declared: [String: [Subscription]]) async throws {
+        for (topic, subscriptions) in declared {
+            try await store.putTopic(topic)
+            for subscription in subscriptions { try await store.putSubscription(subscription) }
+        }
+        var loaded: [String: [Subscription]] = [:]
+        for topic in try await store.topics() { loaded[topic] = try await store.subscriptions(of: topic) }
+        topics.withLock { $0 = loaded }
+    }
+
+    public func all() -> [String: [Subscription]] {
+        topics.withLock { $0 }
+    }
+
+    /// Creates a topic at run time; it survives restarts.
+    public func create(_ name: String) async throws {
+        guard QueueConfig.isValidName(name) else {
+            throw TopicError(code: .invalid, message: "invalid topic name '\(name)'; expected 1-80 letters, digits, '-' or '_'")
+        }
+        try await store.putTopic(name)
+        topics.withLock { if $0[name] == nil { $0[name] = [] } }
+    }
+
+    /// Adds a subscription at run time; it survives restarts.
+    public func subscribe(_ subscription: Subscription) async throws {
+        guard topics.withLock({ $0[subscription.topic] != nil }) else {
+            throw TopicError(code: .notFound, message: "no topic named '\(subscription.topic)'")
+        }
+        if case .queue(let name) = subscription.endpoint { _ = try queues.require(name) }
+        try await store.putSubscription(subscription)
+        topics.withLock { topics in
+            topics[subscription.topic]?.removeAll { $0.id == subscription.id }
+            topics[subscription.topic]?.append(subscription)
+        }
+    }
+
+    /// Publishes; answers with the message id only after every matching delivery is committed.
+    public func publish(
+        to topic: String, message: String, subject: String? = nil, attributes: [String: MessageAttribute] = [:]
+    ) async throws -> String {
+        guard let subscriptions = topics.withLock({ $0[topic] }) else {
+            throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
+        }
+        guard message.utf8.count <= Self.maxMessageBytes else {
+            throw TopicError(code: .tooLarge, message: "message is \(message.utf8.count) bytes; the limit is \(Self.maxMessageBytes) (256 KB)")
+        }
+        let now = Date()
+        let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
+        let publication = MessagingEvents.Publication(
+            messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes, timestamp: now)
+        var fanOut: [FanOut] = []
+        var touchedQueues: [String] = []
+        for subscription in subscriptions where subscription.matches(body: message, attributes: attributes) {
+            switch subscription.endpoint {
+            case .queue(let queue):
+                let body = subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id)
+                fanOut.append(.queue(queue, OutgoingMessage(body: body, attributes: subscription.raw ? attributes : [:])))
+                touchedQueues.append(queue)
+            case .function(let function):
+                fanOut.append(.delivery(PendingDelivery(
+                    subscriptionId: subscription.id, target: .function(function),
+                    payload: MessagingEvents.snsEvent(publication, subscriptionId: subscription.id),
+                    nextAttemptAtMs: nowMs, createdAtMs: nowMs)))
+            case .http(let url):
+                fanOut.append(.delivery(PendingDelivery(
+                    subscriptionId: subscription.id, target: .http(url),
+                    payload: subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id),
+                    nextAttemptAtMs: nowMs, createdAtMs: nowMs, deadLetterQueue: subscription.deadLetterQueue)))
+            }
+        }
+        if !fanOut.isEmpty { try await store.commit(fanOut, nowMs: nowMs) }
+        for queue in touchedQueues { queues.signal.notify(queue) }
+        if fanOut.contains(where: { if case .delivery = $0 { true } else { false } }) { deliveries.kick() }
+        return publication.messageId
+    }
+}
