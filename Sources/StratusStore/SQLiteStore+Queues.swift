@@ -163,13 +163,16 @@ extension SQLiteStore {
                     """)
             let visibleAt = nowMs + (visibilityTimeoutMs ?? settings.visibilityTimeoutMs)
             var received: [MessageRow] = []
+            var receivedSeqs: Set<Int64> = []
             while received.count < max {
                 let wanted = max - received.count
                 let rows = try Row.fetchAll(select, arguments: [queue, nowMs, wanted]).map(MessageRow.init(row:))
                 var movedAny = false
-                for var message in rows {
+                // A message received with a zero timeout is visible again: never hand it out twice in one call.
+                for var message in rows where !receivedSeqs.contains(message.seq) {
                     if let deadLetterQueue, let limit = settings.maxReceiveCount, message.receiveCount + 1 > limit {
-                        try Self.moveToDeadLetterQueue(seq: message.seq, from: queue, to: deadLetterQueue, nowMs: nowMs, db)
+                        try Self.moveToDeadLetterQueue(
+                            seq: message.seq, from: queue, to: deadLetterQueue, nowMs: nowMs, db)
                         movedAny = true
                         continue
                     }
@@ -179,13 +182,15 @@ extension SQLiteStore {
                     message.receiptHandle = handle
                     try markReceived.execute(arguments: [nowMs, visibleAt, handle, message.seq])
                     received.append(message)
+                    receivedSeqs.insert(message.seq)
                 }
                 // Only messages moved to the dead-letter queue leave room to look again.
                 if !movedAny || rows.count < wanted { break }
             }
             return received
         }
-        return try candidates.map { try $0.message(in: queue) }
+        let decoder = JSONDecoder()
+        return try candidates.map { try $0.message(in: queue, decoder: decoder) }
     }
 
     public func delete(from queue: String, receiptHandles: [String]) async throws -> Int {
@@ -320,7 +325,9 @@ extension SQLiteStore {
     }
 
     /// Inserts messages into `queue` on the writer; throws `QueueDoesNotExist` for an unknown queue.
-    static func insert(_ messages: [EncodedMessage], into queue: String, nowMs: Int64, _ db: Database) throws -> [String] {
+    static func insert(_ messages: [EncodedMessage], into queue: String, nowMs: Int64, _ db: Database) throws
+        -> [String]
+    {
         let settings = try settings(of: queue, db)
         let statement = try db.cachedStatement(
             sql: "INSERT INTO message (id, queue, body, attributes, sent_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)")
@@ -355,7 +362,9 @@ extension SQLiteStore {
     }
 
     /// Moves one message to a dead-letter queue: same id, visible now, receive count reset, source remembered.
-    static func moveToDeadLetterQueue(seq: Int64, from queue: String, to deadLetterQueue: String, nowMs: Int64, _ db: Database) throws {
+    static func moveToDeadLetterQueue(
+        seq: Int64, from queue: String, to deadLetterQueue: String, nowMs: Int64, _ db: Database
+    ) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE message SET queue = ?, source_queue = ?, receive_count = 0, first_received_at = NULL,
@@ -393,10 +402,8 @@ struct MessageRow: Sendable {
         receiveCount = row[6]
     }
 
-    func message(in queue: String) throws -> QueueMessage {
-        let decoded = try attributes.map {
-            try JSONDecoder().decode([String: MessageAttribute].self, from: Data($0.utf8))
-        }
+    func message(in queue: String, decoder: JSONDecoder) throws -> QueueMessage {
+        let decoded = try attributes.map { try decoder.decode([String: MessageAttribute].self, from: Data($0.utf8)) }
         return QueueMessage(
             id: id, queue: queue, body: body, attributes: decoded ?? [:], sentAtMs: sentAtMs,
             firstReceivedAtMs: firstReceivedAtMs, receiveCount: receiveCount, receiptHandle: receiptHandle)

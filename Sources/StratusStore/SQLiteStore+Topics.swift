@@ -129,7 +129,8 @@ struct SubscriptionRow: Sendable {
         case "queue": endpoint = .queue(self.endpoint)
         case "http": endpoint = .http(self.endpoint)
         default:
-            throw StoreError(code: .invalidRecord, message: "Subscription '\(id)' has an unknown endpoint kind '\(kind)'.")
+            throw StoreError(
+                code: .invalidRecord, message: "Subscription '\(id)' has an unknown endpoint kind '\(kind)'.")
         }
         var subscription = Subscription(id: id, topic: topic, endpoint: endpoint)
         subscription.raw = raw
@@ -140,7 +141,8 @@ struct SubscriptionRow: Sendable {
                 try subscription.setFilter(json: filterPolicy, scope: scope)
             } catch {
                 throw StoreError(
-                    code: .invalidRecord, message: "Subscription '\(id)' has a filter policy that no longer parses: \(error)",
+                    code: .invalidRecord,
+                    message: "Subscription '\(id)' has a filter policy that no longer parses: \(error)",
                     underlying: error)
             }
         } else {
@@ -213,7 +215,8 @@ extension SQLiteStore {
 
     /// Deletes the delivery and sends `message` to `queue` in one transaction. A delivery that is already gone
     /// (finished or dead-lettered before) sends nothing, so a repeated call does not duplicate the message.
-    public func deadLetterDelivery(_ id: Int64, into queue: String, message: OutgoingMessage, nowMs: Int64) async throws {
+    public func deadLetterDelivery(_ id: Int64, into queue: String, message: OutgoingMessage, nowMs: Int64) async throws
+    {
         let encoded = try Self.encode([message])
         try await pool.write { db in
             try db.cachedStatement(sql: "DELETE FROM delivery WHERE id = ?").execute(arguments: [id])

@@ -25,8 +25,11 @@ import Testing
         try await withStore { store, _ in
             try await store.putQueue(queue("q", timeoutMs: 1_000))
             let ids = try await store.send(
-                [OutgoingMessage(body: "a", attributes: ["k": MessageAttribute(dataType: "String", stringValue: "v")]),
-                 OutgoingMessage(body: "b")], to: "q", nowMs: 100)
+                [
+                    OutgoingMessage(
+                        body: "a", attributes: ["k": MessageAttribute(dataType: "String", stringValue: "v")]),
+                    OutgoingMessage(body: "b"),
+                ], to: "q", nowMs: 100)
             #expect(ids.count == 2 && ids[0] != ids[1] && ids[0] == ids[0].lowercased())
 
             let first = try await store.receive(from: "q", max: 10, visibilityTimeoutMs: nil, nowMs: 200)
@@ -62,13 +65,20 @@ import Testing
             try await store.putQueue(queue("q", timeoutMs: 1_000))
             _ = try await store.send([OutgoingMessage(body: "x")], to: "q", nowMs: 0)
             let old = try #require(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0).first)
-            #expect(try await store.changeVisibility(in: "q", receiptHandle: old.receiptHandle!, timeoutMs: 0, nowMs: 10))
+            #expect(
+                try await store.changeVisibility(in: "q", receiptHandle: old.receiptHandle!, timeoutMs: 0, nowMs: 10))
             #expect(try await store.counts(of: "q", nowMs: 10) == QueueCounts(visible: 1))
 
-            let current = try #require(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 10).first)
-            #expect(try await store.changeVisibility(in: "q", receiptHandle: old.receiptHandle!, timeoutMs: 0, nowMs: 20) == false)
-            #expect(try await store.changeVisibility(in: "q", receiptHandle: "nonsense", timeoutMs: 0, nowMs: 20) == false)
-            #expect(try await store.changeVisibility(in: "q", receiptHandle: current.receiptHandle!, timeoutMs: 5_000, nowMs: 20))
+            let current = try #require(
+                try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 10).first)
+            #expect(
+                try await store.changeVisibility(in: "q", receiptHandle: old.receiptHandle!, timeoutMs: 0, nowMs: 20)
+                    == false)
+            #expect(
+                try await store.changeVisibility(in: "q", receiptHandle: "nonsense", timeoutMs: 0, nowMs: 20) == false)
+            #expect(
+                try await store.changeVisibility(
+                    in: "q", receiptHandle: current.receiptHandle!, timeoutMs: 5_000, nowMs: 20))
             #expect(try await store.nextVisibleAtMs(in: "q") == 5_020)
             #expect(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 5_019).isEmpty)
         }
@@ -96,13 +106,19 @@ import Testing
             config.delayMs = 500
             try await store.putQueue(config)
             _ = try await store.send(
-                [OutgoingMessage(body: "default delay"), OutgoingMessage(body: "now", delayMs: 0),
-                 OutgoingMessage(body: "later", delayMs: 2_000)], to: "q", nowMs: 0)
+                [
+                    OutgoingMessage(body: "default delay"), OutgoingMessage(body: "now", delayMs: 0),
+                    OutgoingMessage(body: "later", delayMs: 2_000),
+                ], to: "q", nowMs: 0)
             #expect(try await store.counts(of: "q", nowMs: 0) == QueueCounts(visible: 1, delayed: 2))
-            #expect(try await store.receive(from: "q", max: 10, visibilityTimeoutMs: nil, nowMs: 0).map(\.body) == ["now"])
+            #expect(
+                try await store.receive(from: "q", max: 10, visibilityTimeoutMs: nil, nowMs: 0).map(\.body) == ["now"])
             #expect(try await store.counts(of: "q", nowMs: 0) == QueueCounts(inFlight: 1, delayed: 2))
             #expect(try await store.nextVisibleAtMs(in: "q") == 500)
-            #expect(try await store.receive(from: "q", max: 10, visibilityTimeoutMs: nil, nowMs: 500).map(\.body) == ["default delay"])
+            #expect(
+                try await store.receive(from: "q", max: 10, visibilityTimeoutMs: nil, nowMs: 500).map(\.body) == [
+                    "default delay"
+                ])
             #expect(try await store.counts(of: "q", nowMs: 1_000) == QueueCounts(visible: 1, inFlight: 1, delayed: 1))
             #expect(try await store.purge("q") == 3)
             #expect(try await store.counts(of: "q", nowMs: 5_000) == QueueCounts())
@@ -134,8 +150,13 @@ import Testing
             try await store.putQueue(queue("q", timeoutMs: 10, maxReceives: 2, dlq: "dlq"))
             try await store.putQueue(queue("elsewhere"))
             let ids = try await store.send([OutgoingMessage(body: "poison")], to: "q", nowMs: 0)
-            #expect(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0).map(\.body) == ["poison"])
-            #expect(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 10).map(\.body) == ["poison"])
+            #expect(
+                try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0).map(\.body) == ["poison"]
+            )
+            #expect(
+                try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 10).map(\.body) == [
+                    "poison"
+                ])
             _ = try await store.send([OutgoingMessage(body: "ok")], to: "q", nowMs: 20)
             // The third receive would exceed 2: the message moves and the next one fills the batch.
             let third = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 20)
@@ -153,8 +174,24 @@ import Testing
             #expect(back[0].id == ids[0] && back[0].receiveCount == 1 && back[0].sentAtMs == 30)
 
             #expect(try await store.redrive(from: "dlq", to: "elsewhere", nowMs: 40) == 1)
-            #expect(try await store.receive(from: "elsewhere", max: 10, visibilityTimeoutMs: nil, nowMs: 40).map(\.body) == ["direct"])
+            #expect(
+                try await store.receive(from: "elsewhere", max: 10, visibilityTimeoutMs: nil, nowMs: 40).map(\.body)
+                    == ["direct"])
             await #expect(throws: StoreError.self) { try await store.redrive(from: "dlq", to: "missing", nowMs: 40) }
+        }
+    }
+
+    @Test func aReceiveThatLooksAgainNeverRepeatsAMessage() async throws {
+        try await withStore { store, _ in
+            try await store.putQueue(queue("dlq"))
+            try await store.putQueue(queue("q", timeoutMs: 10, maxReceives: 1, dlq: "dlq"))
+            _ = try await store.send([OutgoingMessage(body: "a")], to: "q", nowMs: 0)
+            _ = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0)
+            _ = try await store.send([OutgoingMessage(body: "b")], to: "q", nowMs: 5)
+            // "b" comes back visible at once (timeout 0) while "a" moving out makes the receive look again.
+            let received = try await store.receive(from: "q", max: 2, visibilityTimeoutMs: 0, nowMs: 10)
+            #expect(received.map(\.body) == ["b"])
+            #expect(try await store.counts(of: "dlq", nowMs: 10) == QueueCounts(visible: 1))
         }
     }
 
@@ -164,7 +201,9 @@ import Testing
                 try await store.send([OutgoingMessage(body: "x")], to: "nope", nowMs: 0)
             }
             #expect(error?.code == .queueDoesNotExist && error?.description.contains("'nope'") == true)
-            await #expect(throws: StoreError.self) { try await store.receive(from: "nope", max: 1, visibilityTimeoutMs: nil, nowMs: 0) }
+            await #expect(throws: StoreError.self) {
+                try await store.receive(from: "nope", max: 1, visibilityTimeoutMs: nil, nowMs: 0)
+            }
             await #expect(throws: StoreError.self) { try await store.purge("nope") }
             await #expect(throws: StoreError.self) { try await store.counts(of: "nope", nowMs: 0) }
             await #expect(throws: StoreError.self) { try await store.delete(from: "nope", receiptHandles: ["a.1"]) }
@@ -174,10 +213,14 @@ import Testing
     @Test func commitIsAtomic() async throws {
         try await withStore { store, _ in
             try await store.putQueue(queue("a"))
-            let delivery = PendingDelivery(subscriptionId: "t:0", target: .function("f"), payload: "{}", nextAttemptAtMs: 0, createdAtMs: 0)
+            let delivery = PendingDelivery(
+                subscriptionId: "t:0", target: .function("f"), payload: "{}", nextAttemptAtMs: 0, createdAtMs: 0)
             await #expect(throws: StoreError.self) {
                 try await store.commit(
-                    [.queue("a", OutgoingMessage(body: "1")), .delivery(delivery), .queue("missing", OutgoingMessage(body: "2"))],
+                    [
+                        .queue("a", OutgoingMessage(body: "1")), .delivery(delivery),
+                        .queue("missing", OutgoingMessage(body: "2")),
+                    ],
                     nowMs: 0)
             }
             #expect(try await store.counts(of: "a", nowMs: 0) == QueueCounts())
@@ -193,15 +236,23 @@ import Testing
         try await withStore { store, _ in
             try await store.putQueue(queue("dlq"))
             try await store.commit(
-                [.delivery(PendingDelivery(subscriptionId: "t:0", target: .http("http://127.0.0.1:1/hook"), payload: "p1",
-                                           nextAttemptAtMs: 100, createdAtMs: 90, deadLetterQueue: "dlq")),
-                 .delivery(PendingDelivery(subscriptionId: "t:1", target: .function("f"), payload: "p2",
-                                           nextAttemptAtMs: 50, createdAtMs: 90))], nowMs: 90)
+                [
+                    .delivery(
+                        PendingDelivery(
+                            subscriptionId: "t:0", target: .http("http://127.0.0.1:1/hook"), payload: "p1",
+                            nextAttemptAtMs: 100, createdAtMs: 90, deadLetterQueue: "dlq")),
+                    .delivery(
+                        PendingDelivery(
+                            subscriptionId: "t:1", target: .function("f"), payload: "p2",
+                            nextAttemptAtMs: 50, createdAtMs: 90)),
+                ], nowMs: 90)
             #expect(try await store.nextDeliveryAtMs() == 50)
             #expect(try await store.dueDeliveries(nowMs: 49, limit: 10).isEmpty)
             let due = try await store.dueDeliveries(nowMs: 100, limit: 10)
             #expect(due.map(\.payload) == ["p2", "p1"])
-            #expect(due[1].target == .http("http://127.0.0.1:1/hook") && due[1].deadLetterQueue == "dlq" && due[1].createdAtMs == 90)
+            #expect(
+                due[1].target == .http("http://127.0.0.1:1/hook") && due[1].deadLetterQueue == "dlq"
+                    && due[1].createdAtMs == 90)
             #expect(due[0].target == .function("f") && due[0].deadLetterQueue == nil && due[0].attempts == 0)
             #expect(try await store.dueDeliveries(nowMs: 100, limit: 1).map(\.payload) == ["p2"])
 
@@ -212,10 +263,15 @@ import Testing
             let retried = try await store.dueDeliveries(nowMs: 20_100, limit: 10)
             #expect(retried.map(\.attempts) == [1])
 
-            try await store.deadLetterDelivery(retried[0].id, into: "dlq", message: OutgoingMessage(body: "p1"), nowMs: 20_200)
-            try await store.deadLetterDelivery(retried[0].id, into: "dlq", message: OutgoingMessage(body: "p1"), nowMs: 20_200)
+            try await store.deadLetterDelivery(
+                retried[0].id, into: "dlq", message: OutgoingMessage(body: "p1"), nowMs: 20_200)
+            try await store.deadLetterDelivery(
+                retried[0].id, into: "dlq", message: OutgoingMessage(body: "p1"), nowMs: 20_200)
             #expect(try await store.nextDeliveryAtMs() == nil)
-            #expect(try await store.receive(from: "dlq", max: 10, visibilityTimeoutMs: nil, nowMs: 20_200).map(\.body) == ["p1"])
+            #expect(
+                try await store.receive(from: "dlq", max: 10, visibilityTimeoutMs: nil, nowMs: 20_200).map(\.body) == [
+                    "p1"
+                ])
         }
     }
 
@@ -238,7 +294,9 @@ import Testing
             let loaded = try await store.subscriptions(of: "orders")
             #expect(loaded == [filtered, hook])
             #expect(loaded[0].filter != nil)
-            #expect(loaded[0].matches(body: "", attributes: ["store": MessageAttribute(dataType: "String", stringValue: "example_corp")]))
+            #expect(
+                loaded[0].matches(
+                    body: "", attributes: ["store": MessageAttribute(dataType: "String", stringValue: "example_corp")]))
             #expect(!loaded[0].matches(body: "", attributes: [:]))
 
             // Replacing by id keeps the order and drops the policy.
@@ -248,7 +306,8 @@ import Testing
             try await store.putSubscription(replaced)
             let again = try await store.subscriptions(of: "orders")
             #expect(again.map(\.id) == ["orders:0", "orders:1"])
-            #expect(again[0].endpoint == .function("g") && again[0].filterScope == .messageBody && again[0].raw == false)
+            #expect(
+                again[0].endpoint == .function("g") && again[0].filterScope == .messageBody && again[0].raw == false)
             #expect(again[0].matches(body: #"{"kind":"a"}"#, attributes: [:]))
 
             await #expect(throws: StoreError.self) {
@@ -273,7 +332,12 @@ import Testing
             try await store.putTopic("t")
             try await store.putSubscription(Subscription(id: "t:0", topic: "t", endpoint: .queue("q")))
             try await store.commit(
-                [.delivery(PendingDelivery(subscriptionId: "t:0", target: .function("f"), payload: "p", nextAttemptAtMs: 5, createdAtMs: 0))],
+                [
+                    .delivery(
+                        PendingDelivery(
+                            subscriptionId: "t:0", target: .function("f"), payload: "p", nextAttemptAtMs: 5,
+                            createdAtMs: 0))
+                ],
                 nowMs: 0)
         }
         let store = try SQLiteStore(path: path)
@@ -297,12 +361,15 @@ import Testing
                     let now = Int64(round)
                     _ = try await store.send(batch, to: "bench", nowMs: now)
                     let received = try await store.receive(from: "bench", max: 10, visibilityTimeoutMs: nil, nowMs: now)
-                    handled += try await store.delete(from: "bench", receiptHandles: received.compactMap(\.receiptHandle))
+                    handled += try await store.delete(
+                        from: "bench", receiptHandles: received.compactMap(\.receiptHandle))
                 }
             }
             #expect(handled == batches * 10)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print("QueueStoreTests: send+receive+delete of \(handled) messages in batches of 10: \(Int(Double(handled) / seconds)) msg/s")
+            print(
+                "QueueStoreTests: send+receive+delete of \(handled) messages in batches of 10: \(Int(Double(handled) / seconds)) msg/s"
+            )
         }
     }
 }

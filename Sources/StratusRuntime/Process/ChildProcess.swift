@@ -49,6 +49,9 @@ package final class ChildProcess: Sendable {
         posix_spawn_file_actions_addclose(&actions, writeEnd)
         posix_spawn_file_actions_addclose(&actions, readEnd)
         _ = Self.addChdir(&actions, directory)
+        // Nothing else of the host's may leak into the child: an inherited socket would keep another
+        // worker's Runtime API connection open after the host dies, and that worker would never exit.
+        _ = Self.addCloseFrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -99,6 +102,16 @@ package final class ChildProcess: Sendable {
         ) -> Int32
         guard let symbol = addChdirSymbol else { return ENOSYS }
         return unsafeBitCast(symbol, to: AddChdir.self)(actions, path)
+    }
+
+    nonisolated(unsafe) private static let addCloseFromSymbol: UnsafeMutableRawPointer? = dlsym(
+        UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+
+    /// glibc 2.34+: close every descriptor from `lowest` up in the child.
+    private static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32 {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = addCloseFromSymbol else { return ENOSYS }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)(actions, lowest)
     }
 
     private func reap() {
