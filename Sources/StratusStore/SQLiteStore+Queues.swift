@@ -226,6 +226,20 @@ extension SQLiteStore {
         }
     }
 
+    public func returnUnprocessed(to queue: String, receiptHandles: [String], delayMs: Int64, nowMs: Int64) async throws {
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE message SET visible_at = ?, receive_count = max(0, receive_count - 1), receipt_handle = NULL
+                    WHERE seq = ? AND queue = ? AND receipt_handle = ?
+                    """)
+            for handle in receiptHandles {
+                guard let seq = Self.seq(ofReceiptHandle: handle) else { continue }
+                try statement.execute(arguments: [nowMs + delayMs, seq, queue, handle])
+            }
+        }
+    }
+
     public func purge(_ queue: String) async throws -> Int {
         try await pool.write { db in
             guard try Self.queueExists(queue, db) else { throw StoreError.queueDoesNotExist(queue) }

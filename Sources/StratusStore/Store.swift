@@ -53,6 +53,9 @@ public protocol Store: Sendable {
     func delete(from queue: String, receiptHandles: [String]) async throws -> Int
     /// Sets when a received message becomes visible again; `false` if the handle is not current.
     func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64, nowMs: Int64) async throws -> Bool
+    /// Gives received messages back untouched, as if never received: the receive count goes back down
+    /// and they are visible again after `delayMs` (a consumer that could not run them, e.g. throttled).
+    func returnUnprocessed(to queue: String, receiptHandles: [String], delayMs: Int64, nowMs: Int64) async throws
     /// Deletes every message of the queue; returns how many.
     func purge(_ queue: String) async throws -> Int
     func counts(of queue: String, nowMs: Int64) async throws -> QueueCounts

@@ -50,6 +50,20 @@ import Testing
         }
     }
 
+    @Test func unprocessedMessagesGoBackWithoutSpendingAReceive() async throws {
+        try await withStore { store, _ in
+            try await store.putQueue(queue("q", maxReceives: 1, dlq: "dlq"))
+            try await store.putQueue(queue("dlq"))
+            _ = try await store.send([OutgoingMessage(body: "a")], to: "q", nowMs: 0)
+            let taken = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 10)
+            try await store.returnUnprocessed(to: "q", receiptHandles: taken.compactMap(\.receiptHandle), delayMs: 100, nowMs: 20)
+            #expect(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 50).isEmpty, "back off first")
+            let again = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 120)
+            #expect(again.map(\.receiveCount) == [1], "the returned receive was not counted, so it is not dead-lettered")
+            #expect(try await store.counts(of: "dlq", nowMs: 120) == QueueCounts())
+        }
+    }
+
     @Test func perCallVisibilityOverridesTheQueue() async throws {
         try await withStore { store, _ in
             try await store.putQueue(queue("q", timeoutMs: 30_000))

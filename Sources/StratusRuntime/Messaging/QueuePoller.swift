@@ -61,7 +61,16 @@ final class QueuePoller: Sendable {
             try await Task.sleep(for: .seconds(5))
             return
         }
-        guard result.record.status == .ok else { return }  // the batch reappears after its visibility timeout
+        switch result.record.status {
+        case .ok: break
+        case .throttled, .rejected:
+            // Not the function's fault: give the batch back without spending a receive, and back off.
+            try await queues.returnUnprocessed(batch, to: queue.name, delayMs: 1000)
+            try await Task.sleep(for: .seconds(1))
+            return
+        case .error, .timeout, .crashed:
+            return  // the batch reappears after its visibility timeout
+        }
         guard let failed = Self.failedItems(in: result.payload, batch: batch) else { return }
         let handles = batch.filter { !failed.contains($0.id) }.compactMap(\.receiptHandle)
         if !handles.isEmpty { _ = try await queues.delete(from: queue.name, receiptHandles: handles) }

@@ -91,6 +91,12 @@ public final class QueueService: Sendable {
         return changed
     }
 
+    /// Gives a consumer's batch back without counting the receive.
+    func returnUnprocessed(_ messages: [QueueMessage], to queue: String, delayMs: Int64) async throws {
+        try await store.returnUnprocessed(
+            to: queue, receiptHandles: messages.compactMap(\.receiptHandle), delayMs: delayMs, nowMs: Self.nowMs())
+    }
+
     public func purge(_ queue: String) async throws -> Int {
         _ = try require(queue)
         return try await store.purge(queue)
