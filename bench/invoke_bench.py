@@ -33,7 +33,7 @@ PAYLOAD = b'{"bench": 1}'
 DURATION_RE = re.compile(r"REPORT RequestId: \S+\tDuration: ([0-9.]+) ms")
 INIT_RE = re.compile(r"\tInit Duration: ([0-9.]+) ms")
 # What the python bootstrap imports before the handler (for the "floor + bootstrap imports" row).
-BOOTSTRAP_IMPORTS = "import http.client, json, os, sys, time, traceback; import app"
+BOOTSTRAP_IMPORTS = "import _socket, json, os, sys, time; import app"
 
 
 class BenchError(Exception):
