@@ -80,23 +80,7 @@ public final class SQLiteStore: Store {
     }
 
     public func events(matching query: InvocationQuery) async throws -> [HostEvent] {
-        var conditions: [String] = []
-        var values: [DatabaseValue] = []
-        if let function = query.function {
-            conditions.append("function = ?")
-            values.append(function.databaseValue)
-        }
-        if let since = query.since {
-            conditions.append("time_ms >= ?")
-            values.append(Int64(since.timeIntervalSince1970 * 1000).databaseValue)
-        }
-        if let after = query.afterSequence {
-            conditions.append("seq > ?")
-            values.append(after.databaseValue)
-        }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT * FROM host_event \(whereClause) ORDER BY seq DESC LIMIT \(max(0, query.limit))"
-        let arguments = values
+        let (sql, arguments) = Self.select(from: "host_event", timeColumn: "time_ms", query, withStatus: false)
         let events = try await pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row -> HostEvent in
                 var event = HostEvent(
@@ -129,18 +113,29 @@ public final class SQLiteStore: Store {
     }
 
     public func invocations(matching query: InvocationQuery) async throws -> [InvocationRecord] {
+        let (sql, arguments) = Self.select(from: "invocation", timeColumn: "start_ms", query, withStatus: true)
+        let records = try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.record(from:))
+        }
+        return records.reversed()
+    }
+
+    /// The newest `query.limit` rows of `table` matching the query, newest first.
+    private static func select(
+        from table: String, timeColumn: String, _ query: InvocationQuery, withStatus: Bool
+    ) -> (String, [DatabaseValue]) {
         var conditions: [String] = []
         var values: [DatabaseValue] = []
         if let function = query.function {
             conditions.append("function = ?")
             values.append(function.databaseValue)
         }
-        if let status = query.status {
+        if withStatus, let status = query.status {
             conditions.append("status = ?")
             values.append(status.rawValue.databaseValue)
         }
         if let since = query.since {
-            conditions.append("start_ms >= ?")
+            conditions.append("\(timeColumn) >= ?")
             values.append(Int64(since.timeIntervalSince1970 * 1000).databaseValue)
         }
         if let after = query.afterSequence {
@@ -148,12 +143,7 @@ public final class SQLiteStore: Store {
             values.append(after.databaseValue)
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT * FROM invocation \(whereClause) ORDER BY seq DESC LIMIT \(max(0, query.limit))"
-        let arguments = values
-        let records = try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.record(from:))
-        }
-        return records.reversed()
+        return ("SELECT * FROM \(table) \(whereClause) ORDER BY seq DESC LIMIT \(max(0, query.limit))", values)
     }
 
     public func pruneInvocations(olderThan cutoff: Date, keepPerFunction: Int) async throws -> Int {
