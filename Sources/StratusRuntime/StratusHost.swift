@@ -47,8 +47,13 @@ public final class StratusHost: Service, Sendable {
         launcher = WorkerLauncher(group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         project = ProjectLoader.load(directory: configuration.projectDirectory)
         budget = WorkerBudget(limit: configuration.maxWorkers)
+        let dispatcher = self.dispatcher
+        let reclaim: @Sendable (String) -> Bool = { starved in
+            dispatcher.allPools().contains { $0.function.name != starved && $0.reclaimIdleWorker(for: starved) }
+        }
         for function in project.functions {
-            _ = dispatcher.install(WorkerPool(function: function, launcher: launcher, budget: budget, log: log, logger: logger))
+            _ = dispatcher.install(WorkerPool(
+                function: function, launcher: launcher, budget: budget, log: log, logger: logger, reclaim: reclaim))
         }
         queues = QueueService(store: store)
         deliveries = DeliveryRunner(store: store, queues: queues, dispatcher: dispatcher, log: log, logger: logger)

@@ -95,6 +95,7 @@ import FoundationNetworking
         defer { project.remove() }
         try project.addPython("a", code: Self.sleepy, manifest: "scaling: {max: 8, prewarm: false}\n")
         try project.addPython("b", code: Self.sleepy, manifest: "scaling: {max: 8, reserved: 1, prewarm: false}\n")
+        try project.addPython("c", code: Self.sleepy, manifest: "scaling: {max: 8, prewarm: false}\n")
         let host = try await ServeProcess(project: project.path, extraArguments: ["--max-workers", "3"])
         #expect(host.log.contains("workers at most 3 in all"))
         let codes = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -106,6 +107,10 @@ import FoundationNetworking
         let pidsA = Set(try String(contentsOfFile: project.path + "/functions/a/calls.log", encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: " ")[1] })
         #expect(pidsA.count <= 2, "b's reserved worker is never taken by a: a used \(pidsA.count)")
+        // a's idle workers hold the shared part of the cap; c gets a slot by retiring one of them.
+        #expect(try await invoke(host.controlURL, "c", #"{"sleep": 0}"#) == 200)
+        let events = try host.cli(["logs", "--events", "--limit", "100"]).stdout
+        #expect(events.contains("SCALE_DOWN a") && events.contains("to make room for c"))
         #expect(await host.stop() == 0)
     }
 }

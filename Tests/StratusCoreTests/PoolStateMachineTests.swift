@@ -123,6 +123,19 @@ import Testing
         #expect(off.tick(now: t0, growth: 10).startWarm == 0)
     }
 
+    @Test func reclaimGivesUpIdleWorkersAboveTheFloorOnly() {
+        var pool = machine(min: 1, max: 3)
+        for (waiter, worker) in [(1, 10), (2, 11)] {
+            _ = pool.acquire(waiter: waiter, now: t0, canGrow: true)
+            pool.started(worker)
+        }
+        #expect(pool.reclaimIdle() == nil, "busy workers are never reclaimed")
+        _ = pool.released(10, alive: true, now: t0)
+        _ = pool.released(11, alive: true, now: t0 + .seconds(1))
+        #expect(pool.reclaimIdle() == 10)
+        #expect(pool.reclaimIdle() == nil, "the warm floor stays")
+    }
+
     @Test func failedStartsLetTheNextWaiterTry() {
         var pool = machine(max: 1, queue: 2)
         _ = pool.acquire(waiter: 1, now: t0, canGrow: true)

@@ -161,6 +161,14 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
         return true
     }
 
+    /// Gives up the longest-idle worker above the warm floor, so another function can have its budget slot.
+    public mutating func reclaimIdle() -> Worker? {
+        guard total > configuration.min, !idle.isEmpty else { return nil }
+        idle.sort { $0.since < $1.since }
+        counters.scaleDowns += 1
+        return idle.removeFirst().worker
+    }
+
     /// A waiting caller gave up (cancelled); returns whether it was still waiting.
     public mutating func cancelWait(_ id: Int) -> Bool {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return false }

@@ -37,7 +37,14 @@ package final class WorkerPool: Sendable {
     private let warmStartRequests: AsyncStream<Void>
     private let logger: Logger
 
-    package init(function: DeployedFunction, launcher: WorkerLauncher, budget: WorkerBudget, log: InvocationLog, logger: Logger) {
+    /// Asks other pools for an idle worker's budget slot; set by the host.
+    private let reclaim: @Sendable (String) -> Bool
+
+    package init(
+        function: DeployedFunction, launcher: WorkerLauncher, budget: WorkerBudget, log: InvocationLog, logger: Logger,
+        reclaim: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) {
+        self.reclaim = reclaim
         self.function = function
         self.launcher = launcher
         self.budget = budget
@@ -199,8 +206,21 @@ package final class WorkerPool: Sendable {
         }
     }
 
+    /// Retires one idle worker above the warm floor, for a function that is starved of budget.
+    package func reclaimIdleWorker(for other: String) -> Bool {
+        guard let worker = state.withLock({ $0.stopped ? nil : $0.machine.reclaimIdle() }) else { return false }
+        budget.give(for: function.name)
+        worker.stop()
+        event(.scaleDown, "idle worker \(worker.pid.map(String.init) ?? "?") retired to make room for \(other)")
+        return true
+    }
+
     private func tick(now: ContinuousClock.Instant) {
-        let growth = budget.available(for: function.name)
+        var growth = budget.available(for: function.name)
+        if growth == 0, state.withLock({ $0.machine.waitingCount > 0 && $0.machine.total < $0.machine.configuration.max }) {
+            // The host-wide cap is reached while callers wait here: take an idle worker from another function.
+            if reclaim(function.name) { growth = budget.available(for: function.name) }
+        }
         let (actions, deadIdle) = state.withLock { state -> (PoolStateMachine<Worker>.TickActions, [Worker]) in
             let dead = state.machine.allWorkers.filter { !$0.isAlive }
             let removed = dead.filter { state.machine.removeIdle($0) }

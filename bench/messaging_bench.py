@@ -1,0 +1,710 @@
+#!/usr/bin/env python3
+"""Messaging benchmark for Stratus: topic publish throughput/latency, publish-to-queue latency,
+queue -> function end-to-end throughput.
+
+Starts `stratus serve` on a temporary project (topic `fan` with 5 queue subscriptions, queue `work`
+consumed by a trivial Python function, batch 10), drives the control plane on 127.0.0.1 with
+http.client keep-alive connections, prints a table (or JSON with --json) and stops the host with
+SIGTERM, even on error. Standard library only; bounded by --budget.
+
+    python bench/messaging_bench.py --stratus .build/release/stratus [--json]
+
+Phase 2 sends all N messages before consuming starts: the consumer function blocks on a gate file
+until the bench creates it, so only the first few batches (maxConcurrency x batchSize) are taken
+before the measured window; the window runs from opening the gate until the queue is empty
+(visible + inFlight + delayed == 0, polled every 20 ms).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TARGET_PUBLISH_TO_QUEUE_P50_MS = 5.0
+TARGET_CONSUME_MSGS_PER_S = 5000.0
+
+FAN_QUEUES = ["q1", "q2", "q3", "q4", "q5"]
+BATCH_SIZE = 10
+MAX_CONCURRENCY = 4
+
+SINK_HANDLER = '''import os, time
+GATE = %r
+_open = False
+
+
+def handler(event, context):
+    global _open
+    if not _open:
+        deadline = time.time() + 110
+        while not os.path.exists(GATE) and time.time() < deadline:
+            time.sleep(0.002)
+        _open = True
+    return None
+'''
+SINK_YAML = "runtime: python\nhandler: app.handler\ntimeout: 120s\nscaling: {max: %d}\n" % MAX_CONCURRENCY
+
+
+class BenchError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# statistics
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summary(values):
+    return {
+        "n": len(values),
+        "p50": pct(values, 50),
+        "p90": pct(values, 90),
+        "p99": pct(values, 99),
+        "max": max(values) if values else float("nan"),
+        "mean": statistics.fmean(values) if values else float("nan"),
+    }
+
+
+# ---------------------------------------------------------------------------
+# the host (same conventions as invoke_bench.py)
+
+
+class Host:
+    def __init__(self, binary, project, state):
+        self.lines = []
+        self.control_port = None
+        self.exit_code = None
+        self.proc = subprocess.Popen(
+            [binary, "serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0", "--state", state],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self._ready = threading.Event()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if len(self.lines) < 2000:
+                self.lines.append(line)
+            m = re.match(r"\s*control\s+http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.control_port = int(m.group(1))
+            if line.strip() == "Ready.":
+                self._ready.set()
+        self._ready.set()
+
+    def wait_ready(self, timeout):
+        self._ready.wait(timeout)
+        if self.proc.poll() is not None or self.control_port is None or not self._ready.is_set():
+            raise BenchError("stratus serve did not become ready:\n" + "\n".join(self.lines[-40:]))
+
+    def stop(self):
+        if self.exit_code is not None:
+            return self.exit_code
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.exit_code = self.proc.returncode
+        return self.exit_code
+
+    def cpu_seconds(self):
+        """(host CPU s, workers CPU s) from /proc; (None, None) where unavailable."""
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def stat(pid):
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+
+        try:
+            host = stat(self.proc.pid)
+            workers = 0.0
+            for task in os.listdir("/proc/%d/task" % self.proc.pid):
+                try:
+                    with open("/proc/%d/task/%s/children" % (self.proc.pid, task)) as f:
+                        for child in f.read().split():
+                            try:
+                                workers += stat(int(child))
+                            except OSError:
+                                pass
+                except OSError:
+                    pass
+            return host, workers
+        except (OSError, ValueError):
+            return None, None
+
+
+def cpu_per_item(cpu0, me0, cpu1, me1, n, wall):
+    if not n or cpu0[0] is None or cpu1[0] is None:
+        return {}
+    return {
+        "host_us": (cpu1[0] - cpu0[0]) / n * 1e6,
+        "worker_us": (cpu1[1] - cpu0[1]) / n * 1e6,
+        "client_us": (me1 - me0) / n * 1e6,
+        "wall_us": wall / n * 1e6,
+        "host_cores": (cpu1[0] - cpu0[0]) / wall if wall else float("nan"),
+        "worker_cores": (cpu1[1] - cpu0[1]) / wall if wall else float("nan"),
+    }
+
+
+# ---------------------------------------------------------------------------
+# client
+
+
+class Client:
+    """One keep-alive connection to the control plane."""
+
+    def __init__(self, port, timeout=30):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self.conn.connect()
+
+    def call(self, method, path, body=None, expect=(200, 201)):
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        self.conn.request(method, path, data, headers)
+        resp = self.conn.getresponse()
+        raw = resp.read()
+        if resp.status not in expect:
+            raise BenchError("%s %s: HTTP %d %s" % (method, path, resp.status, raw[:300]))
+        return json.loads(raw) if raw else None
+
+    def publish(self, topic, message, attributes=None):
+        body = {"message": message}
+        if attributes:
+            body["attributes"] = attributes
+        return self.call("POST", "/v1/topics/%s/publish" % topic, body, expect=(201,))
+
+    def send(self, queue, text):
+        return self.call("POST", "/v1/queues/%s/messages" % queue, {"body": text}, expect=(201,))
+
+    def receive(self, queue, max_=10, wait="0s"):
+        return self.call("POST", "/v1/queues/%s/receive" % queue, {"max": max_, "wait": wait})["messages"]
+
+    def delete(self, queue, handles):
+        return self.call("POST", "/v1/queues/%s/delete" % queue, {"receiptHandles": handles})
+
+    def purge(self, queue):
+        return self.call("POST", "/v1/queues/%s/purge" % queue, {})
+
+    def counts(self):
+        out = {}
+        for q in self.call("GET", "/v1/queues")["queues"]:
+            out[q["name"]] = q["counts"]
+        return out
+
+    def close(self):
+        self.conn.close()
+
+
+def total(c):
+    return c.get("visible", 0) + c.get("inFlight", 0) + c.get("delayed", 0)
+
+
+# ---------------------------------------------------------------------------
+# project
+
+
+def make_project(root, gate):
+    d = os.path.join(root, "functions", "sink")
+    os.makedirs(d)
+    with open(os.path.join(d, "function.yaml"), "w") as f:
+        f.write(SINK_YAML)
+    with open(os.path.join(d, "app.py"), "w") as f:
+        f.write(SINK_HANDLER % gate)
+    t = os.path.join(root, "triggers")
+    os.makedirs(t)
+    lines = ["topics:", "  fan:", "    subscriptions:"]
+    lines += ["      - queue: %s" % q for q in FAN_QUEUES]
+    lines += ["queues:"]
+    lines += ["  %s: {}" % q for q in FAN_QUEUES]
+    lines += [
+        "  work:",
+        "    visibilityTimeout: 300s",
+        "    consumer: {function: sink, batchSize: %d, maxConcurrency: %d}" % (BATCH_SIZE, MAX_CONCURRENCY),
+    ]
+    with open(os.path.join(t, "x.yaml"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# phases
+
+
+def phase_publish_throughput(host, port, concurrency, seconds, deadline):
+    results = [[] for _ in range(concurrency)]
+    errors = []
+    barrier = threading.Barrier(concurrency + 1)
+    state = {"measure_from": float("inf"), "stop_at": float("inf")}
+
+    def publisher(idx):
+        client = None
+        try:
+            client = Client(port)
+            client.publish("fan", "warm %d" % idx)
+            barrier.wait(timeout=30)
+            out = results[idx]
+            i = 0
+            while True:
+                start = time.perf_counter()
+                if start >= state["stop_at"] or start >= deadline:
+                    break
+                client.publish("fan", "bench message %d-%d" % (idx, i), {"kind": "bench"})
+                end = time.perf_counter()
+                i += 1
+                if start >= state["measure_from"]:
+                    out.append((start, (end - start) * 1000.0))
+        except threading.BrokenBarrierError:
+            pass
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+            barrier.abort()
+        finally:
+            if client:
+                client.close()
+
+    threads = [threading.Thread(target=publisher, args=(i,), daemon=True) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    try:
+        barrier.wait(timeout=60)
+    except threading.BrokenBarrierError:
+        raise BenchError("publishers failed to start: %r" % errors[:3])
+    begin = time.perf_counter()
+    state["measure_from"] = begin + 0.5
+    state["stop_at"] = begin + 0.5 + seconds
+    time.sleep(0.5)
+    cpu0, me0 = host.cpu_seconds(), time.process_time()
+    time.sleep(max(0.0, state["stop_at"] - time.perf_counter()))
+    cpu1, me1 = host.cpu_seconds(), time.process_time()
+    for t in threads:
+        t.join(timeout=max(1.0, deadline - time.perf_counter() + 5))
+    if errors:
+        raise BenchError("publisher failed: %r" % errors[0])
+    lat = [ms for r in results for (start, ms) in r if start < state["stop_at"]]
+    return {
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "publishes": len(lat),
+        "publishes_per_s": len(lat) / seconds,
+        "queue_inserts_per_s": len(lat) * len(FAN_QUEUES) / seconds,
+        "latency": summary(lat),
+        "cpu": cpu_per_item(cpu0, me0, cpu1, me1, len(lat), seconds),
+    }
+
+
+def purge_all(port, queues):
+    c = Client(port)
+    try:
+        for q in queues:
+            c.purge(q)
+    finally:
+        c.close()
+
+
+def phase_publish_to_queue_parked(port, samples, deadline):
+    """A receiver long-polls q1 (wait 5s); the publisher publishes a unique body once the receiver is
+    parked; latency = publish sent -> receive response with that body read by the receiver."""
+    pub = Client(port)
+    rec = Client(port)
+    got = {}
+    errors = []
+    lock = threading.Lock()
+    ready = threading.Event()
+    received = threading.Event()
+    stop = threading.Event()
+    pending = {"marker": None}
+
+    def receiver():
+        try:
+            while not stop.is_set():
+                ready.set()
+                msgs = rec.receive("q1", 10, "5s")
+                now = time.perf_counter()
+                handles = []
+                for m in msgs:
+                    handles.append(m["receiptHandle"])
+                    with lock:
+                        marker = pending["marker"]
+                    if marker and marker in m["body"]:
+                        got[marker] = now
+                        received.set()
+                if handles:
+                    rec.delete("q1", handles)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+            received.set()
+
+    lat = []
+    slow = 0
+    th = threading.Thread(target=receiver, daemon=True)
+    th.start()
+    try:
+        # warm-up
+        for i in range(samples + 10):
+            if time.perf_counter() > deadline:
+                break
+            ready.wait(10)
+            time.sleep(0.01)  # let the receiver's request reach the host and park
+            ready.clear()
+            received.clear()
+            marker = "pq-%d-%d" % (os.getpid(), i)
+            with lock:
+                pending["marker"] = marker
+            t0 = time.perf_counter()
+            pub.publish("fan", marker)
+            if not received.wait(10):
+                raise BenchError("publish-to-queue: %s never arrived in q1" % marker)
+            if errors:
+                raise BenchError("receiver failed: %r" % errors[0])
+            ms = (got[marker] - t0) * 1000.0
+            if i >= 10:
+                lat.append(ms)
+                if ms > 100:
+                    slow += 1
+    finally:
+        stop.set()
+        # unblock the receiver's long poll
+        try:
+            pub.publish("fan", "stop")
+        except Exception:  # noqa: BLE001
+            pass
+        th.join(7)
+        pub.close()
+        rec.close()
+    return {"latency": summary(lat), "over_100ms": slow}
+
+
+def phase_publish_then_receive(port, samples, deadline):
+    """One client: publish a unique body, then receive q1 (wait 5s) until it has it (as the brief
+    describes). Also the split: publish RTT and receive RTT."""
+    c = Client(port)
+    lat, pub_ms, rec_ms = [], [], []
+    try:
+        for i in range(samples + 10):
+            if time.perf_counter() > deadline:
+                break
+            marker = "pr-%d-%d" % (os.getpid(), i)
+            t0 = time.perf_counter()
+            c.publish("fan", marker)
+            t1 = time.perf_counter()
+            found = False
+            handles = []
+            while not found:
+                msgs = c.receive("q1", 10, "5s")
+                if not msgs:
+                    raise BenchError("publish-then-receive: %s never arrived" % marker)
+                for m in msgs:
+                    handles.append(m["receiptHandle"])
+                    if marker in m["body"]:
+                        found = True
+            t2 = time.perf_counter()
+            c.delete("q1", handles)
+            if i >= 10:
+                lat.append((t2 - t0) * 1000.0)
+                pub_ms.append((t1 - t0) * 1000.0)
+                rec_ms.append((t2 - t1) * 1000.0)
+    finally:
+        c.close()
+    return {"latency": summary(lat), "publish_rtt": summary(pub_ms), "receive_rtt": summary(rec_ms)}
+
+
+def phase_send(host, port, n, concurrency, deadline):
+    per = [n // concurrency + (1 if i < n % concurrency else 0) for i in range(concurrency)]
+    errors = []
+    lats = [[] for _ in range(concurrency)]
+    barrier = threading.Barrier(concurrency + 1)
+
+    def sender(idx):
+        client = None
+        try:
+            client = Client(port)
+            barrier.wait(timeout=30)
+            out = lats[idx]
+            for i in range(per[idx]):
+                if time.perf_counter() > deadline:
+                    raise BenchError("out of time while sending")
+                t0 = time.perf_counter()
+                client.send("work", "m-%d-%d" % (idx, i))
+                out.append((time.perf_counter() - t0) * 1000.0)
+        except threading.BrokenBarrierError:
+            pass
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+            barrier.abort()
+        finally:
+            if client:
+                client.close()
+
+    threads = [threading.Thread(target=sender, args=(i,), daemon=True) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    try:
+        barrier.wait(timeout=60)
+    except threading.BrokenBarrierError:
+        raise BenchError("senders failed to start: %r" % errors[:3])
+    cpu0, me0 = host.cpu_seconds(), time.process_time()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join(timeout=max(1.0, deadline - time.perf_counter() + 5))
+    wall = time.perf_counter() - t0
+    cpu1, me1 = host.cpu_seconds(), time.process_time()
+    if errors:
+        raise BenchError("sender failed: %r" % errors[0])
+    lat = [x for l in lats for x in l]
+    return {
+        "messages": len(lat),
+        "concurrency": concurrency,
+        "seconds": wall,
+        "messages_per_s": len(lat) / wall,
+        "latency": summary(lat),
+        "cpu": cpu_per_item(cpu0, me0, cpu1, me1, len(lat), wall),
+    }
+
+
+def phase_consume(host, port, gate, n, deadline):
+    c = Client(port)
+    try:
+        before = c.counts()["work"]
+        start_total = total(before)
+        # Wait (briefly) until the consumers hold their blocked batches, so the state is steady.
+        t_end_wait = time.perf_counter() + 5
+        while before.get("inFlight", 0) < min(n, BATCH_SIZE * MAX_CONCURRENCY) and time.perf_counter() < t_end_wait:
+            time.sleep(0.02)
+            before = c.counts()["work"]
+        cpu0, me0 = host.cpu_seconds(), time.process_time()
+        t0 = time.perf_counter()
+        with open(gate, "w") as f:
+            f.write("open\n")
+        first_drop = None
+        trace = []
+        last = total(before)
+        done = False
+        while time.perf_counter() < deadline:
+            time.sleep(0.02)
+            cur = total(c.counts()["work"])
+            now = time.perf_counter()
+            trace.append((now - t0, cur))
+            if first_drop is None and cur < last:
+                first_drop = now
+            if cur == 0:
+                done = True
+                break
+        t_end = time.perf_counter()
+        cpu1, me1 = host.cpu_seconds(), time.process_time()
+        consumed = start_total - trace[-1][1] if trace else 0
+        window = t_end - t0
+        res = {
+            "messages_at_start": start_total,
+            "in_flight_at_start": before.get("inFlight", 0),
+            "drained": done,
+            "consumed": consumed,
+            "seconds_gate_to_empty": window,
+            "msgs_per_s": consumed / window if window else float("nan"),
+            "seconds_first_drop_to_empty": (t_end - first_drop) if first_drop else float("nan"),
+            "cpu": cpu_per_item(cpu0, me0, cpu1, me1, consumed, window),
+            "trace": [(round(t, 3), v) for (t, v) in trace[:: max(1, len(trace) // 20)]],
+        }
+        if first_drop and (t_end - first_drop) > 0:
+            res["msgs_per_s_from_first_drop"] = consumed / (t_end - first_drop)
+        return res
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------------------
+# output
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def cpu_text(cpu, unit):
+    if not cpu:
+        return None
+    return ("   CPU per %s: host %.0f us, workers %.0f us, bench client %.0f us (wall/%s %.0f us; host %.2f cores, workers %.2f cores)"
+            % (unit, cpu["host_us"], cpu["worker_us"], cpu["client_us"], unit, cpu["wall_us"],
+               cpu["host_cores"], cpu["worker_cores"]))
+
+
+def print_table(r):
+    out = []
+    add = out.append
+    add("Stratus messaging bench  (%s; %d CPUs)" % (r["stratus"], r["cpus"]))
+    add("")
+    p = r["publish"]
+    add("1. publish to topic 'fan' (5 queue subscriptions), %d concurrent keep-alive clients, %.1f s"
+        % (p["concurrency"], p["seconds"]))
+    add("   %.0f publishes/s  (%d publishes = %.0f queue messages/s)   latency ms p50 %.3f  p99 %.3f  max %.3f"
+        % (p["publishes_per_s"], p["publishes"], p["queue_inserts_per_s"], p["latency"]["p50"],
+           p["latency"]["p99"], p["latency"]["max"]))
+    line = cpu_text(p["cpu"], "publish")
+    if line:
+        add(line)
+    add("   publish-to-queue latency, ms                %8s %8s %8s %8s   %s" % ("p50", "p90", "p99", "max", "target (issue)"))
+    pk = r["pub_to_queue_parked"]
+    ok = pk["latency"]["p50"] <= TARGET_PUBLISH_TO_QUEUE_P50_MS
+    add("   receiver parked in long poll on q1 (n=%3d) %8.3f %8.3f %8.3f %8.3f   <= %.0f p50  %s"
+        % (pk["latency"]["n"], pk["latency"]["p50"], pk["latency"]["p90"], pk["latency"]["p99"],
+           pk["latency"]["max"], TARGET_PUBLISH_TO_QUEUE_P50_MS, verdict(ok)))
+    sq = r["pub_then_receive"]
+    ok2 = sq["latency"]["p50"] <= TARGET_PUBLISH_TO_QUEUE_P50_MS
+    add("   one client: publish, then receive (n=%3d)  %8.3f %8.3f %8.3f %8.3f   <= %.0f p50  %s"
+        % (sq["latency"]["n"], sq["latency"]["p50"], sq["latency"]["p90"], sq["latency"]["p99"],
+           sq["latency"]["max"], TARGET_PUBLISH_TO_QUEUE_P50_MS, verdict(ok2)))
+    add("     of which publish RTT                     %8.3f %8.3f %8.3f %8.3f"
+        % (sq["publish_rtt"]["p50"], sq["publish_rtt"]["p90"], sq["publish_rtt"]["p99"], sq["publish_rtt"]["max"]))
+    add("     of which receive RTT                     %8.3f %8.3f %8.3f %8.3f"
+        % (sq["receive_rtt"]["p50"], sq["receive_rtt"]["p90"], sq["receive_rtt"]["p99"], sq["receive_rtt"]["max"]))
+    if pk["over_100ms"]:
+        add("   (parked receiver: %d samples over 100 ms - missed wake-ups?)" % pk["over_100ms"])
+    add("")
+    s, c = r["send"], r["consume"]
+    add("2. queue 'work' -> python function 'sink' (batch %d, maxConcurrency %d), N=%d"
+        % (BATCH_SIZE, MAX_CONCURRENCY, s["messages"]))
+    add("   send: %d concurrent senders, one message per request: %.0f msg/s (%.2f s); latency ms p50 %.3f  p99 %.3f"
+        % (s["concurrency"], s["messages_per_s"], s["seconds"], s["latency"]["p50"], s["latency"]["p99"]))
+    line = cpu_text(s["cpu"], "send")
+    if line:
+        add(line)
+    ok3 = c["drained"] and c["msgs_per_s"] >= TARGET_CONSUME_MSGS_PER_S
+    add("   consume: %d messages (%d already in flight, held by the gated function) drained=%s"
+        % (c["messages_at_start"], c["in_flight_at_start"], c["drained"]))
+    add("   gate opened -> queue empty: %.3f s = %.0f msg/s   target >= %.0f msg/s  %s"
+        % (c["seconds_gate_to_empty"], c["msgs_per_s"], TARGET_CONSUME_MSGS_PER_S, verdict(ok3)))
+    if "msgs_per_s_from_first_drop" in c:
+        add("   first observed drop -> empty: %.3f s = %.0f msg/s (counts polled every 20 ms)"
+            % (c["seconds_first_drop_to_empty"], c["msgs_per_s_from_first_drop"]))
+    line = cpu_text(c["cpu"], "message")
+    if line:
+        add(line)
+    add("   remaining over time (s, msgs): %s" % ", ".join("%.2f:%d" % (t, v) for t, v in c["trace"]))
+    add("")
+    add("host stopped with SIGTERM: exit %s; bench took %.1f s" % (r["host_exit"], r["elapsed_s"]))
+    print("\n".join(out))
+
+
+# ---------------------------------------------------------------------------
+
+
+def main():
+    default_bin = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "stratus")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--stratus", default=os.path.normpath(default_bin), help="stratus binary (release build)")
+    ap.add_argument("--json", action="store_true", help="print results as JSON")
+    ap.add_argument("--concurrency", type=int, default=8, help="publishers in phase 1 (default 8)")
+    ap.add_argument("--seconds", type=float, default=5.0, help="publish throughput window")
+    ap.add_argument("--samples", type=int, default=200, help="publish-to-queue latency samples per mode")
+    ap.add_argument("--messages", type=int, default=20000, help="N for phase 2")
+    ap.add_argument("--senders", type=int, default=8, help="concurrent senders in phase 2")
+    ap.add_argument("--budget", type=float, default=240.0, help="hard limit for the whole run, seconds")
+    args = ap.parse_args()
+    if not os.access(args.stratus, os.X_OK):
+        ap.error("not an executable: %s (build with `swift build -c release --product stratus`)" % args.stratus)
+
+    started = time.perf_counter()
+    deadline = started + args.budget - 20
+    host = None
+    root = tempfile.mkdtemp(prefix="stratus-msgbench-")
+    gate = os.path.join(root, "gate")
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+
+    def watchdog():
+        sys.stderr.write("messaging_bench: over the %.0f s budget, stopping\n" % args.budget)
+        try:
+            if host is not None:
+                host.stop()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+            os._exit(3)
+
+    timer = threading.Timer(args.budget, watchdog)
+    timer.daemon = True
+    timer.start()
+    results = {}
+    try:
+        project = os.path.join(root, "project")
+        make_project(project, gate)
+        host = Host(args.stratus, project, os.path.join(root, "state"))
+        host.wait_ready(30)
+        port = host.control_port
+
+        publish = phase_publish_throughput(host, port, args.concurrency, args.seconds, deadline)
+        purge_all(port, FAN_QUEUES)
+        parked = phase_publish_to_queue_parked(port, args.samples, deadline)
+        purge_all(port, FAN_QUEUES)
+        seq = phase_publish_then_receive(port, args.samples, deadline)
+        purge_all(port, FAN_QUEUES)
+        send = phase_send(host, port, args.messages, args.senders, deadline)
+        consume = phase_consume(host, port, gate, args.messages, deadline)
+
+        results = {
+            "stratus": args.stratus,
+            "cpus": os.cpu_count() or 0,
+            "targets": {
+                "publish_to_queue_p50_ms": TARGET_PUBLISH_TO_QUEUE_P50_MS,
+                "consume_msgs_per_s": TARGET_CONSUME_MSGS_PER_S,
+            },
+            "publish": publish,
+            "pub_to_queue_parked": parked,
+            "pub_then_receive": seq,
+            "send": send,
+            "consume": consume,
+        }
+        results["pass"] = {
+            "publish_to_queue_parked": parked["latency"]["p50"] <= TARGET_PUBLISH_TO_QUEUE_P50_MS,
+            "publish_then_receive": seq["latency"]["p50"] <= TARGET_PUBLISH_TO_QUEUE_P50_MS,
+            "consume": consume["drained"] and consume["msgs_per_s"] >= TARGET_CONSUME_MSGS_PER_S,
+        }
+    except BenchError as e:
+        sys.stderr.write("messaging_bench: %s\n" % e)
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("messaging_bench: interrupted\n")
+        return 130
+    finally:
+        if host is not None:
+            code = host.stop()
+            results["host_exit"] = code
+            if code != 0:
+                sys.stderr.write("messaging_bench: host exited with %s; last output:\n%s\n"
+                                 % (code, "\n".join(host.lines[-20:])))
+        timer.cancel()
+        shutil.rmtree(root, ignore_errors=True)
+    results["elapsed_s"] = time.perf_counter() - started
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_table(results)
+    return 0 if results.get("host_exit") == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
