@@ -46,7 +46,7 @@ def handler(event, context):
     if not _open:
         deadline = time.time() + 110
         while not os.path.exists(GATE) and time.time() < deadline:
-            time.sleep(0.002)
+            time.sleep(0.005)
         _open = True
     return None
 '''
@@ -491,7 +491,7 @@ def phase_consume(host, port, gate, n, deadline):
         start_total = total(before)
         # Wait (briefly) until the consumers hold their blocked batches, so the state is steady.
         t_end_wait = time.perf_counter() + 5
-        while before.get("inFlight", 0) < min(n, BATCH_SIZE * MAX_CONCURRENCY) and time.perf_counter() < t_end_wait:
+        while before.get("inFlight", 0) < min(start_total, BATCH_SIZE * MAX_CONCURRENCY) and time.perf_counter() < t_end_wait:
             time.sleep(0.02)
             before = c.counts()["work"]
         cpu0, me0 = host.cpu_seconds(), time.process_time()
@@ -591,16 +591,24 @@ def print_table(r):
     if line:
         add(line)
     ok3 = c["drained"] and c["msgs_per_s"] >= TARGET_CONSUME_MSGS_PER_S
+    if "overlap" in c:
+        ok3 = c["drained"] and c["overlap"]["msgs_per_s"] >= TARGET_CONSUME_MSGS_PER_S
     add("   consume: %d messages (%d already in flight, held by the gated function) drained=%s"
         % (c["messages_at_start"], c["in_flight_at_start"], c["drained"]))
-    add("   gate opened -> queue empty: %.3f s = %.0f msg/s   target >= %.0f msg/s  %s"
-        % (c["seconds_gate_to_empty"], c["msgs_per_s"], TARGET_CONSUME_MSGS_PER_S, verdict(ok3)))
+    if "overlap" not in c:
+        add("   gate opened -> queue empty: %.3f s = %.0f msg/s   target >= %.0f msg/s  %s"
+            % (c["seconds_gate_to_empty"], c["msgs_per_s"], TARGET_CONSUME_MSGS_PER_S, verdict(ok3)))
     if "msgs_per_s_from_first_drop" in c:
         add("   first observed drop -> empty: %.3f s = %.0f msg/s (counts polled every 20 ms)"
             % (c["seconds_first_drop_to_empty"], c["msgs_per_s_from_first_drop"]))
     line = cpu_text(c["cpu"], "message")
     if line:
         add(line)
+    if "overlap" in c:
+        add("   --overlap: consumed while sending; first send -> queue empty %.3f s = %.0f msg/s end to end"
+            "   target >= %.0f msg/s  %s (bounded by the send rate)"
+            % (c["overlap"]["seconds_first_send_to_empty"], c["overlap"]["msgs_per_s"], TARGET_CONSUME_MSGS_PER_S,
+               verdict(ok3)))
     add("   remaining over time (s, msgs): %s" % ", ".join("%.2f:%d" % (t, v) for t, v in c["trace"]))
     add("")
     add("host stopped with SIGTERM: exit %s; bench took %.1f s" % (r["host_exit"], r["elapsed_s"]))
@@ -620,6 +628,9 @@ def main():
     ap.add_argument("--samples", type=int, default=200, help="publish-to-queue latency samples per mode")
     ap.add_argument("--messages", type=int, default=20000, help="N for phase 2")
     ap.add_argument("--senders", type=int, default=8, help="concurrent senders in phase 2")
+    ap.add_argument("--overlap", action="store_true",
+                    help="phase 2: let the function consume while sending (gate open from the start) and report "
+                         "first send -> queue empty instead")
     ap.add_argument("--budget", type=float, default=240.0, help="hard limit for the whole run, seconds")
     args = ap.parse_args()
     if not os.access(args.stratus, os.X_OK):
@@ -662,8 +673,15 @@ def main():
         purge_all(port, FAN_QUEUES)
         seq = phase_publish_then_receive(port, args.samples, deadline)
         purge_all(port, FAN_QUEUES)
+        if args.overlap:
+            with open(gate, "w") as f:
+                f.write("open\n")
+        t_send = time.perf_counter()
         send = phase_send(host, port, args.messages, args.senders, deadline)
         consume = phase_consume(host, port, gate, args.messages, deadline)
+        if args.overlap:
+            e2e = time.perf_counter() - t_send
+            consume["overlap"] = {"seconds_first_send_to_empty": e2e, "msgs_per_s": args.messages / e2e}
 
         results = {
             "stratus": args.stratus,
@@ -681,7 +699,8 @@ def main():
         results["pass"] = {
             "publish_to_queue_parked": parked["latency"]["p50"] <= TARGET_PUBLISH_TO_QUEUE_P50_MS,
             "publish_then_receive": seq["latency"]["p50"] <= TARGET_PUBLISH_TO_QUEUE_P50_MS,
-            "consume": consume["drained"] and consume["msgs_per_s"] >= TARGET_CONSUME_MSGS_PER_S,
+            "consume": consume["drained"] and (consume["overlap"]["msgs_per_s"] if args.overlap
+                                               else consume["msgs_per_s"]) >= TARGET_CONSUME_MSGS_PER_S,
         }
     except BenchError as e:
         sys.stderr.write("messaging_bench: %s\n" % e)

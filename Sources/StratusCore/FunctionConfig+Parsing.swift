@@ -88,10 +88,12 @@ extension FunctionConfig {
 
     private static func parseAsync(_ value: YAMLValue) throws(ManifestError) -> Async {
         var async = Async()
-        for (key, item) in try value.mapping(allowed: ["retries", "maxEventAge", "onFailure"]) {
+        for (key, item) in try value.mapping(allowed: ["retries", "maxEventAge", "onFailure", "retryBase", "retryCap"]) {
             switch key {
             case "retries": async.retries = try item.int(in: 0...10)
             case "maxEventAge": async.maxEventAge = try item.duration()
+            case "retryBase": async.retryBase = try item.duration(max: .seconds(3600))
+            case "retryCap": async.retryCap = try item.duration(max: .seconds(3600))
             default:
                 let target = try item.mapping(allowed: ["queue", "topic"])
                 guard target.count == 1, let (kind, name) = target.first else {

@@ -32,6 +32,9 @@ public struct FunctionConfig: Sendable, Equatable {
         public var retries = 2
         public var maxEventAge: Duration = .seconds(6 * 3600)
         public var onFailure: Destination?
+        /// Backoff between retries: full jitter up to base × 2^(attempt-1), at most cap.
+        public var retryBase: Duration = .seconds(1)
+        public var retryCap: Duration = .seconds(30)
         public init() {}
     }
 

@@ -10,6 +10,9 @@ public struct HostEvent: Sendable, Equatable, Codable {
         case throttled = "THROTTLED"
         case deadLettered = "DEAD_LETTERED"
         case dropped = "DROPPED"
+        case breakerOpen = "BREAKER_OPEN"
+        case breakerHalfOpen = "BREAKER_HALF_OPEN"
+        case breakerClosed = "BREAKER_CLOSED"
     }
 
     /// Position in the event log, assigned when stored.

@@ -30,6 +30,8 @@ public struct InvocationRecord: Sendable, Equatable, Codable {
     public var maxMemoryUsedMB: Int
     /// What the function printed while it ran.
     public var output: String
+    /// The async event this attempt belongs to (Event invokes and their retries share it).
+    public var eventId: String?
 
     public init(
         id: String, function: String, version: String = "$LATEST", trigger: String, source: String = "",

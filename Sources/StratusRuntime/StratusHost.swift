@@ -58,6 +58,7 @@ public final class StratusHost: Service, Sendable {
         queues = QueueService(store: store)
         deliveries = DeliveryRunner(store: store, queues: queues, dispatcher: dispatcher, log: log, logger: logger)
         topics = TopicPublisher(store: store, queues: queues, deliveries: deliveries)
+        deliveries.attach(topics)
     }
 
     /// Loads durable state (queues, topics, subscriptions) and declares those of the trigger files.
@@ -85,6 +86,21 @@ public final class StratusHost: Service, Sendable {
         await log.flush()
     }
 
+    /// Accepts an async (`Event`) invocation: answered with its event id only after it is committed; the
+    /// function runs soon after, with retries and `async.onFailure` as configured.
+    public func invokeAsync(_ name: String, payload: String) async throws -> String {
+        guard dispatcher.function(named: name) != nil else { throw Dispatcher.DispatchError.functionNotFound(name) }
+        let eventId = RequestID.make()
+        let nowMs = QueueService.nowMs()
+        try await queues.store.commit(
+            [.delivery(PendingDelivery(
+                subscriptionId: "invoke:\(eventId)", target: .function(name), payload: payload, nextAttemptAtMs: nowMs,
+                createdAtMs: nowMs))],
+            nowMs: nowMs)
+        deliveries.kick()
+        return eventId
+    }
+
     /// Deletes messages past their queue's retention, once a minute.
     private func expireMessages() async {
         while !Task.isCancelled {
@@ -108,7 +124,9 @@ public final class StratusHost: Service, Sendable {
         dispatcher.allPools().map { pool in
             let snapshot = pool.snapshot
             let scaling = pool.function.config.scaling
+            let breaker = dispatcher.breakerStatus(pool.function.name)
             return FunctionStatus(
+                breaker: breaker?.state.rawValue ?? "OFF", nextProbe: breaker?.probeAt,
                 name: pool.function.name, runtime: pool.function.config.runtime.rawValue, revision: pool.function.revision,
                 workers: snapshot.total, busy: snapshot.busy, idle: snapshot.idle, starting: snapshot.starting,
                 waiting: snapshot.waiting, min: scaling.min, max: scaling.max, reserved: scaling.reserved,
@@ -124,6 +142,10 @@ public final class StratusHost: Service, Sendable {
 
 /// One function's line in `stratus status`.
 public struct FunctionStatus: Sendable, Codable {
+    /// `CLOSED`, `OPEN`, `HALF_OPEN`, or `OFF`.
+    public var breaker: String
+    /// When an open breaker lets a probe through.
+    public var nextProbe: Date?
     public var name: String
     public var runtime: String
     public var revision: String

@@ -280,8 +280,9 @@ package final class Worker: Sendable {
             return state.process
         }
         guard let process else { return }
-        process.killGroup()
+        // Charge the invocation first: once the group is killed, the reaper would report a crash.
         complete(id: id, outcome: outcome, force: true)
+        process.killGroup()
         serverChannel.withLock { $0?.close(promise: nil) }
     }
 

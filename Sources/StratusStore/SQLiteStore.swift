@@ -62,6 +62,10 @@ public final class SQLiteStore: Store {
                     """)
         }
         registerQueueMigrations(&migrator)
+        migrator.registerMigration("v5-invocation-event") { db in
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN event_id TEXT")
+            try db.execute(sql: "CREATE INDEX invocation_event ON invocation(event_id)")
+        }
         return migrator
     }
 
@@ -99,14 +103,15 @@ public final class SQLiteStore: Store {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO invocation (id, function, version, trigger, source, attempt, start_ms, duration_ms,
-                        init_duration_ms, status, error_type, error_message, memory_size_mb, max_memory_used_mb, output)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        init_duration_ms, status, error_type, error_message, memory_size_mb, max_memory_used_mb, output,
+                        event_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for r in records {
                 try statement.execute(arguments: [
                     r.id, r.function, r.version, r.trigger, r.source, r.attempt,
                     Int64((r.start.timeIntervalSince1970 * 1000).rounded()), r.durationMs, r.initDurationMs,
-                    r.status.rawValue, r.errorType, r.errorMessage, r.memorySizeMB, r.maxMemoryUsedMB, r.output,
+                    r.status.rawValue, r.errorType, r.errorMessage, r.memorySizeMB, r.maxMemoryUsedMB, r.output, r.eventId,
                 ])
             }
         }
@@ -129,6 +134,10 @@ public final class SQLiteStore: Store {
         if let function = query.function {
             conditions.append("function = ?")
             values.append(function.databaseValue)
+        }
+        if withStatus, let eventId = query.eventId {
+            conditions.append("event_id = ?")
+            values.append(eventId.databaseValue)
         }
         if withStatus, let status = query.status {
             conditions.append("status = ?")
@@ -178,6 +187,7 @@ public final class SQLiteStore: Store {
             errorType: row["error_type"], errorMessage: row["error_message"],
             memorySizeMB: row["memory_size_mb"], maxMemoryUsedMB: row["max_memory_used_mb"], output: row["output"])
         record.sequence = row["seq"]
+        record.eventId = row["event_id"]
         return record
     }
 }

@@ -5,6 +5,8 @@ import StratusCore
 public struct InvocationQuery: Sendable, Equatable {
     public var function: String?
     public var status: InvocationRecord.Status?
+    /// Only the attempts of this async event.
+    public var eventId: String?
     /// Only records that started at or after this time.
     public var since: Date?
     /// Only records stored after this sequence number (for `--follow`).

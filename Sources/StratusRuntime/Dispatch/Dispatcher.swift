@@ -16,6 +16,8 @@ public final class Dispatcher: Sendable {
         public var record: InvocationRecord
         /// The function's response bytes, or Lambda's error JSON when `record.status != .ok`.
         public var payload: ByteBuffer
+        /// Set when the circuit breaker rejected the call: seconds until it lets a probe through.
+        public var retryAfterSeconds: Int?
     }
 
     /// Where an invocation came from, for the record.
@@ -23,14 +25,18 @@ public final class Dispatcher: Sendable {
         public var trigger: String
         public var source: String
         public var attempt: Int
-        public init(trigger: String, source: String = "", attempt: Int = 1) {
+        /// Links the attempts of one async event (and its destination) in the log.
+        public var eventId: String?
+        public init(trigger: String, source: String = "", attempt: Int = 1, eventId: String? = nil) {
             self.trigger = trigger
             self.source = source
             self.attempt = attempt
+            self.eventId = eventId
         }
     }
 
     private let pools: Mutex<[String: WorkerPool]>
+    private let breakers = Mutex<[String: CircuitBreakerState]>([:])
     private let log: InvocationLog
     private let logger: Logger
 
@@ -41,7 +47,45 @@ public final class Dispatcher: Sendable {
     }
 
     package func install(_ pool: WorkerPool) -> WorkerPool? {
-        pools.withLock { $0.updateValue(pool, forKey: pool.function.name) }
+        breakers.withLock { breakers in
+            breakers[pool.function.name] = pool.function.config.circuitBreaker.map(CircuitBreakerState.init)
+        }
+        return pools.withLock { $0.updateValue(pool, forKey: pool.function.name) }
+    }
+
+    /// Whether `name`'s breaker would let a call through now (queue and async consumption pause otherwise).
+    public func breakerAllows(_ name: String) -> Bool {
+        breakers.withLock { $0[name]?.wouldAllow(now: .now) ?? true }
+    }
+
+    /// The breaker's state and, when open, when it probes next.
+    public func breakerStatus(_ name: String) -> (state: CircuitBreakerState.State, probeAt: Date?)? {
+        breakers.withLock { breakers in
+            guard let breaker = breakers[name] else { return nil }
+            let probe = breaker.probeAt.map { Date().addingTimeInterval(($0 - ContinuousClock.now).seconds) }
+            return (breaker.state, probe)
+        }
+    }
+
+    /// Closes `name`'s breaker by hand; `false` when the function has none.
+    public func resetBreaker(_ name: String) -> Bool {
+        let (exists, transition) = breakers.withLock { breakers -> (Bool, CircuitBreakerState.Transition?) in
+            guard breakers[name] != nil else { return (false, nil) }
+            return (true, breakers[name]!.reset())
+        }
+        if let transition { note(transition, function: name) }
+        return exists
+    }
+
+    private func note(_ transition: CircuitBreakerState.Transition, function: String) {
+        let kind: HostEvent.Kind =
+            switch transition.to {
+            case .open: .breakerOpen
+            case .halfOpen: .breakerHalfOpen
+            case .closed: .breakerClosed
+            }
+        log.record(event: HostEvent(function: function, kind: kind, message: transition.reason))
+        logger.notice("BREAKER \(transition.to.rawValue) \(function): \(transition.reason)")
     }
 
     package func allPools() -> [WorkerPool] {
@@ -65,6 +109,22 @@ public final class Dispatcher: Sendable {
             id: id, function: name, version: function.version, trigger: origin.trigger, source: origin.source,
             attempt: origin.attempt, start: start, durationMs: 0, status: .ok,
             memorySizeMB: function.config.memoryMB, maxMemoryUsedMB: 0, output: "")
+        record.eventId = origin.eventId
+        let now = ContinuousClock.now
+        let gate = breakers.withLock { breakers -> (allowed: Bool, transition: CircuitBreakerState.Transition?, probeAt: ContinuousClock.Instant?)? in
+            guard breakers[name] != nil else { return nil }
+            let decision = breakers[name]!.allow(now: now)
+            return (decision.allowed, decision.transition, breakers[name]!.probeAt)
+        }
+        if let transition = gate?.transition { note(transition, function: name) }
+        if let gate, !gate.allowed {
+            let wait = gate.probeAt.map { max(1, Int(($0 - now).seconds.rounded(.up))) } ?? 1
+            record.status = .rejected
+            record.errorType = "CircuitBreakerOpen"
+            record.errorMessage = "the circuit breaker of \(name) is open after repeated failures; next probe in \(wait) s"
+            log.record(record)
+            return Result(record: record, payload: Self.errorBody(type: record.errorType!, message: record.errorMessage!), retryAfterSeconds: wait)
+        }
         let payloadOut: ByteBuffer
         do {
             let (worker, _) = try await pool.acquire()
@@ -103,6 +163,10 @@ public final class Dispatcher: Sendable {
             record.errorType = "ServiceException"
             record.errorMessage = "host is shutting down"
             payloadOut = Self.errorBody(type: record.errorType!, message: record.errorMessage!)
+        }
+        if gate != nil, record.status != .throttled, record.status != .rejected {
+            let transition = breakers.withLock { $0[name]?.record(failure: record.status != .ok, now: .now) }
+            if let transition { note(transition, function: name) }
         }
         log.record(record)
         return Result(record: record, payload: payloadOut)

@@ -25,6 +25,13 @@ final class DeliveryRunner: Sendable {
     private let log: InvocationLog
     private let httpPolicy: HTTPPolicy
     private let inFlight = Mutex<Set<Int64>>([])
+    /// Set once topics exist, for `onFailure: {topic: …}` destinations.
+    private let publisherBox = Mutex<TopicPublisher?>(nil)
+    private var publisher: TopicPublisher? { publisherBox.withLock { $0 } }
+
+    func attach(_ publisher: TopicPublisher) {
+        publisherBox.withLock { $0 = publisher }
+    }
     private let kicks: AsyncStream<Void>.Continuation
     private let kickStream: AsyncStream<Void>
     private let session: URLSession
@@ -106,13 +113,20 @@ final class DeliveryRunner: Sendable {
         }
         let config = function.config.async
         let nowMs = QueueService.nowMs()
+        let (trigger, source, eventId) = Self.origin(of: delivery)
         if nowMs - delivery.createdAtMs > config.maxEventAge.milliseconds {
-            return try await giveUp(delivery, reason: "event older than maxEventAge (\(DurationParser.format(config.maxEventAge)))")
+            return try await exhausted(
+                delivery, function: function, condition: "EventAgeExceeded", eventId: eventId, last: nil,
+                reason: "event older than maxEventAge (\(DurationParser.format(config.maxEventAge)))")
         }
-        let topic = delivery.subscriptionId.split(separator: ":").first.map(String.init) ?? ""
+        // While the function's breaker is open, wait: no retry and no event age is spent on the outage
+        // (the age still bounds the wait).
+        if !dispatcher.breakerAllows(name) {
+            return try await store.rescheduleDelivery(delivery.id, attempts: delivery.attempts, nextAttemptAtMs: nowMs + 500)
+        }
         let result = try await dispatcher.invoke(
             name, payload: ByteBuffer(string: delivery.payload),
-            origin: .init(trigger: "topic", source: topic, attempt: delivery.attempts + 1))
+            origin: .init(trigger: trigger, source: source, attempt: delivery.attempts + 1, eventId: eventId))
         switch result.record.status {
         case .ok:
             try await store.finishDelivery(delivery.id)
@@ -122,10 +136,64 @@ final class DeliveryRunner: Sendable {
         case .error, .timeout, .crashed:
             let attempts = delivery.attempts + 1
             if attempts > config.retries {
-                return try await giveUp(delivery, reason: "\(attempts) attempts failed, last: \(result.record.errorType ?? "error")")
+                return try await exhausted(
+                    delivery, function: function, condition: "RetriesExhausted", eventId: eventId, last: result,
+                    reason: "\(attempts) attempts failed, last: \(result.record.errorType ?? "error")")
             }
-            try await store.rescheduleDelivery(delivery.id, attempts: attempts, nextAttemptAtMs: nowMs + Self.backoffMs(attempt: attempts))
+            try await store.rescheduleDelivery(
+                delivery.id, attempts: attempts, nextAttemptAtMs: nowMs + Self.backoffMs(attempt: attempts, async: config))
         }
+    }
+
+    /// Async invokes are `invoke:<event id>`; topic deliveries `<topic>:<index>`.
+    private static func origin(of delivery: PendingDelivery) -> (trigger: String, source: String, eventId: String?) {
+        if delivery.subscriptionId.hasPrefix("invoke:") {
+            let id = String(delivery.subscriptionId.dropFirst("invoke:".count))
+            return ("async", "", id)
+        }
+        let topic = delivery.subscriptionId.split(separator: ":").first.map(String.init) ?? ""
+        return ("topic", topic, "delivery-\(delivery.id)")
+    }
+
+    /// Retries or age ran out: Lambda's destination record to `async.onFailure`, or dropped loudly.
+    private func exhausted(
+        _ delivery: PendingDelivery, function: DeployedFunction, condition: String, eventId: String?,
+        last: Dispatcher.Result?, reason: String
+    ) async throws {
+        guard let destination = function.config.async.onFailure else {
+            return try await giveUp(delivery, reason: reason)
+        }
+        var json = "{\"version\":\"1.0\",\"timestamp\":\"\(MessagingEvents.isoTimestamp(Date()))\""
+        json += ",\"requestContext\":{\"requestId\":\"\(eventId ?? "")\",\"functionArn\":\"\(function.arn):$LATEST\""
+        json += ",\"condition\":\"\(condition)\",\"approximateInvokeCount\":\(delivery.attempts + (last == nil ? 0 : 1))}"
+        json += ",\"requestPayload\":\(Self.isJSON(delivery.payload) ? delivery.payload : Self.quoted(delivery.payload))"
+        if let last {
+            json += ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\",\"functionError\":\"Unhandled\"}"
+            let body = String(buffer: last.payload)
+            json += ",\"responsePayload\":\(Self.isJSON(body) ? body : Self.quoted(body))"
+        }
+        json += "}"
+        switch destination {
+        case .queue(let queue):
+            guard queues.config(queue) != nil else { return try await giveUp(delivery, reason: "\(reason); onFailure queue '\(queue)' does not exist") }
+            try await store.deadLetterDelivery(delivery.id, into: queue, message: OutgoingMessage(body: json), nowMs: QueueService.nowMs())
+            queues.signal.notify(queue)
+            log.record(event: HostEvent(function: function.name, kind: .deadLettered, message: "event \(eventId ?? "") \(condition) to queue \(queue): \(reason)"))
+        case .topic(let topic):
+            guard let publisher else { return try await giveUp(delivery, reason: reason) }
+            _ = try await publisher.publish(to: topic, message: json)
+            try await store.finishDelivery(delivery.id)
+            log.record(event: HostEvent(function: function.name, kind: .deadLettered, message: "event \(eventId ?? "") \(condition) to topic \(topic): \(reason)"))
+        }
+    }
+
+    private static func isJSON(_ text: String) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
+    }
+
+    private static func quoted(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 
     private func deliverToHTTP(_ url: String, _ delivery: PendingDelivery) async throws {
@@ -173,9 +241,10 @@ final class DeliveryRunner: Sendable {
         }
     }
 
-    /// Exponential backoff with full jitter: up to 1 s, 2 s, 4 s … capped at 30 s.
-    static func backoffMs(attempt: Int) -> Int64 {
-        let cap = min(30_000, 1000 << min(attempt - 1, 10))
-        return Int64.random(in: Int64(cap / 2)...Int64(cap))
+    /// Exponential backoff with full jitter: up to base, 2×base, 4×base … capped (defaults 1 s and 30 s).
+    static func backoffMs(attempt: Int, async: FunctionConfig.Async) -> Int64 {
+        let base = async.retryBase.milliseconds
+        let ceiling = min(async.retryCap.milliseconds, base << Int64(min(attempt - 1, 20)))
+        return Int64.random(in: 0...max(0, ceiling))
     }
 }

@@ -30,8 +30,13 @@ final class QueuePoller: Sendable {
 
     private func loop() async {
         while !Task.isCancelled {
+            // An open breaker pauses consumption: no receive, so no receive count is spent on the outage.
+            if !dispatcher.breakerAllows(consumer.function) {
+                try? await Task.sleep(for: .milliseconds(200))
+                continue
+            }
             do {
-                var batch = try await queues.receive(from: queue.name, max: consumer.batchSize, wait: .seconds(20))
+                var batch = try await queues.receive(from: queue.name, max: consumer.batchSize, wait: .seconds(2))
                 if consumer.batchWindowMs > 0, !batch.isEmpty, batch.count < consumer.batchSize {
                     let deadline = ContinuousClock.now + .milliseconds(consumer.batchWindowMs)
                     while batch.count < consumer.batchSize, ContinuousClock.now < deadline, !Task.isCancelled {

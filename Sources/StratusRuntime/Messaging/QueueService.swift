@@ -67,6 +67,7 @@ public final class QueueService: Sendable {
         _ = try require(queue)
         let deadline = ContinuousClock.now + wait
         while true {
+            let generation = signal.generation(queue)
             let messages = try await store.receive(from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: Self.nowMs())
             let now = ContinuousClock.now
             if !messages.isEmpty || now >= deadline || Task.isCancelled { return messages }
@@ -75,7 +76,7 @@ public final class QueueService: Sendable {
             if let next = try await store.nextVisibleAtMs(in: queue) {
                 timeout = Swift.min(timeout, .milliseconds(Swift.max(1, next - Self.nowMs())))
             }
-            await signal.wait(queue, timeout: timeout)
+            await signal.wait(queue, since: generation, timeout: timeout)
         }
     }
 

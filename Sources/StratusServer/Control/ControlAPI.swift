@@ -24,7 +24,26 @@ public enum ControlAPI {
         router.post("/v1/functions/:name/invoke") { request, context in
             let name = try context.parameters.require("name")
             let payload = try await collectPayload(request)
+            if request.uri.queryParameters.get("async") == "true" {
+                guard payload.readableBytes <= 1_048_576 else {
+                    throw APIError(.contentTooLarge, code: "RequestTooLarge", message: "async payload exceeds 1 MB")
+                }
+                do {
+                    let eventId = try await host.invokeAsync(name, payload: String(buffer: payload))
+                    return try JSONBody.response(["eventId": eventId, "status": "accepted"], status: .accepted)
+                } catch is Dispatcher.DispatchError {
+                    throw APIError.notFound(function: name)
+                }
+            }
             return try await invoke(host: host, name: name, payload: payload)
+        }
+        router.post("/v1/functions/:name/breaker/reset") { _, context in
+            let name = try context.parameters.require("name")
+            guard host.dispatcher.function(named: name) != nil else { throw APIError.notFound(function: name) }
+            guard host.dispatcher.resetBreaker(name) else {
+                throw APIError(.badRequest, code: "NoCircuitBreaker", message: "\(name) has circuitBreaker: off")
+            }
+            return try JSONBody.response(["function": name, "breaker": "CLOSED"])
         }
         router.get("/v1/logs") { request, _ in
             let query = try logQuery(request.uri.queryParameters)
@@ -71,6 +90,7 @@ public enum ControlAPI {
     private static func logQuery(_ parameters: Parameters) throws -> InvocationQuery {
         var query = InvocationQuery()
         if let function = parameters.get("function"), !function.isEmpty { query.function = function }
+        if let event = parameters.get("event"), !event.isEmpty { query.eventId = event }
         if let status = parameters.get("status") {
             guard let value = InvocationRecord.Status(rawValue: status) else {
                 let allowed = InvocationRecord.Status.allCases.map(\.rawValue).joined(separator: ", ")

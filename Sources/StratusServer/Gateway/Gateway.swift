@@ -76,7 +76,9 @@ public struct Gateway: HTTPResponder {
             }
         case .timeout: response = Self.message(.gatewayTimeout, "Endpoint request timed out", requestId: requestId)
         case .throttled: response = Self.message(.tooManyRequests, "Too Many Requests", requestId: requestId)
-        case .rejected: response = Self.message(.serviceUnavailable, "Service Unavailable", requestId: requestId)
+        case .rejected:
+            response = Self.message(.serviceUnavailable, "Service Unavailable", requestId: requestId)
+            if let wait = result.retryAfterSeconds { response.headers[.retryAfter] = String(wait) }
         case .error, .crashed: response = Self.message(.badGateway, "Internal Server Error", requestId: requestId)
         }
         response.headers[.apigwRequestId] = requestId

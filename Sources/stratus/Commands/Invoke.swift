@@ -10,6 +10,9 @@ struct Invoke: AsyncParsableCommand {
     @Option(help: "Event JSON, or @FILE to read it from a file.")
     var data = "{}"
 
+    @Flag(help: "Invoke asynchronously (Lambda's Event type): prints the event id once it is committed.")
+    var async = false
+
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
@@ -24,6 +27,12 @@ struct Invoke: AsyncParsableCommand {
             payload = Data(data.utf8)
         }
         let name = function.percentEncodedQuery
+        if async {
+            let answer = try await options.client.call("POST", "/v1/functions/\(name)/invoke?async=true", body: payload)
+            if options.json { return print(String(decoding: answer, as: UTF8.self)) }
+            let object = try JSONSerialization.jsonObject(with: answer) as? [String: Any]
+            return print(object?["eventId"] as? String ?? "")
+        }
         let body = try await options.client.call("POST", "/v1/functions/\(name)/invoke", body: payload)
         guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
             throw ExitCode.failure

@@ -20,7 +20,10 @@ struct Logs: AsyncParsableCommand {
     @Flag(help: "Keep printing new invocations as they happen.")
     var follow = false
 
-    @Flag(help: "Also show host events: scale up/down, worker replaced, throttled.")
+    @Option(help: "Only the attempts of this async event (the id `invoke --async` printed).")
+    var event: String?
+
+    @Flag(help: "Also show host events: scale up/down, worker replaced, throttled, breaker transitions.")
     var events = false
 
     @OptionGroup var options: ClientOptions
@@ -44,6 +47,7 @@ struct Logs: AsyncParsableCommand {
             if let since, after == nil { query.append("since=\(since)") }
             var invocationQuery = query
             if let status { invocationQuery.append("status=\(status)") }
+            if let event { invocationQuery.append("event=\(event.percentEncodedQuery)") }
             if let after { invocationQuery.append("after=\(after)") }
             let body = try await options.client.call("GET", "/v1/logs?" + invocationQuery.joined(separator: "&"))
             let page = try Self.decoder.decode(Page.self, from: body)

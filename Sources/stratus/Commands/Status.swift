@@ -14,12 +14,12 @@ struct Status: AsyncParsableCommand {
         }
         let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
         let functions = object?["functions"] as? [[String: Any]] ?? []
-        let columns = ["busy", "idle", "starting", "waiting", "min", "max", "reserved", "coldStarts", "throttles"]
+        let columns = ["busy", "idle", "starting", "waiting", "min", "max", "reserved", "coldStarts", "throttles", "breaker"]
         print("FUNCTION".padding(20) + "RUNTIME".padding(9) + "REV".padding(9) + columns.map { $0.uppercased().padding(9) }.joined())
         for f in functions {
             let line = "\(f["name"] ?? "")".padding(20) + "\(f["runtime"] ?? "")".padding(9) + "\(f["revision"] ?? "")".padding(9)
                 + columns.map { "\(f[$0] ?? 0)".padding(9) }.joined()
-            print(line)
+            print(line + (f["nextProbe"].map { "  (probe at \($0))" } ?? ""))
         }
         print("workers at most \(object?["maxWorkers"] ?? "?") in all")
         if let queues = object?["queues"] as? [[String: Any]], !queues.isEmpty {

@@ -48,9 +48,13 @@ enum LambdaFacade {
         case "RequestResponse": break
         case "DryRun": return Response(status: .noContent, headers: [.amznRequestId: UUID().uuidString.lowercased()])
         case "Event":
-            return error(.badRequest, type: "InvalidParameterValueException", body: [
-                "Type": "User", "message": "Stratus does not support Event (async) invocations yet",
-            ])
+            guard payload.readableBytes <= 1_048_576 else {
+                return error(.contentTooLarge, type: "RequestTooLargeException", body: [
+                    "Type": "User", "message": "Request must be smaller than 1048576 bytes for an Event invocation",
+                ])
+            }
+            let eventId = try await host.invokeAsync(function.name, payload: String(buffer: payload))
+            return Response(status: .accepted, headers: [.amznRequestId: eventId])
         case let other:
             return error(.badRequest, type: "InvalidParameterValueException", body: [
                 "Type": "User", "message": "Unsupported X-Amz-Invocation-Type '\(other)'",
@@ -66,6 +70,13 @@ enum LambdaFacade {
             return error(.tooManyRequests, type: "TooManyRequestsException", body: [
                 "Type": "User", "message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
             ])
+        }
+        if record.status == .rejected {
+            var response = error(.tooManyRequests, type: "TooManyRequestsException", body: [
+                "Type": "User", "message": record.errorMessage ?? "circuit breaker open", "Reason": "CircuitBreakerOpen",
+            ])
+            if let wait = result.retryAfterSeconds { response.headers[.retryAfter] = String(wait) }
+            return response
         }
         var headers: HTTPFields = [
             .contentType: "application/json",

@@ -1,0 +1,111 @@
+/// One function's circuit breaker as a pure state machine (times come from the caller).
+///
+/// CLOSED → OPEN when, over the last `window` calls and at least `minimumCalls`, the failure rate reaches
+/// `failureRate` percent; OPEN → HALF_OPEN after `cooldown`; HALF_OPEN lets `halfOpenCalls` through and
+/// closes when all of them succeed, re-opens on the first failure.
+public struct CircuitBreakerState: Sendable {
+    public enum State: String, Sendable, Codable {
+        case closed = "CLOSED"
+        case open = "OPEN"
+        case halfOpen = "HALF_OPEN"
+    }
+
+    /// A state change, for the log and metrics.
+    public struct Transition: Sendable, Equatable {
+        public var from: State
+        public var to: State
+        public var reason: String
+    }
+
+    public let configuration: FunctionConfig.CircuitBreaker
+    public private(set) var state: State = .closed
+    /// Outcomes of the last calls, oldest first (`true` = failure), at most `window`.
+    private var outcomes: [Bool] = []
+    private var openedAt: ContinuousClock.Instant?
+    private var probesStarted = 0
+    private var probesSucceeded = 0
+
+    public init(configuration: FunctionConfig.CircuitBreaker) {
+        self.configuration = configuration
+    }
+
+    /// When an open breaker will let a probe through.
+    public var probeAt: ContinuousClock.Instant? {
+        state == .open ? openedAt.map { $0 + configuration.cooldown } : nil
+    }
+
+    /// Whether a call may go ahead now; moves OPEN → HALF_OPEN once the cooldown has passed.
+    public mutating func allow(now: ContinuousClock.Instant) -> (allowed: Bool, transition: Transition?) {
+        var transition: Transition?
+        if state == .open, let probeAt, now >= probeAt {
+            state = .halfOpen
+            probesStarted = 0
+            probesSucceeded = 0
+            transition = Transition(from: .open, to: .halfOpen, reason: "cooldown of \(DurationParser.format(configuration.cooldown)) passed, probing")
+        }
+        switch state {
+        case .closed: return (true, transition)
+        case .open: return (false, transition)
+        case .halfOpen:
+            guard probesStarted < configuration.halfOpenCalls else { return (false, transition) }
+            probesStarted += 1
+            return (true, transition)
+        }
+    }
+
+    /// Whether a call would be allowed, without taking a probe slot (for pausing queue consumption).
+    public func wouldAllow(now: ContinuousClock.Instant) -> Bool {
+        switch state {
+        case .closed: true
+        case .open: probeAt.map { now >= $0 } ?? false
+        case .halfOpen: probesStarted < configuration.halfOpenCalls
+        }
+    }
+
+    /// Records the outcome of an allowed call (throttles are not outcomes: don't record them).
+    public mutating func record(failure: Bool, now: ContinuousClock.Instant) -> Transition? {
+        switch state {
+        case .closed:
+            outcomes.append(failure)
+            if outcomes.count > configuration.window { outcomes.removeFirst(outcomes.count - configuration.window) }
+            let failures = outcomes.filter { $0 }.count
+            guard outcomes.count >= configuration.minimumCalls, failures * 100 >= configuration.failureRate * outcomes.count else {
+                return nil
+            }
+            let reason = "\(failures) of \(outcomes.count) calls failed"
+            open(now)
+            return Transition(from: .closed, to: .open, reason: reason)
+        case .halfOpen:
+            if failure {
+                open(now)
+                return Transition(from: .halfOpen, to: .open, reason: "a probe failed")
+            }
+            probesSucceeded += 1
+            guard probesSucceeded >= configuration.halfOpenCalls else { return nil }
+            close()
+            return Transition(from: .halfOpen, to: .closed, reason: "\(probesSucceeded) probes succeeded")
+        case .open:
+            return nil  // a call that started before the breaker opened
+        }
+    }
+
+    /// Closes the breaker by hand.
+    public mutating func reset() -> Transition? {
+        guard state != .closed else { return nil }
+        let from = state
+        close()
+        return Transition(from: from, to: .closed, reason: "reset by hand")
+    }
+
+    private mutating func open(_ now: ContinuousClock.Instant) {
+        state = .open
+        openedAt = now
+        outcomes = []
+    }
+
+    private mutating func close() {
+        state = .closed
+        outcomes = []
+        openedAt = nil
+    }
+}
