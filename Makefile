@@ -29,6 +29,8 @@ release: deps
 bench: deps venv release
 	$(VENV)/bin/python bench/invoke_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/messaging_bench.py --stratus $(CURDIR)/.build/release/stratus
+	$(VENV)/bin/python bench/burst_bench.py --stratus $(CURDIR)/.build/release/stratus
+	$(VENV)/bin/python bench/breaker_bench.py --stratus $(CURDIR)/.build/release/stratus
 	bash bench/http_bench.sh $(CURDIR)/.build/release/stratus
 
 # System libraries the build links against; installed only when missing.

@@ -255,3 +255,13 @@ def test_unknown_qualifier_is_not_found_but_latest_works(control_url):
         client.invoke(FunctionName="hello:prod", Payload=b'{"name":"Q"}')
     assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_event_invocation_is_accepted_with_202(control_url):
+    import boto3
+
+    client = boto3.client("lambda", endpoint_url=control_url)
+    response = client.invoke(FunctionName="hello", InvocationType="Event", Payload=b'{"name":"Async"}')
+    assert response["StatusCode"] == 202
+    assert response["Payload"].read() == b""
+    assert response["ResponseMetadata"]["RequestId"]
