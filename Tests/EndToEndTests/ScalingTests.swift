@@ -71,6 +71,11 @@ import FoundationNetworking
         #expect(workers >= 6, "the burst spread over at least 6 workers")
         #expect(workers <= 8)
 
+        let (metricsData, _) = try await Self.session.data(from: URL(string: host.controlURL + "/metrics")!)
+        let metrics = String(decoding: metricsData, as: UTF8.self)
+        #expect(metrics.contains("stratus_cold_starts_total{function=\"sleepy\"} \(workers)"))
+        #expect(metrics.contains("# TYPE stratus_workers gauge"))
+
         #expect(await waitUntil(timeout: .seconds(10)) { (try? self.status(host, "sleepy")["workers"] as? Int) == 0 }, "idle workers retire back to min: 0")
 
         let tight = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -56,6 +56,7 @@ public enum ControlAPI {
             return try JSONBody.response(["events": events])
         }
         registerMessaging(on: router, host: host)
+        Metrics.register(on: router, host: host)
         LambdaFacade.register(on: router, host: host)
         return router
     }
