@@ -6,38 +6,15 @@ each fed 200 messages while their "database" is down (a flag file) for OUTAGE se
 wasted attempts (failed invocations) during the outage with and without the breaker, and the time from
 the fix to each queue being drained.
 """
-import argparse, http.client, json, os, shutil, signal, subprocess, tempfile, threading, time
+import argparse, json, os, shutil, tempfile, time
+
+from benchlib import call, start_host
 
 HANDLER = """import os
 def handler(event, context):
     if os.path.exists(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "..", "..", "broken")):
         raise ConnectionError("database down")
 """
-
-
-def start_host(binary, project):
-    proc = subprocess.Popen([binary, "serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    port, deadline = None, time.time() + 60
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if " control " in line:
-            port = int(line.split("http://127.0.0.1:")[1].split()[0])
-        if line.strip() == "Ready.":
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, port
-    proc.kill()
-    raise SystemExit("host did not start")
-
-
-def call(port, method, path, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request(method, path, body=json.dumps(body) if body is not None else None)
-    data = conn.getresponse().read()
-    conn.close()
-    return json.loads(data) if data else {}
 
 
 def depth(port, queue):
@@ -68,7 +45,8 @@ def main():
     os.makedirs(f"{project}/triggers")
     open(f"{project}/triggers/q.yaml", "w").write("queues:\n" + queues)
     open(f"{project}/broken", "w").write("down")
-    proc, port = start_host(args.stratus, project)
+    host = start_host(args.stratus, project)
+    port = host.control_port
     out = {}
     try:
         for name in breakers:
@@ -88,8 +66,7 @@ def main():
                     pending.discard(name)
             time.sleep(0.02)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        host.stop(timeout=30)
         shutil.rmtree(project, ignore_errors=True)
     if args.json:
         return print(json.dumps(out))

@@ -6,26 +6,11 @@
 2. Ceiling: the same function with max 8 under 32 concurrent callers for 5 s: requests/s (the ceiling
    allows at most 8 / 0.1 s = 80/s) and how many calls were throttled.
 """
-import argparse, http.client, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, shutil, tempfile, threading, time
+
+from benchlib import call, start_host
 
 HANDLER = "import time\ndef handler(event, context):\n    time.sleep(0.1)\n    return {'ok': True}\n"
-
-
-def start_host(binary, project):
-    proc = subprocess.Popen([binary, "serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    port, deadline = None, time.time() + 60
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if " control " in line:
-            port = int(line.split("http://127.0.0.1:")[1].split()[0])
-        if line.strip() == "Ready.":
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, port
-    proc.kill()
-    raise SystemExit("host did not start")
 
 
 def invoke(port, name, results):
@@ -39,10 +24,7 @@ def invoke(port, name, results):
 
 
 def status(port, name):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", "/v1/status")
-    data = json.loads(conn.getresponse().read())
-    return next(f for f in data["functions"] if f["name"] == name)
+    return next(f for f in call(port, "GET", "/v1/status")["functions"] if f["name"] == name)
 
 
 def main():
@@ -55,7 +37,8 @@ def main():
         os.makedirs(f"{project}/functions/{name}")
         open(f"{project}/functions/{name}/function.yaml", "w").write(f"runtime: python\nhandler: app.handler\nscaling: {scaling}\n")
         open(f"{project}/functions/{name}/app.py", "w").write(HANDLER)
-    proc, port = start_host(args.stratus, project)
+    host = start_host(args.stratus, project)
+    port = host.control_port
     out = {}
     try:
         results = []
@@ -93,8 +76,7 @@ def main():
         out["ceiling_throttled"] = counts["throttled"]
         out["ceiling_workers"] = status(port, "ceiling")["workers"]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        host.stop(timeout=30)
         shutil.rmtree(project, ignore_errors=True)
     if args.json:
         print(json.dumps(out))

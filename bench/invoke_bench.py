@@ -9,175 +9,32 @@ Standard library only; bounded to well under 2 minutes.
     python bench/invoke_bench.py --stratus .build/release/stratus [--json]
 """
 
-import argparse
-import base64
-import http.client
-import json
+import functools
 import os
 import re
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
+
+from benchlib import BenchError, Client, arg_parser, cpu_per_item, parse_args, pct, run_bench, run_callers, verdict
+from benchlib import summary as _summary
 
 TARGET_OVERHEAD_P50_MS = 0.3  # host overhead of a warm call, p50
 TARGET_COLD_OVER_FLOOR_MS = 10.0  # cold start minus the interpreter floor, medians
 
 HANDLER = 'def handler(event, context):\n    return {"ok": True}\n'
 FUNCTION_YAML = "runtime: python\nhandler: app.handler\nscaling: {min: 0, max: 16}\n"
-PAYLOAD = b'{"bench": 1}'
 DURATION_RE = re.compile(r"REPORT RequestId: \S+\tDuration: ([0-9.]+) ms")
 INIT_RE = re.compile(r"\tInit Duration: ([0-9.]+) ms")
 # What the python bootstrap imports before the handler (for the "floor + bootstrap imports" row).
 BOOTSTRAP_IMPORTS = "import _socket, json, os, sys, time; import app"
 
 
-class BenchError(Exception):
-    pass
-
-
-# ---------------------------------------------------------------------------
-# statistics
-
-
-def pct(values, p):
-    """Percentile with linear interpolation (p in 0..100)."""
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100.0
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def summary(values):
-    return {
-        "n": len(values),
-        "p50": pct(values, 50),
-        "p99": pct(values, 99),
-        "mean": statistics.fmean(values) if values else float("nan"),
-    }
-
-
-# ---------------------------------------------------------------------------
-# the host
-
-
-class Host:
-    def __init__(self, binary, project, state):
-        self.lines = []
-        self.control_port = None
-        self.exit_code = None
-        self.proc = subprocess.Popen(
-            [binary, "serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0", "--state", state],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self._ready = threading.Event()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        # Keep draining the host's output so it never blocks on a full pipe.
-        for raw in self.proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if len(self.lines) < 2000:
-                self.lines.append(line)
-            m = re.match(r"\s*control\s+http://127\.0\.0\.1:(\d+)", line)
-            if m:
-                self.control_port = int(m.group(1))
-            if line.strip() == "Ready.":
-                self._ready.set()
-        self._ready.set()
-
-    def wait_ready(self, timeout):
-        self._ready.wait(timeout)
-        if self.proc.poll() is not None or self.control_port is None or not self._ready.is_set():
-            raise BenchError("stratus serve did not become ready:\n" + "\n".join(self.lines[-40:]))
-
-    def stop(self):
-        if self.exit_code is not None:
-            return self.exit_code
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.exit_code = self.proc.returncode
-        return self.exit_code
-
-    def cpu_seconds(self):
-        """(host CPU s, workers CPU s) from /proc; None where unavailable (non-Linux)."""
-        tick = os.sysconf("SC_CLK_TCK")
-
-        def stat(pid):
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-
-        try:
-            host = stat(self.proc.pid)
-            workers = 0.0
-            for task in os.listdir("/proc/%d/task" % self.proc.pid):
-                try:
-                    with open("/proc/%d/task/%s/children" % (self.proc.pid, task)) as f:
-                        for child in f.read().split():
-                            try:
-                                workers += stat(int(child))
-                            except OSError:
-                                pass
-                except OSError:
-                    pass
-            return host, workers
-        except (OSError, ValueError):
-            return None, None
-
-
-# ---------------------------------------------------------------------------
-# client
-
-
-class Client:
-    """One keep-alive connection to the control plane."""
-
-    def __init__(self, port):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-        self.conn.connect()
-
-    def invoke(self, name, tail=False):
-        """Returns (latency ms, X-Amz-Log-Result decoded or None)."""
-        headers = {"Content-Type": "application/json"}
-        if tail:
-            headers["X-Amz-Log-Type"] = "Tail"
-        t0 = time.perf_counter()
-        self.conn.request("POST", "/2015-03-31/functions/%s/invocations" % name, PAYLOAD, headers)
-        resp = self.conn.getresponse()
-        body = resp.read()
-        t1 = time.perf_counter()
-        if resp.status != 200 or resp.getheader("X-Amz-Function-Error"):
-            raise BenchError("invoke %s: HTTP %d %s" % (name, resp.status, body[:300]))
-        log = resp.getheader("X-Amz-Log-Result")
-        return (t1 - t0) * 1000.0, (base64.b64decode(log).decode("utf-8", "replace") if log else None)
-
-    def health(self):
-        t0 = time.perf_counter()
-        self.conn.request("GET", "/v1/health")
-        resp = self.conn.getresponse()
-        resp.read()
-        t1 = time.perf_counter()
-        if resp.status != 200:
-            raise BenchError("GET /v1/health: HTTP %d" % resp.status)
-        return (t1 - t0) * 1000.0
-
-    def close(self):
-        self.conn.close()
+# This bench's summaries and CPU figures keep their own (shorter) shape.
+summary = functools.partial(_summary, percentiles=(50, 99), with_max=False)
+# CPU microseconds per call: host process, its workers, this bench client; and wall.
+cpu_per_call = functools.partial(cpu_per_item, suffix="_per_call", cores=False)
 
 
 def report_field(log, regex, what):
@@ -252,18 +109,6 @@ def phase_cold(port, count, python, directory, floor_runs):
         client.close()
 
 
-def cpu_per_call(cpu0, me0, cpu1, me1, n, wall):
-    """CPU microseconds per call: host process, its workers, this bench client; and wall."""
-    if not n or cpu0[0] is None or cpu1[0] is None:
-        return {}
-    return {
-        "host_us_per_call": (cpu1[0] - cpu0[0]) / n * 1e6,
-        "worker_us_per_call": (cpu1[1] - cpu0[1]) / n * 1e6,
-        "client_us_per_call": (me1 - me0) / n * 1e6,
-        "wall_us_per_call": wall / n * 1e6,
-    }
-
-
 def phase_warm(host, port, calls, warmup):
     client = Client(port)
     try:
@@ -306,75 +151,19 @@ def phase_warm(host, port, calls, warmup):
 
 def phase_throughput(host, port, concurrency, seconds, deadline):
     """`concurrency` threads, each on its own keep-alive connection, for `seconds`."""
-    results = [[] for _ in range(concurrency)]
-    errors = []
-    barrier = threading.Barrier(concurrency + 1)
-    state = {"measure_from": None, "stop_at": None}
 
-    def caller(idx):
-        try:
-            client = Client(port)
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-            barrier.abort()
-            return
-        try:
-            client.invoke("bench")  # make sure each caller has a worker started before measuring
-            barrier.wait(timeout=30)
-            out = results[idx]
-            while True:
-                start = time.perf_counter()
-                if start >= state["stop_at"] or start >= deadline:
-                    break
-                ms, _ = client.invoke("bench")
-                if start >= state["measure_from"]:
-                    out.append((start, ms))
-        except threading.BrokenBarrierError:
-            pass
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-            barrier.abort()
-        finally:
-            client.close()
+    def warm(client, _idx):
+        client.invoke("bench")  # make sure each caller has a worker started before measuring
 
-    threads = [threading.Thread(target=caller, args=(i,), daemon=True) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    try:
-        now = time.perf_counter()
-        state["measure_from"] = now + 2 * 3600  # set for real once everyone is ready
-        state["stop_at"] = now + 2 * 3600
-        barrier.wait(timeout=60)
-    except threading.BrokenBarrierError:
-        raise BenchError("throughput callers failed to start: %r" % errors[:3])
-    begin = time.perf_counter()
-    state["measure_from"] = begin + 0.5  # half a second of ramp, not counted
-    state["stop_at"] = begin + 0.5 + seconds
-    time.sleep(0.5)
-    cpu0, me0 = host.cpu_seconds(), time.process_time()
-    time.sleep(max(0.0, state["stop_at"] - time.perf_counter()))
-    cpu1, me1 = host.cpu_seconds(), time.process_time()
-    for t in threads:
-        t.join(timeout=max(1.0, deadline - time.perf_counter() + 5))
-    if errors:
-        raise BenchError("throughput caller failed: %r" % errors[0])
-    lat = [ms for r in results for (start, ms) in r if start < state["stop_at"]]
-    return {
-        "concurrency": concurrency,
-        "seconds": seconds,
-        "requests": len(lat),
-        "rps": len(lat) / seconds,
-        "latency": summary(lat),
-        "cpu": cpu_per_call(cpu0, me0, cpu1, me1, len(lat), seconds),
-    }
+    def step(client, _idx, _i, _start):
+        return client.invoke("bench")[0]
+
+    return run_callers(host, port, concurrency, seconds, deadline, warm, step, "throughput caller",
+                       lambda n: {"requests": n, "rps": n / seconds}, summary, cpu_per_call)
 
 
 # ---------------------------------------------------------------------------
 # output
-
-
-def verdict(ok):
-    return "PASS" if ok else "MISS"
 
 
 def cpu_line(add, cpu):
@@ -434,59 +223,27 @@ def print_table(r):
     add("   cold start - floor: %.1f ms   target <= %.0f ms  %s"
         % (diff, TARGET_COLD_OVER_FLOOR_MS, verdict(diff <= TARGET_COLD_OVER_FLOOR_MS)))
     add("   (the floor includes interpreter exit, which a cold start does not pay)")
-    add("")
-    add("host stopped with SIGTERM: exit %s; bench took %.1f s" % (r["host_exit"], r["elapsed_s"]))
-    print("\n".join(out))
+    print("\n".join(out))  # run_bench adds the line on the host's exit
 
 
 # ---------------------------------------------------------------------------
 
 
 def main():
-    default_bin = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "stratus")
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--stratus", default=os.path.normpath(default_bin), help="stratus binary (release build)")
-    ap.add_argument("--json", action="store_true", help="print results as JSON")
+    ap = arg_parser(__doc__)
     ap.add_argument("--calls", type=int, default=2000, help="warm calls per pass (default 2000)")
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=5.0, help="throughput window")
     ap.add_argument("--cold", type=int, default=10, help="never-started functions to cold-start")
     ap.add_argument("--floor-runs", type=int, default=10)
-    ap.add_argument("--budget", type=float, default=110.0, help="hard limit for the whole run, seconds")
-    args = ap.parse_args()
-    if not os.access(args.stratus, os.X_OK):
-        ap.error("not an executable: %s (build with `swift build -c release --product stratus`)" % args.stratus)
+    args = parse_args(ap, budget=110.0)
 
-    started = time.perf_counter()
-    deadline = started + args.budget - 15  # leave room to stop the host
-    host = None
-    root = tempfile.mkdtemp(prefix="stratus-bench-")
-
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-
-    def watchdog():
-        sys.stderr.write("invoke_bench: over the %.0f s budget, stopping\n" % args.budget)
-        try:
-            if host is not None:
-                host.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
-            os._exit(3)
-
-    timer = threading.Timer(args.budget, watchdog)
-    timer.daemon = True
-    timer.start()
-    results = {}
-    try:
+    def measure(root, deadline, start_host):
         project = os.path.join(root, "project")
         make_project(project, args.cold)
         python = resolve_python()
-        host = Host(args.stratus, project, os.path.join(root, "state"))
-        host.wait_ready(30)
+        host = start_host(project)
         port = host.control_port
 
         # Cold starts first, on a quiet host, interleaved with the interpreter-floor runs.
@@ -523,27 +280,10 @@ def main():
             "host_overhead": warm["host_overhead"]["p50"] < TARGET_OVERHEAD_P50_MS,
             "cold_start": results["cold"]["cold_minus_floor_ms"] <= TARGET_COLD_OVER_FLOOR_MS,
         }
-    except BenchError as e:
-        sys.stderr.write("invoke_bench: %s\n" % e)
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("invoke_bench: interrupted\n")
-        return 130
-    finally:
-        if host is not None:
-            code = host.stop()
-            results["host_exit"] = code
-            if code != 0:
-                sys.stderr.write("invoke_bench: host exited with %s; last output:\n%s\n"
-                                 % (code, "\n".join(host.lines[-20:])))
-        timer.cancel()
-        shutil.rmtree(root, ignore_errors=True)
-    results["elapsed_s"] = time.perf_counter() - started
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print_table(results)
-    return 0 if results.get("host_exit") == 0 else 1
+        return results
+
+    # The deadline leaves 15 s of the budget to stop the host.
+    return run_bench("invoke_bench", args, "stratus-bench-", 15, measure, print_table)
 
 
 if __name__ == "__main__":

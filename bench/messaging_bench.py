@@ -15,19 +15,13 @@ before the measured window; the window runs from opening the gate until the queu
 (visible + inFlight + delayed == 0, polled every 20 ms).
 """
 
-import argparse
-import http.client
-import json
 import os
-import re
-import shutil
-import signal
-import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
+
+from benchlib import (BenchError, Client, arg_parser, cpu_per_item, parse_args, run_bench, run_callers,
+                      start_callers, summary, verdict)
 
 TARGET_PUBLISH_TO_QUEUE_P50_MS = 5.0
 TARGET_CONSUME_MSGS_PER_S = 5000.0
@@ -51,172 +45,6 @@ def handler(event, context):
     return None
 '''
 SINK_YAML = "runtime: python\nhandler: app.handler\ntimeout: 120s\nscaling: {max: %d}\n" % MAX_CONCURRENCY
-
-
-class BenchError(Exception):
-    pass
-
-
-# ---------------------------------------------------------------------------
-# statistics
-
-
-def pct(values, p):
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100.0
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def summary(values):
-    return {
-        "n": len(values),
-        "p50": pct(values, 50),
-        "p90": pct(values, 90),
-        "p99": pct(values, 99),
-        "max": max(values) if values else float("nan"),
-        "mean": statistics.fmean(values) if values else float("nan"),
-    }
-
-
-# ---------------------------------------------------------------------------
-# the host (same conventions as invoke_bench.py)
-
-
-class Host:
-    def __init__(self, binary, project, state):
-        self.lines = []
-        self.control_port = None
-        self.exit_code = None
-        self.proc = subprocess.Popen(
-            [binary, "serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0", "--state", state],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self._ready = threading.Event()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for raw in self.proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if len(self.lines) < 2000:
-                self.lines.append(line)
-            m = re.match(r"\s*control\s+http://127\.0\.0\.1:(\d+)", line)
-            if m:
-                self.control_port = int(m.group(1))
-            if line.strip() == "Ready.":
-                self._ready.set()
-        self._ready.set()
-
-    def wait_ready(self, timeout):
-        self._ready.wait(timeout)
-        if self.proc.poll() is not None or self.control_port is None or not self._ready.is_set():
-            raise BenchError("stratus serve did not become ready:\n" + "\n".join(self.lines[-40:]))
-
-    def stop(self):
-        if self.exit_code is not None:
-            return self.exit_code
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.exit_code = self.proc.returncode
-        return self.exit_code
-
-    def cpu_seconds(self):
-        """(host CPU s, workers CPU s) from /proc; (None, None) where unavailable."""
-        tick = os.sysconf("SC_CLK_TCK")
-
-        def stat(pid):
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / tick
-
-        try:
-            host = stat(self.proc.pid)
-            workers = 0.0
-            for task in os.listdir("/proc/%d/task" % self.proc.pid):
-                try:
-                    with open("/proc/%d/task/%s/children" % (self.proc.pid, task)) as f:
-                        for child in f.read().split():
-                            try:
-                                workers += stat(int(child))
-                            except OSError:
-                                pass
-                except OSError:
-                    pass
-            return host, workers
-        except (OSError, ValueError):
-            return None, None
-
-
-def cpu_per_item(cpu0, me0, cpu1, me1, n, wall):
-    if not n or cpu0[0] is None or cpu1[0] is None:
-        return {}
-    return {
-        "host_us": (cpu1[0] - cpu0[0]) / n * 1e6,
-        "worker_us": (cpu1[1] - cpu0[1]) / n * 1e6,
-        "client_us": (me1 - me0) / n * 1e6,
-        "wall_us": wall / n * 1e6,
-        "host_cores": (cpu1[0] - cpu0[0]) / wall if wall else float("nan"),
-        "worker_cores": (cpu1[1] - cpu0[1]) / wall if wall else float("nan"),
-    }
-
-
-# ---------------------------------------------------------------------------
-# client
-
-
-class Client:
-    """One keep-alive connection to the control plane."""
-
-    def __init__(self, port, timeout=30):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        self.conn.connect()
-
-    def call(self, method, path, body=None, expect=(200, 201)):
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else {}
-        self.conn.request(method, path, data, headers)
-        resp = self.conn.getresponse()
-        raw = resp.read()
-        if resp.status not in expect:
-            raise BenchError("%s %s: HTTP %d %s" % (method, path, resp.status, raw[:300]))
-        return json.loads(raw) if raw else None
-
-    def publish(self, topic, message, attributes=None):
-        body = {"message": message}
-        if attributes:
-            body["attributes"] = attributes
-        return self.call("POST", "/v1/topics/%s/publish" % topic, body, expect=(201,))
-
-    def send(self, queue, text):
-        return self.call("POST", "/v1/queues/%s/messages" % queue, {"body": text}, expect=(201,))
-
-    def receive(self, queue, max_=10, wait="0s"):
-        return self.call("POST", "/v1/queues/%s/receive" % queue, {"max": max_, "wait": wait})["messages"]
-
-    def delete(self, queue, handles):
-        return self.call("POST", "/v1/queues/%s/delete" % queue, {"receiptHandles": handles})
-
-    def purge(self, queue):
-        return self.call("POST", "/v1/queues/%s/purge" % queue, {})
-
-    def counts(self):
-        out = {}
-        for q in self.call("GET", "/v1/queues")["queues"]:
-            out[q["name"]] = q["counts"]
-        return out
-
-    def close(self):
-        self.conn.close()
 
 
 def total(c):
@@ -254,65 +82,16 @@ def make_project(root, gate):
 
 
 def phase_publish_throughput(host, port, concurrency, seconds, deadline):
-    results = [[] for _ in range(concurrency)]
-    errors = []
-    barrier = threading.Barrier(concurrency + 1)
-    state = {"measure_from": float("inf"), "stop_at": float("inf")}
+    def warm(client, idx):
+        client.publish("fan", "warm %d" % idx)
 
-    def publisher(idx):
-        client = None
-        try:
-            client = Client(port)
-            client.publish("fan", "warm %d" % idx)
-            barrier.wait(timeout=30)
-            out = results[idx]
-            i = 0
-            while True:
-                start = time.perf_counter()
-                if start >= state["stop_at"] or start >= deadline:
-                    break
-                client.publish("fan", "bench message %d-%d" % (idx, i), {"kind": "bench"})
-                end = time.perf_counter()
-                i += 1
-                if start >= state["measure_from"]:
-                    out.append((start, (end - start) * 1000.0))
-        except threading.BrokenBarrierError:
-            pass
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-            barrier.abort()
-        finally:
-            if client:
-                client.close()
+    def step(client, idx, i, start):
+        client.publish("fan", "bench message %d-%d" % (idx, i), {"kind": "bench"})
+        return (time.perf_counter() - start) * 1000.0
 
-    threads = [threading.Thread(target=publisher, args=(i,), daemon=True) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    try:
-        barrier.wait(timeout=60)
-    except threading.BrokenBarrierError:
-        raise BenchError("publishers failed to start: %r" % errors[:3])
-    begin = time.perf_counter()
-    state["measure_from"] = begin + 0.5
-    state["stop_at"] = begin + 0.5 + seconds
-    time.sleep(0.5)
-    cpu0, me0 = host.cpu_seconds(), time.process_time()
-    time.sleep(max(0.0, state["stop_at"] - time.perf_counter()))
-    cpu1, me1 = host.cpu_seconds(), time.process_time()
-    for t in threads:
-        t.join(timeout=max(1.0, deadline - time.perf_counter() + 5))
-    if errors:
-        raise BenchError("publisher failed: %r" % errors[0])
-    lat = [ms for r in results for (start, ms) in r if start < state["stop_at"]]
-    return {
-        "concurrency": concurrency,
-        "seconds": seconds,
-        "publishes": len(lat),
-        "publishes_per_s": len(lat) / seconds,
-        "queue_inserts_per_s": len(lat) * len(FAN_QUEUES) / seconds,
-        "latency": summary(lat),
-        "cpu": cpu_per_item(cpu0, me0, cpu1, me1, len(lat), seconds),
-    }
+    return run_callers(host, port, concurrency, seconds, deadline, warm, step, "publisher",
+                       lambda n: {"publishes": n, "publishes_per_s": n / seconds,
+                                  "queue_inserts_per_s": n * len(FAN_QUEUES) / seconds})
 
 
 def purge_all(port, queues):
@@ -433,46 +212,24 @@ def phase_publish_then_receive(port, samples, deadline):
 
 def phase_send(host, port, n, concurrency, deadline):
     per = [n // concurrency + (1 if i < n % concurrency else 0) for i in range(concurrency)]
-    errors = []
     lats = [[] for _ in range(concurrency)]
-    barrier = threading.Barrier(concurrency + 1)
 
-    def sender(idx):
-        client = None
-        try:
-            client = Client(port)
-            barrier.wait(timeout=30)
-            out = lats[idx]
-            for i in range(per[idx]):
-                if time.perf_counter() > deadline:
-                    raise BenchError("out of time while sending")
-                t0 = time.perf_counter()
-                client.send("work", "m-%d-%d" % (idx, i))
-                out.append((time.perf_counter() - t0) * 1000.0)
-        except threading.BrokenBarrierError:
-            pass
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-            barrier.abort()
-        finally:
-            if client:
-                client.close()
+    def sender(client, idx, ready):
+        ready()
+        out = lats[idx]
+        for i in range(per[idx]):
+            if time.perf_counter() > deadline:
+                raise BenchError("out of time while sending")
+            t0 = time.perf_counter()
+            client.send("work", "m-%d-%d" % (idx, i))
+            out.append((time.perf_counter() - t0) * 1000.0)
 
-    threads = [threading.Thread(target=sender, args=(i,), daemon=True) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    try:
-        barrier.wait(timeout=60)
-    except threading.BrokenBarrierError:
-        raise BenchError("senders failed to start: %r" % errors[:3])
+    finish = start_callers(port, concurrency, sender, "sender")
     cpu0, me0 = host.cpu_seconds(), time.process_time()
     t0 = time.perf_counter()
-    for t in threads:
-        t.join(timeout=max(1.0, deadline - time.perf_counter() + 5))
+    finish(deadline)
     wall = time.perf_counter() - t0
     cpu1, me1 = host.cpu_seconds(), time.process_time()
-    if errors:
-        raise BenchError("sender failed: %r" % errors[0])
     lat = [x for l in lats for x in l]
     return {
         "messages": len(lat),
@@ -536,10 +293,6 @@ def phase_consume(host, port, gate, n, deadline):
 
 # ---------------------------------------------------------------------------
 # output
-
-
-def verdict(ok):
-    return "PASS" if ok else "MISS"
 
 
 def cpu_text(cpu, unit):
@@ -610,19 +363,14 @@ def print_table(r):
             % (c["overlap"]["seconds_first_send_to_empty"], c["overlap"]["msgs_per_s"], TARGET_CONSUME_MSGS_PER_S,
                verdict(ok3)))
     add("   remaining over time (s, msgs): %s" % ", ".join("%.2f:%d" % (t, v) for t, v in c["trace"]))
-    add("")
-    add("host stopped with SIGTERM: exit %s; bench took %.1f s" % (r["host_exit"], r["elapsed_s"]))
-    print("\n".join(out))
+    print("\n".join(out))  # run_bench adds the line on the host's exit
 
 
 # ---------------------------------------------------------------------------
 
 
 def main():
-    default_bin = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "stratus")
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--stratus", default=os.path.normpath(default_bin), help="stratus binary (release build)")
-    ap.add_argument("--json", action="store_true", help="print results as JSON")
+    ap = arg_parser(__doc__)
     ap.add_argument("--concurrency", type=int, default=8, help="publishers in phase 1 (default 8)")
     ap.add_argument("--seconds", type=float, default=5.0, help="publish throughput window")
     ap.add_argument("--samples", type=int, default=200, help="publish-to-queue latency samples per mode")
@@ -631,40 +379,13 @@ def main():
     ap.add_argument("--overlap", action="store_true",
                     help="phase 2: let the function consume while sending (gate open from the start) and report "
                          "first send -> queue empty instead")
-    ap.add_argument("--budget", type=float, default=240.0, help="hard limit for the whole run, seconds")
-    args = ap.parse_args()
-    if not os.access(args.stratus, os.X_OK):
-        ap.error("not an executable: %s (build with `swift build -c release --product stratus`)" % args.stratus)
+    args = parse_args(ap, budget=240.0)
 
-    started = time.perf_counter()
-    deadline = started + args.budget - 20
-    host = None
-    root = tempfile.mkdtemp(prefix="stratus-msgbench-")
-    gate = os.path.join(root, "gate")
-
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-
-    def watchdog():
-        sys.stderr.write("messaging_bench: over the %.0f s budget, stopping\n" % args.budget)
-        try:
-            if host is not None:
-                host.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
-            os._exit(3)
-
-    timer = threading.Timer(args.budget, watchdog)
-    timer.daemon = True
-    timer.start()
-    results = {}
-    try:
+    def measure(root, deadline, start_host):
+        gate = os.path.join(root, "gate")
         project = os.path.join(root, "project")
         make_project(project, gate)
-        host = Host(args.stratus, project, os.path.join(root, "state"))
-        host.wait_ready(30)
+        host = start_host(project)
         port = host.control_port
 
         publish = phase_publish_throughput(host, port, args.concurrency, args.seconds, deadline)
@@ -702,27 +423,10 @@ def main():
             "consume": consume["drained"] and (consume["overlap"]["msgs_per_s"] if args.overlap
                                                else consume["msgs_per_s"]) >= TARGET_CONSUME_MSGS_PER_S,
         }
-    except BenchError as e:
-        sys.stderr.write("messaging_bench: %s\n" % e)
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("messaging_bench: interrupted\n")
-        return 130
-    finally:
-        if host is not None:
-            code = host.stop()
-            results["host_exit"] = code
-            if code != 0:
-                sys.stderr.write("messaging_bench: host exited with %s; last output:\n%s\n"
-                                 % (code, "\n".join(host.lines[-20:])))
-        timer.cancel()
-        shutil.rmtree(root, ignore_errors=True)
-    results["elapsed_s"] = time.perf_counter() - started
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print_table(results)
-    return 0 if results.get("host_exit") == 0 else 1
+        return results
+
+    # The deadline leaves 20 s of the budget to stop the host.
+    return run_bench("messaging_bench", args, "stratus-msgbench-", 20, measure, print_table)
 
 
 if __name__ == "__main__":
