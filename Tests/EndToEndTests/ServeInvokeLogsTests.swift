@@ -13,7 +13,7 @@ import Testing
                 print("hello from", context.function_name)
                 return {"message": "Hello, " + event["name"] + "!"}
             """)
-        try project.addPython("boom", code: Fixtures.raises)
+        try project.addPython("boom", code: Fixtures.raises, manifest: "async: {onFailure: {queue: missing-dlq}}\n")
         try project.addFunction("broken", manifest: "runtime: python\nhandler: app.handler\ntimeout: forever\n")
         try project.write("event.json", #"{"name":"File"}"#)
 
@@ -21,6 +21,7 @@ import Testing
         #expect(host.log.contains("loaded  hello  (python, $LATEST"))
         #expect(host.log.contains("FAILED  functions/broken/function.yaml:3: timeout: expected a duration"))
         #expect(host.log.contains("state   \(project.path)/.stratus"))
+        #expect(host.log.contains("WARNING functions/boom/function.yaml: async.onFailure queue 'missing-dlq' does not exist"))
 
         let plain = try host.cli(["invoke", "hello", "--data", #"{"name":"Ada"}"#])
         #expect(plain.status == 0)

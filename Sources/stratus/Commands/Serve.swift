@@ -79,6 +79,15 @@ struct Serve: AsyncParsableCommand {
         for (topic, subscriptions) in host.project.triggers.topics.sorted(by: { $0.key < $1.key }) {
             print("  topic   \(topic) (\(subscriptions.count) subscriptions)")
         }
+        for function in host.project.functions {
+            switch function.config.async.onFailure {
+            case .queue(let queue) where host.queues.config(queue) == nil:
+                print("  WARNING functions/\(function.name)/function.yaml: async.onFailure queue '\(queue)' does not exist; failed events will be dropped")
+            case .topic(let topic) where host.topics.all()[topic] == nil:
+                print("  WARNING functions/\(function.name)/function.yaml: async.onFailure topic '\(topic)' does not exist; failed events will be dropped")
+            default: break
+            }
+        }
         for error in host.project.errors {
             print("  FAILED  \(error)")
         }
