@@ -58,7 +58,7 @@ extension SQLiteStore {
 
     /// Creates or replaces the subscription; throws `TopicDoesNotExist` when its topic was never put.
     public func putSubscription(_ subscription: Subscription) async throws {
-        let (kind, endpoint) = Self.columns(of: subscription.endpoint)
+        let (kind, endpoint) = subscription.endpoint.kindAndTarget
         try await pool.write { db in
             guard try Self.topicExists(subscription.topic, db) else {
                 throw StoreError.topicDoesNotExist(subscription.topic)
@@ -103,13 +103,6 @@ extension SQLiteStore {
         try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM topic WHERE name = ?"), arguments: [topic]) ?? false
     }
 
-    static func columns(of endpoint: Subscription.Endpoint) -> (kind: String, target: String) {
-        switch endpoint {
-        case .function(let name): ("function", name)
-        case .queue(let name): ("queue", name)
-        case .http(let url): ("http", url)
-        }
-    }
 }
 
 /// A subscription row read in the database, rebuilt (parsing its filter policy) outside it.

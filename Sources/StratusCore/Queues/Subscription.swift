@@ -4,6 +4,15 @@ public struct Subscription: Sendable, Equatable {
         case function(String)
         case queue(String)
         case http(String)
+
+        /// `function`, `queue` or `http`, and the name or URL: how the store and the API show it.
+        public var kindAndTarget: (kind: String, target: String) {
+            switch self {
+            case .function(let name): ("function", name)
+            case .queue(let name): ("queue", name)
+            case .http(let url): ("http", url)
+            }
+        }
     }
 
     /// Stable id: `<topic>:<index>` for declared subscriptions, a request id for created ones.

@@ -142,12 +142,7 @@ extension ControlAPI {
     static func topicSummaries(_ host: StratusHost) -> [TopicSummary] {
         host.topics.all().sorted { $0.key < $1.key }.map { topic, subscriptions in
             TopicSummary(name: topic, subscriptions: subscriptions.map { subscription in
-                let (kind, target): (String, String) =
-                    switch subscription.endpoint {
-                    case .function(let name): ("function", name)
-                    case .queue(let name): ("queue", name)
-                    case .http(let url): ("http", url)
-                    }
+                let (kind, target) = subscription.endpoint.kindAndTarget
                 return SubscriptionSummary(
                     id: subscription.id, kind: kind, target: target, filter: subscription.filterPolicy,
                     filterScope: subscription.filterScope.rawValue, raw: subscription.raw, deadLetterQueue: subscription.deadLetterQueue)
