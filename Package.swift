@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -37,6 +38,7 @@ let package = Package(
             name: "StratusRuntime",
             dependencies: [
                 "StratusCore", "StratusStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -60,17 +62,29 @@ let package = Package(
             dependencies: [
                 "StratusCore", "StratusStore", "StratusRuntime", "StratusServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "StratusTesting",
-            dependencies: ["StratusCore", "StratusStore", "StratusRuntime", "StratusServer"],
+            dependencies: [
+                "StratusCore", "StratusStore", "StratusRuntime", "StratusServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StratusCoreTests", dependencies: ["StratusCore", "StratusTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "StratusStoreTests", dependencies: ["StratusStore", "StratusTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "StratusRuntimeTests", dependencies: ["StratusRuntime", "StratusTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StratusRuntimeTests",
+            dependencies: ["StratusRuntime", "StratusTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["StratusTesting"], swiftSettings: swiftSettings),
     ]
 )

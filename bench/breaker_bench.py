@@ -23,8 +23,13 @@ def depth(port, queue):
 
 
 def failures(port, function):
-    records = call(port, "GET", f"/v1/logs?function={function}&limit=10000")["invocations"]
-    return sum(1 for r in records if r["status"] in ("error", "timeout", "crashed"))
+    count, after = 0, 0
+    while True:  # pages of 1000 (the API's limit), oldest first after a sequence number
+        records = call(port, "GET", f"/v1/logs?function={function}&limit=1000&after={after}")["invocations"]
+        count += sum(1 for r in records if r["status"] in ("error", "timeout", "crashed"))
+        if len(records) < 1000:
+            return count
+        after = records[-1]["sequence"]
 
 
 def main():

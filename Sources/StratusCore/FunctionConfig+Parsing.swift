@@ -38,8 +38,7 @@ extension FunctionConfig {
         }
         var config = FunctionConfig(name: name, runtime: runtime, handler: handler)
         if let value = entries["timeout"] {
-            config.timeout = try value.duration(max: .seconds(900))
-            if config.timeout < .milliseconds(1) { throw value.error("expected a duration of at least 1ms") }
+            config.timeout = try value.duration(in: Limits.timeout)
         }
         if let value = entries["memory"] { config.memoryMB = try value.int(in: 16...10240) }
         if let value = entries["environment"] { config.environment = try parseEnvironment(value) }
@@ -72,9 +71,9 @@ extension FunctionConfig {
             case "max": scaling.max = try item.int(in: 1...1000)
             case "reserved": scaling.reserved = try item.int(in: 0...1000)
             case "queue": scaling.queue = try item.int(in: 0...100_000)
-            case "maxWait": scaling.maxWait = try item.duration(max: .seconds(900))
+            case "maxWait": scaling.maxWait = try item.duration(in: Limits.maxWait)
             case "prewarm": scaling.prewarm = try item.bool()
-            default: scaling.idle = try item.duration()
+            default: scaling.idle = try item.duration(in: Limits.idle)
             }
         }
         if scaling.min > scaling.max {
@@ -91,9 +90,9 @@ extension FunctionConfig {
         for (key, item) in try value.mapping(allowed: ["retries", "maxEventAge", "onFailure", "retryBase", "retryCap"]) {
             switch key {
             case "retries": async.retries = try item.int(in: 0...10)
-            case "maxEventAge": async.maxEventAge = try item.duration()
-            case "retryBase": async.retryBase = try item.duration(max: .seconds(3600))
-            case "retryCap": async.retryCap = try item.duration(max: .seconds(3600))
+            case "maxEventAge": async.maxEventAge = try item.duration(in: Limits.maxEventAge)
+            case "retryBase": async.retryBase = try item.duration(in: Limits.retryDelay)
+            case "retryCap": async.retryCap = try item.duration(in: Limits.retryDelay)
             default:
                 let target = try item.mapping(allowed: ["queue", "topic"])
                 guard target.count == 1, let (kind, name) = target.first else {
@@ -114,7 +113,7 @@ extension FunctionConfig {
             case "failureRate": breaker.failureRate = try item.int(in: 1...100)
             case "minimumCalls": breaker.minimumCalls = try item.int(in: 1...10_000)
             case "window": breaker.window = try item.int(in: 1...10_000)
-            case "cooldown": breaker.cooldown = try item.duration()
+            case "cooldown": breaker.cooldown = try item.duration(in: Limits.cooldown)
             default: breaker.halfOpenCalls = try item.int(in: 1...1000)
             }
         }

@@ -13,6 +13,12 @@ public struct HostEvent: Sendable, Equatable, Codable {
         case breakerOpen = "BREAKER_OPEN"
         case breakerHalfOpen = "BREAKER_HALF_OPEN"
         case breakerClosed = "BREAKER_CLOSED"
+        /// A consumer or delivery waits for a function that is not loaded.
+        case paused = "PAUSED"
+        /// It runs again: the function loaded.
+        case resumed = "RESUMED"
+        /// The host stopped; what was still running was killed after the drain timeout.
+        case shutdown = "SHUTDOWN"
     }
 
     /// Position in the event log, assigned when stored.

@@ -112,14 +112,12 @@ package struct YAMLValue {
         return value
     }
 
-    package func duration(max: Duration? = nil) throws(ManifestError) -> Duration {
+    /// A duration within `range` (`Limits`), with an error that names the range.
+    package func duration(in range: ClosedRange<Duration>) throws(ManifestError) -> Duration {
         let text = (try? string()) ?? ""
-        guard let value = DurationParser.parse(text) else {
-            throw error("expected \(DurationParser.expected) (got '\(text)')")
+        switch DurationParser.parse(text, in: range) {
+        case .success(let value): return value
+        case .failure(let failure): throw error(failure.description)
         }
-        if let max, value > max {
-            throw error("expected at most \(DurationParser.format(max)) (got '\(text)')")
-        }
-        return value
     }
 }

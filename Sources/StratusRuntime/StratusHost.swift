@@ -19,6 +19,9 @@ public final class StratusHost: Service, Sendable {
         public var retention = InvocationLog.Retention()
         /// Cap on all workers of the host together (`--max-workers`).
         public var maxWorkers = WorkerBudget.machineDefault
+        /// On SIGTERM/SIGINT, how long in-flight invocations may still run before they are killed and
+        /// recorded as `crashed` (`--drain-timeout`).
+        public var drainTimeout: Duration = .seconds(30)
 
         public init(projectDirectory: String, stateDirectory: String? = nil) {
             self.projectDirectory = projectDirectory
@@ -36,10 +39,13 @@ public final class StratusHost: Service, Sendable {
     private let launcher: WorkerLauncher
     private let budget: WorkerBudget
     private let logger: Logger
+    private let drainStarts: AsyncStream<Void>.Continuation
+    private let drainStartRequests: AsyncStream<Void>
 
     public init(configuration: Configuration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        (drainStartRequests, drainStarts) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: configuration.stateDirectory + "/stratus.sqlite")
         log = InvocationLog(store: store, retention: configuration.retention, logger: logger)
@@ -71,19 +77,55 @@ public final class StratusHost: Service, Sendable {
     public func run() async throws {
         let pools = dispatcher.allPools()
         let pollers = queues.all().compactMap {
-            QueuePoller(queue: $0, queues: queues, dispatcher: dispatcher, logger: logger)
+            QueuePoller(queue: $0, queues: queues, dispatcher: dispatcher, log: log, logger: logger)
         }
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                for pool in pools { group.addTask { await pool.run() } }
-                for poller in pollers { group.addTask { await poller.run() } }
-                group.addTask { await self.deliveries.run() }
-                group.addTask { await self.expireMessages() }
+        await withTaskGroup(of: Void.self) { outer in
+            outer.addTask {
+                await cancelWhenGracefulShutdown {
+                    await withTaskGroup(of: Void.self) { group in
+                        for pool in pools { group.addTask { await pool.run() } }
+                        for poller in pollers { group.addTask { await poller.run() } }
+                        group.addTask { await self.deliveries.run() }
+                        group.addTask { await self.expireMessages() }
+                    }
+                }
             }
+            // Once a shutdown begins, in-flight work has `drainTimeout` to finish; this task is cancelled
+            // as soon as everything above has ended on its own.
+            outer.addTask { await self.enforceDrainDeadline() }
+            await outer.next()
+            outer.cancelAll()
         }
-        deliveries.stop()
         await stopWorkers()
         await log.flush()
+    }
+
+    /// Starts the drain clock: called when SIGTERM or SIGINT arrives, before the servers stop taking requests
+    /// (`DrainDeadline`, the last service of the group, calls it).
+    public func beginDrain() {
+        drainStarts.yield()
+    }
+
+    private func enforceDrainDeadline() async {
+        for await _ in drainStartRequests {
+            do {
+                try await Task.sleep(for: configuration.drainTimeout)
+            } catch {
+                return
+            }
+            let timeout = DurationParser.format(configuration.drainTimeout)
+            var aborted = 0
+            for pool in dispatcher.allPools() {
+                aborted += await pool.shutdown(abort: "host shut down: still running after --drain-timeout \(timeout)")
+            }
+            if aborted > 0 {
+                log.record(event: HostEvent(
+                    function: "host", kind: .shutdown,
+                    message: "\(aborted) invocations still running after the drain timeout (\(timeout)) were killed"))
+                logger.warning("drain timeout reached: killed \(aborted) running invocations")
+            }
+            return
+        }
     }
 
     /// Accepts an async (`Event`) invocation: answered with its event id only after it is committed; the
@@ -117,6 +159,36 @@ public final class StratusHost: Service, Sendable {
     /// Stops every worker of every function and waits for their processes to exit.
     public func stopWorkers() async {
         for pool in dispatcher.allPools() { await pool.shutdown() }
+        WorkerCgroups.available?.removeAll()
+    }
+
+    /// How workers are contained: `cgroup` (each its own cgroup v2, which also catches processes that left
+    /// their group with `setsid`) or `process group` (where the host may not create cgroups).
+    public var isolation: String {
+        WorkerCgroups.available == nil ? "process group" : "cgroup"
+    }
+
+    /// Triggers that name a function that failed to load: they load, and wait for it.
+    public func waitingTriggers() -> [String] {
+        let failed = project.failedFunctions
+        guard !failed.isEmpty else { return [] }
+        var lines: [String] = []
+        for queue in project.triggers.queues {
+            if let consumer = queue.consumer, failed.contains(consumer.function) {
+                lines.append("queue \(queue.name): consumer '\(consumer.function)' failed to load; the consumer is paused (messages stay in the queue) until it loads")
+            }
+        }
+        for (topic, subscriptions) in project.triggers.topics.sorted(by: { $0.key < $1.key }) {
+            for subscription in subscriptions {
+                if case .function(let name) = subscription.endpoint, failed.contains(name) {
+                    lines.append("topic \(topic): subscriber '\(name)' failed to load; its deliveries wait (nothing is dropped) until it loads")
+                }
+            }
+        }
+        for route in project.triggers.routes where failed.contains(route.function) {
+            lines.append("route \(route.routeKey): '\(route.function)' failed to load; the route answers 502 until it loads")
+        }
+        return lines
     }
 
     /// Per-function figures for `stratus status`.
@@ -138,6 +210,21 @@ public final class StratusHost: Service, Sendable {
 
     /// The host-wide worker cap.
     public var maxWorkers: Int { budget.limit }
+}
+
+/// The last service of a host's group: when SIGTERM or SIGINT arrives it is told first, and starts the host's
+/// drain clock before the servers begin waiting for their in-flight requests.
+public struct DrainDeadline: Service {
+    let host: StratusHost
+
+    public init(host: StratusHost) {
+        self.host = host
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        host.beginDrain()
+    }
 }
 
 /// One function's line in `stratus status`.

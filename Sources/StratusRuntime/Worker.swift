@@ -55,7 +55,9 @@ package final class Worker: Sendable {
     private struct State {
         var process: ChildProcess?
         var capture: OutputCapture?
+        /// A runtime's `/next` waiting for an invocation, and the connection it came on.
         var parkedNext: (@Sendable (RuntimeAPIResponse) -> Void)?
+        var parkedConnection: ObjectIdentifier?
         var current: Current?
         var initDurationMs: Double?
         var sawFirstNext = false
@@ -83,6 +85,9 @@ package final class Worker: Sendable {
 
     /// Whether the worker can take another invocation.
     package var isAlive: Bool { state.withLock { !$0.dead } }
+
+    /// Whether the worker holds an invocation.
+    package var isBusy: Bool { state.withLock { $0.current != nil } }
 
     /// Binds a Runtime API endpoint and starts the function's runtime against it.
     package static func start(
@@ -150,6 +155,17 @@ package final class Worker: Sendable {
         }
     }
 
+    /// Ends the invocation the worker holds, if any, with `message` (status `crashed`), then stops the worker:
+    /// the host is shutting down and will not wait for it any longer.
+    package func abort(_ message: String) {
+        if let id = state.withLock({ $0.current?.invocation.id }) {
+            complete(
+                id: id, outcome: .hostError(status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"),
+                force: true)
+        }
+        stop()
+    }
+
     /// Kills the worker's process group and closes its endpoint.
     package func stop() {
         let (process, capture) = state.withLock { state in
@@ -169,22 +185,44 @@ package final class Worker: Sendable {
 
     // MARK: Runtime API
 
-    func nextInvocation(respond: @escaping @Sendable (RuntimeAPIResponse) -> Void) {
+    func nextInvocation(connection: ObjectIdentifier, respond: @escaping @Sendable (RuntimeAPIResponse) -> Void) {
         let now = ContinuousClock.now
         let result: RuntimeAPIResponse? = state.withLock { state in
-            if !state.sawFirstNext {
-                state.sawFirstNext = true
-                state.initDurationMs = (now - spawnedAt).seconds * 1000
-            }
             if let current = state.current, current.delivered != nil {
                 return .error(
                     .forbidden, type: "InvalidStateTransition",
                     message: "State transition from Invoking to Ready failed: invocation \(current.invocation.id) is open")
             }
+            // One runtime asks for work at a time: a second /next would silently replace the first.
+            if state.parkedNext != nil {
+                return .error(.conflict, type: "InvalidStateTransition", message: "another /next is already waiting")
+            }
+            if !state.sawFirstNext {
+                state.sawFirstNext = true
+                state.initDurationMs = (now - spawnedAt).seconds * 1000
+            }
             state.parkedNext = respond
+            state.parkedConnection = connection
             return nil
         }
         if let result { respond(result) } else { _ = deliverIfParked() }
+    }
+
+    /// A Runtime API connection closed: a `/next` it had parked is gone with it.
+    func connectionClosed(_ connection: ObjectIdentifier) {
+        state.withLock { state in
+            guard state.parkedConnection == connection else { return }
+            state.parkedNext = nil
+            state.parkedConnection = nil
+        }
+    }
+
+    /// The runtime posted a response (or error) larger than Lambda allows: the invocation fails with
+    /// `Function.ResponseSizeTooLarge`, as Lambda's does; the worker stays.
+    func responseTooLarge(id: String) {
+        let message = "Response payload size exceeded maximum allowed payload size (\(Limits.responseBytes) bytes)."
+        let body = RuntimeAPIResponse.error(.payloadTooLarge, type: "Function.ResponseSizeTooLarge", message: message).body
+        complete(id: id, outcome: .functionError(type: "Function.ResponseSizeTooLarge", body: body))
     }
 
     func invocationResponse(id: String, body: ByteBuffer) -> RuntimeAPIResponse {
@@ -216,6 +254,7 @@ package final class Worker: Sendable {
                 return nil
             }
             state.parkedNext = nil
+            state.parkedConnection = nil
             current.delivered = .now
             current.initDurationMs = state.initDurationMs
             state.initDurationMs = nil

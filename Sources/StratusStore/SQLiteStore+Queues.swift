@@ -144,7 +144,7 @@ extension SQLiteStore {
         let candidates = try await pool.write { db -> [MessageRow] in
             let settings = try Self.settings(of: queue, db)
             try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND sent_at < ?")
-                .execute(arguments: [queue, nowMs - settings.retentionMs])
+                .execute(arguments: [queue, nowMs.saturatingSubtract(settings.retentionMs)])
             guard max > 0 else { return [] }
             var deadLetterQueue: String?
             if settings.maxReceiveCount != nil, let name = settings.deadLetterQueue, try Self.queueExists(name, db) {
@@ -161,7 +161,7 @@ extension SQLiteStore {
                         first_received_at = coalesce(first_received_at, ?), visible_at = ?, receipt_handle = ?
                     WHERE seq = ?
                     """)
-            let visibleAt = nowMs + (visibilityTimeoutMs ?? settings.visibilityTimeoutMs)
+            let visibleAt = nowMs.saturatingAdd(visibilityTimeoutMs ?? settings.visibilityTimeoutMs)
             var received: [MessageRow] = []
             var receivedSeqs: Set<Int64> = []
             while received.count < max {
@@ -218,7 +218,7 @@ extension SQLiteStore {
             if let seq = Self.seq(ofReceiptHandle: receiptHandle) {
                 try db.cachedStatement(
                     sql: "UPDATE message SET visible_at = ? WHERE seq = ? AND queue = ? AND receipt_handle = ?"
-                ).execute(arguments: [nowMs + timeoutMs, seq, queue, receiptHandle])
+                ).execute(arguments: [nowMs.saturatingAdd(timeoutMs), seq, queue, receiptHandle])
                 if db.changesCount > 0 { return true }
             }
             guard try Self.queueExists(queue, db) else { throw StoreError.queueDoesNotExist(queue) }
@@ -235,7 +235,7 @@ extension SQLiteStore {
                     """)
             for handle in receiptHandles {
                 guard let seq = Self.seq(ofReceiptHandle: handle) else { continue }
-                try statement.execute(arguments: [nowMs + delayMs, seq, queue, handle])
+                try statement.execute(arguments: [nowMs.saturatingAdd(delayMs), seq, queue, handle])
             }
         }
     }
@@ -309,7 +309,7 @@ extension SQLiteStore {
             let statement = try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND sent_at < ?")
             var deleted = 0
             for queue in queues {
-                try statement.execute(arguments: [queue.name, nowMs - queue.retentionMs])
+                try statement.execute(arguments: [queue.name, nowMs.saturatingSubtract(queue.retentionMs)])
                 deleted += db.changesCount
             }
             return deleted
@@ -350,7 +350,7 @@ extension SQLiteStore {
         for message in messages {
             let id = RequestID.make()
             try statement.execute(arguments: [
-                id, queue, message.body, message.attributes, nowMs, nowMs + (message.delayMs ?? settings.delayMs),
+                id, queue, message.body, message.attributes, nowMs, nowMs.saturatingAdd(message.delayMs ?? settings.delayMs),
             ])
             ids.append(id)
         }

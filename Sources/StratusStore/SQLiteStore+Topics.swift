@@ -172,25 +172,44 @@ extension SQLiteStore {
         }
     }
 
-    public func dueDeliveries(nowMs: Int64, limit: Int) async throws -> [PendingDelivery] {
+    public func dueDeliveries(nowMs: Int64, limit: Int, excluding: DeliveryExclusion) async throws -> [PendingDelivery] {
         guard limit > 0 else { return [] }
+        let (clause, arguments) = Self.exclusionClause(excluding)
         let rows = try await pool.read { db -> [DeliveryRow] in
             try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT id, subscription_id, target_kind, target, payload, attempts, next_attempt_at, created_at,
-                            dead_letter_queue
-                        FROM delivery WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
-                        """), arguments: [nowMs, limit]
+                db,
+                sql: """
+                    SELECT id, subscription_id, target_kind, target, payload, attempts, next_attempt_at, created_at,
+                        dead_letter_queue
+                    FROM delivery WHERE next_attempt_at <= ?\(clause) ORDER BY next_attempt_at, id LIMIT ?
+                    """, arguments: StatementArguments([nowMs.databaseValue] + arguments + [limit.databaseValue])
             ).map(DeliveryRow.init(row:))
         }
         return try rows.map { try $0.delivery() }
     }
 
-    public func nextDeliveryAtMs() async throws -> Int64? {
-        try await pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM delivery")
+    public func nextDeliveryAtMs(excluding: DeliveryExclusion) async throws -> Int64? {
+        let (clause, arguments) = Self.exclusionClause(excluding)
+        return try await pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT min(next_attempt_at) FROM delivery WHERE 1\(clause)",
+                arguments: StatementArguments(arguments))
         }
+    }
+
+    /// ` AND id NOT IN (…) AND target NOT IN (…)` and its arguments.
+    private static func exclusionClause(_ excluding: DeliveryExclusion) -> (String, [DatabaseValue]) {
+        var clause = ""
+        var arguments: [DatabaseValue] = []
+        if !excluding.ids.isEmpty {
+            clause += " AND id NOT IN (" + Array(repeating: "?", count: excluding.ids.count).joined(separator: ",") + ")"
+            arguments += excluding.ids.sorted().map(\.databaseValue)
+        }
+        if !excluding.targets.isEmpty {
+            clause += " AND target NOT IN (" + Array(repeating: "?", count: excluding.targets.count).joined(separator: ",") + ")"
+            arguments += excluding.targets.sorted().map(\.databaseValue)
+        }
+        return (clause, arguments)
     }
 
     public func finishDelivery(_ id: Int64) async throws {

@@ -76,7 +76,7 @@ public final class SQLiteStore: Store {
                 sql: "INSERT INTO host_event (time_ms, function, kind, message) VALUES (?, ?, ?, ?)")
             for event in events {
                 try statement.execute(arguments: [
-                    Int64((event.time.timeIntervalSince1970 * 1000).rounded()), event.function, event.kind.rawValue,
+                    Self.epochMs(event.time), event.function, event.kind.rawValue,
                     event.message,
                 ])
             }
@@ -110,7 +110,7 @@ public final class SQLiteStore: Store {
             for r in records {
                 try statement.execute(arguments: [
                     r.id, r.function, r.version, r.trigger, r.source, r.attempt,
-                    Int64((r.start.timeIntervalSince1970 * 1000).rounded()), r.durationMs, r.initDurationMs,
+                    Self.epochMs(r.start), r.durationMs, r.initDurationMs,
                     r.status.rawValue, r.errorType, r.errorMessage, r.memorySizeMB, r.maxMemoryUsedMB, r.output, r.eventId,
                 ])
             }
@@ -125,7 +125,8 @@ public final class SQLiteStore: Store {
         return records.reversed()
     }
 
-    /// The newest `query.limit` rows of `table` matching the query, newest first.
+    /// The newest `query.limit` rows of `table` matching the query (with `afterSequence`, the oldest after it),
+    /// newest first.
     private static func select(
         from table: String, timeColumn: String, _ query: InvocationQuery, withStatus: Bool
     ) -> (String, [DatabaseValue]) {
@@ -145,21 +146,26 @@ public final class SQLiteStore: Store {
         }
         if let since = query.since {
             conditions.append("\(timeColumn) >= ?")
-            values.append(Int64(since.timeIntervalSince1970 * 1000).databaseValue)
+            values.append(Self.epochMs(since).databaseValue)
         }
         if let after = query.afterSequence {
             conditions.append("seq > ?")
             values.append(after.databaseValue)
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return ("SELECT * FROM \(table) \(whereClause) ORDER BY seq DESC LIMIT \(max(0, query.limit))", values)
+        let limit = max(0, query.limit)
+        if query.afterSequence != nil {
+            // Paging forward (`logs --follow`): the oldest ones after the sequence, so none is skipped.
+            return ("SELECT * FROM (SELECT * FROM \(table) \(whereClause) ORDER BY seq ASC LIMIT \(limit)) ORDER BY seq DESC", values)
+        }
+        return ("SELECT * FROM \(table) \(whereClause) ORDER BY seq DESC LIMIT \(limit)", values)
     }
 
     public func pruneInvocations(olderThan cutoff: Date, keepPerFunction: Int) async throws -> Int {
         try await pool.write { db in
             try db.execute(
                 sql: "DELETE FROM invocation WHERE start_ms < ?",
-                arguments: [Int64(cutoff.timeIntervalSince1970 * 1000)])
+                arguments: [Self.epochMs(cutoff)])
             var deleted = db.changesCount
             try db.execute(
                 sql: """
@@ -172,9 +178,16 @@ public final class SQLiteStore: Store {
                     """, arguments: [keepPerFunction])
             deleted += db.changesCount
             try db.execute(
-                sql: "DELETE FROM host_event WHERE time_ms < ?", arguments: [Int64(cutoff.timeIntervalSince1970 * 1000)])
+                sql: "DELETE FROM host_event WHERE time_ms < ?", arguments: [Self.epochMs(cutoff)])
             return deleted
         }
+    }
+
+    /// Epoch milliseconds of `date`, pinned to ±10,000 years so that no date converts with a trap.
+    static func epochMs(_ date: Date) -> Int64 {
+        let ms = (date.timeIntervalSince1970 * 1000).rounded()
+        guard ms.isFinite else { return 0 }
+        return Int64(min(max(ms, -315_537_897_600_000), 315_537_897_600_000))
     }
 
     private static func record(from row: Row) -> InvocationRecord {

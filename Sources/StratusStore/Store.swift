@@ -11,7 +11,7 @@ public struct InvocationQuery: Sendable, Equatable {
     public var since: Date?
     /// Only records stored after this sequence number (for `--follow`).
     public var afterSequence: Int64?
-    /// At most this many, the most recent ones.
+    /// At most this many: the most recent ones, or with `afterSequence` the first ones after it.
     public var limit: Int = 100
 
     public init(
@@ -23,6 +23,18 @@ public struct InvocationQuery: Sendable, Equatable {
         self.since = since
         self.afterSequence = afterSequence
         self.limit = limit
+    }
+}
+
+/// Deliveries a scheduler does not want to see: those it is running, and those for targets it cannot run more for.
+public struct DeliveryExclusion: Sendable, Equatable {
+    public var ids: Set<Int64>
+    /// Function names and URLs.
+    public var targets: Set<String>
+
+    public init(ids: Set<Int64> = [], targets: Set<String> = []) {
+        self.ids = ids
+        self.targets = targets
     }
 }
 
@@ -78,14 +90,27 @@ public protocol Store: Sendable {
     func subscriptions(of topic: String) async throws -> [Subscription]
     /// Commits a publish: every queue message and pending delivery, in one transaction.
     func commit(_ fanOut: [FanOut], nowMs: Int64) async throws
-    /// Deliveries whose next attempt is due, oldest first.
-    func dueDeliveries(nowMs: Int64, limit: Int) async throws -> [PendingDelivery]
-    /// Earliest next attempt of any pending delivery.
-    func nextDeliveryAtMs() async throws -> Int64?
+    /// Deliveries whose next attempt is due, oldest first, leaving out those `excluding` names (in flight, or
+    /// for a target that is busy).
+    func dueDeliveries(nowMs: Int64, limit: Int, excluding: DeliveryExclusion) async throws -> [PendingDelivery]
+    /// Earliest next attempt of any pending delivery that `excluding` does not name.
+    func nextDeliveryAtMs(excluding: DeliveryExclusion) async throws -> Int64?
     /// Removes a delivery that succeeded or gave up.
     func finishDelivery(_ id: Int64) async throws
     /// Records a failed attempt and when to try again.
     func rescheduleDelivery(_ id: Int64, attempts: Int, nextAttemptAtMs: Int64) async throws
     /// Gives a delivery up into a queue (its dead-letter queue) in one transaction.
     func deadLetterDelivery(_ id: Int64, into queue: String, message: OutgoingMessage, nowMs: Int64) async throws
+}
+
+extension Store {
+    /// Every due delivery, oldest first.
+    public func dueDeliveries(nowMs: Int64, limit: Int) async throws -> [PendingDelivery] {
+        try await dueDeliveries(nowMs: nowMs, limit: limit, excluding: DeliveryExclusion())
+    }
+
+    /// Earliest next attempt of any pending delivery.
+    public func nextDeliveryAtMs() async throws -> Int64? {
+        try await nextDeliveryAtMs(excluding: DeliveryExclusion())
+    }
 }

@@ -13,8 +13,15 @@ public enum StratusBinary {
 
     /// Runs a client command to completion.
     public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runCommand(path, arguments, environment: environment)
+    }
+
+    /// Runs any program to completion, with the test's environment plus `environment`.
+    public static func runCommand(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let out = Pipe()
@@ -37,10 +44,12 @@ public final class ServeProcess: Sendable {
     public let gatewayURL: String
 
     /// Starts `stratus serve DIR` and waits until it prints `Ready.`.
-    public init(project: String, extraArguments: [String] = []) async throws {
+    public init(project: String, extraArguments: [String] = [], environment: [String: String] = [:]) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: StratusBinary.path)
         process.arguments = ["serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0"] + extraArguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardInput = FileHandle.nullDevice
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -88,5 +97,10 @@ private final class Box: Sendable {
 
 public struct ServeError: Error, CustomStringConvertible {
     public var message: String
+
+    public init(message: String) {
+        self.message = message
+    }
+
     public var description: String { message }
 }

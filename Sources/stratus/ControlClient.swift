@@ -1,27 +1,41 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// A client of the control plane's `/v1` API, with the CLI's exit codes for its failures.
+///
+/// It runs on async-http-client (SwiftNIO's event loop, which sleeps in `epoll` while it waits): a CLI
+/// waiting for a 15-minute invocation costs no CPU.
 struct ControlClient {
     var endpoint: String
+    /// Sent as `Authorization: Bearer …` (`--token` / `STRATUS_TOKEN`).
+    var token: String?
+
+    /// Longest a request may take: a 15-minute invocation plus the time to start its worker.
+    static let timeout: TimeAmount = .seconds(960)
+    /// Largest answer read: a 6 MB result wrapped in the invoke answer, or a page of logs.
+    static let maxAnswer = 64 * 1024 * 1024
 
     /// Sends a request; exits 69 when the host cannot be reached.
     func send(_ method: String, _ path: String, body: Data? = nil) async throws -> (status: Int, body: Data) {
-        guard let url = URL(string: endpoint.trimmingSuffix("/") + path) else {
-            throw ValidationError("invalid endpoint '\(endpoint)'")
+        let url = endpoint.trimmingSuffix("/") + path
+        guard URL(string: url)?.host != nil else { throw ValidationError("invalid endpoint '\(endpoint)'") }
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if method != "GET" {
+            // The control plane refuses bodies of any other type (a web page cannot send this one unasked).
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body ?? Data()))
         }
-        var request = URLRequest(url: url, timeoutInterval: 960)
-        request.httpMethod = method
-        request.httpBody = body
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+            let response = try await HTTPClient.shared.execute(request, timeout: Self.timeout)
+            let buffer = try await response.body.collect(upTo: Self.maxAnswer)
+            return (Int(response.status.code), Data(buffer.readableBytesView))
         } catch {
-            printError("cannot reach the Stratus host at \(endpoint): \(error.localizedDescription)")
+            printError("cannot reach the Stratus host at \(endpoint): \(Self.describe(error))")
             printError("start it with `stratus serve` (or `make run`), or point --endpoint / STRATUS_ENDPOINT at it")
             throw ExitCode(69)
         }
@@ -37,6 +51,11 @@ struct ControlClient {
             throw ExitCode.failure
         }
         return data
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError, error == .deadlineExceeded { return "no answer within 960 s" }
+        return "\(error)"
     }
 }
 

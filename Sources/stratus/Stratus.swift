@@ -21,11 +21,17 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Control plane URL (default: $STRATUS_ENDPOINT or http://127.0.0.1:8081).")
     var endpoint: String?
 
+    @Option(help: "Bearer token of a control plane started with --token (default: $STRATUS_TOKEN).")
+    var token: String?
+
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
     var client: ControlClient {
-        ControlClient(endpoint: endpoint ?? ProcessInfo.processInfo.environment["STRATUS_ENDPOINT"] ?? "http://127.0.0.1:8081")
+        let environment = ProcessInfo.processInfo.environment
+        return ControlClient(
+            endpoint: endpoint ?? environment["STRATUS_ENDPOINT"] ?? "http://127.0.0.1:8081",
+            token: token ?? environment["STRATUS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
     }
 }
 

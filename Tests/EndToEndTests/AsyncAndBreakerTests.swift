@@ -2,10 +2,6 @@ import Foundation
 import StratusTesting
 import Testing
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Event invokes with retries and destinations, and the circuit breaker, through the built binary.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct AsyncAndBreakerTests {
     /// Fails its first two calls, then succeeds; the count lives in a file.
@@ -63,12 +59,10 @@ import FoundationNetworking
         #expect(chain.allSatisfy { $0["trigger"] as? String == "async" && $0["eventId"] as? String == eventId })
 
         // Lambda's Invoke API: Event answers 202 once committed.
-        var request = URLRequest(url: URL(string: "\(host.controlURL)/2015-03-31/functions/doomed/invocations")!)
-        request.httpMethod = "POST"
-        request.setValue("Event", forHTTPHeaderField: "X-Amz-Invocation-Type")
-        request.httpBody = Data(#"{"order":7}"#.utf8)
-        let (_, response) = try await URLSession.shared.data(for: request)
-        #expect((response as? HTTPURLResponse)?.statusCode == 202)
+        let accepted202 = try await HTTP.request(
+            "POST", "\(host.controlURL)/2015-03-31/functions/doomed/invocations", headers: ["X-Amz-Invocation-Type": "Event"],
+            body: Data(#"{"order":7}"#.utf8))
+        #expect(accepted202.status == 202)
         #expect(await waitUntil(timeout: .seconds(20)) { (try? self.queue(host, "failures"))?["visible"] == 1 })
         let received = try await receive(host, "failures")
         let record = try #require(try JSONSerialization.jsonObject(with: Data((received["body"] as? String ?? "").utf8)) as? [String: Any])
@@ -87,6 +81,7 @@ import FoundationNetworking
         let project = try TemporaryProject()
         defer { project.remove() }
         try project.addPython("fragile", code: Self.fragile, manifest: """
+            timeout: 1s
             circuitBreaker: {failureRate: 50, minimumCalls: 3, window: 5, cooldown: 3s, halfOpenCalls: 1}
             """)
         try project.write("triggers/q.yaml", """
@@ -103,14 +98,10 @@ import FoundationNetworking
         for _ in 0..<3 { #expect(try host.cli(["invoke", "fragile"]).status == 1) }
 
         // Open: sync calls are answered at once, without running the function.
-        var request = URLRequest(url: URL(string: "\(host.controlURL)/2015-03-31/functions/fragile/invocations")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data("{}".utf8)
-        let (_, response) = try await URLSession.shared.data(for: request)
-        let http = try #require(response as? HTTPURLResponse)
-        #expect(http.statusCode == 429)
-        #expect(http.value(forHTTPHeaderField: "x-amzn-ErrorType") == "TooManyRequestsException")
-        #expect(Int(http.value(forHTTPHeaderField: "Retry-After") ?? "") != nil)
+        let http = try await HTTP.request("POST", "\(host.controlURL)/2015-03-31/functions/fragile/invocations", body: Data("{}".utf8))
+        #expect(http.status == 429)
+        #expect(http.header("x-amzn-ErrorType") == "TooManyRequestsException")
+        #expect(Int(http.header("Retry-After") ?? "") != nil)
         #expect(try records(host, ["fragile", "--status", "rejected"]).count == 1)
         let status = try host.cli(["status"]).stdout
         #expect(status.contains("OPEN"))
@@ -134,11 +125,7 @@ import FoundationNetworking
     }
 
     func receive(_ host: ServeProcess, _ queue: String) async throws -> [String: Any] {
-        var request = URLRequest(url: URL(string: "\(host.controlURL)/v1/queues/\(queue)/receive")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(#"{"max":1}"#.utf8)
-        let (data, _) = try await URLSession.shared.data(for: request)
-        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        return (object?["messages"] as? [[String: Any]])?.first ?? [:]
+        let answer = try await HTTP.post("\(host.controlURL)/v1/queues/\(queue)/receive", json: ["max": 1])
+        return (answer.json?["messages"] as? [[String: Any]])?.first ?? [:]
     }
 }

@@ -3,10 +3,6 @@ import StratusTesting
 import Synchronization
 import Testing
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Nothing acknowledged is lost: the host is killed with SIGKILL mid-load, restarted, and every
 /// acknowledged message is counted at the consumer.
 @Suite(.serialized) struct DurabilityTests {
@@ -20,12 +16,6 @@ import FoundationNetworking
                 f.write("".join(lines))
         """
 
-    static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = 16
-        configuration.timeoutIntervalForRequest = 10
-        return URLSession(configuration: configuration)
-    }()
 
     /// The host currently running, replaced after each kill.
     final class Current: Sendable {
@@ -40,20 +30,16 @@ import FoundationNetworking
     }
 
     func publish(_ base: String, _ n: Int) async -> String? {
-        var request = URLRequest(url: URL(string: "\(base)/v1/topics/in/publish")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(#"{"message":"message \#(n)"}"#.utf8)
-        guard let (data, response) = try? await Self.session.data(for: request),
-            (response as? HTTPURLResponse)?.statusCode == 201,
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: String]
+        guard let answer = try? await HTTP.request("POST", "\(base)/v1/topics/in/publish", json: ["message": "message \(n)"], timeout: .seconds(10)),
+            answer.status == 201
         else { return nil }
-        return object["messageId"]
+        return answer.json?["messageId"] as? String
     }
 
     @Test func sigkillThreeTimesLosesNothing() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("sink", code: Self.sink, manifest: "scaling: {max: 4}\n")
+        try project.addPython("sink", code: Self.sink, manifest: "timeout: 2s\nscaling: {max: 4}\n")
         try project.write("triggers/flow.yaml", """
             topics:
               in:

@@ -2,10 +2,6 @@ import Foundation
 import StratusTesting
 import Testing
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// HTTP triggers through the built binary, with a real HTTP client on loopback.
 @Suite(.serialized) struct GatewayTests {
     static let handler = """
@@ -32,15 +28,13 @@ import FoundationNetworking
     func request(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil) async throws
         -> (status: Int, headers: [String: String], body: Data)
     {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        request.httpBody = body
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as! HTTPURLResponse
+        let answer = try await HTTP.request(method, url, headers: headers, body: body)
         var fields: [String: String] = [:]
-        for (name, value) in http.allHeaderFields { fields["\(name)".lowercased()] = "\(value)" }
-        return (http.statusCode, fields, data)
+        for header in answer.headers {
+            let name = header.name.lowercased()
+            fields[name] = fields[name].map { $0 + ", " + header.value } ?? header.value
+        }
+        return (answer.status, fields, answer.body)
     }
 
     @Test func routesEventsResponsesAndErrors() async throws {

@@ -2,10 +2,6 @@ import Foundation
 import StratusTesting
 import Testing
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Topics and queues through the built binary and its CLI.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct MessagingTests {
     static let recorder = """
@@ -53,7 +49,7 @@ import FoundationNetworking
         let project = try TemporaryProject()
         defer { project.remove() }
         try project.addPython("recorder", code: Self.recorder)
-        try project.addPython("picky", code: Self.picky)
+        try project.addPython("picky", code: Self.picky, manifest: "timeout: 1s\n")
         try project.write("triggers/t.yaml", """
             topics:
               orders:
@@ -187,12 +183,7 @@ import FoundationNetworking
     }
 
     func receive(_ host: ServeProcess, _ queue: String, max: Int, wait: String = "0s") async throws -> [[String: Any]] {
-        var request = URLRequest(url: URL(string: "\(host.controlURL)/v1/queues/\(queue)/receive")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(#"{"max":\#(max),"wait":"\#(wait)"}"#.utf8)
-        request.timeoutInterval = 30
-        let (data, _) = try await URLSession.shared.data(for: request)
-        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        return object?["messages"] as? [[String: Any]] ?? []
+        let answer = try await HTTP.post("\(host.controlURL)/v1/queues/\(queue)/receive", json: ["max": max, "wait": wait])
+        return answer.json?["messages"] as? [[String: Any]] ?? []
     }
 }

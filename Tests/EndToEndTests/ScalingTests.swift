@@ -2,10 +2,6 @@ import Foundation
 import StratusTesting
 import Testing
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Pools scaling with demand, through the built binary.
 @Suite(.serialized) struct ScalingTests {
     static let sleepy = """
@@ -20,19 +16,9 @@ import FoundationNetworking
             return os.getpid()
         """
 
-    /// URLSession.shared opens at most 6 connections per host; a burst needs more.
-    static let session: URLSession = {
-        let configuration = URLSessionConfiguration.default
-        configuration.httpMaximumConnectionsPerHost = 64
-        return URLSession(configuration: configuration)
-    }()
 
     func invoke(_ base: String, _ function: String, _ body: String) async throws -> Int {
-        var request = URLRequest(url: URL(string: "\(base)/2015-03-31/functions/\(function)/invocations")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body.utf8)
-        let (_, response) = try await Self.session.data(for: request)
-        return (response as! HTTPURLResponse).statusCode
+        try await HTTP.request("POST", "\(base)/2015-03-31/functions/\(function)/invocations", body: Data(body.utf8)).status
     }
 
     func status(_ host: ServeProcess, _ function: String) throws -> [String: Any] {
@@ -71,7 +57,7 @@ import FoundationNetworking
         #expect(workers >= 6, "the burst spread over at least 6 workers")
         #expect(workers <= 8)
 
-        let (metricsData, _) = try await Self.session.data(from: URL(string: host.controlURL + "/metrics")!)
+        let metricsData = try await HTTP.get(host.controlURL + "/metrics").body
         let metrics = String(decoding: metricsData, as: UTF8.self)
         #expect(metrics.contains("stratus_cold_starts_total{function=\"sleepy\"} \(workers)"))
         #expect(metrics.contains("# TYPE stratus_workers gauge"))

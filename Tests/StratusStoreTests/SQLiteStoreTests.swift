@@ -32,6 +32,24 @@ import Testing
         #expect(try await store.invocations(matching: InvocationQuery(afterSequence: after)).map(\.id) == ["2", "3"])
     }
 
+    /// `logs --follow` pages forward: after a sequence number come the oldest records first, so a burst
+    /// larger than one page is shown whole, page after page.
+    @Test func pagingForwardSkipsNothing() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        let store = try SQLiteStore(path: project.path + "/s.sqlite")
+        try await store.append((1...10).map { record("r\($0)") })
+        var seen: [String] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await store.invocations(matching: InvocationQuery(afterSequence: after, limit: 3))
+            seen += page.map(\.id)
+            guard let last = page.last?.sequence else { break }
+            after = last
+        }
+        #expect(seen == (1...10).map { "r\($0)" })
+    }
+
     @Test func sinceAndRetentionBounds() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }

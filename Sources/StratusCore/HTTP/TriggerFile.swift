@@ -19,8 +19,14 @@ public struct Triggers: Sendable, Equatable {
     public init() {}
 
     /// Parses one trigger file and merges it in; `environment` resolves `env:NAME` API keys.
+    ///
+    /// - Parameters:
+    ///   - functions: every function a trigger may name, including those whose directory failed to load
+    ///     (their triggers load and wait for them).
+    ///   - timeouts: the timeout of each loaded function, to check queue visibility timeouts against.
     public mutating func merge(
-        yaml: String, file: String, functions: Set<String>, environment: [String: String]
+        yaml: String, file: String, functions: Set<String>, timeouts: [String: Duration] = [:],
+        environment: [String: String]
     ) throws(ManifestError) {
         let root = try YAMLValue.parse(yaml, file: file)
         for (key, value) in try root.mapping(allowed: ["http", "topics", "queues"]) {
@@ -39,12 +45,14 @@ public struct Triggers: Sendable, Equatable {
                 if value.isNull { continue }
                 for (name, item) in try value.mapping() {
                     try declare("queue", name, item)
-                    queues.append(try parseQueue(name, item, functions: functions))
+                    guard queues.count < Limits.queues else { throw item.error("more than \(Limits.queues) queues") }
+                    queues.append(try parseQueue(name, item, functions: functions, timeouts: timeouts))
                 }
             default:
                 if value.isNull { continue }
                 for (name, item) in try value.mapping() {
                     try declare("topic", name, item)
+                    guard topics.count < Limits.topics else { throw item.error("more than \(Limits.topics) topics") }
                     topics[name] = try parseTopic(name, item, functions: functions)
                 }
             }
@@ -68,20 +76,23 @@ public struct Triggers: Sendable, Equatable {
         declared[key] = "\(item.file):\(item.line ?? 0)"
     }
 
-    private mutating func parseQueue(_ name: String, _ item: YAMLValue, functions: Set<String>) throws(ManifestError) -> QueueConfig {
+    private mutating func parseQueue(
+        _ name: String, _ item: YAMLValue, functions: Set<String>, timeouts: [String: Duration]
+    ) throws(ManifestError) -> QueueConfig {
         var queue = QueueConfig(name: name)
+        var consumerLine: YAMLValue?
         if item.isNull { return queue }
         let keys: Set<String> = ["visibilityTimeout", "maxReceiveCount", "deadLetterQueue", "retention", "delay", "consumer"]
         for (key, value) in try item.mapping(allowed: keys) {
             switch key {
-            case "visibilityTimeout": queue.visibilityTimeoutMs = try value.duration(max: .seconds(43_200)).milliseconds
-            case "maxReceiveCount": queue.maxReceiveCount = try value.int(in: 1...1000)
+            case "visibilityTimeout": queue.visibilityTimeoutMs = try value.duration(in: Limits.visibilityTimeout).milliseconds
+            case "maxReceiveCount": queue.maxReceiveCount = try value.int(in: Limits.maxReceiveCount)
             case "deadLetterQueue":
                 let target = try value.string()
                 queue.deadLetterQueue = target
                 references.append((target, value.error("unknown queue '\(target)'; declare it under queues:")))
-            case "retention": queue.retentionMs = try value.duration(max: .seconds(14 * 86_400)).milliseconds
-            case "delay": queue.delayMs = try value.duration(max: .seconds(900)).milliseconds
+            case "retention": queue.retentionMs = try value.duration(in: Limits.retention).milliseconds
+            case "delay": queue.delayMs = try value.duration(in: Limits.messageDelay).milliseconds
             default:
                 var consumer: QueueConfig.Consumer?
                 for (field, entry) in try value.mapping(allowed: ["function", "batchSize", "batchWindow", "maxConcurrency"]) {
@@ -95,20 +106,37 @@ public struct Triggers: Sendable, Equatable {
                         consumer?.function = function
                     case "batchSize":
                         consumer = consumer ?? QueueConfig.Consumer(function: "")
-                        consumer?.batchSize = try entry.int(in: 1...10_000)
+                        consumer?.batchSize = try entry.int(in: Limits.batchSize)
                     case "batchWindow":
                         consumer = consumer ?? QueueConfig.Consumer(function: "")
-                        consumer?.batchWindowMs = try entry.duration(max: .seconds(300)).milliseconds
+                        consumer?.batchWindowMs = try entry.duration(in: Limits.batchWindow).milliseconds
                     default:
                         consumer = consumer ?? QueueConfig.Consumer(function: "")
-                        consumer?.maxConcurrency = try entry.int(in: 1...1000)
+                        consumer?.maxConcurrency = try entry.int(in: Limits.consumerConcurrency)
                     }
                 }
                 guard let consumer, !consumer.function.isEmpty else { throw value.error("missing 'function'") }
+                if consumer.batchSize > 10 && consumer.batchWindowMs < 1000 {
+                    throw value.error(
+                        "batchSize \(consumer.batchSize) needs a batchWindow of at least 1s (as Lambda requires above 10)")
+                }
+                consumerLine = value
                 queue.consumer = consumer
             }
         }
         if queue.deadLetterQueue != nil && queue.maxReceiveCount == nil { queue.maxReceiveCount = 5 }
+        if queue.deadLetterQueue == name { throw item.error("queue '\(name)' cannot be its own deadLetterQueue") }
+        // Lambda refuses an event source mapping whose queue would show a message again while the function
+        // may still be running it: the message would run twice.
+        if let consumer = queue.consumer, let timeout = timeouts[consumer.function],
+            queue.visibilityTimeoutMs < timeout.milliseconds
+        {
+            throw (consumerLine ?? item).error(
+                "queue '\(name)' has a visibilityTimeout of \(DurationParser.format(.milliseconds(queue.visibilityTimeoutMs))), "
+                    + "shorter than the timeout of its consumer '\(consumer.function)' "
+                    + "(\(DurationParser.format(timeout))); a message would run twice. Set visibilityTimeout to at least "
+                    + "the function's timeout (AWS recommends 6 times it)")
+        }
         return queue
     }
 
@@ -117,6 +145,9 @@ public struct Triggers: Sendable, Equatable {
         var subscriptions: [Subscription] = []
         for (_, list) in try item.mapping(allowed: ["subscriptions"]) where !list.isNull {
             for (index, entry) in try list.sequence().enumerated() {
+                guard index < Limits.subscriptionsPerTopic else {
+                    throw entry.error("more than \(Limits.subscriptionsPerTopic) subscriptions on topic '\(name)'")
+                }
                 let fields = Dictionary(
                     try entry.mapping(allowed: ["function", "queue", "http", "filter", "filterScope", "raw", "deadLetterQueue"]),
                     uniquingKeysWith: { a, _ in a })

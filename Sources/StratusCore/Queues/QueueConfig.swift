@@ -29,6 +29,36 @@ public struct QueueConfig: Sendable, Equatable, Codable {
         self.name = name
     }
 
+    /// Whether `other` has the same settings a client can set (everything but the consumer): creating a queue
+    /// that exists with the same settings is a no-op, with others it is `QueueAlreadyExists`.
+    public func hasSameAttributes(as other: QueueConfig) -> Bool {
+        visibilityTimeoutMs == other.visibilityTimeoutMs && maxReceiveCount == other.maxReceiveCount
+            && deadLetterQueue == other.deadLetterQueue && retentionMs == other.retentionMs && delayMs == other.delayMs
+    }
+
+    /// The settings pinned into `Limits`: a queue stored by an older version, or edited by hand, can never
+    /// carry a value that makes time arithmetic overflow.
+    public func clamped() -> QueueConfig {
+        func clamp(_ ms: Int64, _ range: ClosedRange<Duration>) -> Int64 {
+            Swift.min(Swift.max(ms, range.lowerBound.milliseconds), range.upperBound.milliseconds)
+        }
+        var queue = self
+        queue.visibilityTimeoutMs = clamp(visibilityTimeoutMs, Limits.visibilityTimeout)
+        queue.retentionMs = clamp(retentionMs, Limits.retention)
+        queue.delayMs = clamp(delayMs, Limits.messageDelay)
+        queue.maxReceiveCount = maxReceiveCount.map {
+            Swift.min(Swift.max($0, Limits.maxReceiveCount.lowerBound), Limits.maxReceiveCount.upperBound)
+        }
+        if var consumer = queue.consumer {
+            consumer.batchSize = Swift.min(Swift.max(consumer.batchSize, Limits.batchSize.lowerBound), Limits.batchSize.upperBound)
+            consumer.batchWindowMs = clamp(consumer.batchWindowMs, Limits.batchWindow)
+            consumer.maxConcurrency = Swift.min(
+                Swift.max(consumer.maxConcurrency, Limits.consumerConcurrency.lowerBound), Limits.consumerConcurrency.upperBound)
+            queue.consumer = consumer
+        }
+        return queue
+    }
+
     /// SQS's limit on a message body: 1 MiB.
     public static let maxMessageBytes = 1_048_576
 

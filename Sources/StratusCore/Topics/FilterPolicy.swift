@@ -241,3 +241,38 @@ extension FilterPolicy {
         (number * 100_000).rounded()
     }
 }
+
+extension MessageAttribute {
+    /// What is wrong with a message's attributes, as SQS and SNS check them, or `nil` when they are valid:
+    /// at most 10; names of 1–256 letters, digits, `-`, `_` or `.`, not starting with `AWS.` or `Amazon.`;
+    /// a data type of `String`, `Number` or `Binary` (with an optional `.label`); numbers that parse.
+    public static func problem(in attributes: [String: MessageAttribute]) -> String? {
+        if attributes.count > Limits.messageAttributes {
+            return "\(attributes.count) message attributes; at most \(Limits.messageAttributes) are allowed"
+        }
+        for (name, attribute) in attributes.sorted(by: { $0.key < $1.key }) {
+            let validName =
+                (1...256).contains(name.utf8.count)
+                && name.utf8.allSatisfy { c in
+                    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D
+                        || c == 0x5F || c == 0x2E
+                }
+                && !name.hasPrefix(".") && !name.hasSuffix(".") && !name.contains("..")
+                && !name.lowercased().hasPrefix("aws.") && !name.lowercased().hasPrefix("amazon.")
+            guard validName else {
+                return "invalid message attribute name '\(name.prefix(300))'; expected 1-256 letters, digits, '-', '_' or '.'"
+            }
+            let base = attribute.dataType.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
+            guard ["String", "Number", "Binary"].contains(base), attribute.dataType.utf8.count <= 256 else {
+                return "message attribute '\(name)' has data type '\(attribute.dataType.prefix(300))'; expected String, Number or Binary"
+            }
+            if base == "Number", Double(attribute.stringValue.trimmingCharacters(in: .whitespaces)) == nil {
+                return "message attribute '\(name)' is a Number but its value '\(attribute.stringValue.prefix(100))' is not a number"
+            }
+            if attribute.stringValue.isEmpty {
+                return "message attribute '\(name)' has an empty value"
+            }
+        }
+        return nil
+    }
+}

@@ -37,6 +37,8 @@ public final class Dispatcher: Sendable {
 
     private let pools: Mutex<[String: WorkerPool]>
     private let breakers = Mutex<[String: CircuitBreakerState]>([:])
+    private let installs = QueueSignal()
+    private let pausedConsumers = Mutex<Set<String>>([])
     private let log: InvocationLog
     private let logger: Logger
 
@@ -50,12 +52,48 @@ public final class Dispatcher: Sendable {
         breakers.withLock { breakers in
             breakers[pool.function.name] = pool.function.config.circuitBreaker.map(CircuitBreakerState.init)
         }
-        return pools.withLock { $0.updateValue(pool, forKey: pool.function.name) }
+        let previous = pools.withLock { $0.updateValue(pool, forKey: pool.function.name) }
+        installs.notify(pool.function.name)
+        return previous
+    }
+
+    // MARK: Consumers waiting for a function
+
+    /// Notes that `consumer` waits for `function` to load; `first` when it was not waiting already. Read
+    /// before checking again whether the function is loaded, then pass `generation` to `waitForInstall`.
+    package func notePaused(consumer: String, function: String) -> (first: Bool, generation: Int) {
+        let generation = installs.generation(function)
+        return (pausedConsumers.withLock { $0.insert(consumer).inserted }, generation)
+    }
+
+    /// Notes that `consumer` runs again; `true` when it had been paused.
+    package func noteResumed(consumer: String) -> Bool {
+        pausedConsumers.withLock { $0.remove(consumer) != nil }
+    }
+
+    /// Waits until a pool for `function` is installed after `generation` (or an hour passes).
+    package func waitForInstall(of function: String, since generation: Int) async {
+        await installs.wait(function, since: generation, timeout: .seconds(3600))
     }
 
     /// Whether `name`'s breaker would let a call through now (queue and async consumption pause otherwise).
     public func breakerAllows(_ name: String) -> Bool {
         breakers.withLock { $0[name]?.wouldAllow(now: .now) ?? true }
+    }
+
+    /// Functions whose breaker would refuse a call now, with when it lets a probe through (epoch ms): async
+    /// deliveries to them are left alone until then.
+    public func blockedFunctions() -> [String: Int64] {
+        let now = ContinuousClock.now
+        let nowMs = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        return breakers.withLock { breakers in
+            var blocked: [String: Int64] = [:]
+            for (name, breaker) in breakers where !breaker.wouldAllow(now: now) {
+                let wait = breaker.probeAt.map { max(0, ($0 - now).milliseconds) } ?? 1000
+                blocked[name] = nowMs + wait
+            }
+            return blocked
+        }
     }
 
     /// The breaker's state and, when open, when it probes next.

@@ -21,7 +21,8 @@ public final class InvocationLog: Service, Sendable {
         var recorded = 0
         var committed = 0
         var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
-        var kick: AsyncStream<Void>.Continuation?
+        /// Set while a flush waits: the writer commits at once instead of gathering a batch.
+        var flushWanted = false
     }
 
     public let store: any Store
@@ -29,28 +30,45 @@ public final class InvocationLog: Service, Sendable {
     private let interval: Duration
     private let state = Mutex(State())
     private let logger: Logger
+    private let kicks: AsyncStream<Void>.Continuation
+    private let kickStream: AsyncStream<Void>
+    /// Notified after every commit, so `logs --follow` waits for news instead of polling.
+    private let commits = QueueSignal()
 
     public init(store: any Store, retention: Retention = .init(), interval: Duration = .milliseconds(100), logger: Logger) {
         self.store = store
         self.retention = retention
         self.interval = interval
         self.logger = logger
+        (kickStream, kicks) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Queues a record for the next batch. Never blocks on disk.
     public func record(_ record: InvocationRecord) {
-        state.withLock { state in
+        let first = state.withLock { state in
             state.pending.append(record)
             state.recorded += 1
+            return state.pending.count + state.pendingEvents.count == 1
         }
+        if first { kicks.yield() }
     }
 
     /// Queues a host event (scaling, throttling) for the next batch.
     public func record(event: HostEvent) {
-        state.withLock { state in
+        let first = state.withLock { state in
             state.pendingEvents.append(event)
             state.recorded += 1
+            return state.pending.count + state.pendingEvents.count == 1
         }
+        if first { kicks.yield() }
+    }
+
+    /// The current commit generation: read it before a query, pass it to `waitForCommit`.
+    public var commitGeneration: Int { commits.generation("log") }
+
+    /// Waits until something is committed after `generation`, or `timeout` passes.
+    public func waitForCommit(since generation: Int, timeout: Duration) async {
+        await commits.wait("log", since: generation, timeout: timeout)
     }
 
     /// Events after a flush.
@@ -65,10 +83,10 @@ public final class InvocationLog: Service, Sendable {
             let done = state.withLock { state -> Bool in
                 guard state.committed < state.recorded else { return true }
                 state.waiters.append((state.recorded, continuation))
-                state.kick?.yield()
+                state.flushWanted = true
                 return false
             }
-            if done { continuation.resume() }
+            if done { continuation.resume() } else { kicks.yield() }
         }
     }
 
@@ -78,30 +96,25 @@ public final class InvocationLog: Service, Sendable {
         return try await store.invocations(matching: query)
     }
 
+    /// Commits in batches: the first record after a quiet spell opens a batch, which is committed `interval`
+    /// later (at once when someone flushes). Nothing runs while nothing is recorded.
     public func run() async throws {
-        let (kicks, kick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        state.withLock { $0.kick = kick }
         await prune()
-        var lastPrune = ContinuousClock.now
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { [interval] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: interval)
-                        kick.yield()
+                group.addTask {
+                    while (try? await Task.sleep(for: .seconds(600))) != nil {
+                        await self.prune()
                     }
                 }
-                for await _ in kicks {
+                for await _ in kickStream {
+                    if !state.withLock({ $0.flushWanted }) { try? await Task.sleep(for: interval) }
                     await commitPending()
-                    if ContinuousClock.now - lastPrune > .seconds(600) {
-                        await prune()
-                        lastPrune = .now
-                    }
                 }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            kick.finish()
+            self.kicks.finish()
         }
         await commitPending()
     }
@@ -111,6 +124,7 @@ public final class InvocationLog: Service, Sendable {
             defer {
                 state.pending.removeAll(keepingCapacity: true)
                 state.pendingEvents.removeAll(keepingCapacity: true)
+                state.flushWanted = false
             }
             return (state.pending, state.pendingEvents)
         }
@@ -130,6 +144,7 @@ public final class InvocationLog: Service, Sendable {
             return ready
         }
         ready.forEach { $0.continuation.resume() }
+        if !batch.isEmpty || !events.isEmpty { commits.notify("log") }
     }
 
     private func prune() async {

@@ -1,99 +1,182 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import StratusCore
 import StratusStore
 import Synchronization
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// Delivers topic messages to functions and HTTP endpoints from durable records: a delivery leaves the
-/// store only when it succeeded, went to a dead-letter queue, or was given up (recorded as an event).
+/// Delivers async invocations and topic messages to functions and HTTP endpoints from durable records: a
+/// delivery leaves the store only when it succeeded, went to a dead-letter queue, or was given up (recorded
+/// as an event).
+///
+/// The scheduler sleeps until the earliest due delivery or until new work is committed, whichever comes
+/// first; it never polls. It runs at most `concurrency` deliveries at once and at most as many for one
+/// function as that function's pool can run (`scaling.max`), so one function's backlog never holds back
+/// another's. Every delivery it takes is counted until its attempt has ended, and every way an attempt
+/// can end moves the delivery on: finished, rescheduled, dead-lettered, or parked with backoff.
 final class DeliveryRunner: Sendable {
     /// Retry timing for HTTP endpoints (SNS retries 3 times by default; seconds apart suit local work).
     struct HTTPPolicy: Sendable {
         var retries = 3
         var baseDelayMs: Int64 = 1000
-        var timeout: TimeInterval = 15
+        var timeout: TimeAmount = .seconds(15)
+        /// Deliveries to one URL at once.
+        var concurrencyPerEndpoint = 4
     }
+
+    private struct State {
+        /// Deliveries being attempted, by id, with their target.
+        var inFlight: [Int64: String] = [:]
+        /// Attempts running per target (function name or URL).
+        var perTarget: [String: Int] = [:]
+        /// Deliveries whose bookkeeping failed (the store could not be written): left alone until then.
+        var parked: [Int64: (untilMs: Int64, failures: Int)] = [:]
+        /// Functions already reported as not loaded, so the event is written once.
+        var pausedFunctions: Set<String> = []
+    }
+
+    /// Deliveries running at once, all targets together.
+    static let concurrency = 64
 
     private let store: any Store
     private let queues: QueueService
     private let dispatcher: Dispatcher
     private let log: InvocationLog
     private let httpPolicy: HTTPPolicy
-    private let inFlight = Mutex<Set<Int64>>([])
+    private let state = Mutex(State())
+    private let wake = QueueSignal()
+    private let http: HTTPClient
+    private let logger: Logger
     /// Set once topics exist, for `onFailure: {topic: …}` destinations.
     private let publisherBox = Mutex<TopicPublisher?>(nil)
     private var publisher: TopicPublisher? { publisherBox.withLock { $0 } }
 
-    func attach(_ publisher: TopicPublisher) {
-        publisherBox.withLock { $0 = publisher }
-    }
-    private let kicks: AsyncStream<Void>.Continuation
-    private let kickStream: AsyncStream<Void>
-    private let session: URLSession
-    private let logger: Logger
-    /// Deliveries running at once.
-    private let concurrency = 16
-
-    init(store: any Store, queues: QueueService, dispatcher: Dispatcher, log: InvocationLog, httpPolicy: HTTPPolicy = .init(), logger: Logger) {
+    init(
+        store: any Store, queues: QueueService, dispatcher: Dispatcher, log: InvocationLog,
+        httpPolicy: HTTPPolicy = .init(), logger: Logger
+    ) {
         self.store = store
         self.queues = queues
         self.dispatcher = dispatcher
         self.log = log
         self.httpPolicy = httpPolicy
         self.logger = logger
-        (kickStream, kicks) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = httpPolicy.timeout
-        configuration.httpMaximumConnectionsPerHost = 16
-        session = URLSession(configuration: configuration)
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: httpPolicy.timeout)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = httpPolicy.concurrencyPerEndpoint
+        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    /// New deliveries were committed: look now rather than at the next timer.
-    func kick() {
-        kicks.yield()
+    func attach(_ publisher: TopicPublisher) {
+        publisherBox.withLock { $0 = publisher }
     }
+
+    /// New deliveries were committed (or a function loaded): look now rather than at the next due time.
+    func kick() {
+        wake.notify(Self.wakeKey)
+    }
+
+    private static let wakeKey = "deliveries"
+
+    /// Deliveries being attempted now (for status and tests).
+    var inFlightCount: Int { state.withLock { $0.inFlight.count } }
 
     func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [kicks] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(250))
-                    kicks.yield()
-                }
-            }
-            for await _ in kickStream {
-                if Task.isCancelled { break }
-                let room = concurrency - inFlight.withLock { $0.count }
-                guard room > 0 else { continue }
-                let due: [PendingDelivery]
-                do {
-                    due = try await store.dueDeliveries(nowMs: QueueService.nowMs(), limit: concurrency * 2)
-                } catch {
-                    logger.error("reading deliveries failed", metadata: ["error": "\(error)"])
-                    continue
-                }
-                let started = inFlight.withLock { set in
-                    due.filter { set.insert($0.id).inserted }.prefix(room)
-                }
-                for delivery in started {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let generation = wake.generation(Self.wakeKey)
+                let sleep = await startDue { delivery, target in
                     group.addTask {
                         await self.attempt(delivery)
-                        self.inFlight.withLock { _ = $0.remove(delivery.id) }
-                        self.kicks.yield()
+                        self.finished(delivery.id, target: target)
                     }
                 }
+                await wake.wait(Self.wakeKey, since: generation, timeout: sleep)
             }
-            group.cancelAll()
         }
+        try? await http.shutdown()
     }
 
-    func stop() {
-        kicks.finish()
+    /// Starts every due delivery there is room for; returns how long to sleep before looking again (a
+    /// completion or a commit wakes the scheduler earlier).
+    private func startDue(_ start: (PendingDelivery, String) -> Void) async -> Duration {
+        let idle: Duration = .seconds(3600)
+        while !Task.isCancelled {
+            let nowMs = QueueService.nowMs()
+            let (exclusion, room, parkedUntil) = exclusion(nowMs: nowMs)
+            let blocked = dispatcher.blockedFunctions()
+            var excluding = exclusion
+            excluding.targets.formUnion(blocked.keys)
+            guard room > 0 else { return idle }
+            let due: [PendingDelivery]
+            let next: Int64?
+            do {
+                due = try await store.dueDeliveries(nowMs: nowMs, limit: min(room, 32), excluding: excluding)
+                next = due.isEmpty ? try await store.nextDeliveryAtMs(excluding: excluding) : nil
+            } catch {
+                logger.error("reading deliveries failed; trying again in 1 s", metadata: ["error": "\(error)"])
+                return .seconds(1)
+            }
+            var started = 0
+            for delivery in due {
+                let target = delivery.target.key
+                let capacity = capacity(ofKey: target)
+                let taken = state.withLock { state -> Bool in
+                    guard state.inFlight.count < Self.concurrency, state.inFlight[delivery.id] == nil,
+                        state.perTarget[target, default: 0] < capacity
+                    else { return false }
+                    state.inFlight[delivery.id] = target
+                    state.perTarget[target, default: 0] += 1
+                    return true
+                }
+                if taken {
+                    started += 1
+                    start(delivery, target)
+                }
+            }
+            if !due.isEmpty { continue }  // look again: targets filled up, or more are due
+            // Nothing more to start now: sleep until the earliest of the next due delivery, a parked one, and
+            // the next probe of an open breaker.
+            let wakeAt = [next, parkedUntil, blocked.values.min()].compactMap { $0 }.min()
+            guard let wakeAt else { return idle }
+            if wakeAt <= nowMs, started == 0 {
+                // Due, but for a target that is full: a completion wakes us.
+                return idle
+            }
+            return .milliseconds(Swift.max(1, Swift.min(wakeAt.saturatingSubtract(nowMs), 3_600_000)))
+        }
+        return .zero
+    }
+
+    /// What the next read must leave out, how many more may start, and when the first parked one is free.
+    private func exclusion(nowMs: Int64) -> (DeliveryExclusion, Int, Int64?) {
+        let (ids, running, room, parkedUntil) = state.withLock { state in
+            state.parked = state.parked.filter { $0.value.untilMs > nowMs }
+            return (
+                Set(state.inFlight.keys).union(state.parked.keys), state.perTarget, Self.concurrency - state.inFlight.count,
+                state.parked.values.map(\.untilMs).min()
+            )
+        }
+        let full = running.filter { $0.value >= capacity(ofKey: $0.key) }.keys
+        return (DeliveryExclusion(ids: ids, targets: Set(full)), room, parkedUntil)
+    }
+
+    private func finished(_ id: Int64, target: String) {
+        state.withLock { state in
+            state.inFlight[id] = nil
+            state.perTarget[target, default: 1] -= 1
+            if state.perTarget[target] == 0 { state.perTarget[target] = nil }
+        }
+        kick()
+    }
+
+    /// How many deliveries one target takes at once: a function's pool ceiling, or the per-endpoint limit.
+    private func capacity(ofKey key: String) -> Int {
+        if key.contains("://") { return httpPolicy.concurrencyPerEndpoint }
+        return dispatcher.function(named: key)?.config.scaling.max ?? 1
     }
 
     private func attempt(_ delivery: PendingDelivery) async {
@@ -102,36 +185,51 @@ final class DeliveryRunner: Sendable {
             case .function(let name): try await deliverToFunction(name, delivery)
             case .http(let url): try await deliverToHTTP(url, delivery)
             }
+            state.withLock { _ = $0.parked.removeValue(forKey: delivery.id) }
         } catch {
-            logger.error("delivery bookkeeping failed; it will be retried", metadata: ["error": "\(error)"])
+            // The store could not be written: leave this delivery alone for a while (doubling, up to a minute)
+            // rather than run it again at once; its record is unchanged, so nothing is lost.
+            let (backoff, failures) = state.withLock { state -> (Int64, Int) in
+                let failures = (state.parked[delivery.id]?.failures ?? 0) + 1
+                let backoff = Swift.min(60_000, Int64(500) << Int64(Swift.min(failures, 7)))
+                state.parked[delivery.id] = (QueueService.nowMs() + backoff, failures)
+                return (backoff, failures)
+            }
+            logger.error(
+                "delivery bookkeeping failed; trying it again later",
+                metadata: ["delivery": "\(delivery.id)", "retry.ms": "\(backoff)", "failures": "\(failures)", "error": "\(error)"])
         }
     }
 
     private func deliverToFunction(_ name: String, _ delivery: PendingDelivery) async throws {
-        guard let function = dispatcher.function(named: name) else {
-            return try await giveUp(delivery, reason: "function '\(name)' is not loaded")
-        }
-        let config = function.config.async
         let nowMs = QueueService.nowMs()
         let (trigger, source, eventId) = Self.origin(of: delivery)
+        guard let function = dispatcher.function(named: name) else {
+            return try await waitForFunction(name, delivery, nowMs: nowMs)
+        }
+        if state.withLock({ $0.pausedFunctions.remove(name) }) != nil {
+            log.record(event: HostEvent(function: name, kind: .resumed, message: "\(name) is loaded: its deliveries run again"))
+        }
+        let config = function.config.async
         if nowMs - delivery.createdAtMs > config.maxEventAge.milliseconds {
             return try await exhausted(
                 delivery, function: function, condition: "EventAgeExceeded", eventId: eventId, last: nil,
                 reason: "event older than maxEventAge (\(DurationParser.format(config.maxEventAge)))")
         }
-        // While the function's breaker is open, wait: no retry and no event age is spent on the outage
-        // (the age still bounds the wait).
-        if !dispatcher.breakerAllows(name) {
-            return try await store.rescheduleDelivery(delivery.id, attempts: delivery.attempts, nextAttemptAtMs: nowMs + 500)
+        let result: Dispatcher.Result
+        do {
+            result = try await dispatcher.invoke(
+                name, payload: ByteBuffer(string: delivery.payload),
+                origin: .init(trigger: trigger, source: source, attempt: delivery.attempts + 1, eventId: eventId))
+        } catch {
+            return try await waitForFunction(name, delivery, nowMs: nowMs)
         }
-        let result = try await dispatcher.invoke(
-            name, payload: ByteBuffer(string: delivery.payload),
-            origin: .init(trigger: trigger, source: source, attempt: delivery.attempts + 1, eventId: eventId))
         switch result.record.status {
         case .ok:
             try await store.finishDelivery(delivery.id)
         case .throttled, .rejected:
-            // Not the function's fault: try again soon without spending a retry.
+            // Not the function's fault: try again soon without spending a retry (an open breaker's probe time
+            // is when the scheduler looks at this function again).
             try await store.rescheduleDelivery(delivery.id, attempts: delivery.attempts, nextAttemptAtMs: nowMs + 1000)
         case .error, .timeout, .crashed:
             let attempts = delivery.attempts + 1
@@ -143,6 +241,23 @@ final class DeliveryRunner: Sendable {
             try await store.rescheduleDelivery(
                 delivery.id, attempts: attempts, nextAttemptAtMs: nowMs + Self.backoffMs(attempt: attempts, async: config))
         }
+    }
+
+    /// The function is not loaded (its directory failed to load, or it is gone): the delivery waits for it
+    /// without spending an attempt, looked at again after a backoff that grows with its age (1 s to 1 min),
+    /// and is dropped once older than the default `maxEventAge`.
+    private func waitForFunction(_ name: String, _ delivery: PendingDelivery, nowMs: Int64) async throws {
+        let age = nowMs.saturatingSubtract(delivery.createdAtMs)
+        if age > FunctionConfig.Async().maxEventAge.milliseconds {
+            return try await giveUp(delivery, reason: "function '\(name)' was not loaded within maxEventAge")
+        }
+        if state.withLock({ $0.pausedFunctions.insert(name).inserted }) {
+            let message = "\(name) is not loaded: its deliveries wait for it (nothing is spent or dropped)"
+            log.record(event: HostEvent(function: name, kind: .paused, message: message))
+            logger.warning("\(message)")
+        }
+        let backoff = Swift.min(60_000, Swift.max(1000, age / 2))
+        try await store.rescheduleDelivery(delivery.id, attempts: delivery.attempts, nextAttemptAtMs: nowMs + backoff)
     }
 
     /// Async invokes are `invoke:<event id>`; topic deliveries `<topic>:<index>`.
@@ -164,7 +279,7 @@ final class DeliveryRunner: Sendable {
             return try await giveUp(delivery, reason: reason)
         }
         var json = "{\"version\":\"1.0\",\"timestamp\":\"\(MessagingEvents.isoTimestamp(Date()))\""
-        json += ",\"requestContext\":{\"requestId\":\"\(eventId ?? "")\",\"functionArn\":\"\(function.arn):$LATEST\""
+        json += ",\"requestContext\":{\"requestId\":\(Self.quoted(eventId ?? "")),\"functionArn\":\"\(function.arn):$LATEST\""
         json += ",\"condition\":\"\(condition)\",\"approximateInvokeCount\":\(delivery.attempts + (last == nil ? 0 : 1))}"
         json += ",\"requestPayload\":\(Self.isJSON(delivery.payload) ? delivery.payload : Self.quoted(delivery.payload))"
         if let last {
@@ -175,12 +290,16 @@ final class DeliveryRunner: Sendable {
         json += "}"
         switch destination {
         case .queue(let queue):
-            guard queues.config(queue) != nil else { return try await giveUp(delivery, reason: "\(reason); onFailure queue '\(queue)' does not exist") }
+            guard queues.config(queue) != nil else {
+                return try await giveUp(delivery, reason: "\(reason); onFailure queue '\(queue)' does not exist")
+            }
             try await store.deadLetterDelivery(delivery.id, into: queue, message: OutgoingMessage(body: json), nowMs: QueueService.nowMs())
             queues.signal.notify(queue)
             log.record(event: HostEvent(function: function.name, kind: .deadLettered, message: "event \(eventId ?? "") \(condition) to queue \(queue): \(reason)"))
         case .topic(let topic):
-            guard let publisher else { return try await giveUp(delivery, reason: reason) }
+            guard let publisher, publisher.all()[topic] != nil else {
+                return try await giveUp(delivery, reason: "\(reason); onFailure topic '\(topic)' does not exist")
+            }
             _ = try await publisher.publish(to: topic, message: json)
             try await store.finishDelivery(delivery.id)
             log.record(event: HostEvent(function: function.name, kind: .deadLettered, message: "event \(eventId ?? "") \(condition) to topic \(topic): \(reason)"))
@@ -197,19 +316,23 @@ final class DeliveryRunner: Sendable {
     }
 
     private func deliverToHTTP(_ url: String, _ delivery: PendingDelivery) async throws {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(delivery.payload.utf8)
-        request.setValue("text/plain; charset=UTF-8", forHTTPHeaderField: "Content-Type")
-        request.setValue("Amazon Simple Notification Service Agent", forHTTPHeaderField: "User-Agent")
-        request.setValue("Notification", forHTTPHeaderField: "x-amz-sns-message-type")
         let topic = delivery.subscriptionId.split(separator: ":").first.map(String.init) ?? ""
-        request.setValue(MessagingEvents.topicArn(topic), forHTTPHeaderField: "x-amz-sns-topic-arn")
-        request.setValue("\(MessagingEvents.topicArn(topic)):\(delivery.subscriptionId)", forHTTPHeaderField: "x-amz-sns-subscription-arn")
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers = [
+            "Content-Type": "text/plain; charset=UTF-8",
+            "User-Agent": "Amazon Simple Notification Service Agent",
+            "x-amz-sns-message-type": "Notification",
+            "x-amz-sns-topic-arn": MessagingEvents.topicArn(topic),
+            "x-amz-sns-subscription-arn": "\(MessagingEvents.topicArn(topic)):\(delivery.subscriptionId)",
+        ]
+        request.body = .bytes(ByteBuffer(string: delivery.payload))
         var status = 0
         do {
-            let (_, response) = try await session.data(for: request)
-            status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let response = try await http.execute(request, timeout: httpPolicy.timeout)
+            status = Int(response.status.code)
+            // The endpoint's answer is not used: read at most 64 KB of it so the connection can be reused.
+            _ = try? await response.body.collect(upTo: 65_536)
         } catch {
             status = 0
         }
@@ -246,5 +369,15 @@ final class DeliveryRunner: Sendable {
         let base = async.retryBase.milliseconds
         let ceiling = min(async.retryCap.milliseconds, base << Int64(min(attempt - 1, 20)))
         return Int64.random(in: 0...max(0, ceiling))
+    }
+}
+
+extension PendingDelivery.Target {
+    /// The function name or URL: what concurrency is counted by.
+    var key: String {
+        switch self {
+        case .function(let name): name
+        case .http(let url): url
+        }
     }
 }

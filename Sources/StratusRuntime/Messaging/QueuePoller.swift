@@ -11,14 +11,16 @@ final class QueuePoller: Sendable {
     private let consumer: QueueConfig.Consumer
     private let queues: QueueService
     private let dispatcher: Dispatcher
+    private let log: InvocationLog
     private let logger: Logger
 
-    init?(queue: QueueConfig, queues: QueueService, dispatcher: Dispatcher, logger: Logger) {
+    init?(queue: QueueConfig, queues: QueueService, dispatcher: Dispatcher, log: InvocationLog, logger: Logger) {
         guard let consumer = queue.consumer else { return nil }
         self.queue = queue
         self.consumer = consumer
         self.queues = queues
         self.dispatcher = dispatcher
+        self.log = log
         self.logger = logger
     }
 
@@ -30,13 +32,20 @@ final class QueuePoller: Sendable {
 
     private func loop() async {
         while !Task.isCancelled {
-            // An open breaker pauses consumption: no receive, so no receive count is spent on the outage.
-            if !dispatcher.breakerAllows(consumer.function) {
-                try? await Task.sleep(for: .milliseconds(200))
+            // A consumer whose function is not loaded takes nothing: no receive, so no receive count is spent
+            // and nothing moves to the dead-letter queue while the function is broken or gone.
+            if dispatcher.function(named: consumer.function) == nil {
+                await waitForFunction()
+                continue
+            }
+            // An open breaker pauses consumption until its next probe: no receive count is spent on the outage.
+            if let probeAtMs = dispatcher.blockedFunctions()[consumer.function] {
+                let wait = max(50, min(probeAtMs - QueueService.nowMs(), 60_000))
+                try? await Task.sleep(for: .milliseconds(wait))
                 continue
             }
             do {
-                var batch = try await queues.receive(from: queue.name, max: consumer.batchSize, wait: .seconds(2))
+                var batch = try await queues.receive(from: queue.name, max: consumer.batchSize, wait: .seconds(20))
                 if consumer.batchWindowMs > 0, !batch.isEmpty, batch.count < consumer.batchSize {
                     let deadline = ContinuousClock.now + .milliseconds(consumer.batchWindowMs)
                     while batch.count < consumer.batchSize, ContinuousClock.now < deadline, !Task.isCancelled {
@@ -55,47 +64,82 @@ final class QueuePoller: Sendable {
         }
     }
 
+    /// Pauses until the consumer's function is loaded, saying so once (on the serve output and as an event).
+    private func waitForFunction() async {
+        let function = consumer.function
+        let (first, generation) = dispatcher.notePaused(consumer: queue.name, function: function)
+        if dispatcher.function(named: function) != nil { return }
+        if first {
+            let message = "queue \(queue.name): consumer paused, function '\(function)' is not loaded; messages stay in the queue"
+            logger.warning("\(message)")
+            log.record(event: HostEvent(function: function, kind: .paused, message: message))
+        }
+        await dispatcher.waitForInstall(of: function, since: generation)
+        if dispatcher.function(named: function) != nil, dispatcher.noteResumed(consumer: queue.name) {
+            log.record(event: HostEvent(
+                function: function, kind: .resumed, message: "queue \(queue.name): consumer resumed, '\(function)' is loaded"))
+        }
+    }
+
     private func process(_ batch: [QueueMessage]) async throws {
-        let event = MessagingEvents.sqsEvent(batch)
+        // An invocation payload is at most 6 MB, as Lambda's: what does not fit goes back, unspent, for the next batch.
+        var fitting = batch
+        var event = MessagingEvents.sqsEvent(batch)
+        if event.count > Limits.syncPayloadBytes {
+            let rest: [QueueMessage]
+            (fitting, rest) = Self.split(batch, limit: Limits.syncPayloadBytes)
+            try await queues.returnUnprocessed(rest, to: queue.name, delayMs: 0)
+            event = MessagingEvents.sqsEvent(fitting)
+        }
         let result: Dispatcher.Result
         do {
             result = try await dispatcher.invoke(
                 consumer.function, payload: ByteBuffer(bytes: event), origin: .init(trigger: "queue", source: queue.name))
         } catch {
-            logger.error("consumer function is not loaded", metadata: ["queue": "\(queue.name)", "function": "\(consumer.function)"])
-            try await Task.sleep(for: .seconds(5))
+            // The function went away between the check and the call: give the batch back unspent.
+            try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)
             return
         }
         switch result.record.status {
         case .ok: break
         case .throttled, .rejected:
             // Not the function's fault: give the batch back without spending a receive, and back off.
-            try await queues.returnUnprocessed(batch, to: queue.name, delayMs: 1000)
+            try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 1000)
             try await Task.sleep(for: .seconds(1))
             return
         case .error, .timeout, .crashed:
             return  // the batch reappears after its visibility timeout
         }
-        guard let failed = Self.failedItems(in: result.payload, batch: batch) else { return }
-        let handles = batch.filter { !failed.contains($0.id) }.compactMap(\.receiptHandle)
+        guard let failed = Self.failedItems(in: result.payload, batch: fitting) else { return }
+        let handles = fitting.filter { !failed.contains($0.id) }.compactMap(\.receiptHandle)
         if !handles.isEmpty { _ = try await queues.delete(from: queue.name, receiptHandles: handles) }
+    }
+
+    /// The longest prefix of `batch` whose SQS event stays under `limit` bytes (at least one message), and the rest.
+    static func split(_ batch: [QueueMessage], limit: Int) -> (fitting: [QueueMessage], rest: [QueueMessage]) {
+        var count = batch.count
+        while count > 1, MessagingEvents.sqsEvent(Array(batch.prefix(count))).count > limit {
+            count = max(1, count / 2)
+        }
+        return (Array(batch.prefix(count)), Array(batch.dropFirst(count)))
     }
 
     /// The ids in `batchItemFailures`; an empty set on plain success; `nil` when the response makes the
     /// whole batch a failure (an id not in the batch, a malformed entry), as Lambda treats it.
     static func failedItems(in payload: ByteBuffer, batch: [QueueMessage]) -> Set<String>? {
-        guard payload.readableBytes > 0, payload.getInteger(at: payload.readerIndex, as: UInt8.self) == UInt8(ascii: "{") else {
-            return []
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(payload.readableBytesView)) as? [String: Any] else {
-            return []
+        guard let value = try? JSONSerialization.jsonObject(with: Data(payload.readableBytesView), options: [.fragmentsAllowed]),
+            let object = value as? [String: Any]
+        else {
+            return []  // any other response (a string, a list, null, nothing) is a success
         }
         guard let failures = object["batchItemFailures"], !(failures is NSNull) else { return [] }
-        guard let list = failures as? [[String: Any]] else { return nil }
+        guard let list = failures as? [Any] else { return nil }
         let ids = Set(batch.map(\.id))
         var failed: Set<String> = []
         for entry in list {
-            guard let id = entry["itemIdentifier"] as? String, ids.contains(id) else { return nil }
+            guard let item = entry as? [String: Any], let id = item["itemIdentifier"] as? String, ids.contains(id) else {
+                return nil
+            }
             failed.insert(id)
         }
         return failed

@@ -8,7 +8,10 @@ import Synchronization
 public final class QueueService: Sendable {
     /// A request about a queue that cannot be served.
     public struct QueueError: Error, Sendable, CustomStringConvertible {
-        public enum Code: String, Sendable { case notFound = "QueueDoesNotExist", tooLarge = "MessageTooLong", invalid = "InvalidParameterValue" }
+        public enum Code: String, Sendable {
+            case notFound = "QueueDoesNotExist", tooLarge = "MessageTooLong", invalid = "InvalidParameterValue"
+            case alreadyExists = "QueueAlreadyExists", overLimit = "OverLimit"
+        }
         public var code: Code
         public var message: String
         public var description: String { message }
@@ -22,11 +25,12 @@ public final class QueueService: Sendable {
         self.store = store
     }
 
-    /// Loads stored queues and declares those from trigger files (declared settings win).
+    /// Loads stored queues and declares those from trigger files (declared settings win). Stored settings
+    /// outside `Limits` (written by an older version) are pinned into them.
     func load(declared: [QueueConfig]) async throws {
         for queue in declared { try await store.putQueue(queue) }
         let all = try await store.queues()
-        configs.withLock { configs in for queue in all { configs[queue.name] = queue } }
+        configs.withLock { configs in for queue in all { configs[queue.name] = queue.clamped() } }
     }
 
     public func config(_ name: String) -> QueueConfig? {
@@ -37,13 +41,55 @@ public final class QueueService: Sendable {
         configs.withLock { Array($0.values) }.sorted { $0.name < $1.name }
     }
 
-    /// Creates a queue at run time; it survives restarts.
-    public func create(_ queue: QueueConfig) async throws {
+    /// Creates a queue at run time; it survives restarts. Creating a queue that exists is a no-op when the
+    /// settings are the same (returns `false`) and `QueueAlreadyExists` when they differ, as SQS does.
+    @discardableResult
+    public func create(_ queue: QueueConfig) async throws -> Bool {
         guard QueueConfig.isValidName(queue.name) else {
-            throw QueueError(code: .invalid, message: "invalid queue name '\(queue.name)'; expected 1-80 letters, digits, '-' or '_'")
+            throw QueueError(code: .invalid, message: "invalid queue name '\(queue.name.prefix(100))'; expected 1-80 letters, digits, '-' or '_'")
+        }
+        try check(queue)
+        if let existing = config(queue.name) {
+            guard existing.hasSameAttributes(as: queue) else {
+                throw QueueError(
+                    code: .alreadyExists,
+                    message: "queue '\(queue.name)' already exists with other settings; change them with an update (PATCH /v1/queues/\(queue.name))")
+            }
+            return false
+        }
+        guard configs.withLock({ $0.count }) < Limits.queues else {
+            throw QueueError(code: .overLimit, message: "this host already has \(Limits.queues) queues, the limit")
         }
         try await store.putQueue(queue)
         configs.withLock { $0[queue.name] = queue }
+        return true
+    }
+
+    /// Changes the settings of an existing queue; its messages and its consumer are kept.
+    public func update(_ name: String, _ change: (inout QueueConfig) throws -> Void) async throws -> QueueConfig {
+        var queue = try require(name)
+        try change(&queue)
+        queue.name = name
+        try check(queue)
+        try await store.putQueue(queue)
+        configs.withLock { $0[name] = queue }
+        signal.notify(name)
+        return queue
+    }
+
+    /// Settings that would make no sense together: a dead-letter queue that does not exist, or the queue itself.
+    private func check(_ queue: QueueConfig) throws {
+        guard queue.clamped() == queue else {
+            throw QueueError(code: .invalid, message: "queue '\(queue.name)' has a setting outside its limits")
+        }
+        if let dlq = queue.deadLetterQueue {
+            guard dlq != queue.name else {
+                throw QueueError(code: .invalid, message: "queue '\(queue.name)' cannot be its own dead-letter queue")
+            }
+            guard config(dlq) != nil else {
+                throw QueueError(code: .notFound, message: "dead-letter queue '\(dlq)' does not exist")
+            }
+        }
     }
 
     func require(_ name: String) throws -> QueueConfig {
@@ -54,8 +100,16 @@ public final class QueueService: Sendable {
     /// Sends messages; answers only after they are committed.
     public func send(_ messages: [OutgoingMessage], to queue: String) async throws -> [String] {
         _ = try require(queue)
-        for message in messages where message.body.utf8.count > QueueConfig.maxMessageBytes {
-            throw QueueError(code: .tooLarge, message: "message body is \(message.body.utf8.count) bytes; the limit is \(QueueConfig.maxMessageBytes) (1 MiB)")
+        for message in messages {
+            if message.body.utf8.count > QueueConfig.maxMessageBytes {
+                throw QueueError(code: .tooLarge, message: "message body is \(message.body.utf8.count) bytes; the limit is \(QueueConfig.maxMessageBytes) (1 MiB)")
+            }
+            if let problem = MessageAttribute.problem(in: message.attributes) {
+                throw QueueError(code: .invalid, message: problem)
+            }
+            if let delay = message.delayMs, !Limits.messageDelay.contains(.milliseconds(delay)) {
+                throw QueueError(code: .invalid, message: "delay must be between 0s and 15m")
+            }
         }
         let ids = try await store.send(messages, to: queue, nowMs: Self.nowMs())
         signal.notify(queue)
@@ -65,6 +119,11 @@ public final class QueueService: Sendable {
     /// Receives up to `max` messages, waiting up to `wait` for the first one to arrive.
     public func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64? = nil, wait: Duration = .zero) async throws -> [QueueMessage] {
         _ = try require(queue)
+        guard max >= 1 else { throw QueueError(code: .invalid, message: "max must be at least 1") }
+        if let visibilityTimeoutMs, !Limits.visibilityTimeout.contains(.milliseconds(visibilityTimeoutMs)) {
+            throw QueueError(code: .invalid, message: "visibilityTimeout must be between 0s and 12h")
+        }
+        let wait = Swift.min(Swift.max(wait, .zero), Limits.receiveWait.upperBound)
         let deadline = ContinuousClock.now + wait
         while true {
             let generation = signal.generation(queue)
@@ -87,6 +146,9 @@ public final class QueueService: Sendable {
 
     public func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64) async throws -> Bool {
         _ = try require(queue)
+        guard Limits.visibilityTimeout.contains(.milliseconds(timeoutMs)) else {
+            throw QueueError(code: .invalid, message: "visibility timeout must be between 0s and 12h")
+        }
         let changed = try await store.changeVisibility(in: queue, receiptHandle: receiptHandle, timeoutMs: timeoutMs, nowMs: Self.nowMs())
         if timeoutMs == 0 { signal.notify(queue) }
         return changed

@@ -7,7 +7,10 @@ import Synchronization
 public final class TopicPublisher: Sendable {
     /// A publish that cannot be accepted.
     public struct TopicError: Error, Sendable, CustomStringConvertible {
-        public enum Code: String, Sendable { case notFound = "NotFound", tooLarge = "InvalidParameter", invalid = "InvalidParameterValue" }
+        public enum Code: String, Sendable {
+            case notFound = "NotFound", tooLarge = "InvalidParameter", invalid = "InvalidParameterValue"
+            case overLimit = "LimitExceeded"
+        }
         public var code: Code
         public var message: String
         public var description: String { message }
@@ -47,14 +50,24 @@ public final class TopicPublisher: Sendable {
         guard QueueConfig.isValidName(name) else {
             throw TopicError(code: .invalid, message: "invalid topic name '\(name)'; expected 1-80 letters, digits, '-' or '_'")
         }
+        let (exists, count) = topics.withLock { ($0[name] != nil, $0.count) }
+        if exists { return }
+        guard count < Limits.topics else {
+            throw TopicError(code: .overLimit, message: "this host already has \(Limits.topics) topics, the limit")
+        }
         try await store.putTopic(name)
         topics.withLock { if $0[name] == nil { $0[name] = [] } }
     }
 
     /// Adds a subscription at run time; it survives restarts.
     public func subscribe(_ subscription: Subscription) async throws {
-        guard topics.withLock({ $0[subscription.topic] != nil }) else {
+        guard let existing = topics.withLock({ $0[subscription.topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(subscription.topic)'")
+        }
+        guard existing.count < Limits.subscriptionsPerTopic || existing.contains(where: { $0.id == subscription.id }) else {
+            throw TopicError(
+                code: .overLimit,
+                message: "topic '\(subscription.topic)' already has \(Limits.subscriptionsPerTopic) subscriptions, the limit")
         }
         if case .queue(let name) = subscription.endpoint { _ = try queues.require(name) }
         try await store.putSubscription(subscription)
@@ -74,6 +87,7 @@ public final class TopicPublisher: Sendable {
         guard message.utf8.count <= Self.maxMessageBytes else {
             throw TopicError(code: .tooLarge, message: "message is \(message.utf8.count) bytes; the limit is \(Self.maxMessageBytes) (256 KB)")
         }
+        if let problem = MessageAttribute.problem(in: attributes) { throw TopicError(code: .invalid, message: problem) }
         let now = Date()
         let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
         let publication = MessagingEvents.Publication(

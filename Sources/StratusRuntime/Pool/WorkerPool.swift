@@ -250,8 +250,10 @@ package final class WorkerPool: Sendable {
         }
     }
 
-    /// Stops every worker and fails waiting callers.
-    package func shutdown() async {
+    /// Stops every worker and fails waiting callers. With `abort`, invocations still running end as
+    /// `crashed` with that message (the host stops waiting for them); returns how many did.
+    @discardableResult
+    package func shutdown(abort message: String? = nil) async -> Int {
         let (workers, waiters) = state.withLock { state in
             state.stopped = true
             let drained = state.machine.drain()
@@ -260,9 +262,18 @@ package final class WorkerPool: Sendable {
         }
         warmStarts.finish()
         waiters.forEach { $0.resume(throwing: AcquireError.stopped) }
-        for worker in workers { worker.stop() }
+        var aborted = 0
+        for worker in workers {
+            if let message, worker.isBusy {
+                aborted += 1
+                worker.abort(message)
+            } else {
+                worker.stop()
+            }
+        }
         for worker in workers { await worker.waitForExit() }
         budget.give(for: function.name, count: workers.count)
+        return aborted
     }
 
     private func event(_ kind: HostEvent.Kind, _ message: String) {

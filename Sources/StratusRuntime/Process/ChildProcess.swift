@@ -9,9 +9,11 @@ import Musl
 import Darwin
 #endif
 
-/// A child process in its own process group, with stdout and stderr merged into one pipe.
+/// A child process in its own process group (and, where the host may create them, its own cgroup v2), with
+/// stdout and stderr merged into one pipe.
 ///
-/// The group lets a timeout or crash take down everything the function started, so no orphan survives.
+/// The group lets a timeout or crash take down everything the function started, so no orphan survives; the
+/// cgroup also catches descendants that left the group with `setsid`.
 package final class ChildProcess: Sendable {
     /// A failure to start the process.
     package struct SpawnError: Error, CustomStringConvertible {
@@ -23,17 +25,20 @@ package final class ChildProcess: Sendable {
     package let pid: pid_t
     /// Read end of the merged stdout/stderr pipe, non-blocking.
     package let outputDescriptor: Int32
+    /// The process's own cgroup, when it has one.
+    package let cgroup: String?
     private let exitStatus = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
 
-    private init(pid: pid_t, outputDescriptor: Int32) {
+    private init(pid: pid_t, outputDescriptor: Int32, cgroup: String?) {
         self.pid = pid
         self.outputDescriptor = outputDescriptor
+        self.cgroup = cgroup
     }
 
     /// Starts `executable` with exactly `environment`, in `directory`, as the leader of a new process group.
     package static func spawn(
-                executable: String, arguments: [String], environment: [String: String], directory: String,
-        onExit: @escaping @Sendable (Int32) -> Void = { _ in }
+        executable: String, arguments: [String], environment: [String: String], directory: String,
+        cgroups: WorkerCgroups? = WorkerCgroups.available, onExit: @escaping @Sendable (Int32) -> Void = { _ in }
     ) throws(SpawnError) -> ChildProcess {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw SpawnError(executable: executable, errno: errno) }
@@ -81,7 +86,8 @@ package final class ChildProcess: Sendable {
             throw SpawnError(executable: executable, errno: result)
         }
         _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
-        let process = ChildProcess(pid: pid, outputDescriptor: readEnd)
+        // posix_spawn returns once the child has exec'd, before the runtime has run any function code.
+        let process = ChildProcess(pid: pid, outputDescriptor: readEnd, cgroup: cgroups?.adopt(pid))
         let reaper = Thread {
             process.reap()
             onExit(process.exitStatus.withLock { $0.status ?? 0 })
@@ -117,8 +123,12 @@ package final class ChildProcess: Sendable {
     private func reap() {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        // Whatever the leader left behind in its group goes with it.
+        // Whatever the leader left behind in its group, or anywhere in its cgroup, goes with it.
         _ = kill(-pid, SIGKILL)
+        if let cgroup {
+            WorkerCgroups.killAll(in: cgroup)
+            WorkerCgroups.remove(cgroup)
+        }
         let waiters = exitStatus.withLock { state in
             state.status = status
             defer { state.waiters = [] }
@@ -127,9 +137,10 @@ package final class ChildProcess: Sendable {
         waiters.forEach { $0.resume(returning: status) }
     }
 
-    /// Kills the whole process group.
+    /// Kills the whole process group, and everything in the process's cgroup.
     package func killGroup() {
         _ = kill(-pid, SIGKILL)
+        if let cgroup { WorkerCgroups.killAll(in: cgroup) }
     }
 
     /// Whether the process has exited and been reaped.

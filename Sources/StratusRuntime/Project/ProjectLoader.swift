@@ -8,6 +8,8 @@ public enum ProjectLoader {
         public var functions: [DeployedFunction] = []
         public var triggers = Triggers()
         public var errors: [ManifestError] = []
+        /// Functions whose directory exists but did not load: triggers naming them load and wait for them.
+        public var failedFunctions: Set<String> = []
     }
 
     /// Loads every function directory; a bad one is reported and skipped, the others load.
@@ -26,17 +28,20 @@ public enum ProjectLoader {
             let shownPath = "functions/\(name)/function.yaml"
             guard let text = try? String(contentsOf: manifest, encoding: .utf8) else {
                 project.errors.append(ManifestError(file: shownPath, line: nil, key: "", message: "missing or unreadable"))
+                if FunctionConfig.isValidName(name) { project.failedFunctions.insert(name) }
                 continue
             }
             do {
                 let config = try FunctionConfig.parse(yaml: text, name: name, file: shownPath)
                 if let problem = checkCode(config, in: dir) {
                     project.errors.append(ManifestError(file: shownPath, line: nil, key: "", message: problem))
+                    project.failedFunctions.insert(name)
                     continue
                 }
                 project.functions.append(DeployedFunction(config: config, directory: dir.path, revision: revision(of: dir)))
             } catch {
                 project.errors.append(error)
+                if FunctionConfig.isValidName(name) { project.failedFunctions.insert(name) }
             }
         }
         loadTriggers(root.appendingPathComponent("triggers"), into: &project)
@@ -47,7 +52,8 @@ public enum ProjectLoader {
     private static func loadTriggers(_ dir: URL, into project: inout Project) {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
             .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-        let functions = Set(project.functions.map(\.name))
+        let functions = Set(project.functions.map(\.name)).union(project.failedFunctions)
+        let timeouts = Dictionary(uniqueKeysWithValues: project.functions.map { ($0.name, $0.config.timeout) })
         let environment = ProcessInfo.processInfo.environment
         for file in files {
             let shownPath = "triggers/\(file)"
@@ -57,7 +63,8 @@ public enum ProjectLoader {
             }
             var merged = project.triggers
             do {
-                try merged.merge(yaml: text, file: shownPath, functions: functions, environment: environment)
+                try merged.merge(
+                    yaml: text, file: shownPath, functions: functions, timeouts: timeouts, environment: environment)
                 project.triggers = merged
             } catch {
                 project.errors.append(error)

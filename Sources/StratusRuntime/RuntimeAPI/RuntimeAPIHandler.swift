@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import StratusCore
 
 /// What the Runtime API answers a runtime.
 package struct RuntimeAPIResponse: Sendable {
@@ -12,12 +13,20 @@ package struct RuntimeAPIResponse: Sendable {
     }
 
     package static func error(_ status: HTTPResponseStatus, type: String, message: String) -> RuntimeAPIResponse {
-        let body = #"{"errorMessage":"\#(message)","errorType":"\#(type)"}"#
-        return RuntimeAPIResponse(status: status, body: ByteBuffer(string: body))
+        var json = JSONWriter(capacity: 64 + message.utf8.count)
+        json.beginObject()
+        json.field("errorMessage", message)
+        json.field("errorType", type)
+        json.endObject()
+        return RuntimeAPIResponse(status: status, body: ByteBuffer(bytes: json.bytes))
     }
 }
 
 /// Serves the AWS Lambda Runtime API (2018-06-01) for one worker, on its own loopback port.
+///
+/// Bodies are bounded (Lambda's 6 MB response limit; what goes beyond is dropped as it arrives and the
+/// request answered 413), a second `/next` while one is parked is refused, and requests a browser sends
+/// on a page's behalf (with `Origin` or `Sec-Fetch-Site`) are refused: runtimes never send those.
 final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -26,6 +35,7 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let worker: Worker
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
+    private var oversized = false
 
     init(worker: Worker) {
         self.worker = worker
@@ -36,8 +46,17 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             self.head = head
             body = nil
+            oversized = false
         case .body(var chunk):
-            if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
+            guard !oversized else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > Limits.responseBytes {
+                oversized = true
+                body = nil
+            } else if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
         case .end:
             guard let head else { return }
             self.head = nil
@@ -46,8 +65,25 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        worker.connectionClosed(ObjectIdentifier(self))
+        context.fireChannelInactive()
+    }
+
     private func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        if head.headers.contains(name: "Origin") || head.headers.contains(name: "Sec-Fetch-Site") {
+            return write(context, .error(.forbidden, type: "Forbidden", message: "browser requests are refused"), keepAlive: false)
+        }
+        if oversized {
+            oversized = false
+            let parts = path.dropFirst(Self.prefix.count).split(separator: "/")
+            if path.hasPrefix(Self.prefix), parts.count == 3, parts.first == "invocation" {
+                worker.responseTooLarge(id: String(parts[1]))
+            }
+            let message = "Response payload size exceeded maximum allowed payload size (\(Limits.responseBytes) bytes)."
+            return write(context, .error(.payloadTooLarge, type: "Function.ResponseSizeTooLarge", message: message), keepAlive: head.isKeepAlive)
+        }
         guard path.hasPrefix(Self.prefix) else {
             return write(context, .error(.notFound, type: "NotFound", message: "unknown path \(path)"), keepAlive: head.isKeepAlive)
         }
@@ -57,7 +93,7 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.GET, 2, "invocation", "next"):
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let keepAlive = head.isKeepAlive
-            worker.nextInvocation { response in
+            worker.nextInvocation(connection: ObjectIdentifier(self)) { response in
                 bound.eventLoop.execute {
                     let (handler, context) = bound.value
                     handler.write(context, response, keepAlive: keepAlive)

@@ -7,16 +7,22 @@ import StratusStore
 /// The control plane: the `/v1` JSON API the CLI uses, and the AWS facades.
 public enum ControlAPI {
     /// Largest synchronous payload, as Lambda's 6 MB limit.
-    static let maxPayload = 6 * 1024 * 1024
+    static let maxPayload = Limits.syncPayloadBytes
 
-    public static func router(host: StratusHost) -> Router<BasicRequestContext> {
+    public static func router(host: StratusHost, exposure: ControlExposure = .init()) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: ControlExposureMiddleware(exposure: exposure))
         router.get("/v1/health") { _, _ in "ok" }
+        router.get("/v1/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         router.get("/v1/functions") { _, _ in try JSONBody.response(host.functionStatus()) }
         router.get("/v1/status") { _, _ in
             try JSONBody.response(StatusBody(
-                maxWorkers: host.maxWorkers, functions: host.functionStatus(), queues: try await queueSummaries(host),
-                topics: topicSummaries(host)))
+                maxWorkers: host.maxWorkers, isolation: host.isolation, functions: host.functionStatus(),
+                queues: try await queueSummaries(host), topics: topicSummaries(host)))
         }
         router.get("/v1/routes") { _, _ in
             try JSONBody.response(["routes": host.project.triggers.routes.map { ["route": $0.routeKey, "function": $0.function] }])
@@ -25,7 +31,7 @@ public enum ControlAPI {
             let name = try context.parameters.require("name")
             let payload = try await collectPayload(request)
             if request.uri.queryParameters.get("async") == "true" {
-                guard payload.readableBytes <= 1_048_576 else {
+                guard payload.readableBytes <= Limits.asyncPayloadBytes else {
                     throw APIError(.contentTooLarge, code: "RequestTooLarge", message: "async payload exceeds 1 MB")
                 }
                 do {
@@ -47,12 +53,14 @@ public enum ControlAPI {
         }
         router.get("/v1/logs") { request, _ in
             let query = try logQuery(request.uri.queryParameters)
-            let records = try await host.log.invocations(matching: query)
+            let records = try await waitForNews(host, request.uri.queryParameters) {
+                try await host.log.invocations(matching: query)
+            }
             return try JSONBody.response(["invocations": records])
         }
         router.get("/v1/events") { request, _ in
             let query = try logQuery(request.uri.queryParameters)
-            let events = try await host.log.events(matching: query)
+            let events = try await waitForNews(host, request.uri.queryParameters) { try await host.log.events(matching: query) }
             return try JSONBody.response(["events": events])
         }
         registerMessaging(on: router, host: host)
@@ -64,7 +72,7 @@ public enum ControlAPI {
     static func collectPayload(_ request: Request) async throws -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: maxPayload)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch {
             throw APIError(.contentTooLarge, code: "RequestTooLarge", message: "payload exceeds \(maxPayload) bytes")
         }
     }
@@ -88,6 +96,25 @@ public enum ControlAPI {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
+    /// Runs `read`; with `wait=DURATION` (at most 20 s), an empty answer waits for the next commit to the log
+    /// (or the end of the wait) and reads once more, so `logs --follow` is a long poll rather than a polling loop.
+    private static func waitForNews<T: Sendable>(
+        _ host: StratusHost, _ parameters: Parameters, _ read: () async throws -> [T]
+    ) async throws -> [T] {
+        var wait: Duration = .zero
+        if let text = parameters.get("wait") {
+            guard let value = DurationParser.parse(text), Limits.receiveWait.contains(value) else {
+                throw APIError(.badRequest, code: "InvalidParameter", message: "wait must be a duration between 0s and 20s")
+            }
+            wait = value
+        }
+        let generation = host.log.commitGeneration
+        let items = try await read()
+        guard items.isEmpty, wait > .zero else { return items }
+        await host.log.waitForCommit(since: generation, timeout: wait)
+        return try await read()
+    }
+
     private static func logQuery(_ parameters: Parameters) throws -> InvocationQuery {
         var query = InvocationQuery()
         if let function = parameters.get("function"), !function.isEmpty { query.function = function }
@@ -100,19 +127,23 @@ public enum ControlAPI {
             query.status = value
         }
         if let since = parameters.get("since") {
-            guard let duration = DurationParser.parse(since) else {
-                throw APIError(.badRequest, code: "InvalidParameter", message: "since must be \(DurationParser.expected)")
+            guard let duration = DurationParser.parse(since), Limits.logSince.contains(duration) else {
+                throw APIError(
+                    .badRequest, code: "InvalidParameter",
+                    message: "since must be \(DurationParser.expected), at most \(DurationParser.format(Limits.logSince.upperBound))")
             }
             query.since = Date().addingTimeInterval(-duration.seconds)
         }
         if let limit = parameters.get("limit") {
-            guard let value = Int(limit), value > 0 else {
-                throw APIError(.badRequest, code: "InvalidParameter", message: "limit must be a positive integer")
+            guard let value = Int(limit), Limits.logPage.contains(value) else {
+                throw APIError(
+                    .badRequest, code: "InvalidParameter",
+                    message: "limit must be an integer between \(Limits.logPage.lowerBound) and \(Limits.logPage.upperBound)")
             }
             query.limit = value
         }
         if let after = parameters.get("after") {
-            guard let value = Int64(after) else {
+            guard let value = Int64(after), value >= 0 else {
                 throw APIError(.badRequest, code: "InvalidParameter", message: "after must be a sequence number")
             }
             query.afterSequence = value
@@ -123,6 +154,8 @@ public enum ControlAPI {
 
 struct StatusBody: Encodable {
     var maxWorkers: Int
+    /// How workers are contained: `cgroup` or `process group`.
+    var isolation: String
     var functions: [FunctionStatus]
     var queues: [QueueSummary]
     var topics: [TopicSummary]

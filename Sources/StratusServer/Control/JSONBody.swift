@@ -19,6 +19,19 @@ enum JSONBody {
             status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// Whether a value from `JSONSerialization` is `true` or `false` (on Linux, `1 is Bool` holds too, so the
+    /// type of the number is what tells them apart).
+    static func isBool(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
+    /// A JSON number that is not a boolean.
+    static func number(_ value: Any) -> NSNumber? {
+        guard let number = value as? NSNumber, !isBool(number) else { return nil }
+        return number
+    }
+
     /// Whether `buffer` holds one JSON value (object, array, string, number, literal).
     static func isJSON(_ buffer: ByteBuffer) -> Bool {
         guard buffer.readableBytes > 0 else { return false }

@@ -60,14 +60,21 @@ public struct Gateway: HTTPResponder {
             requestId: requestId)
         event.time = Date()
         let payload = APIGatewayV2.event(for: event, match: match)
-        let result = try await host.dispatcher.invoke(
-            match.route.function, payload: ByteBuffer(bytes: payload), origin: .init(trigger: "http", source: match.route.routeKey))
+        let result: Dispatcher.Result
+        do {
+            result = try await host.dispatcher.invoke(
+                match.route.function, payload: ByteBuffer(bytes: payload), origin: .init(trigger: "http", source: match.route.routeKey))
+        } catch {
+            // The route's function failed to load (the serve output says why): API Gateway's answer to a
+            // missing integration.
+            return Self.message(.badGateway, "Internal Server Error", requestId: requestId)
+        }
         var response: Response
         switch result.record.status {
         case .ok:
             if let mapped = APIGatewayV2.response(fromResult: Data(result.payload.readableBytesView)) {
                 response = Response(status: .init(code: mapped.statusCode), body: .init(byteBuffer: ByteBuffer(bytes: mapped.body)))
-                for (name, value) in mapped.headers {
+                for (name, value) in mapped.headers where !Self.framingHeaders.contains(name) {
                     if let field = HTTPField.Name(name) { response.headers[field] = value }
                 }
                 for cookie in mapped.cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
@@ -85,6 +92,13 @@ public struct Gateway: HTTPResponder {
         response.headers[.stratusInvocationId] = result.record.id
         return response
     }
+
+    /// Headers a function may not set: the gateway frames the response itself (a function's
+    /// `content-length` or `transfer-encoding` would corrupt the connection), as API Gateway does.
+    static let framingHeaders: Set<String> = [
+        "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
+        "proxy-connection",
+    ]
 
     /// API Gateway's own error shape: `{"message": "..."}`.
     static func message(_ status: HTTPResponse.Status, _ text: String, requestId: String) -> Response {

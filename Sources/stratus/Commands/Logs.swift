@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import StratusCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show invocation logs, as Lambda prints them.")
 
@@ -35,7 +39,7 @@ struct Logs: AsyncParsableCommand {
         if let since, DurationParser.parse(since) == nil {
             throw ValidationError("--since expects \(DurationParser.expected)")
         }
-        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be between 1 and 1000") }
     }
 
     func run() async throws {
@@ -49,6 +53,8 @@ struct Logs: AsyncParsableCommand {
             if let status { invocationQuery.append("status=\(status)") }
             if let event { invocationQuery.append("event=\(event.percentEncodedQuery)") }
             if let after { invocationQuery.append("after=\(after)") }
+            // Following: the host answers as soon as something new is logged (a long poll, no polling loop).
+            if follow, after != nil { invocationQuery.append("wait=20s") }
             let body = try await options.client.call("GET", "/v1/logs?" + invocationQuery.joined(separator: "&"))
             let page = try Self.decoder.decode(Page.self, from: body)
             var lines: [(Date, String)] = []
@@ -67,12 +73,33 @@ struct Logs: AsyncParsableCommand {
                 }
                 afterEvent = eventPage.events.last?.sequence ?? afterEvent ?? 0
             }
-            for (_, text) in lines.sorted(by: { $0.0 < $1.0 }) { print(text, terminator: "") }
+            for (_, text) in lines.sorted(by: { $0.0 < $1.0 }) {
+                print(Self.toTerminal ? Self.escapingControlCharacters(text) : text, terminator: "")
+            }
             after = page.invocations.last?.sequence ?? after ?? 0
             guard follow else { return }
             fflush(nil)
-            try await Task.sleep(for: .milliseconds(250))
         }
+    }
+
+    /// Whether standard output is a terminal: function output is then shown with its control characters
+    /// escaped, so a function cannot move the cursor, retitle the window or clear the screen.
+    static let toTerminal = isatty(STDOUT_FILENO) != 0
+
+    /// `text` with C0 and C1 control characters other than newline and tab written as `\x1b`, `\r`, `\u{9b}`.
+    static func escapingControlCharacters(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A, 0x09: out.unicodeScalars.append(scalar)
+            case 0x0D: out += "\\r"
+            case 0x00...0x1F, 0x7F: out += "\\x" + String(scalar.value, radix: 16).leftPadded(2)
+            case 0x80...0x9F: out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     struct EventPage: Decodable {
@@ -101,4 +128,10 @@ struct Logs: AsyncParsableCommand {
         }
         return encoder
     }()
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
 }

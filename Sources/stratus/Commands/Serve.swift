@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
+import StratusCore
 import StratusRuntime
 import StratusServer
 import Synchronization
@@ -30,6 +32,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
+    @Option(help: "On SIGTERM/SIGINT, how long running invocations may finish before they are killed (e.g. 30s).")
+    var drainTimeout = "30s"
+
+    @Option(help: "Bearer token the control plane requires (default: $STRATUS_TOKEN); required when --control is not loopback.")
+    var token: String?
+
+    @Option(help: "A Host name the control plane accepts besides loopback (repeatable), e.g. a name in /etc/hosts.")
+    var allowHost: [String] = []
+
     func run() async throws {
         var logger = Logger(label: "stratus")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -40,26 +51,47 @@ struct Serve: AsyncParsableCommand {
         let (controlHost, controlPort) = try Self.parseAddress(control, option: "--control")
         var configuration = StratusHost.Configuration(projectDirectory: directory, stateDirectory: state)
         if let maxWorkers {
-            guard maxWorkers > 0 else { throw ValidationError("--max-workers must be positive") }
+            guard (1...10_000).contains(maxWorkers) else { throw ValidationError("--max-workers must be between 1 and 10000") }
             configuration.maxWorkers = maxWorkers
         }
+        guard let drain = DurationParser.parse(drainTimeout), drain <= .seconds(3600) else {
+            throw ValidationError("--drain-timeout expects a duration between 0s and 1h, e.g. 30s (got '\(drainTimeout)')")
+        }
+        configuration.drainTimeout = drain
+        let token = (token ?? ProcessInfo.processInfo.environment["STRATUS_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+        if !ControlExposure.isLoopback(controlHost), token == nil {
+            throw ValidationError(
+                "--control \(control) is reachable beyond this machine: set a token with --token or STRATUS_TOKEN "
+                    + "(clients send it as Authorization: Bearer TOKEN, or as AWS_ACCESS_KEY_ID for the aws CLI and boto3)")
+        }
+        if let token, token.utf8.count < 16 {
+            throw ValidationError("--token must be at least 16 characters")
+        }
+        ResourceLimits.raiseOpenFiles()
         let host = try StratusHost(configuration: configuration, logger: logger)
         try await host.prepare()
         printLoaded(host)
 
         let ready = ReadyBanner(host: host)
+        let server = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .init(Limits.idleConnection)))
+        func serverConfiguration(_ host: String, _ port: Int) -> ApplicationConfiguration {
+            .init(
+                address: .hostname(host, port: port), serverName: "stratus", backlog: 1024,
+                availableConnectionsDelegate: MaximumAvailableConnections(Limits.connectionsPerListener))
+        }
         let gateway = Application(
-            responder: Gateway(host: host),
-            configuration: .init(address: .hostname(gatewayHost, port: gatewayPort), serverName: "stratus"),
+            responder: Gateway(host: host), server: server, configuration: serverConfiguration(gatewayHost, gatewayPort),
             onServerRunning: { ready.listening("gateway", $0.localAddress) }, logger: quietLogger)
         let controlApp = Application(
-            router: ControlAPI.router(host: host),
-            configuration: .init(address: .hostname(controlHost, port: controlPort), serverName: "stratus"),
+            router: ControlAPI.router(host: host, exposure: ControlExposure(token: token, allowedHosts: Set(allowHost))),
+            server: server, configuration: serverConfiguration(controlHost, controlPort),
             onServerRunning: { ready.listening("control", $0.localAddress) }, logger: quietLogger)
+        // Stopped in reverse order: the drain clock starts first, then the servers finish their requests,
+        // then the host stops its workers, then the log is flushed.
         let group = ServiceGroup(
             configuration: .init(
-                services: [host.log, host, controlApp, gateway], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: quietLogger))
+                services: [host.log, host, controlApp, gateway, DrainDeadline(host: host)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: quietLogger))
         try await group.run()
         print("stratus: stopped")
         fflush(nil)
@@ -91,8 +123,11 @@ struct Serve: AsyncParsableCommand {
         for error in host.project.errors {
             print("  FAILED  \(error)")
         }
+        for warning in host.waitingTriggers() {
+            print("  WARNING \(warning)")
+        }
         print("  state   \(host.configuration.stateDirectory)")
-        print("  workers at most \(host.maxWorkers) in all (--max-workers)")
+        print("  workers at most \(host.maxWorkers) in all (--max-workers), isolated by \(host.isolation)")
         fflush(nil)
     }
 

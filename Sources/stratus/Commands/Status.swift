@@ -21,7 +21,7 @@ struct Status: AsyncParsableCommand {
                 + columns.map { "\(f[$0] ?? 0)".padding(9) }.joined()
             print(line + (f["nextProbe"].map { "  (probe at \($0))" } ?? ""))
         }
-        print("workers at most \(object?["maxWorkers"] ?? "?") in all")
+        print("workers at most \(object?["maxWorkers"] ?? "?") in all, each isolated by its \(object?["isolation"] ?? "?")")
         if let queues = object?["queues"] as? [[String: Any]], !queues.isEmpty {
             print("")
             printQueues(queues)

@@ -92,7 +92,7 @@ enum LambdaFacade {
     }
 
     /// Lambda's error shape: `x-amzn-ErrorType` plus a JSON body.
-    private static func error(_ status: HTTPResponse.Status, type: String, body: [String: String]) -> Response {
+    static func error(_ status: HTTPResponse.Status, type: String, body: [String: String]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(
             status: status,

@@ -1,0 +1,122 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Who may drive the control plane.
+///
+/// A web page open in the user's browser must not: requests that carry a foreign `Origin` (or a
+/// `Sec-Fetch-Site` other than `same-origin`) are refused, `Host` must name loopback or a name the user
+/// allowed (no DNS rebinding), and `/v1` requests with a body must say `application/json` (which a page
+/// cannot send cross-site without a preflight this server never answers). A control plane bound beyond
+/// loopback requires a bearer token on every request but `/v1/health`.
+public struct ControlExposure: Sendable {
+    /// Required as `Authorization: Bearer TOKEN`, or as the access key id of an AWS SigV4 signature
+    /// (`AWS_ACCESS_KEY_ID=TOKEN`) for the AWS clients. `nil`: no token (loopback only).
+    public var token: String?
+    /// `Host` names accepted besides loopback (`--allow-host`).
+    public var allowedHosts: Set<String>
+
+    public init(token: String? = nil, allowedHosts: Set<String> = []) {
+        self.token = token
+        self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
+    }
+
+    /// Whether `host` (an address to bind or a `Host` name, without port) is loopback.
+    public static func isLoopback(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// The host name of an `authority` (`name:port`, `[v6]:port`).
+    static func hostName(ofAuthority authority: String) -> String {
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            return String(authority[...close])
+        }
+        return String(authority.split(separator: ":", maxSplits: 1).first ?? "")
+    }
+
+    /// Why `request` is refused, or `nil` when it may go on.
+    func refusal(of request: Request) -> Refusal? {
+        let path = request.uri.path
+        let authority = request.head.authority ?? ""
+        if let token {
+            if path != "/v1/health", !Self.presents(token, request.headers[.authorization]) {
+                return Refusal(.unauthorized, "MissingToken", "this control plane needs its token: Authorization: Bearer TOKEN (stratus --token / STRATUS_TOKEN)")
+            }
+        } else if !authority.isEmpty {
+            let name = Self.hostName(ofAuthority: authority).lowercased()
+            if !Self.isLoopback(name), !allowedHosts.contains(name) {
+                return Refusal(.forbidden, "ForbiddenHost", "Host '\(name.prefix(100))' is not loopback; allow it with --allow-host")
+            }
+        }
+        if let origin = request.headers[.origin], origin != "http://\(authority)" {
+            return Refusal(.forbidden, "ForbiddenOrigin", "requests from web pages of other origins are refused")
+        }
+        if let site = request.headers[.secFetchSite], site != "same-origin", site != "none" {
+            return Refusal(.forbidden, "ForbiddenOrigin", "requests from web pages of other origins are refused")
+        }
+        if path.hasPrefix("/v1/"), request.method != .get, request.method != .head,
+            !Self.isJSON(request.headers[.contentType])
+        {
+            return Refusal(.unsupportedMediaType, "UnsupportedMediaType", "/v1 requests with a body must be Content-Type: application/json")
+        }
+        return nil
+    }
+
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else {
+            return false
+        }
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
+    }
+
+    /// `Bearer TOKEN`, or SigV4 `Credential=TOKEN/…`, compared in constant time.
+    static func presents(_ token: String, _ authorization: String?) -> Bool {
+        guard let authorization else { return false }
+        var presented: Substring?
+        if authorization.hasPrefix("Bearer ") {
+            presented = authorization.dropFirst("Bearer ".count)
+        } else if authorization.hasPrefix("AWS4-HMAC-SHA256"), let range = authorization.range(of: "Credential=") {
+            presented = authorization[range.upperBound...].prefix { $0 != "/" && $0 != "," }
+        }
+        guard let presented else { return false }
+        let a = Array(presented.utf8)
+        let b = Array(token.utf8)
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<b.count { difference |= b[index] ^ (index < a.count ? a[index] : 0) }
+        return difference == 0
+    }
+
+    struct Refusal: Error {
+        var status: HTTPResponse.Status
+        var code: String
+        var message: String
+
+        init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+            self.status = status
+            self.code = code
+            self.message = message
+        }
+    }
+}
+
+/// Applies `ControlExposure` to every request of the control plane, answering a refusal in the shape of
+/// the protocol the path belongs to (Lambda's for its API, the `/v1` error shape otherwise).
+struct ControlExposureMiddleware<Context: RequestContext>: RouterMiddleware {
+    let exposure: ControlExposure
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let refusal = exposure.refusal(of: request) else { return try await next(request, context) }
+        if request.uri.path.hasPrefix("/2015-03-31/") {
+            let type = refusal.status == .unauthorized ? "UnrecognizedClientException" : "AccessDeniedException"
+            return LambdaFacade.error(refusal.status, type: type, body: ["Type": "User", "message": refusal.message])
+        }
+        return try APIError(refusal.status, code: refusal.code, message: refusal.message).response(from: request, context: context)
+    }
+}
+
+extension HTTPField.Name {
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import Logging
+import StratusCore
+@testable import StratusRuntime
+@testable import StratusStore
+import StratusTesting
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The delivery scheduler on a real SQLite store, against a real TCP endpoint.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct DeliveryRunnerTests {
+    /// Accepts connections and closes them at once, counting them: an HTTP endpoint that always fails.
+    final class RudeEndpoint: Sendable {
+        let port: Int
+        let accepted = Atomic<Int>(0)
+        private let fd: Int32
+
+        init() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            self.fd = fd
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound, listen(fd, 16) == 0 else { throw ServeError(message: "cannot listen") }
+            port = Int(UInt16(bigEndian: address.sin_port))
+            let thread = Thread { [self] in
+                while true {
+                    let client = accept(fd, nil, nil)
+                    if client < 0 { return }
+                    self.accepted.wrappingAdd(1, ordering: .relaxed)
+                    close(client)
+                }
+            }
+            thread.start()
+        }
+
+        func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    }
+
+    @Test func aStoreThatCannotBeWrittenParksTheDeliveryInsteadOfLooping() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        let store = try SQLiteStore(path: project.path + "/s.sqlite")
+        let logger = Logger(label: "test")
+        let log = InvocationLog(store: store, logger: logger)
+        let dispatcher = Dispatcher(log: log, logger: logger)
+        let queues = QueueService(store: store)
+        var policy = DeliveryRunner.HTTPPolicy()
+        policy.baseDelayMs = 10
+        let runner = DeliveryRunner(store: store, queues: queues, dispatcher: dispatcher, log: log, httpPolicy: policy, logger: logger)
+        let endpoint = try RudeEndpoint()
+        defer { endpoint.stop() }
+
+        try await store.commit(
+            [.delivery(PendingDelivery(subscriptionId: "t:0", target: .http("http://127.0.0.1:\(endpoint.port)/hook"), payload: "{}", nextAttemptAtMs: 0, createdAtMs: 0))],
+            nowMs: 0)
+        // From now on every write fails, as on a full disk: the attempt cannot be recorded.
+        try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 1") }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await log.run() }
+            group.addTask { await runner.run() }
+            #expect(await waitUntil(timeout: .seconds(10)) { endpoint.accepted.load(ordering: .relaxed) >= 2 }, "it keeps trying")
+            // Parked with a backoff that doubles from 0.5 s: a handful of attempts in 3 s, not a hot loop.
+            try await Task.sleep(for: .seconds(3))
+            let attempts = endpoint.accepted.load(ordering: .relaxed)
+            #expect(attempts <= 6, "\(attempts) attempts in ~3 s")
+            #expect(try await store.dueDeliveries(nowMs: .max, limit: 10).count == 1, "the record is unchanged, nothing lost")
+
+            // The store recovers: the delivery moves on (3 retries 10 ms apart), then is given up as an event.
+            try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 0") }
+            #expect(await waitUntil(timeout: .seconds(30)) { (try? await store.dueDeliveries(nowMs: .max, limit: 10).isEmpty) == true })
+            await log.flush()
+            group.cancelAll()
+        }
+        let events = try await store.events(matching: InvocationQuery())
+        #expect(events.contains { $0.kind == .dropped && $0.message.contains("after 4 attempts") })
+    }
+}
