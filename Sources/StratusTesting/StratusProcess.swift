@@ -89,6 +89,25 @@ public final class ServeProcess: Sendable {
     public func cli(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         try StratusBinary.run(arguments, environment: ["STRATUS_ENDPOINT": controlURL])
     }
+
+    /// `stratus queues --json`, as `[queue: [visible, inFlight, delayed]]`.
+    public func queueCounts() throws -> [String: [String: Int]] {
+        try queues().mapValues { $0["counts"] as? [String: Int] ?? [:] }
+    }
+
+    /// `stratus queues --json`, each queue's summary by name.
+    public func queues() throws -> [String: [String: Any]] {
+        let object = try JSONSerialization.jsonObject(with: Data(try cli(["queues", "--json"]).stdout.utf8)) as? [String: Any]
+        var byName: [String: [String: Any]] = [:]
+        for queue in object?["queues"] as? [[String: Any]] ?? [] { byName[queue["name"] as? String ?? ""] = queue }
+        return byName
+    }
+
+    /// `stratus status --json`: the line of `function`.
+    public func functionStatus(_ function: String) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(try cli(["status", "--json"]).stdout.utf8)) as? [String: Any]
+        return (object?["functions"] as? [[String: Any]])?.first { $0["name"] as? String == function } ?? [:]
+    }
 }
 
 private final class Box: Sendable {

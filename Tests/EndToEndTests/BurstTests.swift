@@ -84,9 +84,7 @@ import Testing
         // Delivery goes on after the burst: a new event runs at once.
         #expect(try host.cli(["invoke", "tick", "--async", "--data", #"{"n":"after"}"#]).status == 0)
         #expect(await waitUntil(timeout: .seconds(20)) { Self.ran(project, "tick").contains("after") })
-        let status = try #require(try JSONSerialization.jsonObject(with: Data(try host.cli(["status", "--json"]).stdout.utf8)) as? [String: Any])
-        let tick = (status["functions"] as? [[String: Any]])?.first { $0["name"] as? String == "tick" }
-        #expect((tick?["workers"] as? Int ?? 99) <= 4, "the pool never grew past its max")
+        #expect((try host.functionStatus("tick")["workers"] as? Int ?? 99) <= 4, "the pool never grew past its max")
         #expect(await host.stop() == 0)
     }
 
@@ -117,12 +115,9 @@ import Testing
         }
         #expect(drained, "consumed \(Set(Self.ran(project, "drain")).count) of \(count)")
         #expect(Set(Self.ran(project, "drain")) == Set((0..<count).map { "m\($0)" }))
-        let queues = try #require(try JSONSerialization.jsonObject(with: Data(try host.cli(["queues", "--json"]).stdout.utf8)) as? [String: Any])
-        let counts = (queues["queues"] as? [[String: Any]])?.reduce(into: [String: [String: Int]]()) {
-            $0[$1["name"] as? String ?? ""] = $1["counts"] as? [String: Int]
-        }
-        #expect(counts?["work"] == ["visible": 0, "inFlight": 0, "delayed": 0])
-        #expect(counts?["work-dlq"] == ["visible": 0, "inFlight": 0, "delayed": 0], "a throttled batch spends no receive")
+        let counts = try host.queueCounts()
+        #expect(counts["work"] == ["visible": 0, "inFlight": 0, "delayed": 0])
+        #expect(counts["work-dlq"] == ["visible": 0, "inFlight": 0, "delayed": 0], "a throttled batch spends no receive")
 
         #expect(try host.cli(["send", "work", "--data", "after"]).status == 0)
         #expect(await waitUntil(timeout: .seconds(20)) { Self.ran(project, "drain").contains("after") })

@@ -165,8 +165,7 @@ import Testing
             #expect(answer.status == 409, "\(other)")
             #expect((answer.json?["error"] as? [String: Any])?["code"] as? String == "QueueAlreadyExists")
         }
-        let listed = try #require(try JSONSerialization.jsonObject(with: Data(try host.cli(["queues", "--json"]).stdout.utf8)) as? [String: Any])
-        let orders = (listed["queues"] as? [[String: Any]])?.first { $0["name"] as? String == "orders" }
+        let orders = try host.queues()["orders"]
         #expect(orders?["deadLetterQueue"] as? String == "orders-dlq")
         #expect(orders?["consumer"] as? String == "echo")
         #expect(orders?["visibilityTimeoutMs"] as? Int == 30_000)

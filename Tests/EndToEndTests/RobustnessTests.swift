@@ -69,9 +69,8 @@ import Testing
         })
         let after = try host.cli(["invoke", "probe", "--data", #"{"n":2}"#])
         #expect(after.status == 0 && after.stdout.contains(#""n":2"#), "the same worker goes on")
-        let status = try #require(try JSONSerialization.jsonObject(with: Data(try host.cli(["status", "--json"]).stdout.utf8)) as? [String: Any])
-        let probeStatus = (status["functions"] as? [[String: Any]])?.first { $0["name"] as? String == "probe" }
-        #expect(probeStatus?["workers"] as? Int == 1 && probeStatus?["replaced"] as? Int == 0, "one worker served all three")
+        let probeStatus = try host.functionStatus("probe")
+        #expect(probeStatus["workers"] as? Int == 1 && probeStatus["replaced"] as? Int == 0, "one worker served all three")
         #expect(await host.stop() == 0)
     }
 
@@ -128,12 +127,9 @@ import Testing
         #expect(try await HTTP.get(host.gatewayURL + "/work").status == 502)
         #expect(await waitUntil { (try? host.cli(["logs", "--events"]).stdout.contains("PAUSED worker")) == true })
         // Nothing was taken: no receive, so nothing reached the dead-letter queue after its one receive.
-        let counts = try #require(try JSONSerialization.jsonObject(with: Data(try host.cli(["queues", "--json"]).stdout.utf8)) as? [String: Any])
-        let byName = (counts["queues"] as? [[String: Any]])?.reduce(into: [String: [String: Int]]()) {
-            $0[$1["name"] as? String ?? ""] = $1["counts"] as? [String: Int]
-        }
-        #expect(byName?["jobs"] == ["visible": 3, "inFlight": 0, "delayed": 0])
-        #expect(byName?["jobs-dlq"] == ["visible": 0, "inFlight": 0, "delayed": 0])
+        let counts = try host.queueCounts()
+        #expect(counts["jobs"] == ["visible": 3, "inFlight": 0, "delayed": 0])
+        #expect(counts["jobs-dlq"] == ["visible": 0, "inFlight": 0, "delayed": 0])
         #expect(await host.stop() == 0)
 
         // Fixed and restarted: everything that waited runs.
