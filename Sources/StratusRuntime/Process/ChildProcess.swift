@@ -167,15 +167,17 @@ package final class ChildProcess: Sendable {
     /// Resident memory of the process and its direct children, in MB, from `/proc`.
     package func residentMemoryMB() -> Int {
         var pages = Self.residentPages(pid)
-        if let children = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) {
-            for child in children.split(separator: " ") { pages += Int32(child).map(Self.residentPages) ?? 0 }
+        for child in ProcFile.integers("/proc/\(pid)/task/\(pid)/children") where child <= Int(Int32.max) {
+            pages += Self.residentPages(pid_t(child))
         }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1024 * 1024)
+        return pages * Self.pageSize / (1024 * 1024)
     }
 
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// The second field of `/proc/PID/statm`: resident pages.
     private static func residentPages(_ pid: pid_t) -> Int {
-        guard let statm = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
-        let fields = statm.split(separator: " ")
-        return fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+        let fields = ProcFile.integers("/proc/\(pid)/statm")
+        return fields.count > 1 ? min(fields[1], Int.max / 65_536) : 0
     }
 }

@@ -82,9 +82,9 @@ package final class WorkerCgroups: Sendable {
 
     /// `<cgroup2 mount><this process's cgroup>`, from /proc/self/mountinfo and /proc/self/cgroup.
     private static func ownCgroupDirectory() -> String? {
-        guard let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8),
-            let groups = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)
-        else { return nil }
+        guard let mounts = ProcFile.text("/proc/self/mountinfo"), let groups = ProcFile.text("/proc/self/cgroup") else {
+            return nil
+        }
         // mountinfo: "id parent major:minor root mountpoint options ... - fstype source superoptions"
         let mount = mounts.split(separator: "\n").lazy.compactMap { line -> String? in
             let halves = line.components(separatedBy: " - ")
@@ -113,8 +113,7 @@ package final class WorkerCgroups: Sendable {
     }
 
     private static func processes(in path: String) -> [pid_t] {
-        guard let text = try? String(contentsOfFile: path + "/cgroup.procs", encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { pid_t($0) }
+        ProcFile.integers(path + "/cgroup.procs").compactMap { pid_t(exactly: $0) }
     }
 
     private static func write(_ text: String, to path: String) -> Bool {
