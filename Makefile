@@ -3,7 +3,7 @@ SWIFT ?= swift
 VENV ?= .venv
 PYTHON ?= python3
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
-PIP_PACKAGES := pytest boto3 awscli awslambdaric
+PIP_PACKAGES := pytest boto3 awscli awslambdaric schemathesis hypothesis
 
 .PHONY: run test test-swift test-compat build release deps venv bench format clean
 
@@ -31,6 +31,7 @@ bench: deps venv release
 	$(VENV)/bin/python bench/messaging_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/burst_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/breaker_bench.py --stratus $(CURDIR)/.build/release/stratus
+	$(VENV)/bin/python bench/soak_bench.py --stratus $(CURDIR)/.build/release/stratus
 	bash bench/http_bench.sh $(CURDIR)/.build/release/stratus
 
 # System libraries the build links against; installed only when missing.

@@ -416,3 +416,116 @@ def run_bench(name, args, prefix, margin, measure, print_table):
         print_table(results)
         print("\nhost stopped with SIGTERM: exit %s; bench took %.1f s" % (results["host_exit"], results["elapsed_s"]))
     return 0 if results.get("host_exit") == 0 else 1
+
+
+# ---------------------------------------------------------------------------
+# process figures from /proc (Linux), for long runs
+
+
+def gateway_port(host):
+    """The HTTP gateway's port, from the host's `gateway  http://127.0.0.1:PORT` line (None if absent)."""
+    for line in list(host.lines):
+        m = re.match(r"\s*gateway\s+http://127\.0\.0\.1:(\d+)", line)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def child_pids(pid):
+    """Direct children of `pid` (of any of its threads), from /proc/PID/task/*/children; [] if unavailable."""
+    out = []
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                out.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def _status_kb(text, key):
+    m = re.search(r"^%s:\s+(\d+)" % key, text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def process_sample(pid):
+    """One sample of a live process: rss_kb, rss_anon_kb, rss_file_kb and hwm_kb (VmRSS, RssAnon, RssFile,
+    VmHWM), threads, fds (entries of /proc/PID/fd) split by kind in fd_kinds (socket, pipe, anon_inode, file,
+    other), cpu_s (utime + stime), children (their count), child_pids and children_rss_kb (their VmRSS
+    summed). None if the process is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            status = f.read()
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except (OSError, IndexError):
+        return None
+    kinds = {"socket": 0, "pipe": 0, "anon_inode": 0, "file": 0, "other": 0}
+    for fd in fds:
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:"):
+            kinds["socket"] += 1
+        elif target.startswith("pipe:"):
+            kinds["pipe"] += 1
+        elif target.startswith("anon_inode:"):
+            kinds["anon_inode"] += 1
+        elif target.startswith("/"):
+            kinds["file"] += 1
+        else:
+            kinds["other"] += 1
+    children = child_pids(pid)
+    children_rss = 0
+    for child in children:
+        try:
+            with open("/proc/%d/status" % child) as f:
+                children_rss += _status_kb(f.read(), "VmRSS") or 0
+        except OSError:
+            pass
+    tick = os.sysconf("SC_CLK_TCK")
+    return {
+        "rss_kb": _status_kb(status, "VmRSS"),
+        "rss_anon_kb": _status_kb(status, "RssAnon"),
+        "rss_file_kb": _status_kb(status, "RssFile"),
+        "hwm_kb": _status_kb(status, "VmHWM"),
+        "threads": _status_kb(status, "Threads"),
+        "fds": len(fds),
+        "fd_kinds": kinds,
+        "cpu_s": (int(fields[11]) + int(fields[12])) / tick,
+        "children": len(children),
+        "child_pids": sorted(children),
+        "children_rss_kb": children_rss,
+    }
+
+
+def slope_per_minute(points):
+    """Least-squares slope of [(seconds, value), ...] in value units per minute (nan for < 2 points)."""
+    if len(points) < 2:
+        return float("nan")
+    n = len(points)
+    mx = sum(t for t, _ in points) / n
+    my = sum(v for _, v in points) / n
+    den = sum((t - mx) ** 2 for t, _ in points)
+    if not den:
+        return float("nan")
+    return sum((t - mx) * (v - my) for t, v in points) / den * 60.0
+
+
+def machine_cpu_seconds():
+    """(busy, total) CPU seconds of the whole machine since boot, all cores, from /proc/stat (busy excludes
+    idle and iowait); (None, None) where unavailable."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None, None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest time is inside user)
+    return (total - fields[3] - fields[4]) / tick, total / tick
