@@ -9,11 +9,33 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
     /// What was expected and, where useful, what was found.
     public var message: String
 
+    /// Control characters in `key` and `message` (which quote the file) are escaped, so that an error is one
+    /// line and a terminal shows it without obeying it.
     public init(file: String, line: Int?, key: String, message: String) {
-        self.file = file
+        self.file = Self.escapingControlCharacters(file)
         self.line = line
-        self.key = key
-        self.message = message
+        self.key = Self.escapingControlCharacters(key)
+        self.message = Self.escapingControlCharacters(message)
+    }
+
+    /// `text` with newlines, tabs and other C0/C1 controls (and U+2028, U+2029) written as escapes.
+    static func escapingControlCharacters(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case _ where isControl(scalar): out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
     public var description: String {

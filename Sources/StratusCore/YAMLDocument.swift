@@ -20,9 +20,15 @@ package struct YAMLValue {
                 .composer(_, let problem, let mark, _):
                 throw ManifestError(file: file, line: mark.line, key: "", message: "invalid YAML: \(problem)")
             case .duplicatedKeysInMapping(let duplicates, let context):
+                // Yams names a key that is not a scalar "<uncovertable>": say what it is instead.
+                let named = duplicates.filter { $0 != "<uncovertable>" }
                 throw ManifestError(
-                    file: file, line: context.mark.line, key: duplicates.joined(separator: ", "),
-                    message: "key defined twice")
+                    file: file, line: context.mark.line, key: named.joined(separator: ", "),
+                    message: named.count == duplicates.count ? "key defined twice" : "key defined twice (a key that is not a string)")
+            case .reader(let problem, let offset, _, _):
+                // libyaml's reader gives a byte offset, not a line.
+                let line = offset.map { offset in 1 + text.utf8.prefix(max(0, offset)).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+                throw ManifestError(file: file, line: line, key: "", message: "invalid YAML: \(problem)")
             default:
                 throw ManifestError(file: file, line: nil, key: "", message: "invalid YAML: \(error)")
             }
@@ -71,21 +77,46 @@ package struct YAMLValue {
         return false
     }
 
-    /// The node as JSON-compatible values (string keys; numbers, booleans and null resolved as YAML does).
-    package var jsonValue: Any {
+    /// The node as JSON-compatible values (string keys; numbers, booleans and null resolved as YAML does), for
+    /// filter policies. At most `Self.maxJSONNodes` nodes and 32 levels: anchors and aliases can make a few
+    /// lines stand for billions of nodes, and a filter policy is small.
+    package func jsonValue() throws(ManifestError) -> Any {
+        var budget = Self.maxJSONNodes
+        return try jsonValue(budget: &budget, depth: 0)
+    }
+
+    package static let maxJSONNodes = 10_000
+
+    private func jsonValue(budget: inout Int, depth: Int) throws(ManifestError) -> Any {
+        budget -= 1
+        guard budget >= 0, depth <= 32 else {
+            throw error("expected at most \(Self.maxJSONNodes) values nested at most 32 deep (anchors and aliases count each time)")
+        }
         switch node {
         case .mapping(let mapping):
             var object: [String: Any] = [:]
-            for (key, value) in mapping { object[key.string ?? "\(key)"] = child("", value).jsonValue }
+            for (key, value) in mapping {
+                object[key.string ?? "\(key)"] = try child("", value).jsonValue(budget: &budget, depth: depth + 1)
+            }
             return object
         case .sequence(let sequence):
-            return sequence.map { child("", $0).jsonValue }
+            var array: [Any] = []
+            for item in sequence { array.append(try child("", item).jsonValue(budget: &budget, depth: depth + 1)) }
+            return array
         case .scalar(let scalar):
             if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return scalar.string }
             if isNull { return NSNull() }
-            if let bool = node.bool, ["true", "false"].contains(scalar.string.lowercased()) { return bool }
-            if let int = node.int { return int }
-            if let double = node.float { return double }
+            switch scalar.string.lowercased() {
+            case "true": return true
+            case "false": return false
+            default: break
+            }
+            // Plain decimal numbers only: Yams' own conversions take YAML 1.1's base-60 (`1:30`), whose
+            // arithmetic traps on overflow.
+            if let int = Int(scalar.string) { return int }
+            if let double = Double(scalar.string), double.isFinite, scalar.string.allSatisfy({ $0.isASCII && !$0.isLetter || $0 == "e" || $0 == "E" }) {
+                return double
+            }
             return scalar.string
         case .alias:
             return NSNull()
@@ -97,8 +128,9 @@ package struct YAMLValue {
         return scalar.string
     }
 
+    /// A plain decimal integer within `range` (not YAML 1.1's base-60 or hexadecimal forms).
     package func int(in range: ClosedRange<Int>) throws(ManifestError) -> Int {
-        guard case .scalar = node, let value = node.int else {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmingCharacters(in: .whitespaces)) else {
             throw error("expected an integer between \(range.lowerBound) and \(range.upperBound)")
         }
         guard range.contains(value) else {

@@ -188,8 +188,11 @@ public struct Triggers: Sendable, Equatable {
                     }
                 }
                 if let filter = fields["filter"] {
-                    let object = filter.jsonValue
-                    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+                    guard case .mapping = filter.node else { throw filter.error("expected a filter policy mapping") }
+                    let object = try filter.jsonValue()
+                    guard JSONSerialization.isValidJSONObject(object),
+                        let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                    else {
                         throw filter.error("expected a filter policy mapping")
                     }
                     do {

@@ -142,6 +142,6 @@ public enum MessagingEvents {
 
     /// `2021-02-16T21:41:19.978Z`.
     public static func isoTimestamp(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

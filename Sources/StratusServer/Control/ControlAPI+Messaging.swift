@@ -17,16 +17,16 @@ extension ControlAPI {
             return try JSONBody.response(["queue": name], status: created ? .created : .ok)
         }
         router.patch("/v1/queues/:name") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             let body = try await jsonObject(request)
-            if let other = body["name"] as? String, other != name { throw invalid("'name' cannot be changed") }
+            if let other = body["name"], (other as? String) != name { throw invalid("'name' cannot be changed") }
             let queue = try await translate {
                 try await host.queues.update(name) { queue in try applyQueueSettings(body, to: &queue, host: host) }
             }
             return try JSONBody.response(QueueSettingsBody(queue))
         }
         router.post("/v1/queues/:name/messages") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             let body = try await jsonObject(request, limit: QueueConfig.maxMessageBytes * 2)
             guard let text = body["body"] as? String else { throw invalid("'body' (a string) is required") }
             var message = OutgoingMessage(body: text, attributes: try attributes(body["attributes"]))
@@ -35,7 +35,7 @@ extension ControlAPI {
             return try JSONBody.response(["messageId": ids[0]], status: .created)
         }
         router.post("/v1/queues/:name/receive") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             let body = try await jsonObject(request)
             let max = try body["max"].map { try integer($0, key: "max", in: Limits.receiveMessages) } ?? 1
             let visibility = try body["visibilityTimeout"].map {
@@ -48,7 +48,7 @@ extension ControlAPI {
             return try JSONBody.response(["messages": messages])
         }
         router.post("/v1/queues/:name/delete") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             guard let handles = try await jsonObject(request)["receiptHandles"] as? [String], handles.count <= 10 else {
                 throw invalid("'receiptHandles' must be a list of at most 10 strings")
             }
@@ -56,7 +56,7 @@ extension ControlAPI {
             return try JSONBody.response(["deleted": deleted])
         }
         router.post("/v1/queues/:name/visibility") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             let body = try await jsonObject(request)
             guard let handle = body["receiptHandle"] as? String, let timeout = body["timeout"] else {
                 throw invalid("'receiptHandle' and 'timeout' are required")
@@ -67,12 +67,12 @@ extension ControlAPI {
             return try JSONBody.response(["changed": true])
         }
         router.post("/v1/queues/:name/purge") { _, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             let purged = try await translate { try await host.queues.purge(name) }
             return try JSONBody.response(["purged": purged])
         }
         router.post("/v1/queues/:name/redrive") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             let body = try await jsonObject(request)
             if let to = body["to"], !(to is String) { throw invalid("'to' must be a queue name") }
             let target = body["to"] as? String
@@ -86,19 +86,9 @@ extension ControlAPI {
             return try JSONBody.response(["topic": name], status: .created)
         }
         router.post("/v1/topics/:name/subscriptions") { request, context in
-            let topic = try context.parameters.require("name")
+            let topic = try context.parameters.decoded("name")
             let body = try await jsonObject(request)
-            let endpoint: Subscription.Endpoint
-            if let function = body["function"] as? String {
-                guard host.dispatcher.function(named: function) != nil else { throw APIError.notFound(function: function) }
-                endpoint = .function(function)
-            } else if let queue = body["queue"] as? String {
-                endpoint = .queue(queue)
-            } else if let url = body["http"] as? String, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? "") {
-                endpoint = .http(url)
-            } else {
-                throw invalid("one of 'function', 'queue' or 'http' (an http:// URL) is required")
-            }
+            let endpoint = try subscriptionEndpoint(body, host: host)
             var subscription = Subscription(id: RequestID.make(), topic: topic, endpoint: endpoint)
             if let raw = body["raw"] {
                 guard JSONBody.isBool(raw), let flag = raw as? Bool else { throw invalid("'raw' must be true or false") }
@@ -110,20 +100,30 @@ extension ControlAPI {
                 }
                 subscription.deadLetterQueue = name
             }
+            let scope: FilterPolicy.Scope
+            switch body["filterScope"].map({ $0 as? String ?? "" }) {
+            case .none, .some("attributes"), .some("MessageAttributes"): scope = .messageAttributes
+            case .some("body"), .some("MessageBody"): scope = .messageBody
+            default: throw invalid("'filterScope' must be body (MessageBody) or attributes (MessageAttributes)")
+            }
             if let filter = body["filter"] {
-                let scope: FilterPolicy.Scope = (body["filterScope"] as? String) == "body" ? .messageBody : .messageAttributes
-                let data = try JSONSerialization.data(withJSONObject: filter, options: [.sortedKeys, .fragmentsAllowed])
+                guard let policy = filter as? [String: Any], JSONSerialization.isValidJSONObject(policy) else {
+                    throw invalid("'filter' must be a filter policy object")
+                }
+                let data = try JSONSerialization.data(withJSONObject: policy, options: [.sortedKeys])
                 do {
                     try subscription.setFilter(json: String(decoding: data, as: UTF8.self), scope: scope)
                 } catch {
                     throw invalid("invalid filter policy: \((error as? FilterPolicy.InvalidPolicy)?.message ?? "\(error)")")
                 }
+            } else {
+                subscription.filterScope = scope
             }
             try await translate { try await host.topics.subscribe(subscription) }
             return try JSONBody.response(["subscriptionId": subscription.id], status: .created)
         }
         router.post("/v1/topics/:name/publish") { request, context in
-            let topic = try context.parameters.require("name")
+            let topic = try context.parameters.decoded("name")
             let body = try await jsonObject(request, limit: TopicPublisher.maxMessageBytes * 2)
             guard let message = body["message"] as? String else { throw invalid("'message' (a string) is required") }
             if let subject = body["subject"], !(subject is String) { throw invalid("'subject' must be a string") }
@@ -198,6 +198,28 @@ extension ControlAPI {
             throw invalid("request body must be a JSON object")
         }
         return object
+    }
+
+    /// The one endpoint a subscription request names: `function`, `queue` or `http` (an http(s) URL with a host).
+    static func subscriptionEndpoint(_ body: [String: Any], host: StratusHost) throws -> Subscription.Endpoint {
+        let named = ["function", "queue", "http"].filter { body[$0] != nil }
+        guard named.count == 1, let kind = named.first, let target = body[kind] as? String, !target.isEmpty else {
+            throw invalid("exactly one of 'function', 'queue' or 'http' (a name or an http:// URL) is required")
+        }
+        switch kind {
+        case "function":
+            guard host.dispatcher.function(named: target) != nil else { throw APIError.notFound(function: target) }
+            return .function(target)
+        case "queue":
+            return .queue(target)
+        default:
+            guard let url = URL(string: target), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                let name = url.host, !name.isEmpty
+            else {
+                throw invalid("'http' must be an http:// or https:// URL with a host (got '\(target.prefix(200))')")
+            }
+            return .http(target)
+        }
     }
 
     /// Applies the queue settings of a create or update request, each checked against `Limits`.

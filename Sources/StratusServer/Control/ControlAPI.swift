@@ -12,6 +12,7 @@ public enum ControlAPI {
     public static func router(host: StratusHost, exposure: ControlExposure = .init()) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: ControlExposureMiddleware(exposure: exposure))
+        router.add(middleware: APIErrorMiddleware())
         router.get("/v1/health") { _, _ in "ok" }
         router.get("/v1/openapi.json") { _, _ in
             Response(
@@ -28,7 +29,7 @@ public enum ControlAPI {
             try JSONBody.response(["routes": host.project.triggers.routes.map { ["route": $0.routeKey, "function": $0.function] }])
         }
         router.post("/v1/functions/:name/invoke") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             let payload = try await collectPayload(request)
             if request.uri.queryParameters.get("async") == "true" {
                 guard payload.readableBytes <= Limits.asyncPayloadBytes else {
@@ -44,7 +45,7 @@ public enum ControlAPI {
             return try await invoke(host: host, name: name, payload: payload)
         }
         router.post("/v1/functions/:name/breaker/reset") { _, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             guard host.dispatcher.function(named: name) != nil else { throw APIError.notFound(function: name) }
             guard host.dispatcher.resetBreaker(name) else {
                 throw APIError(.badRequest, code: "NoCircuitBreaker", message: "\(name) has circuitBreaker: off")

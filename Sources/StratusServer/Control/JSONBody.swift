@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import StratusCore
 
 /// Small helpers to answer with JSON without a Codable round trip for payloads that are already JSON.
 enum JSONBody {
@@ -8,7 +9,7 @@ enum JSONBody {
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
+            try container.encode(MessagingEvents.isoTimestamp(date))
         }
         return encoder
     }()

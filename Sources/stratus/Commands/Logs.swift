@@ -114,6 +114,8 @@ struct Logs: AsyncParsableCommand {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
+            // UTC with `Z`; hosts before 2026-11 wrote no zone.
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
             return try Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
         }
         return decoder
@@ -124,7 +126,7 @@ struct Logs: AsyncParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
+            try container.encode(MessagingEvents.isoTimestamp(date))
         }
         return encoder
     }()

@@ -516,7 +516,7 @@ def _handle(client, handler, headers, body):
     try:
         try:
             event = json.loads(body)
-        except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
+        except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError, nesting too deep
             raise _Fault("Runtime.UnmarshalError", "Unable to unmarshal input: %s" % e)
         context = LambdaContext(
             request_id,
