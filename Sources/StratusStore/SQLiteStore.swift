@@ -163,22 +163,20 @@ public final class SQLiteStore: Store {
 
     public func pruneInvocations(olderThan cutoff: Date, keepPerFunction: Int) async throws -> Int {
         try await pool.write { db in
-            try db.execute(
-                sql: "DELETE FROM invocation WHERE start_ms < ?",
-                arguments: [Self.epochMs(cutoff)])
+            try db.execute(sql: "DELETE FROM invocation WHERE start_ms < ?", arguments: [Self.epochMs(cutoff)])
             var deleted = db.changesCount
-            try db.execute(
+            // Per function, through the (function, seq) index: everything older than its newest `keepPerFunction`.
+            let functions = try String.fetchAll(db, sql: "SELECT DISTINCT function FROM invocation")
+            let statement = try db.cachedStatement(
                 sql: """
-                    DELETE FROM invocation WHERE seq IN (
-                        SELECT seq FROM (
-                            SELECT seq, ROW_NUMBER() OVER (PARTITION BY function ORDER BY seq DESC) AS n
-                            FROM invocation
-                        ) WHERE n > ?
-                    )
-                    """, arguments: [keepPerFunction])
-            deleted += db.changesCount
-            try db.execute(
-                sql: "DELETE FROM host_event WHERE time_ms < ?", arguments: [Self.epochMs(cutoff)])
+                    DELETE FROM invocation WHERE function = ?1 AND seq <= (
+                        SELECT seq FROM invocation WHERE function = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)
+                    """)
+            for function in functions {
+                try statement.execute(arguments: [function, keepPerFunction])
+                deleted += db.changesCount
+            }
+            try db.execute(sql: "DELETE FROM host_event WHERE time_ms < ?", arguments: [Self.epochMs(cutoff)])
             return deleted
         }
     }

@@ -107,9 +107,16 @@ public final class InvocationLog: Service, Sendable {
                         await self.prune()
                     }
                 }
+                var sincePrune = 0
                 for await _ in kickStream {
                     if !state.withLock({ $0.flushWanted }) { try? await Task.sleep(for: interval) }
-                    await commitPending()
+                    sincePrune += await commitPending()
+                    // Under sustained load the bound holds between the 10-minute prunes too, in small steps
+                    // (each a short write) rather than one long one.
+                    if sincePrune >= Swift.max(100, retention.maxRecordsPerFunction / 5) {
+                        await prune()
+                        sincePrune = 0
+                    }
                 }
                 group.cancelAll()
             }
@@ -119,7 +126,9 @@ public final class InvocationLog: Service, Sendable {
         await commitPending()
     }
 
-    private func commitPending() async {
+    /// Commits what is pending; returns how many invocation records it committed.
+    @discardableResult
+    private func commitPending() async -> Int {
         let (batch, events) = state.withLock { state in
             defer {
                 state.pending.removeAll(keepingCapacity: true)
@@ -145,6 +154,7 @@ public final class InvocationLog: Service, Sendable {
         }
         ready.forEach { $0.continuation.resume() }
         if !batch.isEmpty || !events.isEmpty { commits.notify("log") }
+        return batch.count
     }
 
     private func prune() async {

@@ -1,16 +1,29 @@
-import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 
-/// Wakes long-polling receivers when a queue gets a message, so nobody polls in a loop.
+/// Wakes long-polling receivers when a queue gets a message, so nobody polls in a loop. Also the wake-up
+/// of the delivery scheduler, the log's long polls and consumers waiting for a function: any "wait for news
+/// on this name, at most this long".
+///
+/// The timeout is a SwiftNIO scheduled task, cancelled as soon as the waiter is woken. (A `Task.sleep` raced
+/// against the signal and cancelled would keep its memory until its deadline passed on Linux: with long
+/// timeouts and frequent wake-ups the host grew by megabytes a minute.)
 final class QueueSignal: Sendable {
+    private struct Waiter {
+        var continuation: CheckedContinuation<Void, Never>
+        var timer: Scheduled<Void>?
+    }
+
     private struct State {
-        var waiters: [String: [Int: CheckedContinuation<Void, Never>]] = [:]
+        var waiters: [String: [Int: Waiter]] = [:]
         /// Bumped by every notify, so a waiter that looked before a notify does not sleep through it.
         var generations: [String: Int] = [:]
     }
 
     private let state = Mutex(State())
     private let nextId = Atomic<Int>(0)
+    private let timers: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
 
     /// Wakes everyone waiting on `queue`.
     func notify(_ queue: String) {
@@ -18,7 +31,10 @@ final class QueueSignal: Sendable {
             state.generations[queue, default: 0] += 1
             return state.waiters.removeValue(forKey: queue) ?? [:]
         }
-        woken.values.forEach { $0.resume() }
+        for waiter in woken.values {
+            waiter.timer?.cancel()
+            waiter.continuation.resume()
+        }
     }
 
     /// The current generation of `queue`: read it before looking at the queue, pass it to `wait`.
@@ -29,25 +45,38 @@ final class QueueSignal: Sendable {
     /// Waits until `queue` is notified after `generation`, `timeout` passes, or the task is cancelled.
     func wait(_ queue: String, since generation: Int, timeout: Duration) async {
         let id = nextId.wrappingAdd(1, ordering: .relaxed).oldValue
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withTaskCancellationHandler {
-                    await withCheckedContinuation { continuation in
-                        let ready = self.state.withLock { state -> Bool in
-                            if Task.isCancelled || (state.generations[queue] ?? 0) != generation { return true }
-                            state.waiters[queue, default: [:]][id] = continuation
-                            return false
-                        }
-                        if ready { continuation.resume() }
-                    }
-                } onCancel: {
-                    let continuation = self.state.withLock { $0.waiters[queue]?.removeValue(forKey: id) }
-                    continuation?.resume()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let registered = state.withLock { state -> Bool in
+                    if Task.isCancelled || (state.generations[queue] ?? 0) != generation || timeout <= .zero { return false }
+                    state.waiters[queue, default: [:]][id] = Waiter(continuation: continuation)
+                    return true
                 }
+                guard registered else { return continuation.resume() }
+                let (seconds, attoseconds) = timeout.components
+                let nanoseconds = min(seconds, 86_400 * 365).multipliedReportingOverflow(by: 1_000_000_000).partialValue
+                    + attoseconds / 1_000_000_000
+                let timer = timers.scheduleTask(in: .nanoseconds(nanoseconds)) { self.wake(queue, id) }
+                let stillWaiting = state.withLock { state -> Bool in
+                    guard state.waiters[queue]?[id] != nil else { return false }
+                    state.waiters[queue]?[id]?.timer = timer
+                    return true
+                }
+                if !stillWaiting { timer.cancel() }
             }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
+        } onCancel: {
+            wake(queue, id)
         }
+    }
+
+    /// Resumes one waiter (its timeout passed, or its task was cancelled), if it is still waiting.
+    private func wake(_ queue: String, _ id: Int) {
+        let waiter = state.withLock { state -> Waiter? in
+            let waiter = state.waiters[queue]?.removeValue(forKey: id)
+            if state.waiters[queue]?.isEmpty == true { state.waiters[queue] = nil }
+            return waiter
+        }
+        waiter?.timer?.cancel()
+        waiter?.continuation.resume()
     }
 }
