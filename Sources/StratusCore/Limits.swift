@@ -61,7 +61,7 @@ public enum Limits {
     /// Records per `/v1/logs` or `/v1/events` answer.
     public static let logPage: ClosedRange<Int> = 1...1000
     /// How far back `since` may reach.
-    public static let logSince: ClosedRange<Duration> = .zero ... DurationParser.maximum
+    public static let logSince: ClosedRange<Duration> = .zero...DurationParser.maximum
 
     // MARK: Connections
 

@@ -49,7 +49,8 @@ public enum HTTP {
         if let payload { request.body = .bytes(ByteBuffer(bytes: payload)) }
         let response = try await client.execute(request, timeout: .seconds(max(1, timeout.components.seconds)))
         let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
-        return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
+        return HTTPAnswer(
+            status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
     }
 
     /// `POST url` with a JSON body.

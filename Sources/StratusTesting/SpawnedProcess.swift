@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A process started with `posix_spawn`, as a daemon manager or a shell starts it, whose exit status and
@@ -29,10 +29,13 @@ public final class SpawnedProcess: Sendable {
     /// With `newSession`, the child calls `setsid` first (no controlling terminal, its own session), as
     /// systemd, `nohup … &` in a script or a CI runner leave a daemon.
     public init(
-        _ executable: String, _ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+        _ executable: String, _ arguments: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         newSession: Bool = false
     ) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stratus-spawn-\(UUID().uuidString.prefix(8))").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stratus-spawn-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         stdoutPath = directory + "/stdout"
         stderrPath = directory + "/stderr"
@@ -55,7 +58,9 @@ public final class SpawnedProcess: Sendable {
         }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard result == 0 else { throw ServeError(message: "cannot start \(executable): \(String(cString: strerror(result)))") }
+        guard result == 0 else {
+            throw ServeError(message: "cannot start \(executable): \(String(cString: strerror(result)))")
+        }
         self.pid = pid
         let reaper = Thread { [self] in reap() }
         reaper.stackSize = 256 * 1024
@@ -114,7 +119,8 @@ public final class DaemonHost: Sendable {
     public init(project: String, extraArguments: [String] = [], environment: [String: String] = [:]) async throws {
         let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process = try SpawnedProcess(
-            StratusBinary.path, ["serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0"] + extraArguments,
+            StratusBinary.path,
+            ["serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0"] + extraArguments,
             environment: env, newSession: true)
         let process = self.process
         let ready = await waitUntil(timeout: .seconds(30)) { process.output.contains("Ready.") || !process.isRunning }

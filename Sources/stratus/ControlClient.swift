@@ -47,7 +47,8 @@ struct ControlClient {
         guard (200..<300).contains(status) else {
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
             let error = object?["error"] as? [String: Any]
-            printError("error: \(error?["message"] as? String ?? String(decoding: data, as: UTF8.self)) (HTTP \(status))")
+            printError(
+                "error: \(error?["message"] as? String ?? String(decoding: data, as: UTF8.self)) (HTTP \(status))")
             throw ExitCode.failure
         }
         return data

@@ -27,7 +27,9 @@ import Testing
     }
 
     /// Sends `count` requests from `clients` concurrent clients; returns the statuses that came back.
-    static func burst(_ count: Int, clients: Int, _ send: @escaping @Sendable (Int) async throws -> Int) async -> [Int: Int] {
+    static func burst(_ count: Int, clients: Int, _ send: @escaping @Sendable (Int) async throws -> Int) async -> [Int:
+        Int]
+    {
         final class Tally: Sendable {
             let next = Atomic<Int>(0)
             let statuses = Mutex<[Int: Int]>([:])
@@ -53,7 +55,8 @@ import Testing
     @Test func asyncAndTopicBurstsAllRunAndDeliveryContinues() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("tick", code: Self.recorder, manifest: "scaling: {max: 4, queue: 8}\ncircuitBreaker: off\n")
+        try project.addPython(
+            "tick", code: Self.recorder, manifest: "scaling: {max: 4, queue: 8}\ncircuitBreaker: off\n")
         try project.addPython("fan", code: Self.recorder, manifest: "scaling: {max: 2}\n")
         try project.write("triggers/t.yaml", "topics:\n  news:\n    subscriptions:\n      - function: fan\n")
         let host = try await ServeProcess(project: project.path)
@@ -76,7 +79,10 @@ import Testing
         let allRan = await waitUntil(timeout: .seconds(120), every: .milliseconds(250)) {
             Self.ran(project, "tick").count >= invokes && Self.ran(project, "fan").count >= publishes
         }
-        #expect(allRan, "ran \(Self.ran(project, "tick").count) of \(invokes) invokes, \(Self.ran(project, "fan").count) of \(publishes) deliveries")
+        #expect(
+            allRan,
+            "ran \(Self.ran(project, "tick").count) of \(invokes) invokes, \(Self.ran(project, "fan").count) of \(publishes) deliveries"
+        )
         #expect(Set(Self.ran(project, "tick")) == Set((0..<invokes).map { "a\($0)" }))
         #expect(Self.ran(project, "tick").count == invokes, "no event ran twice")
         #expect(Set(Self.ran(project, "fan")) == Set((0..<publishes).map { "p\($0)" }))
@@ -93,8 +99,11 @@ import Testing
     @Test func queueBurstIsDrainedCompletely() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("drain", code: Self.recorder, manifest: "timeout: 5s\nscaling: {max: 2, queue: 2, maxWait: 100ms}\n")
-        try project.write("triggers/q.yaml", """
+        try project.addPython(
+            "drain", code: Self.recorder, manifest: "timeout: 5s\nscaling: {max: 2, queue: 2, maxWait: 100ms}\n")
+        try project.write(
+            "triggers/q.yaml",
+            """
             queues:
               work:
                 visibilityTimeout: 10s
@@ -117,7 +126,8 @@ import Testing
         #expect(Set(Self.ran(project, "drain")) == Set((0..<count).map { "m\($0)" }))
         let counts = try host.queueCounts()
         #expect(counts["work"] == ["visible": 0, "inFlight": 0, "delayed": 0])
-        #expect(counts["work-dlq"] == ["visible": 0, "inFlight": 0, "delayed": 0], "a throttled batch spends no receive")
+        #expect(
+            counts["work-dlq"] == ["visible": 0, "inFlight": 0, "delayed": 0], "a throttled batch spends no receive")
 
         #expect(try host.cli(["send", "work", "--data", "after"]).status == 0)
         #expect(await waitUntil(timeout: .seconds(20)) { Self.ran(project, "drain").contains("after") })

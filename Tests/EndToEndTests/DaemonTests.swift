@@ -35,12 +35,16 @@ import Testing
             #expect(exit.cpu < exit.wall * 0.2, "CLI \(n) used \(exit.cpu) of CPU over \(exit.wall)")
         }
         let totalCPU = exits.values.reduce(Duration.zero) { $0 + $1.cpu }
-        print("daemon: 20 CLIs waited \(exits.values.map(\.wall).max() ?? .zero) at most, using \(totalCPU) of CPU together")
+        print(
+            "daemon: 20 CLIs waited \(exits.values.map(\.wall).max() ?? .zero) at most, using \(totalCPU) of CPU together"
+        )
 
         // `logs --follow` waits for news the same way: a long poll, not a loop.
         let follower = try SpawnedProcess(
             StratusBinary.path, ["logs", "sleeper", "--follow", "--limit", "1"],
-            environment: ProcessInfo.processInfo.environment.merging(["STRATUS_ENDPOINT": host.controlURL]) { _, new in new })
+            environment: ProcessInfo.processInfo.environment.merging(["STRATUS_ENDPOINT": host.controlURL]) { _, new in
+                new
+            })
         #expect(await waitUntil(timeout: .seconds(10)) { follower.output.contains("REPORT") })
         #expect(try await host.cli(["invoke", "sleeper", "--data", #"{"s": 0, "n": 99}"#]).status == 0)
         #expect(await waitUntil(timeout: .seconds(10)) { follower.output.components(separatedBy: "REPORT").count == 3 })

@@ -46,14 +46,21 @@ import Testing
         let project = try TemporaryProject()
         defer { project.remove() }
         try project.addFunction(
-            "probe", manifest: "runtime: provided\ntimeout: 10s\nscaling: {min: 1, max: 1}\n", files: ["bootstrap": Self.probingRuntime])
+            "probe", manifest: "runtime: provided\ntimeout: 10s\nscaling: {min: 1, max: 1}\n",
+            files: ["bootstrap": Self.probingRuntime])
         let host = try await ServeProcess(project: project.path)
         // The warm worker probes its endpoint as it starts, before any invocation exists.
-        #expect(await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: project.path + "/functions/probe/probe.json") })
+        #expect(
+            await waitUntil(timeout: .seconds(20)) {
+                FileManager.default.fileExists(atPath: project.path + "/functions/probe/probe.json")
+            })
         let first = try host.cli(["invoke", "probe", "--data", #"{"n":1}"#])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains(#""n":1"#))
-        let probe = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: project.path + "/functions/probe/probe.json"))) as? [String: Int])
+        let probe = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: project.path + "/functions/probe/probe.json")))
+                as? [String: Int])
         #expect(probe["second_next"] == 409, "a second /next while one waits is refused")
         #expect(probe["browser"] == 403, "a request with Origin is refused")
         #expect(probe["unknown_id"] == 400, "a response for an id that is not current is refused")
@@ -63,14 +70,17 @@ import Testing
         #expect(big.status == 1)
         let answer = try #require(try JSONSerialization.jsonObject(with: Data(big.stdout.utf8)) as? [String: Any])
         #expect(answer["errorType"] as? String == "Function.ResponseSizeTooLarge")
-        #expect(await waitUntil {
-            let data = try? Data(contentsOf: URL(fileURLWithPath: project.path + "/functions/probe/probe.json"))
-            return (data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Int] })?["big_response"] == 413
-        })
+        #expect(
+            await waitUntil {
+                let data = try? Data(contentsOf: URL(fileURLWithPath: project.path + "/functions/probe/probe.json"))
+                return (data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Int] })?["big_response"]
+                    == 413
+            })
         let after = try host.cli(["invoke", "probe", "--data", #"{"n":2}"#])
         #expect(after.status == 0 && after.stdout.contains(#""n":2"#), "the same worker goes on")
         let probeStatus = try host.functionStatus("probe")
-        #expect(probeStatus["workers"] as? Int == 1 && probeStatus["replaced"] as? Int == 0, "one worker served all three")
+        #expect(
+            probeStatus["workers"] as? Int == 1 && probeStatus["replaced"] as? Int == 0, "one worker served all three")
         #expect(await host.stop() == 0)
     }
 
@@ -103,7 +113,9 @@ import Testing
         let project = try TemporaryProject()
         defer { project.remove() }
         try project.addFunction("worker", manifest: Self.broken, files: ["app.py": BurstTests.recorder])
-        try project.write("triggers/t.yaml", """
+        try project.write(
+            "triggers/t.yaml",
+            """
             http:
               - route: GET /work
                 function: worker
@@ -151,9 +163,11 @@ import Testing
         let host = try await ServeProcess(project: project.path)
         #expect(host.log.contains("async.onFailure topic 'nowhere' does not exist"))
         #expect(try host.cli(["invoke", "doomed", "--async"]).status == 0)
-        #expect(await waitUntil(timeout: .seconds(20)) {
-            (try? host.cli(["logs", "--events"]).stdout.contains("onFailure topic 'nowhere' does not exist")) == true
-        })
+        #expect(
+            await waitUntil(timeout: .seconds(20)) {
+                (try? host.cli(["logs", "--events"]).stdout.contains("onFailure topic 'nowhere' does not exist"))
+                    == true
+            })
         let records = try host.cli(["logs", "doomed", "--json"]).stdout.split(separator: "\n")
         #expect(records.count == 1, "one attempt, then given up: \(records.count) attempts")
         #expect(await host.stop() == 0)
@@ -175,11 +189,15 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["STRATUS_ENDPOINT"] = host.controlURL
         let caller = try SpawnedProcess(StratusBinary.path, ["invoke", "stubborn"], environment: environment)
-        #expect(await waitUntil(timeout: .seconds(20)) {
-            let status = try? JSONSerialization.jsonObject(with: Data((try? await host.cli(["status", "--json"]))?.stdout.utf8 ?? "".utf8)) as? [String: Any]
-            let stubborn = (status?["functions"] as? [[String: Any]])?.first { $0["name"] as? String == "stubborn" }
-            return stubborn?["busy"] as? Int == 1
-        })
+        #expect(
+            await waitUntil(timeout: .seconds(20)) {
+                let status =
+                    try? JSONSerialization.jsonObject(
+                        with: Data((try? await host.cli(["status", "--json"]))?.stdout.utf8 ?? "".utf8))
+                    as? [String: Any]
+                let stubborn = (status?["functions"] as? [[String: Any]])?.first { $0["name"] as? String == "stubborn" }
+                return stubborn?["busy"] as? Int == 1
+            })
         let stopping = ContinuousClock.now
         #expect(await host.stop() == 0)
         let took = ContinuousClock.now - stopping
@@ -210,14 +228,21 @@ import Testing
         defer { project.remove() }
         try project.addPython("escaper", code: Self.escaper, manifest: "timeout: 1s\n")
         let host = try await ServeProcess(project: project.path)
-        let status = try #require(try JSONSerialization.jsonObject(with: Data(try host.cli(["status", "--json"]).stdout.utf8)) as? [String: Any])
+        let status = try #require(
+            try JSONSerialization.jsonObject(with: Data(try host.cli(["status", "--json"]).stdout.utf8))
+                as? [String: Any])
         let isolation = status["isolation"] as? String
-        #expect(isolation == (Self.canCreateCgroups() ? "cgroup" : "process group"), "status says how workers are contained")
+        #expect(
+            isolation == (Self.canCreateCgroups() ? "cgroup" : "process group"), "status says how workers are contained"
+        )
         let result = try host.cli(["invoke", "escaper"])
         #expect(result.status == 1 && result.stderr.contains("timeout"))
-        let pid = try #require(pid_t(try String(contentsOfFile: project.path + "/functions/escaper/escaped.pid", encoding: .utf8)))
+        let pid = try #require(
+            pid_t(try String(contentsOfFile: project.path + "/functions/escaper/escaped.pid", encoding: .utf8)))
         if isolation == "cgroup" {
-            #expect(await waitUntil(timeout: .seconds(5)) { kill(pid, 0) != 0 }, "the setsid grandchild is gone with its worker")
+            #expect(
+                await waitUntil(timeout: .seconds(5)) { kill(pid, 0) != 0 },
+                "the setsid grandchild is gone with its worker")
         } else {
             // Without cgroups the escape works; say so and clean up after it.
             #expect(kill(pid, 0) == 0, "without cgroups a setsid grandchild survives: status must say 'process group'")
@@ -230,7 +255,8 @@ import Testing
     static func canCreateCgroups() -> Bool {
         guard let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8),
             let own = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
-            let mount = mounts.split(separator: "\n").first(where: { $0.contains(" - cgroup2 ") })?.split(separator: " ")[4],
+            let mount = mounts.split(separator: "\n").first(where: { $0.contains(" - cgroup2 ") })?.split(
+                separator: " ")[4],
             let path = own.split(separator: "\n").first(where: { $0.hasPrefix("0::") })?.dropFirst(3)
         else { return false }
         let probe = "\(mount)\(path == "/" ? "" : String(path))/stratus-test-probe-\(getpid())"
@@ -250,20 +276,25 @@ import Testing
         #expect(short.status == 64)
 
         let token = "t0ken-" + UUID().uuidString
-        let host = try await ServeProcess(project: project.path, extraArguments: ["--control", "0.0.0.0:0"], environment: ["STRATUS_TOKEN": token])
+        let host = try await ServeProcess(
+            project: project.path, extraArguments: ["--control", "0.0.0.0:0"], environment: ["STRATUS_TOKEN": token])
         let url = host.controlURL.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1")
         let anonymous = try await HTTP.get(url + "/v1/status")
         #expect(anonymous.status == 401)
         #expect((anonymous.json?["error"] as? [String: Any])?["code"] as? String == "MissingToken")
-        #expect(try await HTTP.get(url + "/v1/status", headers: ["Authorization": "Bearer wrong-\(token)"]).status == 401)
+        #expect(
+            try await HTTP.get(url + "/v1/status", headers: ["Authorization": "Bearer wrong-\(token)"]).status == 401)
         #expect(try await HTTP.get(url + "/v1/status", headers: ["Authorization": "Bearer \(token)"]).status == 200)
         #expect(try await HTTP.get(url + "/v1/health").status == 200, "health needs no token")
-        let lambda = try await HTTP.request("POST", url + "/2015-03-31/functions/echo/invocations", body: Data("{}".utf8))
+        let lambda = try await HTTP.request(
+            "POST", url + "/2015-03-31/functions/echo/invocations", body: Data("{}".utf8))
         #expect(lambda.status == 401 && lambda.header("x-amzn-ErrorType") == "UnrecognizedClientException")
         // The CLI sends STRATUS_TOKEN; without it, it fails with the host's message.
-        let withToken = try StratusBinary.run(["invoke", "echo", "--data", #"{"a":1}"#], environment: ["STRATUS_ENDPOINT": url, "STRATUS_TOKEN": token])
+        let withToken = try StratusBinary.run(
+            ["invoke", "echo", "--data", #"{"a":1}"#], environment: ["STRATUS_ENDPOINT": url, "STRATUS_TOKEN": token])
         #expect(withToken.status == 0 && withToken.stdout.contains(#""a":1"#))
-        let without = try StratusBinary.run(["invoke", "echo"], environment: ["STRATUS_ENDPOINT": url, "STRATUS_TOKEN": ""])
+        let without = try StratusBinary.run(
+            ["invoke", "echo"], environment: ["STRATUS_ENDPOINT": url, "STRATUS_TOKEN": ""])
         #expect(without.status == 1 && without.stderr.contains("token"))
         #expect(await host.stop() == 0)
     }
@@ -271,12 +302,14 @@ import Testing
     @Test func functionOutputCannotDriveTheTerminal() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("noisy", code: "def handler(event, context):\n    print('\\x1b[2J\\x1b]0;pwned\\x07cleared\\rover')\n")
+        try project.addPython(
+            "noisy", code: "def handler(event, context):\n    print('\\x1b[2J\\x1b]0;pwned\\x07cleared\\rover')\n")
         let host = try await ServeProcess(project: project.path)
         #expect(try host.cli(["invoke", "noisy"]).status == 0)
         // Through a pseudo-terminal, as a person runs it: escapes are shown, not obeyed.
         let viaTerminal = try StratusBinary.runCommand(
-            "/usr/bin/script", ["-qec", "\(StratusBinary.path) logs noisy", "/dev/null"], environment: ["STRATUS_ENDPOINT": host.controlURL])
+            "/usr/bin/script", ["-qec", "\(StratusBinary.path) logs noisy", "/dev/null"],
+            environment: ["STRATUS_ENDPOINT": host.controlURL])
         #expect(viaTerminal.stdout.contains(#"\x1b[2J\x1b]0;pwned\x07cleared\rover"#), "\(viaTerminal.stdout)")
         #expect(!viaTerminal.stdout.contains("\u{1b}[2J"))
         // Into a pipe or a file, the bytes are kept as the function printed them.
@@ -287,9 +320,12 @@ import Testing
     @Test func filesWithOutOfRangeValuesAreRefusedWithTheirLine() throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("slow", code: HostileInputTests.echo, manifest: "timeout: 30s\nscaling: {idle: 999999999999999d}\n")
+        try project.addPython(
+            "slow", code: HostileInputTests.echo, manifest: "timeout: 30s\nscaling: {idle: 999999999999999d}\n")
         try project.addPython("ok", code: HostileInputTests.echo, manifest: "timeout: 30s\n")
-        try project.write("triggers/q.yaml", """
+        try project.write(
+            "triggers/q.yaml",
+            """
             queues:
               q:
                 visibilityTimeout: 10s
@@ -300,7 +336,12 @@ import Testing
         let result = try StratusBinary.run(["validate", project.path])
         #expect(result.status == 65)
         let output = result.stdout + result.stderr
-        #expect(output.contains("functions/slow/function.yaml:4: scaling.idle: expected a duration between 100ms and 1d"), "\(output)")
-        #expect(output.contains("triggers/q.yaml:4: queues.q.consumer: queue 'q' has a visibilityTimeout of 10s, shorter than the timeout of its consumer 'ok' (30s)"), "\(output)")
+        #expect(
+            output.contains("functions/slow/function.yaml:4: scaling.idle: expected a duration between 100ms and 1d"),
+            "\(output)")
+        #expect(
+            output.contains(
+                "triggers/q.yaml:4: queues.q.consumer: queue 'q' has a visibilityTimeout of 10s, shorter than the timeout of its consumer 'ok' (30s)"
+            ), "\(output)")
     }
 }

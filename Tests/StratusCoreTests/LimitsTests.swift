@@ -23,7 +23,8 @@ import Testing
             Issue.record("13h is above SQS's 12 h")
             return
         }
-        #expect(error.description == "expected a duration between 0ms and 12h, such as 500ms, 3s, 2m, 6h or 4d (got '13h')")
+        #expect(
+            error.description == "expected a duration between 0ms and 12h, such as 500ms, 3s, 2m, 6h or 4d (got '13h')")
         #expect(try DurationParser.parse("12h", in: Limits.visibilityTimeout).get() == .seconds(43_200))
         #expect((try? DurationParser.parse("59s", in: Limits.retention).get()) == nil, "SQS retention starts at 60 s")
     }
@@ -37,21 +38,35 @@ import Testing
         #expect(Int64(5).saturatingSubtract(7) == -2)
     }
 
-    @Test(arguments: [
-        (["a": MessageAttribute(dataType: "String", stringValue: "x")], nil),
-        (["n": MessageAttribute(dataType: "Number.float", stringValue: "1.5")], nil),
-        (["n": MessageAttribute(dataType: "Number", stringValue: "abc")], "message attribute 'n' is a Number but its value 'abc' is not a number"),
-        (["b": MessageAttribute(dataType: "Blob", stringValue: "x")], "message attribute 'b' has data type 'Blob'; expected String, Number or Binary"),
-        (["AWS.trace": MessageAttribute(dataType: "String", stringValue: "x")], "invalid message attribute name 'AWS.trace'; expected 1-256 letters, digits, '-', '_' or '.'"),
-        (["a b": MessageAttribute(dataType: "String", stringValue: "x")], "invalid message attribute name 'a b'; expected 1-256 letters, digits, '-', '_' or '.'"),
-        (["e": MessageAttribute(dataType: "String", stringValue: "")], "message attribute 'e' has an empty value"),
-    ] as [([String: MessageAttribute], String?)])
+    @Test(
+        arguments: [
+            (["a": MessageAttribute(dataType: "String", stringValue: "x")], nil),
+            (["n": MessageAttribute(dataType: "Number.float", stringValue: "1.5")], nil),
+            (
+                ["n": MessageAttribute(dataType: "Number", stringValue: "abc")],
+                "message attribute 'n' is a Number but its value 'abc' is not a number"
+            ),
+            (
+                ["b": MessageAttribute(dataType: "Blob", stringValue: "x")],
+                "message attribute 'b' has data type 'Blob'; expected String, Number or Binary"
+            ),
+            (
+                ["AWS.trace": MessageAttribute(dataType: "String", stringValue: "x")],
+                "invalid message attribute name 'AWS.trace'; expected 1-256 letters, digits, '-', '_' or '.'"
+            ),
+            (
+                ["a b": MessageAttribute(dataType: "String", stringValue: "x")],
+                "invalid message attribute name 'a b'; expected 1-256 letters, digits, '-', '_' or '.'"
+            ),
+            (["e": MessageAttribute(dataType: "String", stringValue: "")], "message attribute 'e' has an empty value"),
+        ] as [([String: MessageAttribute], String?)])
     func messageAttributesAreCheckedAsSQSChecksThem(attributes: [String: MessageAttribute], problem: String?) {
         #expect(MessageAttribute.problem(in: attributes) == problem)
     }
 
     @Test func atMostTenAttributes() {
-        let ten = Dictionary(uniqueKeysWithValues: (0..<10).map { ("a\($0)", MessageAttribute(dataType: "String", stringValue: "v")) })
+        let ten = Dictionary(
+            uniqueKeysWithValues: (0..<10).map { ("a\($0)", MessageAttribute(dataType: "String", stringValue: "v")) })
         #expect(MessageAttribute.problem(in: ten) == nil)
         var eleven = ten
         eleven["a10"] = MessageAttribute(dataType: "String", stringValue: "v")
@@ -72,9 +87,12 @@ import Testing
         #expect(QueueConfig(name: "fine").clamped() == QueueConfig(name: "fine"))
     }
 
-    func triggers(_ yaml: String, timeouts: [String: Duration] = ["work": .seconds(30)]) throws(ManifestError) -> Triggers {
+    func triggers(_ yaml: String, timeouts: [String: Duration] = ["work": .seconds(30)]) throws(ManifestError)
+        -> Triggers
+    {
         var triggers = Triggers()
-        try triggers.merge(yaml: yaml, file: "triggers/t.yaml", functions: Set(timeouts.keys), timeouts: timeouts, environment: [:])
+        try triggers.merge(
+            yaml: yaml, file: "triggers/t.yaml", functions: Set(timeouts.keys), timeouts: timeouts, environment: [:])
         return triggers
     }
 
@@ -82,24 +100,31 @@ import Testing
         #expect(throws: ManifestError.self) {
             try triggers("queues:\n  q:\n    visibilityTimeout: 29s\n    consumer: {function: work}\n")
         }
-        #expect(try triggers("queues:\n  q:\n    visibilityTimeout: 30s\n    consumer: {function: work}\n").queues.count == 1)
+        #expect(
+            try triggers("queues:\n  q:\n    visibilityTimeout: 30s\n    consumer: {function: work}\n").queues.count
+                == 1)
         #expect(try triggers("queues:\n  q:\n    consumer: {function: work}\n").queues.count == 1, "default 30s")
     }
 
     @Test func largeBatchesNeedABatchWindow() throws {
-        #expect(throws: ManifestError(
-            file: "triggers/t.yaml", line: 3, key: "queues.q.consumer",
-            message: "batchSize 100 needs a batchWindow of at least 1s (as Lambda requires above 10)")
+        #expect(
+            throws: ManifestError(
+                file: "triggers/t.yaml", line: 3, key: "queues.q.consumer",
+                message: "batchSize 100 needs a batchWindow of at least 1s (as Lambda requires above 10)")
         ) {
             try triggers("queues:\n  q:\n    consumer: {function: work, batchSize: 100}\n")
         }
-        #expect(try triggers("queues:\n  q:\n    consumer: {function: work, batchSize: 100, batchWindow: 1s}\n").queues[0].consumer?.batchSize == 100)
+        #expect(
+            try triggers("queues:\n  q:\n    consumer: {function: work, batchSize: 100, batchWindow: 1s}\n").queues[0]
+                .consumer?.batchSize == 100)
     }
 
     @Test func hugeQueueDurationsInFilesNameTheirLine() {
-        #expect(throws: ManifestError(
-            file: "triggers/t.yaml", line: 3, key: "queues.q.visibilityTimeout",
-            message: "expected a duration between 0ms and 12h, such as 500ms, 3s, 2m, 6h or 4d (got '999999999999999d')")
+        #expect(
+            throws: ManifestError(
+                file: "triggers/t.yaml", line: 3, key: "queues.q.visibilityTimeout",
+                message:
+                    "expected a duration between 0ms and 12h, such as 500ms, 3s, 2m, 6h or 4d (got '999999999999999d')")
         ) {
             try triggers("queues:\n  q:\n    visibilityTimeout: 999999999999999d\n")
         }

@@ -2,14 +2,15 @@ import Foundation
 import GRDB
 import Logging
 import StratusCore
-@testable import StratusRuntime
-@testable import StratusStore
 import StratusTesting
 import Synchronization
 import Testing
 
+@testable import StratusRuntime
+@testable import StratusStore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The delivery scheduler on a real SQLite store, against a real TCP endpoint.
@@ -28,7 +29,9 @@ import Glibc
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+                }
             }
             guard bound, listen(fd, 16) == 0 else { throw ServeError(message: "cannot listen") }
             port = Int(UInt16(bigEndian: address.sin_port))
@@ -56,12 +59,18 @@ import Glibc
         let queues = QueueService(store: store)
         var policy = DeliveryRunner.HTTPPolicy()
         policy.baseDelayMs = 10
-        let runner = DeliveryRunner(store: store, queues: queues, dispatcher: dispatcher, log: log, httpPolicy: policy, logger: logger)
+        let runner = DeliveryRunner(
+            store: store, queues: queues, dispatcher: dispatcher, log: log, httpPolicy: policy, logger: logger)
         let endpoint = try RudeEndpoint()
         defer { endpoint.stop() }
 
         try await store.commit(
-            [.delivery(PendingDelivery(subscriptionId: "t:0", target: .http("http://127.0.0.1:\(endpoint.port)/hook"), payload: "{}", nextAttemptAtMs: 0, createdAtMs: 0))],
+            [
+                .delivery(
+                    PendingDelivery(
+                        subscriptionId: "t:0", target: .http("http://127.0.0.1:\(endpoint.port)/hook"), payload: "{}",
+                        nextAttemptAtMs: 0, createdAtMs: 0))
+            ],
             nowMs: 0)
         // From now on every write fails, as on a full disk: the attempt cannot be recorded.
         try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 1") }
@@ -69,16 +78,23 @@ import Glibc
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await log.run() }
             group.addTask { await runner.run() }
-            #expect(await waitUntil(timeout: .seconds(10)) { endpoint.accepted.load(ordering: .relaxed) >= 2 }, "it keeps trying")
+            #expect(
+                await waitUntil(timeout: .seconds(10)) { endpoint.accepted.load(ordering: .relaxed) >= 2 },
+                "it keeps trying")
             // Parked with a backoff that doubles from 0.5 s: a handful of attempts in 3 s, not a hot loop.
             try await Task.sleep(for: .seconds(3))
             let attempts = endpoint.accepted.load(ordering: .relaxed)
             #expect(attempts <= 6, "\(attempts) attempts in ~3 s")
-            #expect(try await store.dueDeliveries(nowMs: .max, limit: 10).count == 1, "the record is unchanged, nothing lost")
+            #expect(
+                try await store.dueDeliveries(nowMs: .max, limit: 10).count == 1,
+                "the record is unchanged, nothing lost")
 
             // The store recovers: the delivery moves on (3 retries 10 ms apart), then is given up as an event.
             try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 0") }
-            #expect(await waitUntil(timeout: .seconds(30)) { (try? await store.dueDeliveries(nowMs: .max, limit: 10).isEmpty) == true })
+            #expect(
+                await waitUntil(timeout: .seconds(30)) {
+                    (try? await store.dueDeliveries(nowMs: .max, limit: 10).isEmpty) == true
+                })
             await log.flush()
             group.cancelAll()
         }

@@ -1,26 +1,33 @@
 import Foundation
 import NIOCore
 import StratusCore
-@testable import StratusRuntime
 import Testing
+
+@testable import StratusRuntime
 
 /// How a consumer reads its function's answer and sizes its batches.
 @Suite struct QueuePollerTests {
     static let batch = ["a", "b", "c"].map {
-        QueueMessage(id: $0, queue: "q", body: "body \($0)", attributes: [:], sentAtMs: 0, firstReceivedAtMs: 0, receiveCount: 1, receiptHandle: "h.\($0)")
+        QueueMessage(
+            id: $0, queue: "q", body: "body \($0)", attributes: [:], sentAtMs: 0, firstReceivedAtMs: 0, receiveCount: 1,
+            receiptHandle: "h.\($0)")
     }
 
-    @Test(arguments: [
-        (#"{"batchItemFailures":[{"itemIdentifier":"b"}]}"#, Set(["b"])),
-        ("  \n {\"batchItemFailures\": [{\"itemIdentifier\": \"a\"}, {\"itemIdentifier\": \"c\"}]}", Set(["a", "c"])),
-        (#"{"batchItemFailures":[]}"#, Set<String>()),
-        (#"{"batchItemFailures":null}"#, Set<String>()),
-        (#"{"other":1}"#, Set<String>()),
-        ("null", Set<String>()),
-        (#""done""#, Set<String>()),
-        ("", Set<String>()),
-        ("[1,2]", Set<String>()),
-    ] as [(String, Set<String>?)])
+    @Test(
+        arguments: [
+            (#"{"batchItemFailures":[{"itemIdentifier":"b"}]}"#, Set(["b"])),
+            (
+                "  \n {\"batchItemFailures\": [{\"itemIdentifier\": \"a\"}, {\"itemIdentifier\": \"c\"}]}",
+                Set(["a", "c"])
+            ),
+            (#"{"batchItemFailures":[]}"#, Set<String>()),
+            (#"{"batchItemFailures":null}"#, Set<String>()),
+            (#"{"other":1}"#, Set<String>()),
+            ("null", Set<String>()),
+            (#""done""#, Set<String>()),
+            ("", Set<String>()),
+            ("[1,2]", Set<String>()),
+        ] as [(String, Set<String>?)])
     func batchItemFailuresAreReadAsJSON(response: String, failed: Set<String>?) {
         #expect(QueuePoller.failedItems(in: ByteBuffer(string: response), batch: Self.batch) == failed)
     }

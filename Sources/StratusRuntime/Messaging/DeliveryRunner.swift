@@ -156,7 +156,8 @@ final class DeliveryRunner: Sendable {
         let (ids, running, room, parkedUntil) = state.withLock { state in
             state.parked = state.parked.filter { $0.value.untilMs > nowMs }
             return (
-                Set(state.inFlight.keys).union(state.parked.keys), state.perTarget, Self.concurrency - state.inFlight.count,
+                Set(state.inFlight.keys).union(state.parked.keys), state.perTarget,
+                Self.concurrency - state.inFlight.count,
                 state.parked.values.map(\.untilMs).min()
             )
         }
@@ -197,7 +198,10 @@ final class DeliveryRunner: Sendable {
             }
             logger.error(
                 "delivery bookkeeping failed; trying it again later",
-                metadata: ["delivery": "\(delivery.id)", "retry.ms": "\(backoff)", "failures": "\(failures)", "error": "\(error)"])
+                metadata: [
+                    "delivery": "\(delivery.id)", "retry.ms": "\(backoff)", "failures": "\(failures)",
+                    "error": "\(error)",
+                ])
         }
     }
 
@@ -208,7 +212,9 @@ final class DeliveryRunner: Sendable {
             return try await waitForFunction(name, delivery, nowMs: nowMs)
         }
         if state.withLock({ $0.pausedFunctions.remove(name) }) != nil {
-            log.record(event: HostEvent(function: name, kind: .resumed, message: "\(name) is loaded: its deliveries run again"))
+            log.record(
+                event: HostEvent(function: name, kind: .resumed, message: "\(name) is loaded: its deliveries run again")
+            )
         }
         let config = function.config.async
         if nowMs - delivery.createdAtMs > config.maxEventAge.milliseconds {
@@ -239,7 +245,8 @@ final class DeliveryRunner: Sendable {
                     reason: "\(attempts) attempts failed, last: \(result.record.errorType ?? "error")")
             }
             try await store.rescheduleDelivery(
-                delivery.id, attempts: attempts, nextAttemptAtMs: nowMs + Self.backoffMs(attempt: attempts, async: config))
+                delivery.id, attempts: attempts,
+                nextAttemptAtMs: nowMs + Self.backoffMs(attempt: attempts, async: config))
         }
     }
 
@@ -279,11 +286,15 @@ final class DeliveryRunner: Sendable {
             return try await giveUp(delivery, reason: reason)
         }
         var json = "{\"version\":\"1.0\",\"timestamp\":\"\(MessagingEvents.isoTimestamp(Date()))\""
-        json += ",\"requestContext\":{\"requestId\":\(Self.quoted(eventId ?? "")),\"functionArn\":\"\(function.arn):$LATEST\""
-        json += ",\"condition\":\"\(condition)\",\"approximateInvokeCount\":\(delivery.attempts + (last == nil ? 0 : 1))}"
-        json += ",\"requestPayload\":\(Self.isJSON(delivery.payload) ? delivery.payload : Self.quoted(delivery.payload))"
+        json +=
+            ",\"requestContext\":{\"requestId\":\(Self.quoted(eventId ?? "")),\"functionArn\":\"\(function.arn):$LATEST\""
+        json +=
+            ",\"condition\":\"\(condition)\",\"approximateInvokeCount\":\(delivery.attempts + (last == nil ? 0 : 1))}"
+        json +=
+            ",\"requestPayload\":\(Self.isJSON(delivery.payload) ? delivery.payload : Self.quoted(delivery.payload))"
         if let last {
-            json += ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\",\"functionError\":\"Unhandled\"}"
+            json +=
+                ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\",\"functionError\":\"Unhandled\"}"
             let body = String(buffer: last.payload)
             json += ",\"responsePayload\":\(Self.isJSON(body) ? body : Self.quoted(body))"
         }
@@ -293,16 +304,23 @@ final class DeliveryRunner: Sendable {
             guard queues.config(queue) != nil else {
                 return try await giveUp(delivery, reason: "\(reason); onFailure queue '\(queue)' does not exist")
             }
-            try await store.deadLetterDelivery(delivery.id, into: queue, message: OutgoingMessage(body: json), nowMs: QueueService.nowMs())
+            try await store.deadLetterDelivery(
+                delivery.id, into: queue, message: OutgoingMessage(body: json), nowMs: QueueService.nowMs())
             queues.signal.notify(queue)
-            log.record(event: HostEvent(function: function.name, kind: .deadLettered, message: "event \(eventId ?? "") \(condition) to queue \(queue): \(reason)"))
+            log.record(
+                event: HostEvent(
+                    function: function.name, kind: .deadLettered,
+                    message: "event \(eventId ?? "") \(condition) to queue \(queue): \(reason)"))
         case .topic(let topic):
             guard let publisher, publisher.all()[topic] != nil else {
                 return try await giveUp(delivery, reason: "\(reason); onFailure topic '\(topic)' does not exist")
             }
             _ = try await publisher.publish(to: topic, message: json)
             try await store.finishDelivery(delivery.id)
-            log.record(event: HostEvent(function: function.name, kind: .deadLettered, message: "event \(eventId ?? "") \(condition) to topic \(topic): \(reason)"))
+            log.record(
+                event: HostEvent(
+                    function: function.name, kind: .deadLettered,
+                    message: "event \(eventId ?? "") \(condition) to topic \(topic): \(reason)"))
         }
     }
 
@@ -339,10 +357,13 @@ final class DeliveryRunner: Sendable {
         if (200..<300).contains(status) { return try await store.finishDelivery(delivery.id) }
         let attempts = delivery.attempts + 1
         if attempts > httpPolicy.retries {
-            return try await giveUp(delivery, reason: "HTTP \(status == 0 ? "connection failed" : String(status)) after \(attempts) attempts")
+            return try await giveUp(
+                delivery,
+                reason: "HTTP \(status == 0 ? "connection failed" : String(status)) after \(attempts) attempts")
         }
         let delay = httpPolicy.baseDelayMs * Int64(attempts)
-        try await store.rescheduleDelivery(delivery.id, attempts: attempts, nextAttemptAtMs: QueueService.nowMs() + delay)
+        try await store.rescheduleDelivery(
+            delivery.id, attempts: attempts, nextAttemptAtMs: QueueService.nowMs() + delay)
     }
 
     /// Retries exhausted: to the dead-letter queue if there is one, else dropped loudly.
@@ -356,10 +377,14 @@ final class DeliveryRunner: Sendable {
             try await store.deadLetterDelivery(
                 delivery.id, into: queue, message: OutgoingMessage(body: delivery.payload), nowMs: QueueService.nowMs())
             queues.signal.notify(queue)
-            log.record(event: HostEvent(function: target, kind: .deadLettered, message: "delivery to \(target) moved to \(queue): \(reason)"))
+            log.record(
+                event: HostEvent(
+                    function: target, kind: .deadLettered, message: "delivery to \(target) moved to \(queue): \(reason)"
+                ))
         } else {
             try await store.finishDelivery(delivery.id)
-            log.record(event: HostEvent(function: target, kind: .dropped, message: "delivery to \(target) dropped: \(reason)"))
+            log.record(
+                event: HostEvent(function: target, kind: .dropped, message: "delivery to \(target) dropped: \(reason)"))
             logger.warning("delivery dropped", metadata: ["target": "\(target)", "reason": "\(reason)"])
         }
     }

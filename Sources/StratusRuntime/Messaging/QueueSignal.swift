@@ -48,13 +48,16 @@ final class QueueSignal: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let registered = state.withLock { state -> Bool in
-                    if Task.isCancelled || (state.generations[queue] ?? 0) != generation || timeout <= .zero { return false }
+                    if Task.isCancelled || (state.generations[queue] ?? 0) != generation || timeout <= .zero {
+                        return false
+                    }
                     state.waiters[queue, default: [:]][id] = Waiter(continuation: continuation)
                     return true
                 }
                 guard registered else { return continuation.resume() }
                 let (seconds, attoseconds) = timeout.components
-                let nanoseconds = min(seconds, 86_400 * 365).multipliedReportingOverflow(by: 1_000_000_000).partialValue
+                let nanoseconds =
+                    min(seconds, 86_400 * 365).multipliedReportingOverflow(by: 1_000_000_000).partialValue
                     + attoseconds / 1_000_000_000
                 let timer = timers.scheduleTask(in: .nanoseconds(nanoseconds)) { self.wake(queue, id) }
                 let stillWaiting = state.withLock { state -> Bool in

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// One cgroup v2 per worker, under `<the host's cgroup>/stratus-<host pid>/`, so that killing a worker
@@ -104,7 +104,8 @@ package final class WorkerCgroups: Sendable {
             guard let pid = pid_t(entry.dropFirst("stratus-".count)), pid != getpid() else { continue }
             if kill(pid, 0) == 0 || errno == EPERM { continue }
             let directory = base + "/" + entry
-            for child in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where child.hasPrefix("w") || child == "probe" {
+            for child in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            where child.hasPrefix("w") || child == "probe" {
                 killAll(in: directory + "/" + child)
                 remove(directory + "/" + child)
             }

@@ -43,12 +43,16 @@ public struct ControlExposure: Sendable {
         let authority = request.head.authority ?? ""
         if let token {
             if path != "/v1/health", !Self.presents(token, request.headers[.authorization]) {
-                return Refusal(.unauthorized, "MissingToken", "this control plane needs its token: Authorization: Bearer TOKEN (stratus --token / STRATUS_TOKEN)")
+                return Refusal(
+                    .unauthorized, "MissingToken",
+                    "this control plane needs its token: Authorization: Bearer TOKEN (stratus --token / STRATUS_TOKEN)")
             }
         } else if !authority.isEmpty {
             let name = Self.hostName(ofAuthority: authority).lowercased()
             if !Self.isLoopback(name), !allowedHosts.contains(name) {
-                return Refusal(.forbidden, "ForbiddenHost", "Host '\(name.prefix(100))' is not loopback; allow it with --allow-host")
+                return Refusal(
+                    .forbidden, "ForbiddenHost",
+                    "Host '\(name.prefix(100))' is not loopback; allow it with --allow-host")
             }
         }
         if let origin = request.headers[.origin], origin != "http://\(authority)" {
@@ -60,13 +64,16 @@ public struct ControlExposure: Sendable {
         if path.hasPrefix("/v1/"), request.method != .get, request.method != .head,
             !Self.isJSON(request.headers[.contentType])
         {
-            return Refusal(.unsupportedMediaType, "UnsupportedMediaType", "/v1 requests with a body must be Content-Type: application/json")
+            return Refusal(
+                .unsupportedMediaType, "UnsupportedMediaType",
+                "/v1 requests with a body must be Content-Type: application/json")
         }
         return nil
     }
 
     static func isJSON(_ contentType: String?) -> Bool {
-        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else {
+        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        else {
             return false
         }
         return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
@@ -107,13 +114,16 @@ public struct ControlExposure: Sendable {
 struct ControlExposureMiddleware<Context: RequestContext>: RouterMiddleware {
     let exposure: ControlExposure
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard let refusal = exposure.refusal(of: request) else { return try await next(request, context) }
         if request.uri.path.hasPrefix("/2015-03-31/") {
             let type = refusal.status == .unauthorized ? "UnrecognizedClientException" : "AccessDeniedException"
             return LambdaFacade.error(refusal.status, type: type, body: ["Type": "User", "message": refusal.message])
         }
-        return try APIError(refusal.status, code: refusal.code, message: refusal.message).response(from: request, context: context)
+        return try APIError(refusal.status, code: refusal.code, message: refusal.message).response(
+            from: request, context: context)
     }
 }
 
