@@ -80,7 +80,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StratusCoreTests", dependencies: ["StratusCore", "StratusTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "StratusStoreTests", dependencies: ["StratusStore", "StratusTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StratusStoreTests",
+            dependencies: ["StratusStore", "StratusTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "StratusRuntimeTests",
             dependencies: ["StratusRuntime", "StratusTesting", .product(name: "GRDB", package: "GRDB.swift")],

@@ -7,14 +7,30 @@ public struct InvocationRecord: Sendable, Equatable, Codable {
         case ok, error, timeout, crashed, throttled, rejected
     }
 
+    /// What caused an invocation.
+    public enum Trigger: String, Sendable, Codable, CaseIterable {
+        /// `stratus invoke` and `POST /v1/functions/{name}/invoke`.
+        case cli
+        /// Lambda's Invoke API (`aws lambda invoke`, boto3).
+        case invokeAPI = "invoke-api"
+        /// An HTTP route of the gateway.
+        case http
+        /// A topic subscription.
+        case topic
+        /// A queue's consumer.
+        case queue
+        /// An `Event` invocation (and its retries).
+        case async
+    }
+
     /// Position in the log, assigned when the record is stored; `nil` before.
     public var sequence: Int64?
     /// Request id: the `Lambda-Runtime-Aws-Request-Id` the function saw.
     public var id: String
     public var function: String
     public var version: String
-    /// What caused it: `cli`, `invoke-api`, `http`, `topic`, `queue`, `async`.
-    public var trigger: String
+    /// What caused it.
+    public var trigger: Trigger
     /// The route, topic or queue; empty for direct invokes.
     public var source: String
     /// 1 for the first attempt of an event, 2 for its first retry, and so on.
@@ -34,7 +50,7 @@ public struct InvocationRecord: Sendable, Equatable, Codable {
     public var eventId: String?
 
     public init(
-        id: String, function: String, version: String = "$LATEST", trigger: String, source: String = "",
+        id: String, function: String, version: String = "$LATEST", trigger: Trigger, source: String = "",
         attempt: Int = 1, start: Date, durationMs: Double, initDurationMs: Double? = nil, status: Status,
         errorType: String? = nil, errorMessage: String? = nil, memorySizeMB: Int, maxMemoryUsedMB: Int,
         output: String

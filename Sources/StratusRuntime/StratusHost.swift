@@ -136,7 +136,7 @@ public final class StratusHost: Service, Sendable {
         let nowMs = QueueService.nowMs()
         try await queues.store.commit(
             [.delivery(PendingDelivery(
-                subscriptionId: "invoke:\(eventId)", target: .function(name), payload: payload, nextAttemptAtMs: nowMs,
+                source: .asyncInvoke(eventId: eventId), target: .function(name), payload: payload, nextAttemptAtMs: nowMs,
                 createdAtMs: nowMs))],
             nowMs: nowMs)
         deliveries.kick()

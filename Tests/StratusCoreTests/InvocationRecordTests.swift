@@ -5,7 +5,7 @@ import Testing
 @Suite struct InvocationRecordTests {
     func record(status: InvocationRecord.Status = .ok, initMs: Double? = nil) -> InvocationRecord {
         InvocationRecord(
-            id: "abc", function: "hello", trigger: "cli", start: Date(timeIntervalSince1970: 0), durationMs: 3.014,
+            id: "abc", function: "hello", trigger: .cli, start: Date(timeIntervalSince1970: 0), durationMs: 3.014,
             initDurationMs: initMs, status: status, errorType: status == .ok ? nil : "Sandbox.Timedout",
             errorMessage: status == .ok ? nil : "Task timed out after 3.00 seconds", memorySizeMB: 128, maxMemoryUsedMB: 36,
             output: "hi\nthere")

@@ -68,7 +68,7 @@ import Testing
             [
                 .delivery(
                     PendingDelivery(
-                        subscriptionId: "t:0", target: .http("http://127.0.0.1:\(endpoint.port)/hook"), payload: "{}",
+                        source: .subscription(id: "t:0", topic: "t"), target: .http("http://127.0.0.1:\(endpoint.port)/hook"), payload: "{}",
                         nextAttemptAtMs: 0, createdAtMs: 0))
             ],
             nowMs: 0)

@@ -42,7 +42,7 @@ import Testing
     }
 
     func invoke(_ name: String, _ json: String = "{}") async throws -> Dispatcher.Result {
-        try await host.dispatcher.invoke(name, payload: ByteBuffer(string: json), origin: .init(trigger: "test"))
+        try await host.dispatcher.invoke(name, payload: ByteBuffer(string: json), origin: .init(trigger: .cli))
     }
 
     func json(_ buffer: ByteBuffer) -> [String: Any] {

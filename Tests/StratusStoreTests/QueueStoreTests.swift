@@ -228,7 +228,7 @@ import Testing
         try await withStore { store, _ in
             try await store.putQueue(queue("a"))
             let delivery = PendingDelivery(
-                subscriptionId: "t:0", target: .function("f"), payload: "{}", nextAttemptAtMs: 0, createdAtMs: 0)
+                source: .subscription(id: "t:0", topic: "t"), target: .function("f"), payload: "{}", nextAttemptAtMs: 0, createdAtMs: 0)
             await #expect(throws: StoreError.self) {
                 try await store.commit(
                     [
@@ -253,11 +253,11 @@ import Testing
                 [
                     .delivery(
                         PendingDelivery(
-                            subscriptionId: "t:0", target: .http("http://127.0.0.1:1/hook"), payload: "p1",
+                            source: .subscription(id: "t:0", topic: "t"), target: .http("http://127.0.0.1:1/hook"), payload: "p1",
                             nextAttemptAtMs: 100, createdAtMs: 90, deadLetterQueue: "dlq")),
                     .delivery(
                         PendingDelivery(
-                            subscriptionId: "t:1", target: .function("f"), payload: "p2",
+                            source: .subscription(id: "t:1", topic: "t"), target: .function("f"), payload: "p2",
                             nextAttemptAtMs: 50, createdAtMs: 90)),
                 ], nowMs: 90)
             #expect(try await store.nextDeliveryAtMs() == 50)
@@ -349,7 +349,7 @@ import Testing
                 [
                     .delivery(
                         PendingDelivery(
-                            subscriptionId: "t:0", target: .function("f"), payload: "p", nextAttemptAtMs: 5,
+                            source: .subscription(id: "t:0", topic: "t"), target: .function("f"), payload: "p", nextAttemptAtMs: 5,
                             createdAtMs: 0))
                 ],
                 nowMs: 0)

@@ -7,7 +7,7 @@ import Testing
 @Suite struct SQLiteStoreTests {
     func record(_ id: String, function: String = "f", status: InvocationRecord.Status = .ok, start: Date = Date()) -> InvocationRecord {
         InvocationRecord(
-            id: id, function: function, trigger: "cli", start: start, durationMs: 1.5, initDurationMs: id == "1" ? 20 : nil,
+            id: id, function: function, trigger: .cli, start: start, durationMs: 1.5, initDurationMs: id == "1" ? 20 : nil,
             status: status, errorType: status == .ok ? nil : "ValueError", errorMessage: status == .ok ? nil : "boom",
             memorySizeMB: 128, maxMemoryUsedMB: 20, output: "line \(id)\n")
     }

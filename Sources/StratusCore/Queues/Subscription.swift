@@ -58,11 +58,27 @@ public struct PendingDelivery: Sendable, Equatable {
     public enum Target: Sendable, Equatable {
         case function(String)
         case http(String)
+
+        /// The function name or URL.
+        public var name: String {
+            switch self {
+            case .function(let name): name
+            case .http(let url): url
+            }
+        }
+    }
+
+    /// What the delivery is for.
+    public enum Source: Sendable, Equatable {
+        /// An `Event` invocation, identified by its event id (which links its attempts in the log).
+        case asyncInvoke(eventId: String)
+        /// A message published to `topic`, for its subscription `id`.
+        case subscription(id: String, topic: String)
     }
 
     /// Assigned by the store.
     public var id: Int64
-    public var subscriptionId: String
+    public var source: Source
     public var target: Target
     /// The bytes to deliver: an SNS event for functions, the envelope (or raw message) for HTTP.
     public var payload: String
@@ -74,11 +90,11 @@ public struct PendingDelivery: Sendable, Equatable {
     public var deadLetterQueue: String?
 
     public init(
-        id: Int64 = 0, subscriptionId: String, target: Target, payload: String, attempts: Int = 0, nextAttemptAtMs: Int64,
+        id: Int64 = 0, source: Source, target: Target, payload: String, attempts: Int = 0, nextAttemptAtMs: Int64,
         createdAtMs: Int64, deadLetterQueue: String? = nil
     ) {
         self.id = id
-        self.subscriptionId = subscriptionId
+        self.source = source
         self.target = target
         self.payload = payload
         self.attempts = attempts

@@ -22,12 +22,12 @@ public final class Dispatcher: Sendable {
 
     /// Where an invocation came from, for the record.
     public struct Origin: Sendable {
-        public var trigger: String
+        public var trigger: InvocationRecord.Trigger
         public var source: String
         public var attempt: Int
         /// Links the attempts of one async event (and its destination) in the log.
         public var eventId: String?
-        public init(trigger: String, source: String = "", attempt: Int = 1, eventId: String? = nil) {
+        public init(trigger: InvocationRecord.Trigger, source: String = "", attempt: Int = 1, eventId: String? = nil) {
             self.trigger = trigger
             self.source = source
             self.attempt = attempt

@@ -267,14 +267,13 @@ final class DeliveryRunner: Sendable {
         try await store.rescheduleDelivery(delivery.id, attempts: delivery.attempts, nextAttemptAtMs: nowMs + backoff)
     }
 
-    /// Async invokes are `invoke:<event id>`; topic deliveries `<topic>:<index>`.
-    private static func origin(of delivery: PendingDelivery) -> (trigger: String, source: String, eventId: String?) {
-        if delivery.subscriptionId.hasPrefix("invoke:") {
-            let id = String(delivery.subscriptionId.dropFirst("invoke:".count))
-            return ("async", "", id)
+    /// How the attempt is recorded: an async invoke carries its event id; a topic delivery its topic, and an id
+    /// of its own that links its attempts.
+    private static func origin(of delivery: PendingDelivery) -> (trigger: InvocationRecord.Trigger, source: String, eventId: String?) {
+        switch delivery.source {
+        case .asyncInvoke(let eventId): (.async, "", eventId)
+        case .subscription(_, let topic): (.topic, topic, "delivery-\(delivery.id)")
         }
-        let topic = delivery.subscriptionId.split(separator: ":").first.map(String.init) ?? ""
-        return ("topic", topic, "delivery-\(delivery.id)")
     }
 
     /// Retries or age ran out: Lambda's destination record to `async.onFailure`, or dropped loudly.
@@ -334,7 +333,9 @@ final class DeliveryRunner: Sendable {
     }
 
     private func deliverToHTTP(_ url: String, _ delivery: PendingDelivery) async throws {
-        let topic = delivery.subscriptionId.split(separator: ":").first.map(String.init) ?? ""
+        guard case .subscription(let subscriptionId, let topic) = delivery.source else {
+            return try await giveUp(delivery, reason: "an async invoke cannot go to an HTTP endpoint")
+        }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers = [
@@ -342,7 +343,7 @@ final class DeliveryRunner: Sendable {
             "User-Agent": "Amazon Simple Notification Service Agent",
             "x-amz-sns-message-type": "Notification",
             "x-amz-sns-topic-arn": MessagingEvents.topicArn(topic),
-            "x-amz-sns-subscription-arn": "\(MessagingEvents.topicArn(topic)):\(delivery.subscriptionId)",
+            "x-amz-sns-subscription-arn": "\(MessagingEvents.topicArn(topic)):\(subscriptionId)",
         ]
         request.body = .bytes(ByteBuffer(string: delivery.payload))
         var status = 0
@@ -399,10 +400,5 @@ final class DeliveryRunner: Sendable {
 
 extension PendingDelivery.Target {
     /// The function name or URL: what concurrency is counted by.
-    var key: String {
-        switch self {
-        case .function(let name): name
-        case .http(let url): url
-        }
-    }
+    var key: String { name }
 }

@@ -94,7 +94,7 @@ final class QueuePoller: Sendable {
         let result: Dispatcher.Result
         do {
             result = try await dispatcher.invoke(
-                consumer.function, payload: ByteBuffer(bytes: event), origin: .init(trigger: "queue", source: queue.name))
+                consumer.function, payload: ByteBuffer(bytes: event), origin: .init(trigger: .queue, source: queue.name))
         } catch {
             // The function went away between the check and the call: give the batch back unspent.
             try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)

@@ -102,12 +102,12 @@ public final class TopicPublisher: Sendable {
                 touchedQueues.append(queue)
             case .function(let function):
                 fanOut.append(.delivery(PendingDelivery(
-                    subscriptionId: subscription.id, target: .function(function),
+                    source: .subscription(id: subscription.id, topic: topic), target: .function(function),
                     payload: MessagingEvents.snsEvent(publication, subscriptionId: subscription.id),
                     nextAttemptAtMs: nowMs, createdAtMs: nowMs)))
             case .http(let url):
                 fanOut.append(.delivery(PendingDelivery(
-                    subscriptionId: subscription.id, target: .http(url),
+                    source: .subscription(id: subscription.id, topic: topic), target: .http(url),
                     payload: subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id),
                     nextAttemptAtMs: nowMs, createdAtMs: nowMs, deadLetterQueue: subscription.deadLetterQueue)))
             }

@@ -81,7 +81,7 @@ public enum ControlAPI {
     private static func invoke(host: StratusHost, name: String, payload: ByteBuffer) async throws -> Response {
         let result: Dispatcher.Result
         do {
-            result = try await host.dispatcher.invoke(name, payload: payload, origin: .init(trigger: "cli"))
+            result = try await host.dispatcher.invoke(name, payload: payload, origin: .init(trigger: .cli))
         } catch {
             throw APIError.notFound(function: name)
         }

@@ -63,7 +63,7 @@ public struct Gateway: HTTPResponder {
         let result: Dispatcher.Result
         do {
             result = try await host.dispatcher.invoke(
-                match.route.function, payload: ByteBuffer(bytes: payload), origin: .init(trigger: "http", source: match.route.routeKey))
+                match.route.function, payload: ByteBuffer(bytes: payload), origin: .init(trigger: .http, source: match.route.routeKey))
         } catch {
             // The route's function failed to load (the serve output says why): API Gateway's answer to a
             // missing integration.

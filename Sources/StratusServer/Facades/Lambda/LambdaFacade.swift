@@ -64,7 +64,7 @@ enum LambdaFacade {
             Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) }
         }
         let result = try await host.dispatcher.invoke(
-            function.name, payload: payload, origin: .init(trigger: "invoke-api"), clientContext: clientContext)
+            function.name, payload: payload, origin: .init(trigger: .invokeAPI), clientContext: clientContext)
         let record = result.record
         if record.status == .throttled {
             return error(.tooManyRequests, type: "TooManyRequestsException", body: [

@@ -1,0 +1,89 @@
+import GRDB
+import StratusCore
+
+/// A row of `subscription`: the endpoint as a kind and a target, the filter policy as its JSON text.
+struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "subscription"
+
+    enum Columns {
+        static let id = Column("id")
+        static let topic = Column("topic")
+        static let endpointKind = Column("endpoint_kind")
+        static let endpoint = Column("endpoint")
+        static let filterPolicy = Column("filter_policy")
+        static let filterScope = Column("filter_scope")
+        static let raw = Column("raw")
+        static let deadLetterQueue = Column("dead_letter_queue")
+    }
+
+    var id: String
+    var topic: String
+    var endpointKind: String
+    var endpoint: String
+    var filterPolicy: String?
+    var filterScope: String
+    var raw: Bool
+    var deadLetterQueue: String?
+
+    init(_ subscription: Subscription) {
+        let (kind, target) = subscription.endpoint.kindAndTarget
+        id = subscription.id
+        topic = subscription.topic
+        endpointKind = kind
+        endpoint = target
+        filterPolicy = subscription.filterPolicy
+        filterScope = subscription.filterScope.rawValue
+        raw = subscription.raw
+        deadLetterQueue = subscription.deadLetterQueue
+    }
+
+    init(row: Row) {
+        id = row[Columns.id]
+        topic = row[Columns.topic]
+        endpointKind = row[Columns.endpointKind]
+        endpoint = row[Columns.endpoint]
+        filterPolicy = row[Columns.filterPolicy]
+        filterScope = row[Columns.filterScope]
+        raw = row[Columns.raw]
+        deadLetterQueue = row[Columns.deadLetterQueue]
+    }
+
+    func encode(to container: inout PersistenceContainer) {
+        container[Columns.id] = id
+        container[Columns.topic] = topic
+        container[Columns.endpointKind] = endpointKind
+        container[Columns.endpoint] = endpoint
+        container[Columns.filterPolicy] = filterPolicy
+        container[Columns.filterScope] = filterScope
+        container[Columns.raw] = raw
+        container[Columns.deadLetterQueue] = deadLetterQueue
+    }
+
+    /// The subscription, its filter policy parsed again (off the reader).
+    func subscription() throws -> Subscription {
+        let endpoint: Subscription.Endpoint
+        switch endpointKind {
+        case "function": endpoint = .function(self.endpoint)
+        case "queue": endpoint = .queue(self.endpoint)
+        case "http": endpoint = .http(self.endpoint)
+        default:
+            throw StoreError(code: .invalidRecord, message: "Subscription '\(id)' has an unknown endpoint kind '\(endpointKind)'.")
+        }
+        var subscription = Subscription(id: id, topic: topic, endpoint: endpoint)
+        subscription.raw = raw
+        subscription.deadLetterQueue = deadLetterQueue
+        let scope = FilterPolicy.Scope(rawValue: filterScope) ?? .messageAttributes
+        guard let filterPolicy else {
+            subscription.filterScope = scope
+            return subscription
+        }
+        do {
+            try subscription.setFilter(json: filterPolicy, scope: scope)
+        } catch {
+            throw StoreError(
+                code: .invalidRecord, message: "Subscription '\(id)' has a filter policy that no longer parses: \(error)",
+                underlying: error)
+        }
+        return subscription
+    }
+}
