@@ -1,10 +1,15 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// Writes JSON straight into bytes, for event payloads on the hot path (no `[String: Any]` round trip).
+/// Writes JSON straight into bytes, for the payloads Stratus hands to functions and callers on the hot path
+/// (events, Lambda's error and destination records, the invoke answer that passes a result through): no
+/// `[String: Any]` round trip, and JSON the function returned is embedded as its own bytes. Everything else
+/// is written with `Codable`.
 package struct JSONWriter {
     package private(set) var bytes: [UInt8] = []
     private var needsComma = [false]
@@ -63,6 +68,23 @@ package struct JSONWriter {
         bytes.append(contentsOf: "null".utf8)
     }
 
+    package mutating func number(_ value: Double) {
+        separate()
+        bytes.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
+    }
+
+    /// Writes `json`, which must be one valid JSON value (see `isJSON`), as it is.
+    package mutating func raw(_ json: some Collection<UInt8>) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
+    /// `text` as one JSON value: itself when it is valid JSON, else as a JSON string (what Lambda does with a
+    /// payload or a result that is not JSON).
+    package mutating func jsonOrString(_ text: some Collection<UInt8>) {
+        if Self.isJSON(text) { raw(text) } else { string(String(decoding: text, as: UTF8.self)) }
+    }
+
     package mutating func field(_ name: String, _ value: String) {
         key(name)
         string(value)
@@ -98,6 +120,19 @@ package struct JSONWriter {
             }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether `bytes` hold exactly one JSON value (object, array, string, number or literal).
+    package static func isJSON(_ bytes: some Collection<UInt8>) -> Bool {
+        guard !bytes.isEmpty else { return false }
+        return (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil
+    }
+
+    /// `value` as a JSON string literal, quotes included.
+    package static func quoted(_ value: String) -> String {
+        var json = JSONWriter(capacity: value.utf8.count + 2)
+        json.string(value)
+        return String(decoding: json.bytes, as: UTF8.self)
     }
 
     /// `27/Nov/2026:03:43:20 +0000`, API Gateway's `requestContext.time`.

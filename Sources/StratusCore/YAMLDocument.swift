@@ -80,46 +80,46 @@ package struct YAMLValue {
     /// The node as JSON-compatible values (string keys; numbers, booleans and null resolved as YAML does), for
     /// filter policies. At most `Self.maxJSONNodes` nodes and 32 levels: anchors and aliases can make a few
     /// lines stand for billions of nodes, and a filter policy is small.
-    package func jsonValue() throws(ManifestError) -> Any {
+    package func jsonValue() throws(ManifestError) -> JSONValue {
         var budget = Self.maxJSONNodes
         return try jsonValue(budget: &budget, depth: 0)
     }
 
     package static let maxJSONNodes = 10_000
 
-    private func jsonValue(budget: inout Int, depth: Int) throws(ManifestError) -> Any {
+    private func jsonValue(budget: inout Int, depth: Int) throws(ManifestError) -> JSONValue {
         budget -= 1
         guard budget >= 0, depth <= 32 else {
             throw error("expected at most \(Self.maxJSONNodes) values nested at most 32 deep (anchors and aliases count each time)")
         }
         switch node {
         case .mapping(let mapping):
-            var object: [String: Any] = [:]
+            var object: [String: JSONValue] = [:]
             for (key, value) in mapping {
                 object[key.string ?? "\(key)"] = try child("", value).jsonValue(budget: &budget, depth: depth + 1)
             }
-            return object
+            return .object(object)
         case .sequence(let sequence):
-            var array: [Any] = []
+            var array: [JSONValue] = []
             for item in sequence { array.append(try child("", item).jsonValue(budget: &budget, depth: depth + 1)) }
-            return array
+            return .array(array)
         case .scalar(let scalar):
-            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return scalar.string }
-            if isNull { return NSNull() }
+            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return .string(scalar.string) }
+            if isNull { return .null }
             switch scalar.string.lowercased() {
-            case "true": return true
-            case "false": return false
+            case "true": return .bool(true)
+            case "false": return .bool(false)
             default: break
             }
             // Plain decimal numbers only: Yams' own conversions take YAML 1.1's base-60 (`1:30`), whose
             // arithmetic traps on overflow.
-            if let int = Int(scalar.string) { return int }
+            if let int = Int(scalar.string) { return .number(Double(int)) }
             if let double = Double(scalar.string), double.isFinite, scalar.string.allSatisfy({ $0.isASCII && !$0.isLetter || $0 == "e" || $0 == "E" }) {
-                return double
+                return .number(double)
             }
-            return scalar.string
+            return .string(scalar.string)
         case .alias:
-            return NSNull()
+            return .null
         }
     }
 

@@ -62,9 +62,8 @@ public final class StratusHost: Service, Sendable {
                 function: function, launcher: launcher, budget: budget, log: log, logger: logger, reclaim: reclaim))
         }
         queues = QueueService(store: store)
-        deliveries = DeliveryRunner(store: store, queues: queues, dispatcher: dispatcher, log: log, logger: logger)
-        topics = TopicPublisher(store: store, queues: queues, deliveries: deliveries)
-        deliveries.attach(topics)
+        topics = TopicPublisher(store: store, queues: queues)
+        deliveries = DeliveryRunner(store: store, queues: queues, topics: topics, dispatcher: dispatcher, log: log, logger: logger)
     }
 
     /// Loads durable state (queues, topics, subscriptions) and declares those of the trigger files.
@@ -134,12 +133,11 @@ public final class StratusHost: Service, Sendable {
         guard dispatcher.function(named: name) != nil else { throw Dispatcher.DispatchError.functionNotFound(name) }
         let eventId = RequestID.make()
         let nowMs = QueueService.nowMs()
-        try await queues.store.commit(
-            [.delivery(PendingDelivery(
+        try await queues.commit([
+            .delivery(PendingDelivery(
                 source: .asyncInvoke(eventId: eventId), target: .function(name), payload: payload, nextAttemptAtMs: nowMs,
-                createdAtMs: nowMs))],
-            nowMs: nowMs)
-        deliveries.kick()
+                createdAtMs: nowMs))
+        ])
         return eventId
     }
 
@@ -147,7 +145,7 @@ public final class StratusHost: Service, Sendable {
     private func expireMessages() async {
         while !Task.isCancelled {
             do {
-                let expired = try await queues.store.expireMessages(nowMs: QueueService.nowMs())
+                let expired = try await queues.expire()
                 if expired > 0 { logger.info("expired messages past retention", metadata: ["messages": "\(expired)"]) }
             } catch {
                 logger.warning("message expiry failed", metadata: ["error": "\(error)"])
@@ -192,12 +190,12 @@ public final class StratusHost: Service, Sendable {
     }
 
     /// Per-function figures for `stratus status`.
-    public func functionStatus() -> [FunctionStatus] {
+    public func functionStatus() -> [V1.FunctionStatus] {
         dispatcher.allPools().map { pool in
             let snapshot = pool.snapshot
             let scaling = pool.function.config.scaling
             let breaker = dispatcher.breakerStatus(pool.function.name)
-            return FunctionStatus(
+            return V1.FunctionStatus(
                 breaker: breaker?.state.rawValue ?? "OFF", nextProbe: breaker?.probeAt,
                 name: pool.function.name, runtime: pool.function.config.runtime.rawValue, revision: pool.function.revision,
                 workers: snapshot.total, busy: snapshot.busy, idle: snapshot.idle, starting: snapshot.starting,
@@ -225,31 +223,4 @@ public struct DrainDeadline: Service {
         try? await gracefulShutdown()
         host.beginDrain()
     }
-}
-
-/// One function's line in `stratus status`.
-public struct FunctionStatus: Sendable, Codable {
-    /// `CLOSED`, `OPEN`, `HALF_OPEN`, or `OFF`.
-    public var breaker: String
-    /// When an open breaker lets a probe through.
-    public var nextProbe: Date?
-    public var name: String
-    public var runtime: String
-    public var revision: String
-    /// Workers starting, busy or idle.
-    public var workers: Int
-    /// Workers running an invocation: the function's invocations in flight.
-    public var busy: Int
-    public var idle: Int
-    public var starting: Int
-    /// Callers waiting for a worker.
-    public var waiting: Int
-    public var min: Int
-    public var max: Int
-    public var reserved: Int
-    public var coldStarts: Int
-    public var throttles: Int
-    public var scaleUps: Int
-    public var scaleDowns: Int
-    public var replaced: Int
 }

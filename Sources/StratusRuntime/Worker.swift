@@ -372,13 +372,7 @@ package final class Worker: Sendable {
     /// The header when present, else the body's `errorType` (awslambdaric sends only the body).
     private static func errorType(header: String?, body: ByteBuffer) -> String {
         if let header, !header.isEmpty { return header }
-        let bytes = Data(body.readableBytesView)
-        if let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
-            let type = object["errorType"] as? String
-        {
-            return type
-        }
-        return "Unhandled"
+        return LambdaPayloads.ErrorFields.read(body.readableBytesView)?.errorType ?? "Unhandled"
     }
 
     private static func traceId(for id: String) -> String {

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import StratusCore
 
 /// A client of the control plane's `/v1` API, with the CLI's exit codes for its failures.
 ///
@@ -45,13 +46,25 @@ struct ControlClient {
     func call(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
         let (status, data) = try await send(method, path, body: body)
         guard (200..<300).contains(status) else {
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-            let error = object?["error"] as? [String: Any]
-            printError(
-                "error: \(error?["message"] as? String ?? String(decoding: data, as: UTF8.self)) (HTTP \(status))")
+            let message = (try? V1.decoder.decode(V1.ErrorBody.self, from: data))?.error.message
+            printError("error: \(message ?? String(decoding: data, as: UTF8.self)) (HTTP \(status))")
             throw ExitCode.failure
         }
         return data
+    }
+
+    /// `GET path`, the answer decoded as `Answer` (and its raw bytes, for `--json`).
+    func get<Answer: Decodable>(_ path: String, as type: Answer.Type) async throws -> (answer: Answer, raw: Data) {
+        let data = try await call("GET", path)
+        return (try V1.decoder.decode(type, from: data), data)
+    }
+
+    /// `POST path` with `body` encoded as JSON, the answer decoded as `Answer` (and its raw bytes).
+    func post<Answer: Decodable>(
+        _ path: String, _ body: some Encodable, as type: Answer.Type
+    ) async throws -> (answer: Answer, raw: Data) {
+        let data = try await call("POST", path, body: try V1.encoder.encode(body))
+        return (try V1.decoder.decode(type, from: data), data)
     }
 
     private static func describe(_ error: any Error) -> String {

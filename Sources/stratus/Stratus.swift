@@ -27,6 +27,11 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    /// Prints the raw answer with `--json`, else what `text` makes of it.
+    func show<Answer>(_ result: (answer: Answer, raw: Data), text: (Answer) -> Void) {
+        if json { print(String(decoding: result.raw, as: UTF8.self)) } else { text(result.answer) }
+    }
+
     var client: ControlClient {
         let environment = ProcessInfo.processInfo.environment
         return ControlClient(

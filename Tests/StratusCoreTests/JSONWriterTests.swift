@@ -11,7 +11,7 @@ import Testing
         json.key("list")
         json.beginArray()
         json.string("a")
-        json.number(-42)
+        json.number(Int64(-42))
         json.bool(true)
         json.endArray()
         json.object("map", ["k": "v"])

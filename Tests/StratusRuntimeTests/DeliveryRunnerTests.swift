@@ -60,7 +60,8 @@ import Testing
         var policy = DeliveryRunner.HTTPPolicy()
         policy.baseDelayMs = 10
         let runner = DeliveryRunner(
-            store: store, queues: queues, dispatcher: dispatcher, log: log, httpPolicy: policy, logger: logger)
+            store: store, queues: queues, topics: TopicPublisher(store: store, queues: queues), dispatcher: dispatcher,
+            log: log, httpPolicy: policy, logger: logger)
         let endpoint = try RudeEndpoint()
         defer { endpoint.stop() }
 

@@ -76,7 +76,7 @@ public enum APIGatewayV2 {
         if !match.pathParameters.isEmpty { json.object("pathParameters", match.pathParameters) }
         json.key("requestContext")
         json.beginObject()
-        json.field("accountId", "000000000000")
+        json.field("accountId", AWS.accountId)
         json.field("apiId", apiId)
         json.field("domainName", host)
         json.field("domainPrefix", String(host.split(separator: ".").first ?? Substring(host)))

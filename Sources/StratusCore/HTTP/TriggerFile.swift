@@ -189,14 +189,9 @@ public struct Triggers: Sendable, Equatable {
                 }
                 if let filter = fields["filter"] {
                     guard case .mapping = filter.node else { throw filter.error("expected a filter policy mapping") }
-                    let object = try filter.jsonValue()
-                    guard JSONSerialization.isValidJSONObject(object),
-                        let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                    else {
-                        throw filter.error("expected a filter policy mapping")
-                    }
+                    let policy = try filter.jsonValue()
                     do {
-                        try subscription.setFilter(json: String(decoding: data, as: UTF8.self), scope: scope)
+                        try subscription.setFilter(json: policy.jsonText, scope: scope)
                     } catch {
                         throw filter.error("invalid filter policy: \(error.message)")
                     }

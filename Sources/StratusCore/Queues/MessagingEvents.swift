@@ -2,17 +2,6 @@ import Foundation
 
 /// Builders for the payloads SNS and SQS deliver, byte for byte in AWS's shapes.
 public enum MessagingEvents {
-    public static func topicArn(_ topic: String) -> String {
-        "arn:aws:sns:\(region):\(account):\(topic)"
-    }
-
-    public static func queueArn(_ queue: String) -> String {
-        "arn:aws:sqs:\(region):\(account):\(queue)"
-    }
-
-    static let region = "us-east-1"
-    static let account = "000000000000"
-
     /// A published message, before it is shaped for each subscription.
     public struct Publication: Sendable {
         public var messageId: String
@@ -38,14 +27,14 @@ public enum MessagingEvents {
         json.beginObject()
         json.field("Type", "Notification")
         json.field("MessageId", p.messageId)
-        json.field("TopicArn", topicArn(p.topic))
+        json.field("TopicArn", AWS.topicArn(p.topic))
         if let subject = p.subject { json.field("Subject", subject) }
         json.field("Message", p.message)
         json.field("Timestamp", isoTimestamp(p.timestamp))
         json.field("SignatureVersion", "1")
         json.field("Signature", "EXAMPLE")
         json.field("SigningCertURL", "http://127.0.0.1/SimpleNotificationService-stratus.pem")
-        json.field("UnsubscribeURL", "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(topicArn(p.topic)):\(subscriptionId)")
+        json.field("UnsubscribeURL", "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.topicArn(p.topic)):\(subscriptionId)")
         if !p.attributes.isEmpty { snsAttributes(p.attributes, into: &json) }
         json.endObject()
         return String(decoding: json.bytes, as: UTF8.self)
@@ -60,12 +49,12 @@ public enum MessagingEvents {
         json.beginObject()
         json.field("EventSource", "aws:sns")
         json.field("EventVersion", "1.0")
-        json.field("EventSubscriptionArn", "\(topicArn(p.topic)):\(subscriptionId)")
+        json.field("EventSubscriptionArn", "\(AWS.topicArn(p.topic)):\(subscriptionId)")
         json.key("Sns")
         json.beginObject()
         json.field("Type", "Notification")
         json.field("MessageId", p.messageId)
-        json.field("TopicArn", topicArn(p.topic))
+        json.field("TopicArn", AWS.topicArn(p.topic))
         json.key("Subject")
         if let subject = p.subject { json.string(subject) } else { json.null() }
         json.field("Message", p.message)
@@ -73,7 +62,7 @@ public enum MessagingEvents {
         json.field("SignatureVersion", "1")
         json.field("Signature", "EXAMPLE")
         json.field("SigningCertUrl", "http://127.0.0.1/SimpleNotificationService-stratus.pem")
-        json.field("UnsubscribeUrl", "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(topicArn(p.topic)):\(subscriptionId)")
+        json.field("UnsubscribeUrl", "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.topicArn(p.topic)):\(subscriptionId)")
         snsAttributes(p.attributes, into: &json)
         json.endObject()
         json.endObject()
@@ -110,7 +99,7 @@ public enum MessagingEvents {
             json.beginObject()
             json.field("ApproximateReceiveCount", String(message.receiveCount))
             json.field("SentTimestamp", String(message.sentAtMs))
-            json.field("SenderId", account)
+            json.field("SenderId", AWS.accountId)
             json.field("ApproximateFirstReceiveTimestamp", String(message.firstReceivedAtMs ?? message.sentAtMs))
             json.endObject()
             json.key("messageAttributes")
@@ -131,8 +120,8 @@ public enum MessagingEvents {
             json.endObject()
             json.field("md5OfBody", "")
             json.field("eventSource", "aws:sqs")
-            json.field("eventSourceARN", queueArn(message.queue))
-            json.field("awsRegion", region)
+            json.field("eventSourceARN", AWS.queueArn(message.queue))
+            json.field("awsRegion", AWS.region)
             json.endObject()
         }
         json.endArray()

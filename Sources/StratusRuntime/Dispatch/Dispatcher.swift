@@ -212,13 +212,11 @@ public final class Dispatcher: Sendable {
 
     /// Lambda's error JSON for errors the host itself reports.
     package static func errorBody(type: String, message: String) -> ByteBuffer {
-        let object = ["errorType": type, "errorMessage": message]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return ByteBuffer(bytes: data)
+        ByteBuffer(bytes: LambdaPayloads.error(type: type, message: message))
     }
 
     private static func errorMessage(in body: ByteBuffer) -> String? {
-        let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
-        return object?["errorMessage"] as? String ?? body.getString(at: body.readerIndex, length: min(body.readableBytes, 1024))
+        LambdaPayloads.ErrorFields.read(body.readableBytesView)?.errorMessage
+            ?? body.getString(at: body.readerIndex, length: min(body.readableBytes, 1024))
     }
 }

@@ -46,55 +46,49 @@ final class DeliveryRunner: Sendable {
     private let log: InvocationLog
     private let httpPolicy: HTTPPolicy
     private let state = Mutex(State())
-    private let wake = QueueSignal()
-    private let http: HTTPClient
+    private let topics: TopicPublisher
     private let logger: Logger
-    /// Set once topics exist, for `onFailure: {topic: …}` destinations.
-    private let publisherBox = Mutex<TopicPublisher?>(nil)
-    private var publisher: TopicPublisher? { publisherBox.withLock { $0 } }
 
     init(
-        store: any Store, queues: QueueService, dispatcher: Dispatcher, log: InvocationLog,
+        store: any Store, queues: QueueService, topics: TopicPublisher, dispatcher: Dispatcher, log: InvocationLog,
         httpPolicy: HTTPPolicy = .init(), logger: Logger
     ) {
         self.store = store
         self.queues = queues
+        self.topics = topics
         self.dispatcher = dispatcher
         self.log = log
         self.httpPolicy = httpPolicy
         self.logger = logger
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(5), read: httpPolicy.timeout)
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = httpPolicy.concurrencyPerEndpoint
-        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    func attach(_ publisher: TopicPublisher) {
-        publisherBox.withLock { $0 = publisher }
+    /// An attempt ended: look now rather than at the next due time. (`QueueService` wakes the scheduler the
+    /// same way when deliveries are committed.)
+    private func kick() {
+        queues.deliveriesCommitted.notify(QueueService.deliveriesKey)
     }
-
-    /// New deliveries were committed (or a function loaded): look now rather than at the next due time.
-    func kick() {
-        wake.notify(Self.wakeKey)
-    }
-
-    private static let wakeKey = "deliveries"
 
     /// Deliveries being attempted now (for status and tests).
     var inFlightCount: Int { state.withLock { $0.inFlight.count } }
 
+    /// Runs until cancelled, then waits for the attempts in flight. The HTTP client for endpoint deliveries
+    /// lives as long as this call.
     func run() async {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: httpPolicy.timeout)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = httpPolicy.concurrencyPerEndpoint
+        let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
-                let generation = wake.generation(Self.wakeKey)
+                let generation = queues.deliveriesCommitted.generation(QueueService.deliveriesKey)
                 let sleep = await startDue { delivery, target in
                     group.addTask {
-                        await self.attempt(delivery)
+                        await self.attempt(delivery, http: http)
                         self.finished(delivery.id, target: target)
                     }
                 }
-                await wake.wait(Self.wakeKey, since: generation, timeout: sleep)
+                await queues.deliveriesCommitted.wait(QueueService.deliveriesKey, since: generation, timeout: sleep)
             }
         }
         try? await http.shutdown()
@@ -180,11 +174,11 @@ final class DeliveryRunner: Sendable {
         return dispatcher.function(named: key)?.config.scaling.max ?? 1
     }
 
-    private func attempt(_ delivery: PendingDelivery) async {
+    private func attempt(_ delivery: PendingDelivery, http: HTTPClient) async {
         do {
             switch delivery.target {
             case .function(let name): try await deliverToFunction(name, delivery)
-            case .http(let url): try await deliverToHTTP(url, delivery)
+            case .http(let url): try await deliverToHTTP(url, delivery, http: http)
             }
             state.withLock { _ = $0.parked.removeValue(forKey: delivery.id) }
         } catch {
@@ -219,7 +213,7 @@ final class DeliveryRunner: Sendable {
         let config = function.config.async
         if nowMs - delivery.createdAtMs > config.maxEventAge.milliseconds {
             return try await exhausted(
-                delivery, function: function, condition: "EventAgeExceeded", eventId: eventId, last: nil,
+                delivery, function: function, condition: .eventAgeExceeded, eventId: eventId, last: nil,
                 reason: "event older than maxEventAge (\(DurationParser.format(config.maxEventAge)))")
         }
         let result: Dispatcher.Result
@@ -241,7 +235,7 @@ final class DeliveryRunner: Sendable {
             let attempts = delivery.attempts + 1
             if attempts > config.retries {
                 return try await exhausted(
-                    delivery, function: function, condition: "RetriesExhausted", eventId: eventId, last: result,
+                    delivery, function: function, condition: .retriesExhausted, eventId: eventId, last: result,
                     reason: "\(attempts) attempts failed, last: \(result.record.errorType ?? "error")")
             }
             try await store.rescheduleDelivery(
@@ -278,26 +272,17 @@ final class DeliveryRunner: Sendable {
 
     /// Retries or age ran out: Lambda's destination record to `async.onFailure`, or dropped loudly.
     private func exhausted(
-        _ delivery: PendingDelivery, function: DeployedFunction, condition: String, eventId: String?,
+        _ delivery: PendingDelivery, function: DeployedFunction, condition: LambdaPayloads.Condition, eventId: String?,
         last: Dispatcher.Result?, reason: String
     ) async throws {
         guard let destination = function.config.async.onFailure else {
             return try await giveUp(delivery, reason: reason)
         }
-        var json = "{\"version\":\"1.0\",\"timestamp\":\"\(MessagingEvents.isoTimestamp(Date()))\""
-        json +=
-            ",\"requestContext\":{\"requestId\":\(Self.quoted(eventId ?? "")),\"functionArn\":\"\(function.arn):$LATEST\""
-        json +=
-            ",\"condition\":\"\(condition)\",\"approximateInvokeCount\":\(delivery.attempts + (last == nil ? 0 : 1))}"
-        json +=
-            ",\"requestPayload\":\(Self.isJSON(delivery.payload) ? delivery.payload : Self.quoted(delivery.payload))"
-        if let last {
-            json +=
-                ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\",\"functionError\":\"Unhandled\"}"
-            let body = String(buffer: last.payload)
-            json += ",\"responsePayload\":\(Self.isJSON(body) ? body : Self.quoted(body))"
-        }
-        json += "}"
+        let record = LambdaPayloads.destinationRecord(
+            eventId: eventId ?? "", functionArn: function.arn, condition: condition,
+            approximateInvokeCount: delivery.attempts + (last == nil ? 0 : 1), requestPayload: Array(delivery.payload.utf8),
+            lastError: last.map { Array($0.payload.readableBytesView) }, timestamp: Date())
+        let json = String(decoding: record, as: UTF8.self)
         switch destination {
         case .queue(let queue):
             guard queues.config(queue) != nil else {
@@ -309,30 +294,21 @@ final class DeliveryRunner: Sendable {
             log.record(
                 event: HostEvent(
                     function: function.name, kind: .deadLettered,
-                    message: "event \(eventId ?? "") \(condition) to queue \(queue): \(reason)"))
+                    message: "event \(eventId ?? "") \(condition.rawValue) to queue \(queue): \(reason)"))
         case .topic(let topic):
-            guard let publisher, publisher.all()[topic] != nil else {
+            guard topics.all()[topic] != nil else {
                 return try await giveUp(delivery, reason: "\(reason); onFailure topic '\(topic)' does not exist")
             }
-            _ = try await publisher.publish(to: topic, message: json)
+            _ = try await topics.publish(to: topic, message: json)
             try await store.finishDelivery(delivery.id)
             log.record(
                 event: HostEvent(
                     function: function.name, kind: .deadLettered,
-                    message: "event \(eventId ?? "") \(condition) to topic \(topic): \(reason)"))
+                    message: "event \(eventId ?? "") \(condition.rawValue) to topic \(topic): \(reason)"))
         }
     }
 
-    private static func isJSON(_ text: String) -> Bool {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
-    }
-
-    private static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
-    }
-
-    private func deliverToHTTP(_ url: String, _ delivery: PendingDelivery) async throws {
+    private func deliverToHTTP(_ url: String, _ delivery: PendingDelivery, http: HTTPClient) async throws {
         guard case .subscription(let subscriptionId, let topic) = delivery.source else {
             return try await giveUp(delivery, reason: "an async invoke cannot go to an HTTP endpoint")
         }
@@ -342,8 +318,8 @@ final class DeliveryRunner: Sendable {
             "Content-Type": "text/plain; charset=UTF-8",
             "User-Agent": "Amazon Simple Notification Service Agent",
             "x-amz-sns-message-type": "Notification",
-            "x-amz-sns-topic-arn": MessagingEvents.topicArn(topic),
-            "x-amz-sns-subscription-arn": "\(MessagingEvents.topicArn(topic)):\(subscriptionId)",
+            "x-amz-sns-topic-arn": AWS.topicArn(topic),
+            "x-amz-sns-subscription-arn": "\(AWS.topicArn(topic)):\(subscriptionId)",
         ]
         request.body = .bytes(ByteBuffer(string: delivery.payload))
         var status = 0
@@ -375,9 +351,7 @@ final class DeliveryRunner: Sendable {
         case .http(let url): target = url
         }
         if let queue = delivery.deadLetterQueue, queues.config(queue) != nil {
-            try await store.deadLetterDelivery(
-                delivery.id, into: queue, message: OutgoingMessage(body: delivery.payload), nowMs: QueueService.nowMs())
-            queues.signal.notify(queue)
+            try await queues.deadLetter(delivery, into: queue, message: OutgoingMessage(body: delivery.payload))
             log.record(
                 event: HostEvent(
                     function: target, kind: .deadLettered, message: "delivery to \(target) moved to \(queue): \(reason)"

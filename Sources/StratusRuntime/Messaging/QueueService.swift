@@ -5,6 +5,10 @@ import Synchronization
 
 /// Queues as users see them: send, long-polling receive, delete, redrive, counts. State is in the store;
 /// this type adds the wake-ups that make long polling answer as soon as a message arrives.
+///
+/// It is the only way in for queue messages and pending deliveries (sends, topic fan-out, async invokes,
+/// dead-lettered deliveries), so that every write wakes whoever waits for it: receivers of a queue, and the
+/// delivery scheduler (`deliveriesCommitted`).
 public final class QueueService: Sendable {
     /// A request about a queue that cannot be served.
     public struct QueueError: Error, Sendable, CustomStringConvertible {
@@ -18,7 +22,11 @@ public final class QueueService: Sendable {
     }
 
     let store: any Store
+    /// Wakes receivers long-polling a queue, by queue name.
     let signal = QueueSignal()
+    /// Wakes the delivery scheduler when a delivery is committed or one of its attempts ends.
+    let deliveriesCommitted = QueueSignal()
+    static let deliveriesKey = "deliveries"
     private let configs = Mutex<[String: QueueConfig]>([:])
 
     init(store: any Store) {
@@ -114,6 +122,34 @@ public final class QueueService: Sendable {
         let ids = try await store.send(messages, to: queue, nowMs: Self.nowMs())
         signal.notify(queue)
         return ids
+    }
+
+    /// Commits a publish's fan-out, or an async invoke, in one transaction; wakes the receivers of every queue
+    /// it wrote to and the delivery scheduler.
+    func commit(_ fanOut: [FanOut]) async throws {
+        guard !fanOut.isEmpty else { return }
+        try await store.commit(fanOut, nowMs: Self.nowMs())
+        var queues: Set<String> = []
+        var deliveries = false
+        for item in fanOut {
+            switch item {
+            case .queue(let name, _): queues.insert(name)
+            case .delivery: deliveries = true
+            }
+        }
+        for queue in queues { signal.notify(queue) }
+        if deliveries { deliveriesCommitted.notify(Self.deliveriesKey) }
+    }
+
+    /// Moves a delivery that gave up into `queue` as `message`, in one transaction.
+    func deadLetter(_ delivery: PendingDelivery, into queue: String, message: OutgoingMessage) async throws {
+        try await store.deadLetterDelivery(delivery.id, into: queue, message: message, nowMs: Self.nowMs())
+        signal.notify(queue)
+    }
+
+    /// Deletes messages past their queue's retention; returns how many.
+    func expire() async throws -> Int {
+        try await store.expireMessages(nowMs: Self.nowMs())
     }
 
     /// Receives up to `max` messages, waiting up to `wait` for the first one to arrive.

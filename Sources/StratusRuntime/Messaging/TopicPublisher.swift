@@ -21,13 +21,11 @@ public final class TopicPublisher: Sendable {
 
     private let store: any Store
     private let queues: QueueService
-    private let deliveries: DeliveryRunner
     private let topics = Mutex<[String: [Subscription]]>([:])
 
-    init(store: any Store, queues: QueueService, deliveries: DeliveryRunner) {
+    init(store: any Store, queues: QueueService) {
         self.store = store
         self.queues = queues
-        self.deliveries = deliveries
     }
 
     /// Loads stored topics and declares those from trigger files (declared subscriptions replace stored ones by id).
@@ -93,13 +91,11 @@ public final class TopicPublisher: Sendable {
         let publication = MessagingEvents.Publication(
             messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes, timestamp: now)
         var fanOut: [FanOut] = []
-        var touchedQueues: [String] = []
         for subscription in subscriptions where subscription.matches(body: message, attributes: attributes) {
             switch subscription.endpoint {
             case .queue(let queue):
                 let body = subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id)
                 fanOut.append(.queue(queue, OutgoingMessage(body: body, attributes: subscription.raw ? attributes : [:])))
-                touchedQueues.append(queue)
             case .function(let function):
                 fanOut.append(.delivery(PendingDelivery(
                     source: .subscription(id: subscription.id, topic: topic), target: .function(function),
@@ -112,9 +108,7 @@ public final class TopicPublisher: Sendable {
                     nextAttemptAtMs: nowMs, createdAtMs: nowMs, deadLetterQueue: subscription.deadLetterQueue)))
             }
         }
-        if !fanOut.isEmpty { try await store.commit(fanOut, nowMs: nowMs) }
-        for queue in touchedQueues { queues.signal.notify(queue) }
-        if fanOut.contains(where: { if case .delivery = $0 { true } else { false } }) { deliveries.kick() }
+        try await queues.commit(fanOut)
         return publication.messageId
     }
 }

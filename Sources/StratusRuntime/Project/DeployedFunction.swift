@@ -3,9 +3,6 @@ import StratusCore
 
 /// A function as loaded from its directory: its manifest and where its code lives.
 public struct DeployedFunction: Sendable, Equatable {
-    public static let region = "us-east-1"
-    public static let accountId = "000000000000"
-
     public var config: FunctionConfig
     /// Absolute path of `functions/<name>`.
     public var directory: String
@@ -14,7 +11,7 @@ public struct DeployedFunction: Sendable, Equatable {
 
     public var name: String { config.name }
     public var version: String { "$LATEST" }
-    public var arn: String { "arn:aws:lambda:\(Self.region):\(Self.accountId):function:\(name)" }
+    public var arn: String { AWS.lambdaArn(name) }
 
     public init(config: FunctionConfig, directory: String, revision: String) {
         self.config = config

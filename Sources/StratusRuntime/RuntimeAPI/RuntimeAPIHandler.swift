@@ -13,12 +13,7 @@ package struct RuntimeAPIResponse: Sendable {
     }
 
     package static func error(_ status: HTTPResponseStatus, type: String, message: String) -> RuntimeAPIResponse {
-        var json = JSONWriter(capacity: 64 + message.utf8.count)
-        json.beginObject()
-        json.field("errorMessage", message)
-        json.field("errorType", type)
-        json.endObject()
-        return RuntimeAPIResponse(status: status, body: ByteBuffer(bytes: json.bytes))
+        RuntimeAPIResponse(status: status, body: ByteBuffer(bytes: LambdaPayloads.error(type: type, message: message)))
     }
 }
 

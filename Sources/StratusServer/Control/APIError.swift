@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import StratusCore
+import StratusRuntime
+import StratusStore
 
 /// An error of the `/v1` control API, rendered as `{"error":{"code":…,"message":…}}`.
 public struct APIError: HTTPResponseError {
@@ -14,23 +17,48 @@ public struct APIError: HTTPResponseError {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let object: [String: Any] = ["error": ["code": code, "message": message]]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        try JSONBody.response(V1.ErrorBody(code: code, message: message), status: status)
     }
 
     static func notFound(function name: String) -> APIError {
         APIError(.notFound, code: "FunctionNotFound", message: "no function named '\(name)' is loaded")
     }
+
+    static func invalid(_ message: String) -> APIError {
+        APIError(.badRequest, code: "InvalidParameter", message: message)
+    }
 }
 
-/// Gives `/v1` answers that Hummingbird produces itself (no such route, wrong method, body too large) the
-/// `/v1` error shape instead of an empty body.
+/// The one place errors become `/v1` answers: the runtime's queue, topic, store and dispatch errors, and
+/// what Hummingbird answers itself (no such route, wrong method, body too large), each in the
+/// `{"error":…}` shape with its status.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as QueueService.QueueError {
+            let status: HTTPResponse.Status =
+                switch error.code {
+                case .notFound: .notFound
+                case .tooLarge: .contentTooLarge
+                case .invalid: .badRequest
+                case .alreadyExists: .conflict
+                case .overLimit: .forbidden
+                }
+            throw APIError(status, code: error.code.rawValue, message: error.message)
+        } catch let error as TopicPublisher.TopicError {
+            switch error.code {
+            case .notFound: throw APIError(.notFound, code: "TopicNotFound", message: error.message)
+            case .tooLarge: throw APIError(.contentTooLarge, code: "MessageTooLong", message: error.message)
+            case .invalid: throw APIError(.badRequest, code: error.code.rawValue, message: error.message)
+            case .overLimit: throw APIError(.forbidden, code: error.code.rawValue, message: error.message)
+            }
+        } catch let error as StoreError where error.code == .queueDoesNotExist {
+            throw APIError(.notFound, code: "QueueDoesNotExist", message: error.message)
+        } catch let error as StoreError where error.code == .topicDoesNotExist {
+            throw APIError(.notFound, code: "TopicNotFound", message: error.message)
+        } catch Dispatcher.DispatchError.functionNotFound(let name) {
+            throw APIError.notFound(function: name)
         } catch let error as HTTPError where request.uri.path.hasPrefix("/v1/") {
             let code =
                 switch error.status {

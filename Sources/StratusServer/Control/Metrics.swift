@@ -1,9 +1,10 @@
 import Hummingbird
+import StratusCore
 import StratusRuntime
 
 /// `/metrics` in Prometheus text format: pools, scaling, throttles, breakers and queue depths.
 enum Metrics {
-    static func register(on router: Router<BasicRequestContext>, host: StratusHost) {
+    static func register(on router: Router<ControlContext>, host: StratusHost) {
         router.get("/metrics") { _, _ in
             var text = ""
             func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Int)]) {
@@ -11,7 +12,7 @@ enum Metrics {
                 for (labels, value) in samples { text += "\(name){\(labels)} \(value)\n" }
             }
             let functions = host.functionStatus()
-            func per(_ value: (FunctionStatus) -> Int) -> [(String, Int)] {
+            func per(_ value: (V1.FunctionStatus) -> Int) -> [(String, Int)] {
                 functions.map { ("function=\"\($0.name)\"", value($0)) }
             }
             metric("stratus_workers", "gauge", "Worker processes (starting, busy or idle).", per(\.workers))
@@ -26,7 +27,7 @@ enum Metrics {
                 "stratus_breaker_open", "gauge", "1 while the function's circuit breaker is open or half-open.",
                 per { $0.breaker == "OPEN" || $0.breaker == "HALF_OPEN" ? 1 : 0 })
             var depths: [(String, Int)] = []
-            for queue in try await ControlAPI.queueSummaries(host) {
+            for queue in try await QueuesController.summaries(host) {
                 depths.append(("queue=\"\(queue.name)\",state=\"visible\"", queue.counts.visible))
                 depths.append(("queue=\"\(queue.name)\",state=\"in_flight\"", queue.counts.inFlight))
                 depths.append(("queue=\"\(queue.name)\",state=\"delayed\"", queue.counts.delayed))

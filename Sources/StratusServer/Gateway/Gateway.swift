@@ -93,6 +93,15 @@ public struct Gateway: HTTPResponder {
         return response
     }
 
+    /// `{"message": text}`.
+    private static func messageBody(_ text: String) -> [UInt8] {
+        var json = JSONWriter(capacity: text.utf8.count + 16)
+        json.beginObject()
+        json.field("message", text)
+        json.endObject()
+        return json.bytes
+    }
+
     /// Headers a function may not set: the gateway frames the response itself (a function's
     /// `content-length` or `transfer-encoding` would corrupt the connection), as API Gateway does.
     static let framingHeaders: Set<String> = [
@@ -104,7 +113,7 @@ public struct Gateway: HTTPResponder {
     static func message(_ status: HTTPResponse.Status, _ text: String, requestId: String) -> Response {
         Response(
             status: status, headers: [.contentType: "application/json", .apigwRequestId: requestId],
-            body: .init(byteBuffer: ByteBuffer(string: #"{"message":"\#(text)"}"#)))
+            body: .init(byteBuffer: ByteBuffer(bytes: messageBody(text))))
     }
 
     static func applyCORS(_ cors: HTTPRoute.CORS, origin: String, preflight: Bool, to headers: inout HTTPFields) {

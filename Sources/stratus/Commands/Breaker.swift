@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import StratusCore
 
 struct Breaker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,9 +12,10 @@ struct Breaker: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let answer = try await options.client.call("POST", "/v1/functions/\(function.percentEncodedQuery)/breaker/reset")
-            if options.json { return print(String(decoding: answer, as: UTF8.self)) }
-            print("breaker of \(function) is CLOSED")
+            let path = "/v1/functions/\(function.percentEncodedQuery)/breaker/reset"
+            options.show(try await options.client.post(path, [String: String](), as: V1.BreakerReset.self)) {
+                print("breaker of \($0.function) is \($0.breaker)")
+            }
         }
     }
 }

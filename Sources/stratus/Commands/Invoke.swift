@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StratusCore
 
 struct Invoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Invoke a function and print its result.")
@@ -26,37 +27,19 @@ struct Invoke: AsyncParsableCommand {
         } else {
             payload = Data(data.utf8)
         }
-        let name = function.percentEncodedQuery
+        let path = "/v1/functions/\(function.percentEncodedQuery)/invoke" + (async ? "?async=true" : "")
+        let raw = try await options.client.call("POST", path, body: payload)
         if async {
-            let answer = try await options.client.call("POST", "/v1/functions/\(name)/invoke?async=true", body: payload)
-            if options.json { return print(String(decoding: answer, as: UTF8.self)) }
-            let object = try JSONSerialization.jsonObject(with: answer) as? [String: Any]
-            return print(object?["eventId"] as? String ?? "")
+            let accepted = try V1.decoder.decode(V1.AsyncAccepted.self, from: raw)
+            return options.show((accepted, raw)) { print($0.eventId) }
         }
-        let body = try await options.client.call("POST", "/v1/functions/\(name)/invoke", body: payload)
-        guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            throw ExitCode.failure
-        }
-        let ok = object["status"] as? String == "ok"
-        if options.json {
-            print(String(decoding: body, as: UTF8.self))
-        } else {
-            let result = object["result"].map(Self.render) ?? ""
-            if ok {
-                print(result)
-            } else {
-                printError("\(object["status"] ?? "error"): \(object["errorType"] ?? "") \(object["errorMessage"] ?? "")")
-                print(result)
+        let answer = try V1.decoder.decode(V1.InvokeAnswer.self, from: raw)
+        options.show((answer, raw)) { answer in
+            if answer.status != .ok {
+                printError("\(answer.status.rawValue): \(answer.errorType ?? "") \(answer.errorMessage ?? "")")
             }
+            print(answer.result.displayText)
         }
-        if !ok { throw ExitCode.failure }
-    }
-
-    /// JSON results are printed as JSON; a bare string result prints as its text.
-    static func render(_ value: Any) -> String {
-        if let string = value as? String { return string }
-        if value is NSNull { return "null" }
-        let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
-        return data.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+        if answer.status != .ok { throw ExitCode.failure }
     }
 }

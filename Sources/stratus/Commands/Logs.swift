@@ -56,19 +56,19 @@ struct Logs: AsyncParsableCommand {
             // Following: the host answers as soon as something new is logged (a long poll, no polling loop).
             if follow, after != nil { invocationQuery.append("wait=20s") }
             let body = try await options.client.call("GET", "/v1/logs?" + invocationQuery.joined(separator: "&"))
-            let page = try Self.decoder.decode(Page.self, from: body)
+            let page = try V1.decoder.decode(V1.Invocations.self, from: body)
             var lines: [(Date, String)] = []
             for record in page.invocations {
-                let text = options.json ? String(decoding: try Self.encoder.encode(record), as: UTF8.self) + "\n" : record.lambdaLog
+                let text = options.json ? String(decoding: try V1.encoder.encode(record), as: UTF8.self) + "\n" : record.lambdaLog
                 lines.append((record.start, text))
             }
             if events {
                 var eventQuery = query
                 if let afterEvent { eventQuery.append("after=\(afterEvent)") }
                 let body = try await options.client.call("GET", "/v1/events?" + eventQuery.joined(separator: "&"))
-                let eventPage = try Self.decoder.decode(EventPage.self, from: body)
+                let eventPage = try V1.decoder.decode(V1.Events.self, from: body)
                 for event in eventPage.events {
-                    let text = options.json ? String(decoding: try Self.encoder.encode(event), as: UTF8.self) : event.line
+                    let text = options.json ? String(decoding: try V1.encoder.encode(event), as: UTF8.self) : event.line
                     lines.append((event.time, text + "\n"))
                 }
                 afterEvent = eventPage.events.last?.sequence ?? afterEvent ?? 0
@@ -101,35 +101,6 @@ struct Logs: AsyncParsableCommand {
         }
         return out
     }
-
-    struct EventPage: Decodable {
-        var events: [HostEvent]
-    }
-
-    struct Page: Decodable {
-        var invocations: [InvocationRecord]
-    }
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            // UTC with `Z`; hosts before 2026-11 wrote no zone.
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-            return try Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
-        }
-        return decoder
-    }()
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(MessagingEvents.isoTimestamp(date))
-        }
-        return encoder
-    }()
 }
 
 extension String {

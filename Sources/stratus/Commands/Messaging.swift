@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import StratusCore
 
 /// `--attr k=v` (a String attribute) or `--attr k:Number=5`.
-func parseAttributes(_ values: [String]) throws -> [String: Any] {
-    var attributes: [String: Any] = [:]
+func parseAttributes(_ values: [String]) throws -> [String: V1.AttributeValue] {
+    var attributes: [String: V1.AttributeValue] = [:]
     for value in values {
         guard let equals = value.firstIndex(of: "=") else { throw ValidationError("--attr expects key=value (got '\(value)')") }
         var key = String(value[..<equals])
@@ -14,7 +15,7 @@ func parseAttributes(_ values: [String]) throws -> [String: Any] {
             key = String(key[..<colon])
         }
         guard !key.isEmpty else { throw ValidationError("--attr expects key=value (got '\(value)')") }
-        attributes[key] = ["dataType": type, "stringValue": text]
+        attributes[key] = V1.AttributeValue(MessageAttribute(dataType: type, stringValue: text))
     }
     return attributes
 }
@@ -28,10 +29,6 @@ func readData(_ data: String) throws -> String {
     return String(decoding: contents, as: UTF8.self)
 }
 
-func jsonData(_ object: [String: Any]) throws -> Data {
-    try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-}
-
 struct Publish: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Publish a message to a topic.")
 
@@ -42,10 +39,10 @@ struct Publish: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        var body: [String: Any] = ["message": try readData(data), "attributes": try parseAttributes(attr)]
-        if let subject { body["subject"] = subject }
-        let answer = try await options.client.call("POST", "/v1/topics/\(topic.percentEncodedQuery)/publish", body: try jsonData(body))
-        printMessageId(answer, json: options.json)
+        let body = V1.Publish(message: try readData(data), subject: subject, attributes: try parseAttributes(attr))
+        options.show(try await options.client.post("/v1/topics/\(topic.percentEncodedQuery)/publish", body, as: V1.MessageId.self)) {
+            print($0.messageId)
+        }
     }
 }
 
@@ -59,19 +56,10 @@ struct Send: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        var body: [String: Any] = ["body": try readData(data), "attributes": try parseAttributes(attr)]
-        if let delay { body["delay"] = delay }
-        let answer = try await options.client.call("POST", "/v1/queues/\(queue.percentEncodedQuery)/messages", body: try jsonData(body))
-        printMessageId(answer, json: options.json)
-    }
-}
-
-func printMessageId(_ answer: Data, json: Bool) {
-    if json {
-        print(String(decoding: answer, as: UTF8.self))
-    } else {
-        let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any]
-        print(object?["messageId"] as? String ?? "")
+        let body = V1.SendMessage(body: try readData(data), attributes: try parseAttributes(attr), delay: delay.map { DurationValue($0) })
+        options.show(try await options.client.post("/v1/queues/\(queue.percentEncodedQuery)/messages", body, as: V1.MessageId.self)) {
+            print($0.messageId)
+        }
     }
 }
 
@@ -81,22 +69,19 @@ struct Queues: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let body = try await options.client.call("GET", "/v1/queues")
-        if options.json { return print(String(decoding: body, as: UTF8.self)) }
-        let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
-        printQueues(object?["queues"] as? [[String: Any]] ?? [])
+        options.show(try await options.client.get("/v1/queues", as: V1.QueueList.self)) { printQueues($0.queues) }
     }
 }
 
-func printQueues(_ queues: [[String: Any]]) {
-    print("QUEUE".padding(24) + "VISIBLE".padding(9) + "INFLIGHT".padding(9) + "DELAYED".padding(9) + "DLQ".padding(24) + "DEADLETTERED".padding(13) + "CONSUMER")
+func printQueues(_ queues: [V1.QueueSummary]) {
+    print(
+        "QUEUE".padding(24) + "VISIBLE".padding(9) + "INFLIGHT".padding(9) + "DELAYED".padding(9) + "DLQ".padding(24)
+            + "DEADLETTERED".padding(13) + "CONSUMER")
     for queue in queues {
-        let counts = queue["counts"] as? [String: Any] ?? [:]
-        let dlq = queue["deadLetterQueue"] as? String
         print(
-            "\(queue["name"] ?? "")".padding(24) + "\(counts["visible"] ?? 0)".padding(9) + "\(counts["inFlight"] ?? 0)".padding(9)
-                + "\(counts["delayed"] ?? 0)".padding(9) + (dlq ?? "-").padding(24)
-                + (dlq == nil ? "-" : "\(queue["deadLettered"] ?? 0)").padding(13) + "\(queue["consumer"] as? String ?? "-")")
+            queue.name.padding(24) + "\(queue.counts.visible)".padding(9) + "\(queue.counts.inFlight)".padding(9)
+                + "\(queue.counts.delayed)".padding(9) + (queue.deadLetterQueue ?? "-").padding(24)
+                + (queue.deadLetterQueue == nil ? "-" : "\(queue.deadLettered ?? 0)").padding(13) + (queue.consumer ?? "-"))
     }
 }
 
@@ -106,21 +91,18 @@ struct Topics: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let body = try await options.client.call("GET", "/v1/topics")
-        if options.json { return print(String(decoding: body, as: UTF8.self)) }
-        let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
-        printTopics(object?["topics"] as? [[String: Any]] ?? [])
+        options.show(try await options.client.get("/v1/topics", as: V1.TopicList.self)) { printTopics($0.topics) }
     }
 }
 
-func printTopics(_ topics: [[String: Any]]) {
+func printTopics(_ topics: [V1.TopicSummary]) {
     for topic in topics {
-        print("\(topic["name"] ?? "")")
-        for subscription in topic["subscriptions"] as? [[String: Any]] ?? [] {
-            var line = "  -> \(subscription["kind"] ?? "") \(subscription["target"] ?? "")"
-            if let filter = subscription["filter"] as? String { line += "  filter(\(subscription["filterScope"] ?? "")) \(filter)" }
-            if subscription["raw"] as? Bool == true { line += "  raw" }
-            if let dlq = subscription["deadLetterQueue"] as? String { line += "  dlq \(dlq)" }
+        print(topic.name)
+        for subscription in topic.subscriptions {
+            var line = "  -> \(subscription.kind) \(subscription.target)"
+            if let filter = subscription.filter { line += "  filter(\(subscription.filterScope)) \(filter)" }
+            if subscription.raw { line += "  raw" }
+            if let dlq = subscription.deadLetterQueue { line += "  dlq \(dlq)" }
             print(line)
         }
     }
@@ -134,12 +116,9 @@ struct Redrive: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        var body: [String: Any] = [:]
-        if let to { body["to"] = to }
-        let answer = try await options.client.call(
-            "POST", "/v1/queues/\(deadLetterQueue.percentEncodedQuery)/redrive", body: try jsonData(body))
-        if options.json { return print(String(decoding: answer, as: UTF8.self)) }
-        let object = try JSONSerialization.jsonObject(with: answer) as? [String: Any]
-        print("moved \(object?["moved"] ?? 0) messages")
+        let path = "/v1/queues/\(deadLetterQueue.percentEncodedQuery)/redrive"
+        options.show(try await options.client.post(path, V1.Redrive(to: to), as: V1.Count.self)) {
+            print("moved \($0.moved ?? 0) messages")
+        }
     }
 }

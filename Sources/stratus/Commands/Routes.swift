@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import StratusCore
 
 struct Routes: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the HTTP routes and their functions.")
@@ -7,14 +7,9 @@ struct Routes: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let body = try await options.client.call("GET", "/v1/routes")
-        if options.json {
-            print(String(decoding: body, as: UTF8.self))
-            return
+        options.show(try await options.client.get("/v1/routes", as: V1.Routes.self)) { answer in
+            print("ROUTE".padding(40) + "FUNCTION")
+            for route in answer.routes { print(route.route.padding(40) + route.function) }
         }
-        let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
-        let routes = object?["routes"] as? [[String: String]] ?? []
-        print("ROUTE".padding(40) + "FUNCTION")
-        for route in routes { print((route["route"] ?? "").padding(40) + (route["function"] ?? "")) }
     }
 }

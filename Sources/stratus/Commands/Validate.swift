@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StratusCore
 import StratusRuntime
 
 struct Validate: ParsableCommand {
@@ -12,15 +13,36 @@ struct Validate: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    /// `validate --json`.
+    struct Report: Encodable {
+        struct Problem: Encodable {
+            var file: String
+            var line: Int?
+            var key: String
+            var message: String
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(file, forKey: .file)
+                try container.encode(line, forKey: .line)  // null for a file-level problem
+                try container.encode(key, forKey: .key)
+                try container.encode(message, forKey: .message)
+            }
+
+            enum CodingKeys: String, CodingKey { case file, line, key, message }
+        }
+
+        var functions: [String]
+        var errors: [Problem]
+    }
+
     func run() throws {
         let project = ProjectLoader.load(directory: directory)
         if json {
-            let object: [String: Any] = [
-                "functions": project.functions.map(\.name),
-                "errors": project.errors.map { ["file": $0.file, "line": $0.line as Any, "key": $0.key, "message": $0.message] },
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            let report = Report(
+                functions: project.functions.map(\.name),
+                errors: project.errors.map { .init(file: $0.file, line: $0.line, key: $0.key, message: $0.message) })
+            print(String(decoding: try V1.encoder.encode(report), as: UTF8.self))
         } else {
             for function in project.functions { print("ok       \(function.name) (\(function.config.runtime.rawValue))") }
             for error in project.errors { print("invalid  \(error)") }

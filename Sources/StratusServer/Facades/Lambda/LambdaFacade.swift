@@ -6,7 +6,7 @@ import StratusRuntime
 
 /// Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`), as the `aws` CLI and boto3 call it.
 enum LambdaFacade {
-    static func register(on router: Router<BasicRequestContext>, host: StratusHost) {
+    static func register(on router: Router<ControlContext>, host: StratusHost) {
         router.post("/2015-03-31/functions/:name/invocations") { request, context in
             let raw = try context.parameters.require("name")
             var (name, qualifier) = functionName(from: raw.removingPercentEncoding ?? raw)
@@ -26,20 +26,20 @@ enum LambdaFacade {
     private static func invoke(request: Request, name: String, qualifier: String?, host: StratusHost) async throws -> Response {
         // Stratus runs one version of each function, `$LATEST`; any other qualifier does not exist, as in Lambda.
         guard let function = host.dispatcher.function(named: name), qualifier == nil || qualifier == "$LATEST" else {
-            let arn = "arn:aws:lambda:\(DeployedFunction.region):\(DeployedFunction.accountId):function:\(name)"
+            let arn = "arn:aws:lambda:\(AWS.region):\(AWS.accountId):function:\(name)"
                 + (qualifier.map { ":\($0)" } ?? "")
             return error(.notFound, type: "ResourceNotFoundException", body: ["Type": "User", "Message": "Function not found: \(arn)"])
         }
         var payload: ByteBuffer
         do {
-            payload = try await request.body.collect(upTo: ControlAPI.maxPayload)
+            payload = try await request.body.collect(upTo: Limits.syncPayloadBytes)
         } catch {
             return self.error(.contentTooLarge, type: "RequestTooLargeException", body: [
-                "Type": "User", "message": "Request must be smaller than \(ControlAPI.maxPayload) bytes for the InvokeFunction operation",
+                "Type": "User", "message": "Request must be smaller than \(Limits.syncPayloadBytes) bytes for the InvokeFunction operation",
             ])
         }
         if payload.readableBytes == 0 { payload = ByteBuffer(string: "{}") }
-        guard JSONBody.isJSON(payload) else {
+        guard JSONWriter.isJSON(payload.readableBytesView) else {
             return error(.badRequest, type: "InvalidRequestContentException", body: [
                 "Type": "User", "message": "Could not parse request body into json: Unexpected character",
             ])
@@ -48,7 +48,7 @@ enum LambdaFacade {
         case "RequestResponse": break
         case "DryRun": return Response(status: .noContent, headers: [.amznRequestId: UUID().uuidString.lowercased()])
         case "Event":
-            guard payload.readableBytes <= 1_048_576 else {
+            guard payload.readableBytes <= Limits.asyncPayloadBytes else {
                 return error(.contentTooLarge, type: "RequestTooLargeException", body: [
                     "Type": "User", "message": "Request must be smaller than 1048576 bytes for an Event invocation",
                 ])
@@ -93,7 +93,7 @@ enum LambdaFacade {
 
     /// Lambda's error shape: `x-amzn-ErrorType` plus a JSON body.
     static func error(_ status: HTTPResponse.Status, type: String, body: [String: String]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        let data = (try? V1.encoder.encode(body)) ?? Data()
         return Response(
             status: status,
             headers: [.contentType: "application/json", .amznErrorType: type],

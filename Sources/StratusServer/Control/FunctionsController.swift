@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import StratusCore
+import StratusRuntime
+
+/// `/v1/functions`, `/v1/status` and `/v1/routes`: invoke, breakers, and what the host runs.
+struct FunctionsController {
+    let host: StratusHost
+
+    func register(on router: Router<ControlContext>) {
+        router.get("/v1/functions") { _, _ in try JSONBody.response(host.functionStatus()) }
+        router.get("/v1/status") { _, _ in
+            try JSONBody.response(V1.Status(
+                maxWorkers: host.maxWorkers, isolation: host.isolation, functions: host.functionStatus(),
+                queues: try await QueuesController.summaries(host), topics: TopicsController.summaries(host)))
+        }
+        router.get("/v1/routes") { _, _ in
+            try JSONBody.response(V1.Routes(routes: host.project.triggers.routes.map { .init(route: $0.routeKey, function: $0.function) }))
+        }
+        router.post("/v1/functions/:name/invoke") { request, context in
+            let name = try context.parameters.decoded("name")
+            let payload = try await Self.payload(request)
+            guard request.uri.queryParameters.get("async") == "true" else { return try await invoke(name, payload) }
+            guard payload.readableBytes <= Limits.asyncPayloadBytes else {
+                throw APIError(.contentTooLarge, code: "RequestTooLarge", message: "async payload exceeds 1 MB")
+            }
+            let eventId = try await host.invokeAsync(name, payload: String(buffer: payload))
+            return try JSONBody.response(V1.AsyncAccepted(eventId: eventId), status: .accepted)
+        }
+        router.post("/v1/functions/:name/breaker/reset") { _, context in
+            let name = try context.parameters.decoded("name")
+            guard host.dispatcher.function(named: name) != nil else { throw APIError.notFound(function: name) }
+            guard host.dispatcher.resetBreaker(name) else {
+                throw APIError(.badRequest, code: "NoCircuitBreaker", message: "\(name) has circuitBreaker: off")
+            }
+            return try JSONBody.response(V1.BreakerReset(function: name))
+        }
+    }
+
+    /// The event, up to Lambda's 6 MB.
+    static func payload(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: Limits.syncPayloadBytes)
+        } catch {
+            throw APIError(.contentTooLarge, code: "RequestTooLarge", message: "payload exceeds \(Limits.syncPayloadBytes) bytes")
+        }
+    }
+
+    /// Runs the function and answers `V1.InvokeAnswer`, its result passed through as the function's bytes.
+    private func invoke(_ name: String, _ payload: ByteBuffer) async throws -> Response {
+        let result = try await host.dispatcher.invoke(name, payload: payload, origin: .init(trigger: .cli))
+        let record = result.record
+        var json = JSONWriter(capacity: result.payload.readableBytes + record.output.utf8.count + 512)
+        json.beginObject()
+        json.field("invocationId", record.id)
+        json.field("status", record.status.rawValue)
+        json.key("result")
+        json.jsonOrString(result.payload.readableBytesView)
+        json.key("durationMs")
+        json.number(record.durationMs)
+        json.key("initDurationMs")
+        if let initDuration = record.initDurationMs { json.number(initDuration) } else { json.null() }
+        if let type = record.errorType { json.field("errorType", type) }
+        if let message = record.errorMessage { json.field("errorMessage", message) }
+        json.field("logs", record.lambdaLog)
+        json.endObject()
+        return JSONBody.bytes(json.bytes)
+    }
+}
