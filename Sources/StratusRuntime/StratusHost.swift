@@ -22,6 +22,8 @@ public final class StratusHost: Service, Sendable {
         /// On SIGTERM/SIGINT, how long in-flight invocations may still run before they are killed and
         /// recorded as `crashed` (`--drain-timeout`).
         public var drainTimeout: Duration = .seconds(30)
+        /// Time for every decision (pools, breakers, retries, queues); tests pass a `ManualClock`.
+        public var clock: any HostClock = SystemClock()
 
         public init(projectDirectory: String, stateDirectory: String? = nil) {
             self.projectDirectory = projectDirectory
@@ -49,7 +51,8 @@ public final class StratusHost: Service, Sendable {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: configuration.stateDirectory + "/stratus.sqlite")
         log = InvocationLog(store: store, retention: configuration.retention, logger: logger)
-        dispatcher = Dispatcher(log: log, logger: logger)
+        let clock = configuration.clock
+        dispatcher = Dispatcher(log: log, clock: clock, logger: logger)
         launcher = WorkerLauncher(group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         project = ProjectLoader.load(directory: configuration.projectDirectory)
         budget = WorkerBudget(limit: configuration.maxWorkers)
@@ -59,9 +62,10 @@ public final class StratusHost: Service, Sendable {
         }
         for function in project.functions {
             _ = dispatcher.install(WorkerPool(
-                function: function, launcher: launcher, budget: budget, log: log, logger: logger, reclaim: reclaim))
+                function: function, launcher: launcher, budget: budget, log: log, clock: clock, logger: logger,
+                reclaim: reclaim))
         }
-        queues = QueueService(store: store)
+        queues = QueueService(store: store, clock: clock)
         topics = TopicPublisher(store: store, queues: queues)
         deliveries = DeliveryRunner(store: store, queues: queues, topics: topics, dispatcher: dispatcher, log: log, logger: logger)
     }
@@ -108,7 +112,7 @@ public final class StratusHost: Service, Sendable {
     private func enforceDrainDeadline() async {
         for await _ in drainStartRequests {
             do {
-                try await Task.sleep(for: configuration.drainTimeout)
+                try await configuration.clock.sleep(for: configuration.drainTimeout)
             } catch {
                 return
             }
@@ -132,7 +136,7 @@ public final class StratusHost: Service, Sendable {
     public func invokeAsync(_ name: String, payload: String) async throws -> String {
         guard dispatcher.function(named: name) != nil else { throw Dispatcher.DispatchError.functionNotFound(name) }
         let eventId = RequestID.make()
-        let nowMs = QueueService.nowMs()
+        let nowMs = queues.nowMs
         try await queues.commit([
             .delivery(PendingDelivery(
                 source: .asyncInvoke(eventId: eventId), target: .function(name), payload: payload, nextAttemptAtMs: nowMs,
@@ -150,14 +154,14 @@ public final class StratusHost: Service, Sendable {
             } catch {
                 logger.warning("message expiry failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(60))
+            try? await configuration.clock.sleep(for: .seconds(60))
         }
     }
 
     /// Stops every worker of every function and waits for their processes to exit.
     public func stopWorkers() async {
         for pool in dispatcher.allPools() { await pool.shutdown() }
-        WorkerCgroups.available?.removeAll()
+        WorkerCgroups.available?.removeIfEmpty()
     }
 
     /// How workers are contained: `cgroup` (each its own cgroup v2, which also catches processes that left

@@ -210,6 +210,23 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
         return actions
     }
 
+    /// When `tick` next has something to do by the clock alone: the first waiter's deadline, or the moment
+    /// the longest-idle worker above the warm floor has been idle for `idle`. `nil`: nothing until an event
+    /// (an acquire, a release, a start, budget coming free).
+    public func nextDeadline() -> ContinuousClock.Instant? {
+        var deadline = waiters.first?.deadline
+        if total > configuration.min, let oldest = idle.min(by: { $0.since < $1.since }) {
+            let retire = oldest.since + configuration.idle
+            deadline = deadline.map { Swift.min($0, retire) } ?? retire
+        }
+        return deadline
+    }
+
+    /// Whether starting a worker ahead of demand would help now (every worker busy, room to grow).
+    public var wantsPrewarm: Bool {
+        configuration.prewarm && idle.isEmpty && starting == 0 && !busy.isEmpty && total < configuration.max
+    }
+
     /// Takes every worker and waiter out, for shutdown.
     public mutating func drain() -> (workers: [Worker], waiters: [Int]) {
         defer {

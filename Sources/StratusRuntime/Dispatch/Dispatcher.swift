@@ -37,13 +37,17 @@ public final class Dispatcher: Sendable {
 
     private let pools: Mutex<[String: WorkerPool]>
     private let breakers = Mutex<[String: CircuitBreakerState]>([:])
-    private let installs = QueueSignal()
+    private let installs: QueueSignal
+    /// The host's clock: breakers and records read it.
+    package let clock: any HostClock
     private let pausedConsumers = Mutex<Set<String>>([])
     private let log: InvocationLog
     private let logger: Logger
 
-    package init(log: InvocationLog, logger: Logger) {
+    package init(log: InvocationLog, clock: any HostClock = SystemClock(), logger: Logger) {
         self.pools = Mutex([:])
+        self.clock = clock
+        installs = QueueSignal(clock: clock)
         self.log = log
         self.logger = logger
     }
@@ -78,14 +82,15 @@ public final class Dispatcher: Sendable {
 
     /// Whether `name`'s breaker would let a call through now (queue and async consumption pause otherwise).
     public func breakerAllows(_ name: String) -> Bool {
-        breakers.withLock { $0[name]?.wouldAllow(now: .now) ?? true }
+        let now = clock.now
+        return breakers.withLock { $0[name]?.wouldAllow(now: now) ?? true }
     }
 
     /// Functions whose breaker would refuse a call now, with when it lets a probe through (epoch ms): async
     /// deliveries to them are left alone until then.
     public func blockedFunctions() -> [String: Int64] {
-        let now = ContinuousClock.now
-        let nowMs = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        let now = clock.now
+        let nowMs = clock.epochMs
         return breakers.withLock { breakers in
             var blocked: [String: Int64] = [:]
             for (name, breaker) in breakers where !breaker.wouldAllow(now: now) {
@@ -100,7 +105,7 @@ public final class Dispatcher: Sendable {
     public func breakerStatus(_ name: String) -> (state: CircuitBreakerState.State, probeAt: Date?)? {
         breakers.withLock { breakers in
             guard let breaker = breakers[name] else { return nil }
-            let probe = breaker.probeAt.map { Date().addingTimeInterval(($0 - ContinuousClock.now).seconds) }
+            let probe = breaker.probeAt.map { clock.date.addingTimeInterval(($0 - clock.now).seconds) }
             return (breaker.state, probe)
         }
     }
@@ -142,13 +147,13 @@ public final class Dispatcher: Sendable {
         guard let pool = pools.withLock({ $0[name] }) else { throw .functionNotFound(name) }
         let function = pool.function
         let id = RequestID.make()
-        let start = Date()
+        let start = clock.date
         var record = InvocationRecord(
             id: id, function: name, version: function.version, trigger: origin.trigger, source: origin.source,
             attempt: origin.attempt, start: start, durationMs: 0, status: .ok,
             memorySizeMB: function.config.memoryMB, maxMemoryUsedMB: 0, output: "")
         record.eventId = origin.eventId
-        let now = ContinuousClock.now
+        let now = clock.now
         let gate = breakers.withLock { breakers -> (allowed: Bool, transition: CircuitBreakerState.Transition?, probeAt: ContinuousClock.Instant?)? in
             guard breakers[name] != nil else { return nil }
             let decision = breakers[name]!.allow(now: now)
@@ -203,7 +208,7 @@ public final class Dispatcher: Sendable {
             payloadOut = Self.errorBody(type: record.errorType!, message: record.errorMessage!)
         }
         if gate != nil, record.status != .throttled, record.status != .rejected {
-            let transition = breakers.withLock { $0[name]?.record(failure: record.status != .ok, now: .now) }
+            let transition = breakers.withLock { $0[name]?.record(failure: record.status != .ok, now: clock.now) }
             if let transition { note(transition, function: name) }
         }
         log.record(record)

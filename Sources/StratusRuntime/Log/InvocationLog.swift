@@ -23,6 +23,8 @@ public final class InvocationLog: Service, Sendable {
         var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
         /// Set while a flush waits: the writer commits at once instead of gathering a batch.
         var flushWanted = false
+        /// Whether `run()` is committing; when it is not (not started, or ended), a flush commits itself.
+        var writing = false
     }
 
     public let store: any Store
@@ -79,6 +81,10 @@ public final class InvocationLog: Service, Sendable {
 
     /// Waits until every record queued before this call is committed.
     public func flush() async {
+        if !state.withLock({ $0.writing }) {
+            await commitPending()
+            return
+        }
         await withCheckedContinuation { continuation in
             let done = state.withLock { state -> Bool in
                 guard state.committed < state.recorded else { return true }
@@ -99,6 +105,8 @@ public final class InvocationLog: Service, Sendable {
     /// Commits in batches: the first record after a quiet spell opens a batch, which is committed `interval`
     /// later (at once when someone flushes). Nothing runs while nothing is recorded.
     public func run() async throws {
+        state.withLock { $0.writing = true }
+        defer { state.withLock { $0.writing = false } }
         await prune()
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in

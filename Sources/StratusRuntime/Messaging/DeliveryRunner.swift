@@ -99,7 +99,7 @@ final class DeliveryRunner: Sendable {
     private func startDue(_ start: (PendingDelivery, String) -> Void) async -> Duration {
         let idle: Duration = .seconds(3600)
         while !Task.isCancelled {
-            let nowMs = QueueService.nowMs()
+            let nowMs = queues.nowMs
             let (exclusion, room, parkedUntil) = exclusion(nowMs: nowMs)
             let blocked = dispatcher.blockedFunctions()
             var excluding = exclusion
@@ -187,7 +187,7 @@ final class DeliveryRunner: Sendable {
             let (backoff, failures) = state.withLock { state -> (Int64, Int) in
                 let failures = (state.parked[delivery.id]?.failures ?? 0) + 1
                 let backoff = Swift.min(60_000, Int64(500) << Int64(Swift.min(failures, 7)))
-                state.parked[delivery.id] = (QueueService.nowMs() + backoff, failures)
+                state.parked[delivery.id] = (queues.nowMs + backoff, failures)
                 return (backoff, failures)
             }
             logger.error(
@@ -200,7 +200,7 @@ final class DeliveryRunner: Sendable {
     }
 
     private func deliverToFunction(_ name: String, _ delivery: PendingDelivery) async throws {
-        let nowMs = QueueService.nowMs()
+        let nowMs = queues.nowMs
         let (trigger, source, eventId) = Self.origin(of: delivery)
         guard let function = dispatcher.function(named: name) else {
             return try await waitForFunction(name, delivery, nowMs: nowMs)
@@ -289,7 +289,7 @@ final class DeliveryRunner: Sendable {
                 return try await giveUp(delivery, reason: "\(reason); onFailure queue '\(queue)' does not exist")
             }
             try await store.deadLetterDelivery(
-                delivery.id, into: queue, message: OutgoingMessage(body: json), nowMs: QueueService.nowMs())
+                delivery.id, into: queue, message: OutgoingMessage(body: json), nowMs: queues.nowMs)
             queues.signal.notify(queue)
             log.record(
                 event: HostEvent(
@@ -340,7 +340,7 @@ final class DeliveryRunner: Sendable {
         }
         let delay = httpPolicy.baseDelayMs * Int64(attempts)
         try await store.rescheduleDelivery(
-            delivery.id, attempts: attempts, nextAttemptAtMs: QueueService.nowMs() + delay)
+            delivery.id, attempts: attempts, nextAttemptAtMs: queues.nowMs + delay)
     }
 
     /// Retries exhausted: to the dead-letter queue if there is one, else dropped loudly.

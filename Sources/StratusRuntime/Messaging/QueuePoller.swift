@@ -40,17 +40,17 @@ final class QueuePoller: Sendable {
             }
             // An open breaker pauses consumption until its next probe: no receive count is spent on the outage.
             if let probeAtMs = dispatcher.blockedFunctions()[consumer.function] {
-                let wait = max(50, min(probeAtMs - QueueService.nowMs(), 60_000))
-                try? await Task.sleep(for: .milliseconds(wait))
+                let wait = max(50, min(probeAtMs - queues.nowMs, 60_000))
+                try? await queues.clock.sleep(for: .milliseconds(wait))
                 continue
             }
             do {
                 var batch = try await queues.receive(from: queue.name, max: consumer.batchSize, wait: .seconds(20))
                 if consumer.batchWindowMs > 0, !batch.isEmpty, batch.count < consumer.batchSize {
-                    let deadline = ContinuousClock.now + .milliseconds(consumer.batchWindowMs)
-                    while batch.count < consumer.batchSize, ContinuousClock.now < deadline, !Task.isCancelled {
+                    let deadline = queues.clock.now + .milliseconds(consumer.batchWindowMs)
+                    while batch.count < consumer.batchSize, queues.clock.now < deadline, !Task.isCancelled {
                         batch += try await queues.receive(
-                            from: queue.name, max: consumer.batchSize - batch.count, wait: deadline - ContinuousClock.now)
+                            from: queue.name, max: consumer.batchSize - batch.count, wait: deadline - queues.clock.now)
                     }
                 }
                 guard !batch.isEmpty else { continue }
@@ -59,7 +59,7 @@ final class QueuePoller: Sendable {
                 return
             } catch {
                 logger.error("queue consumer failed", metadata: ["queue": "\(queue.name)", "error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
+                try? await queues.clock.sleep(for: .seconds(1))
             }
         }
     }
@@ -105,7 +105,7 @@ final class QueuePoller: Sendable {
         case .throttled, .rejected:
             // Not the function's fault: give the batch back without spending a receive, and back off.
             try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 1000)
-            try await Task.sleep(for: .seconds(1))
+            try await queues.clock.sleep(for: .seconds(1))
             return
         case .error, .timeout, .crashed:
             return  // the batch reappears after its visibility timeout

@@ -22,15 +22,19 @@ public final class QueueService: Sendable {
     }
 
     let store: any Store
+    let clock: any HostClock
     /// Wakes receivers long-polling a queue, by queue name.
-    let signal = QueueSignal()
+    let signal: QueueSignal
     /// Wakes the delivery scheduler when a delivery is committed or one of its attempts ends.
-    let deliveriesCommitted = QueueSignal()
+    let deliveriesCommitted: QueueSignal
     static let deliveriesKey = "deliveries"
     private let configs = Mutex<[String: QueueConfig]>([:])
 
-    init(store: any Store) {
+    init(store: any Store, clock: any HostClock = SystemClock()) {
         self.store = store
+        self.clock = clock
+        signal = QueueSignal(clock: clock)
+        deliveriesCommitted = QueueSignal(clock: clock)
     }
 
     /// Loads stored queues and declares those from trigger files (declared settings win). Stored settings
@@ -119,7 +123,7 @@ public final class QueueService: Sendable {
                 throw QueueError(code: .invalid, message: "delay must be between 0s and 15m")
             }
         }
-        let ids = try await store.send(messages, to: queue, nowMs: Self.nowMs())
+        let ids = try await store.send(messages, to: queue, nowMs: nowMs)
         signal.notify(queue)
         return ids
     }
@@ -128,7 +132,7 @@ public final class QueueService: Sendable {
     /// it wrote to and the delivery scheduler.
     func commit(_ fanOut: [FanOut]) async throws {
         guard !fanOut.isEmpty else { return }
-        try await store.commit(fanOut, nowMs: Self.nowMs())
+        try await store.commit(fanOut, nowMs: nowMs)
         var queues: Set<String> = []
         var deliveries = false
         for item in fanOut {
@@ -143,13 +147,13 @@ public final class QueueService: Sendable {
 
     /// Moves a delivery that gave up into `queue` as `message`, in one transaction.
     func deadLetter(_ delivery: PendingDelivery, into queue: String, message: OutgoingMessage) async throws {
-        try await store.deadLetterDelivery(delivery.id, into: queue, message: message, nowMs: Self.nowMs())
+        try await store.deadLetterDelivery(delivery.id, into: queue, message: message, nowMs: nowMs)
         signal.notify(queue)
     }
 
     /// Deletes messages past their queue's retention; returns how many.
     func expire() async throws -> Int {
-        try await store.expireMessages(nowMs: Self.nowMs())
+        try await store.expireMessages(nowMs: nowMs)
     }
 
     /// Receives up to `max` messages, waiting up to `wait` for the first one to arrive.
@@ -160,16 +164,16 @@ public final class QueueService: Sendable {
             throw QueueError(code: .invalid, message: "visibilityTimeout must be between 0s and 12h")
         }
         let wait = Swift.min(Swift.max(wait, .zero), Limits.receiveWait.upperBound)
-        let deadline = ContinuousClock.now + wait
+        let deadline = clock.now + wait
         while true {
             let generation = signal.generation(queue)
-            let messages = try await store.receive(from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: Self.nowMs())
-            let now = ContinuousClock.now
+            let messages = try await store.receive(from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs)
+            let now = clock.now
             if !messages.isEmpty || now >= deadline || Task.isCancelled { return messages }
             // Sleep until a send wakes us, a delayed or in-flight message becomes visible, or the wait ends.
             var timeout = deadline - now
             if let next = try await store.nextVisibleAtMs(in: queue) {
-                timeout = Swift.min(timeout, .milliseconds(Swift.max(1, next - Self.nowMs())))
+                timeout = Swift.min(timeout, .milliseconds(Swift.max(1, next.saturatingSubtract(nowMs))))
             }
             await signal.wait(queue, since: generation, timeout: timeout)
         }
@@ -185,7 +189,7 @@ public final class QueueService: Sendable {
         guard Limits.visibilityTimeout.contains(.milliseconds(timeoutMs)) else {
             throw QueueError(code: .invalid, message: "visibility timeout must be between 0s and 12h")
         }
-        let changed = try await store.changeVisibility(in: queue, receiptHandle: receiptHandle, timeoutMs: timeoutMs, nowMs: Self.nowMs())
+        let changed = try await store.changeVisibility(in: queue, receiptHandle: receiptHandle, timeoutMs: timeoutMs, nowMs: nowMs)
         if timeoutMs == 0 { signal.notify(queue) }
         return changed
     }
@@ -193,7 +197,7 @@ public final class QueueService: Sendable {
     /// Gives a consumer's batch back without counting the receive.
     func returnUnprocessed(_ messages: [QueueMessage], to queue: String, delayMs: Int64) async throws {
         try await store.returnUnprocessed(
-            to: queue, receiptHandles: messages.compactMap(\.receiptHandle), delayMs: delayMs, nowMs: Self.nowMs())
+            to: queue, receiptHandles: messages.compactMap(\.receiptHandle), delayMs: delayMs, nowMs: nowMs)
     }
 
     public func purge(_ queue: String) async throws -> Int {
@@ -202,19 +206,18 @@ public final class QueueService: Sendable {
     }
 
     public func counts(_ queue: String) async throws -> QueueCounts {
-        try await store.counts(of: queue, nowMs: Self.nowMs())
+        try await store.counts(of: queue, nowMs: nowMs)
     }
 
     /// Moves dead-lettered messages back to their source queue (or to `target`).
     public func redrive(from deadLetterQueue: String, to target: String?) async throws -> Int {
         _ = try require(deadLetterQueue)
         if let target { _ = try require(target) }
-        let moved = try await store.redrive(from: deadLetterQueue, to: target, nowMs: Self.nowMs())
+        let moved = try await store.redrive(from: deadLetterQueue, to: target, nowMs: nowMs)
         for queue in all() { signal.notify(queue.name) }
         return moved
     }
 
-    static func nowMs() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded())
-    }
+    /// Epoch milliseconds by the host's clock: the time every stored queue and delivery time is in.
+    var nowMs: Int64 { clock.epochMs }
 }

@@ -1,18 +1,18 @@
-import NIOCore
-import NIOPosix
+import StratusCore
 import Synchronization
 
 /// Wakes long-polling receivers when a queue gets a message, so nobody polls in a loop. Also the wake-up
 /// of the delivery scheduler, the log's long polls and consumers waiting for a function: any "wait for news
 /// on this name, at most this long".
 ///
-/// The timeout is a SwiftNIO scheduled task, cancelled as soon as the waiter is woken. (A `Task.sleep` raced
-/// against the signal and cancelled would keep its memory until its deadline passed on Linux: with long
-/// timeouts and frequent wake-ups the host grew by megabytes a minute.)
+/// The timeout is a timer of the host's clock (SwiftNIO's scheduled tasks on the real one), cancelled as soon
+/// as the waiter is woken. (A `Task.sleep` raced against the signal and cancelled would keep its memory
+/// until its deadline passed on Linux: with long timeouts and frequent wake-ups the host grew by megabytes
+/// a minute.)
 final class QueueSignal: Sendable {
     private struct Waiter {
         var continuation: CheckedContinuation<Void, Never>
-        var timer: Scheduled<Void>?
+        var timer: (any ScheduledWork)?
     }
 
     private struct State {
@@ -23,7 +23,11 @@ final class QueueSignal: Sendable {
 
     private let state = Mutex(State())
     private let nextId = Atomic<Int>(0)
-    private let timers: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    private let clock: any HostClock
+
+    init(clock: any HostClock = SystemClock()) {
+        self.clock = clock
+    }
 
     /// Wakes everyone waiting on `queue`.
     func notify(_ queue: String) {
@@ -55,11 +59,7 @@ final class QueueSignal: Sendable {
                     return true
                 }
                 guard registered else { return continuation.resume() }
-                let (seconds, attoseconds) = timeout.components
-                let nanoseconds =
-                    min(seconds, 86_400 * 365).multipliedReportingOverflow(by: 1_000_000_000).partialValue
-                    + attoseconds / 1_000_000_000
-                let timer = timers.scheduleTask(in: .nanoseconds(nanoseconds)) { self.wake(queue, id) }
+                let timer = clock.schedule(after: timeout) { self.wake(queue, id) }
                 let stillWaiting = state.withLock { state -> Bool in
                     guard state.waiters[queue]?[id] != nil else { return false }
                     state.waiters[queue]?[id]?.timer = timer

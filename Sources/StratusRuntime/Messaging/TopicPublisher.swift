@@ -86,8 +86,8 @@ public final class TopicPublisher: Sendable {
             throw TopicError(code: .tooLarge, message: "message is \(message.utf8.count) bytes; the limit is \(Self.maxMessageBytes) (256 KB)")
         }
         if let problem = MessageAttribute.problem(in: attributes) { throw TopicError(code: .invalid, message: problem) }
-        let now = Date()
-        let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
+        let nowMs = queues.nowMs
+        let now = Date(timeIntervalSince1970: Double(nowMs) / 1000)
         let publication = MessagingEvents.Publication(
             messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes, timestamp: now)
         var fanOut: [FanOut] = []

@@ -11,6 +11,8 @@ package final class WorkerBudget: Sendable {
 
     package let limit: Int
     private let state = Mutex(State())
+    /// Called whenever slots come free, so pools waiting for budget look again (no polling).
+    private let listeners = Mutex<[@Sendable () -> Void]>([])
 
     package init(limit: Int) {
         self.limit = limit
@@ -47,7 +49,14 @@ package final class WorkerBudget: Sendable {
     }
 
     package func give(for function: String, count: Int = 1) {
+        guard count > 0 else { return }
         state.withLock { $0.used[function, default: 0] = max(0, ($0.used[function] ?? 0) - count) }
+        for listener in listeners.withLock({ $0 }) { listener() }
+    }
+
+    /// Calls `listener` every time slots come free.
+    package func onRelease(_ listener: @escaping @Sendable () -> Void) {
+        listeners.withLock { $0.append(listener) }
     }
 
     private static func available(for function: String, in state: State, limit: Int) -> Int {

@@ -36,14 +36,21 @@ package final class WorkerPool: Sendable {
     private let warmStarts: AsyncStream<Void>.Continuation
     private let warmStartRequests: AsyncStream<Void>
     private let logger: Logger
+    private let clock: any HostClock
+    /// Wakes `run()` when an event may give the state machine something to do (a caller waiting, a worker
+    /// idle, a start ended, budget freed); otherwise it sleeps until the machine's next deadline.
+    private let wake: QueueSignal
+    private static let wakeKey = "pool"
 
     /// Asks other pools for an idle worker's budget slot; set by the host.
     private let reclaim: @Sendable (String) -> Bool
 
     package init(
-        function: DeployedFunction, launcher: WorkerLauncher, budget: WorkerBudget, log: InvocationLog, logger: Logger,
-        reclaim: @escaping @Sendable (String) -> Bool = { _ in false }
+        function: DeployedFunction, launcher: WorkerLauncher, budget: WorkerBudget, log: InvocationLog,
+        clock: any HostClock = SystemClock(), logger: Logger, reclaim: @escaping @Sendable (String) -> Bool = { _ in false }
     ) {
+        self.clock = clock
+        wake = QueueSignal(clock: clock)
         self.reclaim = reclaim
         self.function = function
         self.launcher = launcher
@@ -61,6 +68,17 @@ package final class WorkerPool: Sendable {
         state = Mutex(State(machine: PoolStateMachine(configuration: configuration)))
         (warmStartRequests, warmStarts) = AsyncStream.makeStream(of: Void.self)
         budget.reserve(scaling.reserved, for: function.name)
+        budget.onRelease { [weak self] in self?.budgetFreed() }
+    }
+
+    private func wakeUp() {
+        wake.notify(Self.wakeKey)
+    }
+
+    /// Slots came free somewhere: look again if a caller waits or the warm floor is not met.
+    private func budgetFreed() {
+        let needs = state.withLock { !$0.stopped && ($0.machine.waitingCount > 0 || $0.machine.total < $0.machine.configuration.min) }
+        if needs { wakeUp() }
     }
 
     /// Figures for `stratus status`.
@@ -86,24 +104,26 @@ package final class WorkerPool: Sendable {
         let lease: Lease
         do {
             lease = try await withCheckedThrowingContinuation { continuation in
-                let decision = state.withLock { state -> Result<Lease, AcquireError>? in
-                    if state.stopped { return .failure(.stopped) }
+                let now = clock.now
+                let (decision, needsTick) = state.withLock { state -> (Result<Lease, AcquireError>?, Bool) in
+                    if state.stopped { return (.failure(.stopped), false) }
                     let id = state.nextWaiter
                     state.nextWaiter += 1
                     let mayGrow = state.machine.idleCount == 0 && state.machine.total < state.machine.configuration.max
                     let grew = mayGrow && budget.take(for: function.name)
-                    switch state.machine.acquire(waiter: id, now: .now, canGrow: grew) {
-                    case .use(let worker): return .success(.worker(worker))
-                    case .start: return .success(.start)
+                    switch state.machine.acquire(waiter: id, now: now, canGrow: grew) {
+                    case .use(let worker): return (.success(.worker(worker)), state.machine.wantsPrewarm)
+                    case .start: return (.success(.start), state.machine.wantsPrewarm)
                     case .wait:
                         if grew { budget.give(for: function.name) }
                         state.parked[id] = continuation
-                        return nil
+                        return (nil, true)
                     case .throttle:
                         if grew { budget.give(for: function.name) }
-                        return .failure(.throttled)
+                        return (.failure(.throttled), false)
                     }
                 }
+                if needsTick { wakeUp() }
                 if let decision { continuation.resume(with: decision) }
             }
         } catch let error as AcquireError {
@@ -127,9 +147,15 @@ package final class WorkerPool: Sendable {
     /// Returns a worker after an invocation; a dead one is replaced as the state machine decides.
     package func release(_ worker: Worker) {
         let alive = worker.isAlive
-        let action = state.withLock { state -> PoolStateMachine<Worker>.ReleaseAction in
-            state.stopped ? .none : state.machine.released(worker, alive: alive, now: .now)
+        let now = clock.now
+        let (action, firstIdle) = state.withLock { state -> (PoolStateMachine<Worker>.ReleaseAction, Bool) in
+            guard !state.stopped else { return (.none, false) }
+            let wasIdle = state.machine.idleCount
+            let action = state.machine.released(worker, alive: alive, now: now)
+            return (action, wasIdle == 0 && state.machine.idleCount == 1)
         }
+        // A first idle worker sets a new retirement deadline; a dead one may leave the warm floor short.
+        if firstIdle || !alive { wakeUp() }
         if !alive {
             budget.give(for: function.name)
             worker.stop()
@@ -169,6 +195,7 @@ package final class WorkerPool: Sendable {
         } catch {
             budget.give(for: function.name)
             perform(state.withLock { $0.machine.startFailed() })
+            wakeUp()
             throw .cannotStart("\(error)")
         }
     }
@@ -177,9 +204,11 @@ package final class WorkerPool: Sendable {
     private func startWarm() async {
         do {
             let worker = try await launcher.launch(function)
+            let now = clock.now
             let (action, total, stopped) = state.withLock { state in
-                (state.machine.startedWarm(worker, now: .now), state.machine.total, state.stopped)
+                (state.machine.startedWarm(worker, now: now), state.machine.total, state.stopped)
             }
+            wakeUp()
             if stopped { worker.stop() }
             event(.scaleUp, "warm worker \(worker.pid.map(String.init) ?? "?") started ahead of demand (\(total)/\(function.config.scaling.max))")
             perform(action)
@@ -187,11 +216,13 @@ package final class WorkerPool: Sendable {
             budget.give(for: function.name)
             logger.warning("warm start failed", metadata: ["function": "\(function.name)", "error": "\(error)"])
             perform(state.withLock { $0.machine.startFailed() })
+            wakeUp()
         }
     }
 
-    /// Keeps the pool at its warm floor, retires idle workers, throttles callers that waited too long.
-    package func run(tick: Duration = .milliseconds(100)) async {
+    /// Keeps the pool at its warm floor, retires idle workers, throttles callers that waited too long: runs the
+    /// state machine's `tick` when an event wakes it, or at the machine's next deadline. Idle, it sleeps.
+    package func run() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [warmStartRequests] in
                 await withTaskGroup(of: Void.self) { starts in
@@ -199,8 +230,12 @@ package final class WorkerPool: Sendable {
                 }
             }
             while !Task.isCancelled && !state.withLock({ $0.stopped }) {
-                self.tick(now: .now)
-                try? await Task.sleep(for: tick)
+                let generation = wake.generation(Self.wakeKey)
+                let now = clock.now
+                self.tick(now: now)
+                let deadline = state.withLock { $0.machine.nextDeadline() }
+                let timeout = deadline.map { Swift.max(.milliseconds(1), $0 - now) } ?? .seconds(3600)
+                await wake.wait(Self.wakeKey, since: generation, timeout: timeout)
             }
             warmStarts.finish()
         }
@@ -261,6 +296,7 @@ package final class WorkerPool: Sendable {
             return (drained.workers, drained.waiters.compactMap { state.parked[$0] })
         }
         warmStarts.finish()
+        wakeUp()
         waiters.forEach { $0.resume(throwing: AcquireError.stopped) }
         var aborted = 0
         for worker in workers {

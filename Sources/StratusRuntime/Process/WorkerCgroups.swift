@@ -68,13 +68,9 @@ package final class WorkerCgroups: Sendable {
         }
     }
 
-    /// Kills and removes every worker cgroup, then this host's directory (at shutdown).
-    package func removeAll() {
-        let children = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for child in children where child.hasPrefix("w") || child == "probe" {
-            Self.killAll(in: directory + "/" + child)
-            Self.remove(directory + "/" + child)
-        }
+    /// Removes this host's directory once its workers' cgroups are gone (each goes with its worker), at
+    /// shutdown. Left behind while one remains: the next host to start removes it.
+    package func removeIfEmpty() {
         rmdir(directory)
     }
 
