@@ -93,8 +93,8 @@ public final class StratusHost: Service, Sendable {
                     }
                 }
             }
-            // Once a shutdown begins, in-flight work has `drainTimeout` to finish; this task is cancelled
-            // as soon as everything above has ended on its own.
+            // Once a shutdown begins, in-flight work has `drainTimeout` to finish; this task never ends on its
+            // own, it is cancelled as soon as everything above has ended.
             outer.addTask { await self.enforceDrainDeadline() }
             await outer.next()
             outer.cancelAll()
@@ -127,7 +127,8 @@ public final class StratusHost: Service, Sendable {
                     message: "\(aborted) invocations still running after the drain timeout (\(timeout)) were killed"))
                 logger.warning("drain timeout reached: killed \(aborted) running invocations")
             }
-            return
+            // Stay until the host's own shutdown ends this task: returning now would end `run()` before the
+            // servers have finished, which the service group takes for a failure.
         }
     }
 
@@ -167,7 +168,9 @@ public final class StratusHost: Service, Sendable {
     /// How workers are contained: `cgroup` (each its own cgroup v2, which also catches processes that left
     /// their group with `setsid`) or `process group` (where the host may not create cgroups).
     public var isolation: String {
-        WorkerCgroups.available == nil ? "process group" : "cgroup"
+        guard let cgroups = WorkerCgroups.available else { return "process group" }
+        let failures = cgroups.failures.load(ordering: .relaxed)
+        return failures == 0 ? "cgroup" : "cgroup (\(failures) workers could not join theirs: process group only)"
     }
 
     /// Triggers that name a function that failed to load: they load, and wait for it.

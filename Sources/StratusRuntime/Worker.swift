@@ -36,6 +36,8 @@ package struct WorkerResult: Sendable {
     package var durationMs: Double
     package var initDurationMs: Double?
     package var maxMemoryUsedMB: Int
+    /// The host ended it because it is shutting down (the drain timeout passed), not the function.
+    package var abortedByHost = false
 }
 
 /// A child process running one function's runtime, with its own Runtime API endpoint on loopback.
@@ -72,6 +74,9 @@ package final class Worker: Sendable {
     private let spawnedAt = ContinuousClock.now
     private let state = Mutex(State())
     private let serverChannel = Mutex<(any Channel)?>(nil)
+    /// Runtime API connections open now.
+    private let connections = Atomic<Int>(0)
+    private static let maxConnections = 4
     private let logger: Logger
 
     private init(function: DeployedFunction, eventLoop: any EventLoop, logger: Logger) {
@@ -100,7 +105,14 @@ package final class Worker: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                // A runtime needs one or two connections; a local process opening more is refused, so that
+                // the endpoint's memory stays bounded (each connection buffers at most one 6 MB body).
+                guard worker.connections.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maxConnections else {
+                    worker.connections.wrappingSubtract(1, ordering: .relaxed)
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in worker.connections.wrappingSubtract(1, ordering: .relaxed) }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(RuntimeAPIHandler(worker: worker))
                 }
@@ -112,7 +124,8 @@ package final class Worker: Sendable {
         do {
             let process = try ChildProcess.spawn(
                 executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
-                directory: function.directory, onExit: { [weak worker] status in worker?.processExited(status) })
+                directory: function.directory, joinCgroupBeforeExec: function.config.runtime == .provided,
+                onExit: { [weak worker] status in worker?.processExited(status) })
             let capture = OutputCapture(descriptor: process.outputDescriptor, queue: .global())
             let memoryTask = worker.eventLoop.scheduleRepeatedTask(
                 initialDelay: .milliseconds(20), delay: .milliseconds(50)
@@ -161,7 +174,7 @@ package final class Worker: Sendable {
         if let id = state.withLock({ $0.current?.invocation.id }) {
             complete(
                 id: id, outcome: .hostError(status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"),
-                force: true)
+                force: true, abortedByHost: true)
         }
         stop()
     }
@@ -340,7 +353,7 @@ package final class Worker: Sendable {
 
     /// Ends the current invocation if it is `id` (and was delivered, unless `force`). Returns whether it did.
     @discardableResult
-    private func complete(id: String, outcome: WorkerResult.Outcome, force: Bool = false) -> Bool {
+    private func complete(id: String, outcome: WorkerResult.Outcome, force: Bool = false, abortedByHost: Bool = false) -> Bool {
         let now = ContinuousClock.now
         let taken = state.withLock { state -> (Current, OutputCapture?, ChildProcess?, Int)? in
             guard let current = state.current, current.invocation.id == id, force || current.delivered != nil else {
@@ -361,7 +374,7 @@ package final class Worker: Sendable {
         let duration = current.delivered.map { (now - $0).seconds * 1000 } ?? 0
         current.continuation.resume(returning: WorkerResult(
             outcome: outcome, output: output, durationMs: duration, initDurationMs: current.initDurationMs,
-            maxMemoryUsedMB: memory))
+            maxMemoryUsedMB: memory, abortedByHost: abortedByHost))
         return true
     }
 

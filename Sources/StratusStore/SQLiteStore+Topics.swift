@@ -80,6 +80,25 @@ extension SQLiteStore {
         return try await pool.read { db in try request.fetchOne(db) }
     }
 
+    public func deliveryTargets() async throws -> Set<String> {
+        try await pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT target FROM delivery")) }
+    }
+
+    public func dueDeliveries(
+        for target: String, nowMs: Int64, limit: Int, excludingIds: Set<Int64>
+    ) async throws -> (due: [PendingDelivery], nextAtMs: Int64?) {
+        let ofTarget = Self.deliveries(excluding: DeliveryExclusion(ids: excludingIds)).filter(DeliveryRecord.Columns.target == target)
+        let due = ofTarget.filter(DeliveryRecord.Columns.nextAttemptAt <= nowMs)
+            .order(DeliveryRecord.Columns.nextAttemptAt, DeliveryRecord.Columns.id).limit(Swift.max(0, limit))
+        let next = ofTarget.filter(DeliveryRecord.Columns.nextAttemptAt > nowMs)
+            .select(min(DeliveryRecord.Columns.nextAttemptAt), as: Int64.self)
+        let (records, nextAtMs) = try await pool.read { db in
+            let records = limit > 0 ? try due.fetchAll(db) : []
+            return (records, records.count < limit ? try next.fetchOne(db) : nil)
+        }
+        return (try records.map { try $0.delivery() }, nextAtMs)
+    }
+
     private static func deliveries(excluding: DeliveryExclusion) -> QueryInterfaceRequest<DeliveryRecord> {
         var request = DeliveryRecord.all()
         if !excluding.ids.isEmpty { request = request.filter(!excluding.ids.contains(DeliveryRecord.Columns.id)) }

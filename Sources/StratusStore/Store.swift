@@ -95,6 +95,13 @@ public protocol Store: Sendable {
     func dueDeliveries(nowMs: Int64, limit: Int, excluding: DeliveryExclusion) async throws -> [PendingDelivery]
     /// Earliest next attempt of any pending delivery that `excluding` does not name.
     func nextDeliveryAtMs(excluding: DeliveryExclusion) async throws -> Int64?
+    /// Every function name or URL some pending delivery is for.
+    func deliveryTargets() async throws -> Set<String>
+    /// `target`'s deliveries due at `nowMs`, oldest first, but those in `excludingIds`; and, when fewer than
+    /// `limit` are due, the earliest next attempt of its others (when the scheduler should look again).
+    func dueDeliveries(
+        for target: String, nowMs: Int64, limit: Int, excludingIds: Set<Int64>
+    ) async throws -> (due: [PendingDelivery], nextAtMs: Int64?)
     /// Removes a delivery that succeeded or gave up.
     func finishDelivery(_ id: Int64) async throws
     /// Records a failed attempt and when to try again.

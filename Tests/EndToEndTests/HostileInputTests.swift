@@ -106,6 +106,7 @@ import Testing
             path: "/v1/functions/echo/invoke", headers: ["Content-Type": "text/plain"], body: "{}", status: 415,
             code: "UnsupportedMediaType"),
         Case(path: "/v1/queues/jobs/purge", headers: [:], body: nil, status: 415, code: "UnsupportedMediaType"),
+        Case(path: "//v1/topics", headers: ["Content-Type": "text/plain"], body: #"{"name":"evil"}"#, status: 415, code: "UnsupportedMediaType"),
         Case(
             path: "/v1/topics/news/subscriptions", headers: ["Content-Type": "application/x-www-form-urlencoded"],
             body: "http=x", status: 415, code: "UnsupportedMediaType"),
@@ -251,6 +252,18 @@ import Testing
         let received = try await HTTP.post(control + "/v1/queues/parked/receive", json: ["max": 10])
         #expect((received.json?["messages"] as? [[String: Any]])?.first?["body"] as? String == "one")
         #expect(try await HTTP.request("PATCH", control + "/v1/queues/nope", json: ["delay": "1s"]).status == 404)
+
+        // Sixteen clients creating the same queue with different settings at once: exactly one wins.
+        let statuses = await withTaskGroup(of: Int.self) { group in
+            for n in 0..<16 {
+                group.addTask {
+                    (try? await HTTP.post(control + "/v1/queues", json: ["name": "contended", "visibilityTimeout": "\(n + 1)s"]).status) ?? 0
+                }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 201 }.count == 1, "\(statuses)")
+        #expect(statuses.filter { $0 == 409 }.count == 15, "\(statuses)")
         #expect(await host.stop() == 0)
     }
 }

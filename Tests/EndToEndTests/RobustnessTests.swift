@@ -173,6 +173,50 @@ import Testing
         #expect(await host.stop() == 0)
     }
 
+    /// A failure record larger than a topic takes (256 KB) is given up with an event, once: the function is
+    /// not run again and again for a destination that cannot take it.
+    @Test func aDestinationThatRefusesTheRecordEndsTheEvent() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.addPython(
+            "doomed", code: "def handler(event, context):\n    raise ValueError('always')\n",
+            manifest: "async: {retries: 0, onFailure: {topic: failures}}\ncircuitBreaker: off\n")
+        try project.write("triggers/t.yaml", "topics:\n  failures: {}\n")
+        let host = try await ServeProcess(project: project.path)
+        let big = #"{"blob":""# + String(repeating: "x", count: 300_000) + #""}"#
+        try project.write("big.json", big)
+        #expect(try host.cli(["invoke", "doomed", "--async", "--data", "@" + project.path + "/big.json"]).status == 0)
+        #expect(await waitUntil(timeout: .seconds(20)) {
+            (try? host.cli(["logs", "--events"]).stdout.contains("onFailure topic 'failures' refused the record")) == true
+        })
+        #expect(try host.cli(["logs", "doomed", "--json"]).stdout.split(separator: "\n").count == 1, "it ran once")
+        #expect(await host.stop() == 0)
+    }
+
+    /// `logs --follow` starts at the log's head: the history of other functions is not printed first.
+    @Test func followingStartsAtTheHead() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.addPython("old", code: "def handler(event, context):\n    print('history')\n")
+        try project.addPython("new", code: "def handler(event, context):\n    print('fresh')\n")
+        let host = try await ServeProcess(project: project.path)
+        for _ in 0..<3 { #expect(try host.cli(["invoke", "old"]).status == 0) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["STRATUS_ENDPOINT"] = host.controlURL
+        let follower = try SpawnedProcess(StratusBinary.path, ["logs", "--follow"], environment: environment)
+        #expect(await waitUntil { follower.output.contains("history") }, "the last page is shown first")
+        let shown = follower.output.components(separatedBy: "history").count - 1
+        let quiet = try SpawnedProcess(StratusBinary.path, ["logs", "new", "--follow"], environment: environment)
+        #expect(try host.cli(["invoke", "new"]).status == 0)
+        #expect(await waitUntil { quiet.output.contains("fresh") })
+        #expect(!quiet.output.contains("history"), "\(quiet.output)")
+        #expect(follower.output.components(separatedBy: "history").count - 1 == shown, "no history twice")
+        follower.signal(SIGTERM)
+        quiet.signal(SIGTERM)
+        _ = await (follower.wait(), quiet.wait())
+        #expect(await host.stop() == 0)
+    }
+
     static let stubborn = """
         import time
         def handler(event, context):

@@ -75,4 +75,31 @@ import Testing
         #expect(b.reset() == nil)
         #expect(b.allow(now: t0).allowed)
     }
+
+    /// A probe that never ran (throttled while the pool was full) gives its slot back; otherwise a half-open
+    /// breaker would wait for that outcome forever and refuse every call.
+    @Test func anAbandonedProbeFreesItsSlot() {
+        var b = breaker(minimum: 1, cooldown: .seconds(5), probes: 1)
+        _ = b.record(failure: true, now: t0)
+        let probe = b.allow(now: t0 + .seconds(5))
+        #expect(probe.allowed && b.state == .halfOpen)
+        #expect(b.allow(now: t0 + .seconds(5)).allowed == false, "one probe at a time")
+        b.abandon(probe.ticket)
+        let again = b.allow(now: t0 + .seconds(6))
+        #expect(again.allowed, "the slot came back")
+        #expect(b.record(failure: false, now: t0 + .seconds(7), ticket: again.ticket)?.to == .closed)
+    }
+
+    /// A call let in while the breaker was closed, ending after it opened and went half-open, is not taken
+    /// for a probe.
+    @Test func outcomesOfCallsFromAnEarlierStateAreNotCounted() {
+        var b = breaker(minimum: 1, cooldown: .seconds(5), probes: 1)
+        let early = b.allow(now: t0)
+        _ = b.record(failure: true, now: t0)
+        #expect(b.state == .open)
+        let probe = b.allow(now: t0 + .seconds(5))
+        #expect(b.record(failure: false, now: t0 + .seconds(6), ticket: early.ticket) == nil, "the early call ended")
+        #expect(b.state == .halfOpen, "and did not close it")
+        #expect(b.record(failure: false, now: t0 + .seconds(6), ticket: probe.ticket)?.to == .closed)
+    }
 }

@@ -175,3 +175,23 @@ import Testing
         #expect((0...30_000).contains(DeliveryRunner.backoffMs(attempt: 1000, async: async)), "no overflow for absurd attempts")
     }
 }
+
+/// Queue settings stored by an older version, outside today's limits.
+@Suite struct StoredQueueSettingsTests {
+    @Test func outOfRangeSettingsArePinnedInTheStoreToo() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        let store = try SQLiteStore(path: project.path + "/s.sqlite")
+        var old = QueueConfig(name: "old")
+        old.retentionMs = 0
+        old.visibilityTimeoutMs = .max
+        try await store.putQueue(old)
+        let queues = QueueService(store: store)
+        try await queues.load(declared: [])
+        #expect(queues.config("old")?.retentionMs == 60_000)
+        let stored = try await store.queues().first { $0.name == "old" }
+        #expect(stored?.retentionMs == 60_000 && stored?.visibilityTimeoutMs == 43_200_000, "what receive and expiry read")
+        _ = try await queues.send([OutgoingMessage(body: "kept")], to: "old")
+        #expect(try await queues.receive(from: "old", max: 10).map(\.body) == ["kept"])
+    }
+}

@@ -24,6 +24,14 @@ public struct CircuitBreakerState: Sendable {
     private var openedAt: ContinuousClock.Instant?
     private var probesStarted = 0
     private var probesSucceeded = 0
+    /// Bumped on every change of state, so an outcome is counted only in the state its call was let in.
+    private var epoch = 0
+
+    /// What `allow` hands a call it lets through; give it back to `record` or `abandon`.
+    public struct Ticket: Sendable, Equatable {
+        fileprivate var epoch: Int
+        fileprivate var probe: Bool
+    }
 
     public init(configuration: FunctionConfig.CircuitBreaker) {
         self.configuration = configuration
@@ -35,22 +43,30 @@ public struct CircuitBreakerState: Sendable {
     }
 
     /// Whether a call may go ahead now; moves OPEN → HALF_OPEN once the cooldown has passed.
-    public mutating func allow(now: ContinuousClock.Instant) -> (allowed: Bool, transition: Transition?) {
+    public mutating func allow(now: ContinuousClock.Instant) -> (allowed: Bool, transition: Transition?, ticket: Ticket) {
         var transition: Transition?
         if state == .open, let probeAt, now >= probeAt {
             state = .halfOpen
+            epoch += 1
             probesStarted = 0
             probesSucceeded = 0
             transition = Transition(from: .open, to: .halfOpen, reason: "cooldown of \(DurationParser.format(configuration.cooldown)) passed, probing")
         }
         switch state {
-        case .closed: return (true, transition)
-        case .open: return (false, transition)
+        case .closed: return (true, transition, Ticket(epoch: epoch, probe: false))
+        case .open: return (false, transition, Ticket(epoch: epoch, probe: false))
         case .halfOpen:
-            guard probesStarted < configuration.halfOpenCalls else { return (false, transition) }
+            guard probesStarted < configuration.halfOpenCalls else { return (false, transition, Ticket(epoch: epoch, probe: false)) }
             probesStarted += 1
-            return (true, transition)
+            return (true, transition, Ticket(epoch: epoch, probe: true))
         }
+    }
+
+    /// A call that was let through did not run (throttled, or the host is stopping): a probe's slot is
+    /// given back, so a half-open breaker cannot be left waiting for an outcome that never comes.
+    public mutating func abandon(_ ticket: Ticket) {
+        guard ticket.probe, ticket.epoch == epoch, state == .halfOpen else { return }
+        probesStarted = Swift.max(0, probesStarted - 1)
     }
 
     /// Whether a call would be allowed, without taking a probe slot (for pausing queue consumption).
@@ -62,8 +78,10 @@ public struct CircuitBreakerState: Sendable {
         }
     }
 
-    /// Records the outcome of an allowed call (throttles are not outcomes: don't record them).
-    public mutating func record(failure: Bool, now: ContinuousClock.Instant) -> Transition? {
+    /// Records the outcome of an allowed call (throttles are not outcomes: `abandon` those). With its
+    /// `ticket`, the outcome of a call let in before the breaker changed state is not counted.
+    public mutating func record(failure: Bool, now: ContinuousClock.Instant, ticket: Ticket? = nil) -> Transition? {
+        if let ticket, ticket.epoch != epoch { return nil }
         switch state {
         case .closed:
             outcomes.append(failure)
@@ -99,12 +117,14 @@ public struct CircuitBreakerState: Sendable {
 
     private mutating func open(_ now: ContinuousClock.Instant) {
         state = .open
+        epoch += 1
         openedAt = now
         outcomes = []
     }
 
     private mutating func close() {
         state = .closed
+        epoch += 1
         outcomes = []
         openedAt = nil
     }

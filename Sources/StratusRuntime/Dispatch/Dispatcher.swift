@@ -18,6 +18,8 @@ public final class Dispatcher: Sendable {
         public var payload: ByteBuffer
         /// Set when the circuit breaker rejected the call: seconds until it lets a probe through.
         public var retryAfterSeconds: Int?
+        /// The host ended the invocation because it is shutting down: the event is not the function's to lose.
+        public var abortedByHost = false
     }
 
     /// Where an invocation came from, for the record.
@@ -154,10 +156,14 @@ public final class Dispatcher: Sendable {
             memorySizeMB: function.config.memoryMB, maxMemoryUsedMB: 0, output: "")
         record.eventId = origin.eventId
         let now = clock.now
-        let gate = breakers.withLock { breakers -> (allowed: Bool, transition: CircuitBreakerState.Transition?, probeAt: ContinuousClock.Instant?)? in
+        let gate = breakers.withLock {
+            breakers -> (
+                allowed: Bool, transition: CircuitBreakerState.Transition?, probeAt: ContinuousClock.Instant?,
+                ticket: CircuitBreakerState.Ticket
+            )? in
             guard breakers[name] != nil else { return nil }
             let decision = breakers[name]!.allow(now: now)
-            return (decision.allowed, decision.transition, breakers[name]!.probeAt)
+            return (decision.allowed, decision.transition, breakers[name]!.probeAt, decision.ticket)
         }
         if let transition = gate?.transition { note(transition, function: name) }
         if let gate, !gate.allowed {
@@ -169,10 +175,12 @@ public final class Dispatcher: Sendable {
             return Result(record: record, payload: Self.errorBody(type: record.errorType!, message: record.errorMessage!), retryAfterSeconds: wait)
         }
         let payloadOut: ByteBuffer
+        var abortedByHost = false
         do {
             let (worker, _) = try await pool.acquire()
             let result = await worker.invoke(WorkerInvocation(id: id, payload: payload, clientContext: clientContext))
             pool.release(worker)
+            abortedByHost = result.abortedByHost
             record.durationMs = result.durationMs
             record.initDurationMs = result.initDurationMs
             record.maxMemoryUsedMB = result.maxMemoryUsedMB
@@ -207,12 +215,20 @@ public final class Dispatcher: Sendable {
             record.errorMessage = "host is shutting down"
             payloadOut = Self.errorBody(type: record.errorType!, message: record.errorMessage!)
         }
-        if gate != nil, record.status != .throttled, record.status != .rejected {
-            let transition = breakers.withLock { $0[name]?.record(failure: record.status != .ok, now: clock.now) }
-            if let transition { note(transition, function: name) }
+        if let gate {
+            if record.status == .throttled || record.status == .rejected || abortedByHost {
+                // It did not run: not an outcome, and a probe slot it held goes back.
+                breakers.withLock { $0[name]?.abandon(gate.ticket) }
+            } else {
+                let failure = record.status != .ok
+                let transition = breakers.withLock { $0[name]?.record(failure: failure, now: clock.now, ticket: gate.ticket) }
+                if let transition { note(transition, function: name) }
+            }
         }
         log.record(record)
-        return Result(record: record, payload: payloadOut)
+        var result = Result(record: record, payload: payloadOut)
+        result.abortedByHost = abortedByHost
+        return result
     }
 
     /// Lambda's error JSON for errors the host itself reports.

@@ -31,10 +31,22 @@ final class DeliveryRunner: Sendable {
         var inFlight: [Int64: String] = [:]
         /// Attempts running per target (function name or URL).
         var perTarget: [String: Int] = [:]
+        /// Every target with pending deliveries, as far as the scheduler knows, and what it last read of it.
+        var targets: [String: Target] = [:]
         /// Deliveries whose bookkeeping failed (the store could not be written): left alone until then.
-        var parked: [Int64: (untilMs: Int64, failures: Int)] = [:]
+        var parked: [Int64: (target: String, untilMs: Int64)] = [:]
+        /// How many times in a row a delivery's bookkeeping failed: its backoff doubles with it.
+        var parkFailures: [Int64: Int] = [:]
         /// Functions already reported as not loaded, so the event is written once.
         var pausedFunctions: Set<String> = []
+    }
+
+    /// What the scheduler knows of one target's deliveries.
+    private struct Target {
+        /// Look at it again at once: new deliveries, a freed slot, a parked one coming back.
+        var dirty = true
+        /// The earliest next attempt of its deliveries not in flight, when last read.
+        var nextAtMs: Int64?
     }
 
     /// Deliveries running at once, all targets together.
@@ -71,20 +83,28 @@ final class DeliveryRunner: Sendable {
     /// Deliveries being attempted now (for status and tests).
     var inFlightCount: Int { state.withLock { $0.inFlight.count } }
 
-    /// Runs until cancelled, then waits for the attempts in flight. The HTTP client for endpoint deliveries
-    /// lives as long as this call.
+    /// Runs until cancelled, then waits for the attempts in flight, which are not cancelled: their outcome
+    /// is written down whatever happens to the host (a shutdown only stops new attempts). The HTTP client
+    /// for endpoint deliveries lives as long as this call.
     func run() async {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(5), read: httpPolicy.timeout)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = httpPolicy.concurrencyPerEndpoint
         let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            let known = try await store.deliveryTargets()
+            state.withLock { state in for target in known { state.targets[target] = Target() } }
+        } catch {
+            logger.error("reading delivery targets failed", metadata: ["error": "\(error)"])
+        }
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let generation = queues.deliveriesCommitted.generation(QueueService.deliveriesKey)
                 let sleep = await startDue { delivery, target in
                     group.addTask {
-                        await self.attempt(delivery, http: http)
+                        // Not cancelled with the scheduler: an attempt that started records how it ended.
+                        await Task { await self.attempt(delivery, http: http) }.value
                         self.finished(delivery.id, target: target)
                     }
                 }
@@ -94,69 +114,79 @@ final class DeliveryRunner: Sendable {
         try? await http.shutdown()
     }
 
-    /// Starts every due delivery there is room for; returns how long to sleep before looking again (a
-    /// completion or a commit wakes the scheduler earlier).
+    /// Starts every due delivery there is room for, target by target (each an index seek, so a backlog for one
+    /// target costs the others nothing); returns how long to sleep before looking again (a completion or a
+    /// commit wakes the scheduler earlier).
     private func startDue(_ start: (PendingDelivery, String) -> Void) async -> Duration {
         let idle: Duration = .seconds(3600)
-        while !Task.isCancelled {
-            let nowMs = queues.nowMs
-            let (exclusion, room, parkedUntil) = exclusion(nowMs: nowMs)
-            let blocked = dispatcher.blockedFunctions()
-            var excluding = exclusion
-            excluding.targets.formUnion(blocked.keys)
-            guard room > 0 else { return idle }
-            let due: [PendingDelivery]
-            let next: Int64?
-            do {
-                due = try await store.dueDeliveries(nowMs: nowMs, limit: min(room, 32), excluding: excluding)
-                next = due.isEmpty ? try await store.nextDeliveryAtMs(excluding: excluding) : nil
-            } catch {
-                logger.error("reading deliveries failed; trying again in 1 s", metadata: ["error": "\(error)"])
-                return .seconds(1)
+        let nowMs = queues.nowMs
+        let blocked = dispatcher.blockedFunctions()
+        let committed = queues.takeCommittedTargets()
+        let candidates = state.withLock { state -> [String] in
+            for target in committed { state.targets[target, default: Target()].dirty = true }
+            for (id, parked) in state.parked where parked.untilMs <= nowMs {
+                state.parked[id] = nil
+                state.targets[parked.target, default: Target()].dirty = true
             }
-            var started = 0
-            for delivery in due {
-                let target = delivery.target.key
-                let capacity = capacity(ofKey: target)
-                let taken = state.withLock { state -> Bool in
-                    guard state.inFlight.count < Self.concurrency, state.inFlight[delivery.id] == nil,
-                        state.perTarget[target, default: 0] < capacity
-                    else { return false }
-                    state.inFlight[delivery.id] = target
-                    state.perTarget[target, default: 0] += 1
-                    return true
-                }
-                if taken {
-                    started += 1
-                    start(delivery, target)
-                }
-            }
-            if !due.isEmpty { continue }  // look again: targets filled up, or more are due
-            // Nothing more to start now: sleep until the earliest of the next due delivery, a parked one, and
-            // the next probe of an open breaker.
-            let wakeAt = [next, parkedUntil, blocked.values.min()].compactMap { $0 }.min()
-            guard let wakeAt else { return idle }
-            if wakeAt <= nowMs, started == 0 {
-                // Due, but for a target that is full: a completion wakes us.
-                return idle
-            }
-            return .milliseconds(Swift.max(1, Swift.min(wakeAt.saturatingSubtract(nowMs), 3_600_000)))
+            return state.targets.filter { $0.value.dirty || ($0.value.nextAtMs.map { $0 <= nowMs } ?? false) }.keys.sorted()
         }
-        return .zero
+        var full: Set<String> = []
+        for target in candidates where blocked[target] == nil {
+            while !Task.isCancelled {
+                let room = room(for: target)
+                guard room > 0 else {
+                    full.insert(target)  // a completion marks it dirty and wakes the scheduler
+                    break
+                }
+                let excluded = state.withLock { state in
+                    Set(state.inFlight.filter { $0.value == target }.keys).union(state.parked.filter { $0.value.target == target }.keys)
+                }
+                let read: (due: [PendingDelivery], nextAtMs: Int64?)
+                do {
+                    read = try await store.dueDeliveries(for: target, nowMs: nowMs, limit: min(room, 32), excludingIds: excluded)
+                } catch {
+                    logger.error("reading deliveries failed; trying again in 1 s", metadata: ["error": "\(error)"])
+                    return .seconds(1)
+                }
+                for delivery in read.due where take(delivery, target: target) { start(delivery, target) }
+                if read.due.count < min(room, 32) {
+                    state.withLock { $0.targets[target] = Target(dirty: false, nextAtMs: read.nextAtMs) }
+                    break
+                }
+            }
+        }
+        // Sleep until the earliest next attempt, parked delivery or breaker probe; a full target waits for a
+        // completion instead.
+        let wakeAt = state.withLock { state -> Int64? in
+            let next = state.targets.compactMap { target, known -> Int64? in
+                guard blocked[target] == nil, !full.contains(target) else { return nil }
+                return known.dirty ? nowMs : known.nextAtMs
+            }
+            return (next + state.parked.values.map(\.untilMs) + blocked.values).min()
+        }
+        guard let wakeAt else { return idle }
+        return .milliseconds(Swift.max(1, Swift.min(wakeAt.saturatingSubtract(nowMs), 3_600_000)))
     }
 
-    /// What the next read must leave out, how many more may start, and when the first parked one is free.
-    private func exclusion(nowMs: Int64) -> (DeliveryExclusion, Int, Int64?) {
-        let (ids, running, room, parkedUntil) = state.withLock { state in
-            state.parked = state.parked.filter { $0.value.untilMs > nowMs }
-            return (
-                Set(state.inFlight.keys).union(state.parked.keys), state.perTarget,
-                Self.concurrency - state.inFlight.count,
-                state.parked.values.map(\.untilMs).min()
-            )
+    /// How many more deliveries `target` takes now: its own limit and the host-wide one.
+    private func room(for target: String) -> Int {
+        let capacity = capacity(ofKey: target)
+        return state.withLock { state in
+            Swift.min(capacity - state.perTarget[target, default: 0], Self.concurrency - state.inFlight.count)
         }
-        let full = running.filter { $0.value >= capacity(ofKey: $0.key) }.keys
-        return (DeliveryExclusion(ids: ids, targets: Set(full)), room, parkedUntil)
+    }
+
+    /// Counts `delivery` in flight, if there is room.
+    private func take(_ delivery: PendingDelivery, target: String) -> Bool {
+        let capacity = capacity(ofKey: target)
+        return state.withLock { state in
+            guard state.inFlight.count < Self.concurrency, state.inFlight[delivery.id] == nil,
+                state.perTarget[target, default: 0] < capacity
+            else { return false }
+            state.inFlight[delivery.id] = target
+            state.perTarget[target, default: 0] += 1
+            return true
+        }
     }
 
     private func finished(_ id: Int64, target: String) {
@@ -164,6 +194,7 @@ final class DeliveryRunner: Sendable {
             state.inFlight[id] = nil
             state.perTarget[target, default: 1] -= 1
             if state.perTarget[target] == 0 { state.perTarget[target] = nil }
+            state.targets[target, default: Target()].dirty = true
         }
         kick()
     }
@@ -180,14 +211,16 @@ final class DeliveryRunner: Sendable {
             case .function(let name): try await deliverToFunction(name, delivery)
             case .http(let url): try await deliverToHTTP(url, delivery, http: http)
             }
-            state.withLock { _ = $0.parked.removeValue(forKey: delivery.id) }
+            state.withLock { _ = $0.parkFailures.removeValue(forKey: delivery.id) }
         } catch {
             // The store could not be written: leave this delivery alone for a while (doubling, up to a minute)
             // rather than run it again at once; its record is unchanged, so nothing is lost.
+            let nowMs = queues.nowMs
             let (backoff, failures) = state.withLock { state -> (Int64, Int) in
-                let failures = (state.parked[delivery.id]?.failures ?? 0) + 1
+                let failures = (state.parkFailures[delivery.id] ?? 0) + 1
                 let backoff = Swift.min(60_000, Int64(500) << Int64(Swift.min(failures, 7)))
-                state.parked[delivery.id] = (queues.nowMs + backoff, failures)
+                state.parkFailures[delivery.id] = failures
+                state.parked[delivery.id] = (delivery.target.key, nowMs + backoff)
                 return (backoff, failures)
             }
             logger.error(
@@ -223,6 +256,11 @@ final class DeliveryRunner: Sendable {
                 origin: .init(trigger: trigger, source: source, attempt: delivery.attempts + 1, eventId: eventId))
         } catch {
             return try await waitForFunction(name, delivery, nowMs: nowMs)
+        }
+        if result.abortedByHost {
+            // The host stopped while it ran (the drain timeout passed): not the function's fault, no retry spent;
+            // it runs again when a host is back.
+            return try await store.rescheduleDelivery(delivery.id, attempts: delivery.attempts, nextAttemptAtMs: nowMs)
         }
         switch result.record.status {
         case .ok:
@@ -299,7 +337,13 @@ final class DeliveryRunner: Sendable {
             guard topics.all()[topic] != nil else {
                 return try await giveUp(delivery, reason: "\(reason); onFailure topic '\(topic)' does not exist")
             }
-            _ = try await topics.publish(to: topic, message: json)
+            do {
+                _ = try await topics.publish(to: topic, message: json)
+            } catch let error as TopicPublisher.TopicError {
+                // The destination refused the record (too large for a topic, say): it cannot take it later
+                // either, so the event is given up now rather than run again.
+                return try await giveUp(delivery, reason: "\(reason); onFailure topic '\(topic)' refused the record: \(error.message)")
+            }
             try await store.finishDelivery(delivery.id)
             log.record(
                 event: HostEvent(
@@ -326,8 +370,8 @@ final class DeliveryRunner: Sendable {
         do {
             let response = try await http.execute(request, timeout: httpPolicy.timeout)
             status = Int(response.status.code)
-            // The endpoint's answer is not used: read at most 64 KB of it so the connection can be reused.
-            _ = try? await response.body.collect(upTo: 65_536)
+            // The endpoint's answer body is not read: an endpoint that trickles it must not hold the delivery
+            // (dropping the body closes the connection).
         } catch {
             status = 0
         }

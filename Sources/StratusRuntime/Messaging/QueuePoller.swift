@@ -54,7 +54,9 @@ final class QueuePoller: Sendable {
                     }
                 }
                 guard !batch.isEmpty else { continue }
-                try await process(batch)
+                // Not cancelled with the consumer: a batch that was received is run and deleted (or given
+                // back) whatever happens to the host, so a shutdown never spends a receive for nothing.
+                try await Task { try await self.process(batch) }.value
             } catch is CancellationError {
                 return
             } catch {
@@ -100,12 +102,21 @@ final class QueuePoller: Sendable {
             try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)
             return
         }
+        if result.abortedByHost {
+            // The host stopped while it ran: give the batch back as it was, for the next host.
+            return try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)
+        }
         switch result.record.status {
         case .ok: break
-        case .throttled, .rejected:
+        case .rejected:
+            // The breaker opened while this batch was on its way: give it back as it was (visible, no receive
+            // spent); the consumer now pauses until the breaker's next probe.
+            try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)
+            return
+        case .throttled:
             // Not the function's fault: give the batch back without spending a receive, and back off.
             try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 1000)
-            try await queues.clock.sleep(for: .seconds(1))
+            try? await queues.clock.sleep(for: .seconds(1))
             return
         case .error, .timeout, .crashed:
             return  // the batch reappears after its visibility timeout

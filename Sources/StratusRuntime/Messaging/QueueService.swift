@@ -29,6 +29,9 @@ public final class QueueService: Sendable {
     let deliveriesCommitted: QueueSignal
     static let deliveriesKey = "deliveries"
     private let configs = Mutex<[String: QueueConfig]>([:])
+    private let committedTargets = Mutex<Set<String>>([])
+    /// Creates and updates one at a time: each reads, checks and writes across awaits.
+    private let changes = AsyncMutex()
 
     init(store: any Store, clock: any HostClock = SystemClock()) {
         self.store = store
@@ -41,8 +44,13 @@ public final class QueueService: Sendable {
     /// outside `Limits` (written by an older version) are pinned into them.
     func load(declared: [QueueConfig]) async throws {
         for queue in declared { try await store.putQueue(queue) }
-        let all = try await store.queues()
-        configs.withLock { configs in for queue in all { configs[queue.name] = queue.clamped() } }
+        var all = try await store.queues()
+        for (index, queue) in all.enumerated() where queue.clamped() != queue {
+            // The store reads these settings too (retention, visibility): it must hold the pinned values.
+            all[index] = queue.clamped()
+            try await store.putQueue(all[index])
+        }
+        configs.withLock { configs in for queue in all { configs[queue.name] = queue } }
     }
 
     public func config(_ name: String) -> QueueConfig? {
@@ -61,6 +69,10 @@ public final class QueueService: Sendable {
             throw QueueError(code: .invalid, message: "invalid queue name '\(queue.name.prefix(100))'; expected 1-80 letters, digits, '-' or '_'")
         }
         try check(queue)
+        return try await changes.withLock { try await createLocked(queue) }
+    }
+
+    private func createLocked(_ queue: QueueConfig) async throws -> Bool {
         if let existing = config(queue.name) {
             guard existing.hasSameAttributes(as: queue) else {
                 throw QueueError(
@@ -79,14 +91,16 @@ public final class QueueService: Sendable {
 
     /// Changes the settings of an existing queue; its messages and its consumer are kept.
     public func update(_ name: String, _ change: (inout QueueConfig) throws -> Void) async throws -> QueueConfig {
-        var queue = try require(name)
-        try change(&queue)
-        queue.name = name
-        try check(queue)
-        try await store.putQueue(queue)
-        configs.withLock { $0[name] = queue }
-        signal.notify(name)
-        return queue
+        try await changes.withLock {
+            var queue = try require(name)
+            try change(&queue)
+            queue.name = name
+            try check(queue)
+            try await store.putQueue(queue)
+            configs.withLock { $0[name] = queue }
+            signal.notify(name)
+            return queue
+        }
     }
 
     /// Settings that would make no sense together: a dead-letter queue that does not exist, or the queue itself.
@@ -134,15 +148,26 @@ public final class QueueService: Sendable {
         guard !fanOut.isEmpty else { return }
         try await store.commit(fanOut, nowMs: nowMs)
         var queues: Set<String> = []
-        var deliveries = false
+        var targets: Set<String> = []
         for item in fanOut {
             switch item {
             case .queue(let name, _): queues.insert(name)
-            case .delivery: deliveries = true
+            case .delivery(let delivery): targets.insert(delivery.target.name)
             }
         }
         for queue in queues { signal.notify(queue) }
-        if deliveries { deliveriesCommitted.notify(Self.deliveriesKey) }
+        if !targets.isEmpty {
+            committedTargets.withLock { $0.formUnion(targets) }
+            deliveriesCommitted.notify(Self.deliveriesKey)
+        }
+    }
+
+    /// The targets deliveries were committed for since the last call (the scheduler looks at them first).
+    func takeCommittedTargets() -> Set<String> {
+        committedTargets.withLock { targets in
+            defer { targets = [] }
+            return targets
+        }
     }
 
     /// Moves a delivery that gave up into `queue` as `message`, in one transaction.
@@ -198,6 +223,8 @@ public final class QueueService: Sendable {
     func returnUnprocessed(_ messages: [QueueMessage], to queue: String, delayMs: Int64) async throws {
         try await store.returnUnprocessed(
             to: queue, receiptHandles: messages.compactMap(\.receiptHandle), delayMs: delayMs, nowMs: nowMs)
+        // Receivers already waiting look again (and sleep until the returned messages are visible).
+        signal.notify(queue)
     }
 
     public func purge(_ queue: String) async throws -> Int {

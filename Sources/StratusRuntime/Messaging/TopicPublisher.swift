@@ -22,6 +22,8 @@ public final class TopicPublisher: Sendable {
     private let store: any Store
     private let queues: QueueService
     private let topics = Mutex<[String: [Subscription]]>([:])
+    /// Creates and subscriptions one at a time (each checks a limit, then writes across an await).
+    private let changes = AsyncMutex()
 
     init(store: any Store, queues: QueueService) {
         self.store = store
@@ -48,17 +50,23 @@ public final class TopicPublisher: Sendable {
         guard QueueConfig.isValidName(name) else {
             throw TopicError(code: .invalid, message: "invalid topic name '\(name)'; expected 1-80 letters, digits, '-' or '_'")
         }
-        let (exists, count) = topics.withLock { ($0[name] != nil, $0.count) }
-        if exists { return }
-        guard count < Limits.topics else {
-            throw TopicError(code: .overLimit, message: "this host already has \(Limits.topics) topics, the limit")
+        try await changes.withLock {
+            let (exists, count) = topics.withLock { ($0[name] != nil, $0.count) }
+            if exists { return }
+            guard count < Limits.topics else {
+                throw TopicError(code: .overLimit, message: "this host already has \(Limits.topics) topics, the limit")
+            }
+            try await store.putTopic(name)
+            topics.withLock { if $0[name] == nil { $0[name] = [] } }
         }
-        try await store.putTopic(name)
-        topics.withLock { if $0[name] == nil { $0[name] = [] } }
     }
 
     /// Adds a subscription at run time; it survives restarts.
     public func subscribe(_ subscription: Subscription) async throws {
+        try await changes.withLock { try await subscribeLocked(subscription) }
+    }
+
+    private func subscribeLocked(_ subscription: Subscription) async throws {
         guard let existing = topics.withLock({ $0[subscription.topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(subscription.topic)'")
         }

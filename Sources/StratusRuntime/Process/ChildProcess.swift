@@ -38,8 +38,19 @@ package final class ChildProcess: Sendable {
     /// Starts `executable` with exactly `environment`, in `directory`, as the leader of a new process group.
     package static func spawn(
         executable: String, arguments: [String], environment: [String: String], directory: String,
-        cgroups: WorkerCgroups? = WorkerCgroups.available, onExit: @escaping @Sendable (Int32) -> Void = { _ in }
+        cgroups: WorkerCgroups? = WorkerCgroups.available, joinCgroupBeforeExec: Bool = false,
+        onExit: @escaping @Sendable (Int32) -> Void = { _ in }
     ) throws(SpawnError) -> ChildProcess {
+        // A program that may fork at once (a custom runtime's `bootstrap`) joins its cgroup itself, through a
+        // shell that then execs it, so nothing it starts is outside. An interpreter is moved right after the
+        // spawn instead, saving the shell: it runs no code of the function's before that.
+        var (executable, arguments) = (executable, arguments)
+        var preparedCgroup: String?
+        if joinCgroupBeforeExec, let cgroup = cgroups?.create() {
+            preparedCgroup = cgroup
+            arguments = ["-c", #"echo $$ > "$0/cgroup.procs" 2>/dev/null; exec "$@""#, cgroup, executable] + arguments
+            executable = "/bin/sh"
+        }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw SpawnError(executable: executable, errno: errno) }
         let (readEnd, writeEnd) = (fds[0], fds[1])
@@ -82,12 +93,13 @@ package final class ChildProcess: Sendable {
         let result = posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
         close(writeEnd)
         guard result == 0 else {
+            if let preparedCgroup { rmdir(preparedCgroup) }
             close(readEnd)
             throw SpawnError(executable: executable, errno: result)
         }
         _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
         // posix_spawn returns once the child has exec'd, before the runtime has run any function code.
-        let process = ChildProcess(pid: pid, outputDescriptor: readEnd, cgroup: cgroups?.adopt(pid))
+        let process = ChildProcess(pid: pid, outputDescriptor: readEnd, cgroup: preparedCgroup ?? cgroups?.adopt(pid))
         let reaper = Thread {
             process.reap()
             onExit(process.exitStatus.withLock { $0.status ?? 0 })

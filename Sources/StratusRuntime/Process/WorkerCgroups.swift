@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -16,6 +17,9 @@ import Foundation
 package final class WorkerCgroups: Sendable {
     /// The directory holding this host's worker cgroups.
     package let directory: String
+    private let created = Atomic<Int>(0)
+    /// Workers that could not be placed in a cgroup (they run in their process group only).
+    package let failures = Atomic<Int>(0)
 
     private init(directory: String) {
         self.directory = directory
@@ -39,10 +43,20 @@ package final class WorkerCgroups: Sendable {
 
     /// Moves `pid` into a cgroup of its own; returns its directory, or `nil` when that failed.
     package func adopt(_ pid: pid_t) -> String? {
-        let path = directory + "/w\(pid)"
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { return nil }
-        guard Self.write("\(pid)\n", to: path + "/cgroup.procs") else {
+        let path = directory + "/w-p\(pid)"
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST, Self.write("\(pid)\n", to: path + "/cgroup.procs") else {
             rmdir(path)
+            failures.wrappingAdd(1, ordering: .relaxed)
+            return nil
+        }
+        return path
+    }
+
+    /// A new, empty cgroup for a process to join itself before it runs anything (see `ChildProcess`).
+    package func create() -> String? {
+        let path = directory + "/w-n\(created.wrappingAdd(1, ordering: .relaxed).oldValue)"
+        guard mkdir(path, 0o755) == 0 else {
+            failures.wrappingAdd(1, ordering: .relaxed)
             return nil
         }
         return path

@@ -29,6 +29,13 @@ public struct ControlExposure: Sendable {
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
+    /// Whether binding to `host` keeps a listener on this machine: `localhost` or a numeric loopback address
+    /// (a name such as `x.localhost` may resolve elsewhere, so it does not count).
+    public static func isLoopbackBind(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return name == "localhost" || name == "::1" || (isLoopback(name) && !name.hasSuffix("localhost"))
+    }
+
     /// The host name of an `authority` (`name:port`, `[v6]:port`).
     static func hostName(ofAuthority authority: String) -> String {
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
@@ -39,7 +46,8 @@ public struct ControlExposure: Sendable {
 
     /// Why `request` is refused, or `nil` when it may go on.
     func refusal(of request: Request) -> Refusal? {
-        let path = request.uri.path
+        // As the router reads it: empty segments do not count (`//v1/topics` is `/v1/topics`).
+        let path = "/" + request.uri.path.split(separator: "/").joined(separator: "/")
         let authority = request.head.authority ?? ""
         if let token {
             if path != "/v1/health", !Self.presents(token, request.headers[.authorization]) {

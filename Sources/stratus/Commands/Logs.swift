@@ -45,6 +45,16 @@ struct Logs: AsyncParsableCommand {
     func run() async throws {
         var after: Int64?
         var afterEvent: Int64?
+        // Following starts at the log's head as it is now, whatever the first page shows (even nothing), so
+        // that the history before it is not printed.
+        var head: Int64 = 0
+        var eventHead: Int64 = 0
+        if follow {
+            head = try await options.client.get("/v1/logs?limit=1", as: V1.Invocations.self).answer.invocations.last?.sequence ?? 0
+            if events {
+                eventHead = try await options.client.get("/v1/events?limit=1", as: V1.Events.self).answer.events.last?.sequence ?? 0
+            }
+        }
         while true {
             var query: [String] = ["limit=\(after == nil ? limit : 1000)"]
             if let function { query.append("function=\(function.percentEncodedQuery)") }
@@ -71,12 +81,12 @@ struct Logs: AsyncParsableCommand {
                     let text = options.json ? String(decoding: try V1.encoder.encode(event), as: UTF8.self) : event.line
                     lines.append((event.time, text + "\n"))
                 }
-                afterEvent = eventPage.events.last?.sequence ?? afterEvent ?? 0
+                afterEvent = Swift.max(eventPage.events.last?.sequence ?? afterEvent ?? 0, eventHead)
             }
             for (_, text) in lines.sorted(by: { $0.0 < $1.0 }) {
                 print(Self.toTerminal ? Self.escapingControlCharacters(text) : text, terminator: "")
             }
-            after = page.invocations.last?.sequence ?? after ?? 0
+            after = Swift.max(page.invocations.last?.sequence ?? after ?? 0, head)
             guard follow else { return }
             fflush(nil)
         }

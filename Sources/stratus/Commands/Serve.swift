@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.drainTimeout = drain
         let token = (token ?? ProcessInfo.processInfo.environment["STRATUS_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
-        if !ControlExposure.isLoopback(controlHost), token == nil {
+        if !ControlExposure.isLoopbackBind(controlHost), token == nil {
             throw ValidationError(
                 "--control \(control) is reachable beyond this machine: set a token with --token or STRATUS_TOKEN "
                     + "(clients send it as Authorization: Bearer TOKEN, or as AWS_ACCESS_KEY_ID for the aws CLI and boto3)")

@@ -1,0 +1,113 @@
+import Foundation
+import StratusTesting
+import Testing
+
+/// SIGTERM in the middle of work: what finishes is written down, what is cut short is kept for the next host,
+/// and the host exits 0 either way.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ShutdownTests {
+    /// Sleeps `event["s"]` seconds, then appends `event["n"]` (or each SQS body) to `ran.log`.
+    static let slow = """
+        import json, os, time
+        def handler(event, context):
+            items = [r["body"] for r in event["Records"]] if "Records" in event else [event["n"]]
+            time.sleep(float(os.environ.get("SLEEP", "0")))
+            with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "ran.log"), "a") as f:
+                f.write("".join(f"{item}\\n" for item in items))
+        """
+
+    static func ran(_ project: TemporaryProject, _ function: String) -> [String] {
+        ((try? String(contentsOfFile: project.path + "/functions/\(function)/ran.log", encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+    }
+
+    static func busy(_ host: DaemonHost, _ function: String) async -> Bool {
+        let status = try? JSONSerialization.jsonObject(with: Data((try? await host.cli(["status", "--json"]))?.stdout.utf8 ?? "".utf8))
+        let line = ((status as? [String: Any])?["functions"] as? [[String: Any]])?.first { $0["name"] as? String == function }
+        return line?["busy"] as? Int == 1
+    }
+
+    /// An async event and a queued message whose invocations are running at SIGTERM finish within the drain
+    /// time, and their bookkeeping is written: the next host runs neither again.
+    @Test func workInFlightAtSigtermFinishesAndIsNotRunAgain() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.addPython("event", code: Self.slow, manifest: "environment: {SLEEP: '6'}\ntimeout: 20s\n")
+        try project.addPython("consumer", code: Self.slow, manifest: "environment: {SLEEP: '6'}\ntimeout: 20s\n")
+        try project.write("triggers/q.yaml", "queues:\n  jobs:\n    visibilityTimeout: 30s\n    consumer: {function: consumer}\n")
+        let host = try await DaemonHost(project: project.path)
+        #expect(try await host.cli(["invoke", "event", "--async", "--data", #"{"n":"e1"}"#]).status == 0)
+        #expect(try await host.cli(["send", "jobs", "--data", "m1"]).status == 0)
+        #expect(await waitUntil(timeout: .seconds(20)) {
+            let event = await Self.busy(host, "event")
+            let consumer = await Self.busy(host, "consumer")
+            return event && consumer
+        })
+        #expect(await host.stop() == 0)
+        #expect(Self.ran(project, "event") == ["e1"] && Self.ran(project, "consumer") == ["m1"], "both finished in the drain")
+
+        // A second host: nothing is left to run.
+        let again = try await ServeProcess(project: project.path)
+        #expect(try again.cli(["invoke", "event", "--async", "--data", #"{"n":"e2"}"#]).status == 0)
+        #expect(await waitUntil(timeout: .seconds(20)) { Self.ran(project, "event").contains("e2") })
+        #expect(Self.ran(project, "event") == ["e1", "e2"], "e1 ran once")
+        #expect(try again.queueCounts()["jobs"] == ["visible": 0, "inFlight": 0, "delayed": 0], "m1 was deleted")
+        #expect(Self.ran(project, "consumer") == ["m1"])
+        #expect(await again.stop() == 0)
+    }
+
+    /// Killed at the drain timeout, an async event is not charged for it: with `retries: 0` it is neither
+    /// dropped nor sent to its destination, and the next host runs it to the end. A long poll in flight does
+    /// not keep the host from exiting 0.
+    @Test func workCutShortByTheDrainTimeoutIsKeptForTheNextHost() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.addPython(
+            "long", code: Self.slow, manifest: "environment: {SLEEP: '30'}\ntimeout: 60s\nasync: {retries: 0}\n")
+        try project.write("triggers/q.yaml", "queues:\n  idle: {}\n")
+        let host = try await DaemonHost(project: project.path, extraArguments: ["--drain-timeout", "1s"])
+        #expect(try await host.cli(["invoke", "long", "--async", "--data", #"{"n":"e1"}"#]).status == 0)
+        #expect(await waitUntil(timeout: .seconds(20)) { await Self.busy(host, "long") })
+        var environment = ProcessInfo.processInfo.environment
+        environment["STRATUS_ENDPOINT"] = host.controlURL
+        let poll = Task { try await HTTP.post(host.controlURL + "/v1/queues/idle/receive", json: ["wait": "20s"]) }
+        #expect(await host.stop() == 0, "exit 0 with a long poll and a killed invocation")
+        _ = try? await poll.value
+        #expect(Self.ran(project, "long").isEmpty)
+
+        try project.write("functions/long/function.yaml", "runtime: python\nhandler: app.handler\nasync: {retries: 0}\n")
+        let again = try await ServeProcess(project: project.path)
+        #expect(await waitUntil(timeout: .seconds(30)) { Self.ran(project, "long") == ["e1"] }, "the event ran after all")
+        let events = try again.cli(["logs", "--events"]).stdout
+        #expect(!events.contains("DROPPED"), "\(events)")
+        #expect(await again.stop() == 0)
+    }
+
+    /// A custom runtime whose bootstrap starts a process in a session of its own before anything else: with
+    /// cgroups, that process is inside the worker's cgroup and dies with it.
+    @Test func whatABootstrapStartsAtOnceIsContainedToo() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        let bootstrap = """
+            #!/bin/sh
+            setsid sleep 1234 &
+            echo $! > "$LAMBDA_TASK_ROOT/escaped.pid"
+            exec python3 -c 'import time; time.sleep(3600)'
+            """
+        try project.addFunction("early", manifest: "runtime: provided\nscaling: {min: 1}\n", files: ["bootstrap": bootstrap])
+        let host = try await ServeProcess(project: project.path)
+        let status = try JSONSerialization.jsonObject(with: Data(try host.cli(["status", "--json"]).stdout.utf8)) as? [String: Any]
+        guard RobustnessTests.canCreateCgroups() else {
+            // Where the host may not create cgroups it says so, and only the process group contains workers.
+            #expect(status?["isolation"] as? String == "process group")
+            #expect(await host.stop() == 0)
+            return
+        }
+        #expect(status?["isolation"] as? String == "cgroup")
+        let pidFile = project.path + "/functions/early/escaped.pid"
+        #expect(await waitUntil { FileManager.default.fileExists(atPath: pidFile) })
+        let pid = try #require(pid_t((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) == 0)
+        #expect(await host.stop() == 0)
+        #expect(await waitUntil(timeout: .seconds(5)) { kill(pid, 0) != 0 }, "the setsid child of the bootstrap is gone")
+    }
+}
