@@ -45,25 +45,24 @@ package struct WorkerResult: Sendable {
 /// A worker holds at most one invocation at a time; a crash, timeout or memory overrun is charged to that
 /// invocation and kills the worker, whose pool then replaces it.
 package final class Worker: Sendable {
-    private struct Current {
+    /// What the worker keeps of the invocation it holds.
+    private struct Held {
         var invocation: WorkerInvocation
         var continuation: CheckedContinuation<WorkerResult, Never>
-        var delivered: ContinuousClock.Instant?
+        var deliveredAt: ContinuousClock.Instant?
         var timer: Scheduled<Void>?
         var maxMemoryMB = 0
         var initDurationMs: Double?
     }
 
+    private typealias Respond = @Sendable (RuntimeAPIResponse) -> Void
+
     private struct State {
+        var api = RuntimeAPIState<Respond, Held>()
         var process: ChildProcess?
         var capture: OutputCapture?
-        /// A runtime's `/next` waiting for an invocation, and the connection it came on.
-        var parkedNext: (@Sendable (RuntimeAPIResponse) -> Void)?
-        var parkedConnection: ObjectIdentifier?
-        var current: Current?
+        /// The init duration, from spawn to the first `/next`, for the invocation that started the worker.
         var initDurationMs: Double?
-        var sawFirstNext = false
-        var dead = false
         /// Resident memory at the last sample, in MB.
         var lastMemoryMB = 0
         var memoryTask: RepeatedTask?
@@ -89,10 +88,10 @@ package final class Worker: Sendable {
     package var pid: pid_t? { state.withLock { $0.process?.pid } }
 
     /// Whether the worker can take another invocation.
-    package var isAlive: Bool { state.withLock { !$0.dead } }
+    package var isAlive: Bool { state.withLock { !$0.api.dead } }
 
     /// Whether the worker holds an invocation.
-    package var isBusy: Bool { state.withLock { $0.current != nil } }
+    package var isBusy: Bool { state.withLock { $0.api.current != nil } }
 
     /// Binds a Runtime API endpoint and starts the function's runtime against it.
     package static func start(
@@ -145,33 +144,50 @@ package final class Worker: Sendable {
     /// Runs one invocation to its end. Never throws: every failure is an outcome.
     package func invoke(_ invocation: WorkerInvocation) async -> WorkerResult {
         await withCheckedContinuation { continuation in
-            let immediate: WorkerResult.Outcome? = state.withLock { state in
-                guard !state.dead else {
-                    return .hostError(status: .crashed, type: "Runtime.ExitError", message: "worker is not running")
-                }
-                state.current = Current(invocation: invocation, continuation: continuation)
-                return nil
+            let answer = state.withLock { state in
+                state.api.invoke(id: invocation.id, held: Held(invocation: invocation, continuation: continuation))
             }
-            if let immediate {
+            switch answer {
+            case .dead:
                 continuation.resume(returning: WorkerResult(
-                    outcome: immediate, output: "", durationMs: 0, initDurationMs: nil, maxMemoryUsedMB: 0))
-                return
-            }
-            if deliverIfParked() { return }
-            // The runtime is still starting: bound the wait for one that never asks for work (a hung init).
-            state.withLock { state in
-                guard var current = state.current, current.invocation.id == invocation.id, current.delivered == nil else { return }
+                    outcome: .hostError(status: .crashed, type: "Runtime.ExitError", message: "worker is not running"),
+                    output: "", durationMs: 0, initDurationMs: nil, maxMemoryUsedMB: 0))
+            case .deliver(let respond):
+                respond(delivered(invocation))
+            case .wait:
+                // The runtime is still starting: bound the wait for one that never asks for work (a hung init).
                 let guardTime = function.config.timeout + .seconds(10)
-                current.timer = eventLoop.scheduleTask(in: .init(guardTime)) { [self] in timedOut(invocation.id) }
-                state.current = current
+                let timer = eventLoop.scheduleTask(in: .init(guardTime)) { [self] in timedOut(invocation.id) }
+                state.withLock { state in
+                    state.api.update(invocation.id) { held in held.deliveredAt == nil ? (held.timer = timer) : timer.cancel() }
+                }
             }
         }
+    }
+
+    /// Starts the clock of an invocation handed to the runtime: its timeout, its duration, its init duration;
+    /// returns the `/next` answer that hands it over.
+    private func delivered(_ invocation: WorkerInvocation) -> RuntimeAPIResponse {
+        let id = invocation.id
+        let timer = eventLoop.scheduleTask(in: .init(function.config.timeout)) { [self] in timedOut(id) }
+        let now = ContinuousClock.now
+        state.withLock { state in
+            let initDuration = state.initDurationMs
+            state.initDurationMs = nil
+            state.api.update(id) { held in
+                held.timer?.cancel()
+                held.timer = timer
+                held.deliveredAt = now
+                held.initDurationMs = initDuration
+            }
+        }
+        return deliveryResponse(invocation)
     }
 
     /// Ends the invocation the worker holds, if any, with `message` (status `crashed`), then stops the worker:
     /// the host is shutting down and will not wait for it any longer.
     package func abort(_ message: String) {
-        if let id = state.withLock({ $0.current?.invocation.id }) {
+        if let id = state.withLock({ $0.api.current?.id }) {
             complete(
                 id: id, outcome: .hostError(status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"),
                 force: true, abortedByHost: true)
@@ -182,7 +198,7 @@ package final class Worker: Sendable {
     /// Kills the worker's process group and closes its endpoint.
     package func stop() {
         let (process, capture) = state.withLock { state in
-            state.dead = true
+            _ = state.api.die()
             state.memoryTask?.cancel()
             return (state.process, state.capture)
         }
@@ -200,34 +216,30 @@ package final class Worker: Sendable {
 
     func nextInvocation(connection: ObjectIdentifier, respond: @escaping @Sendable (RuntimeAPIResponse) -> Void) {
         let now = ContinuousClock.now
-        let result: RuntimeAPIResponse? = state.withLock { state in
-            if let current = state.current, current.delivered != nil {
-                return .error(
-                    .forbidden, type: "InvalidStateTransition",
-                    message: "State transition from Invoking to Ready failed: invocation \(current.invocation.id) is open")
-            }
-            // One runtime asks for work at a time: a second /next would silently replace the first.
-            if state.parkedNext != nil {
-                return .error(.conflict, type: "InvalidStateTransition", message: "another /next is already waiting")
-            }
-            if !state.sawFirstNext {
-                state.sawFirstNext = true
-                state.initDurationMs = (now - spawnedAt).seconds * 1000
-            }
-            state.parkedNext = respond
-            state.parkedConnection = connection
-            return nil
+        let (answer, invocation) = state.withLock { state -> (RuntimeAPIState<Respond, Held>.NextAnswer, WorkerInvocation?) in
+            let wasInitialized = state.api.initialized
+            let answer = state.api.next(from: connection, waiter: respond)
+            if !wasInitialized && state.api.initialized { state.initDurationMs = (now - spawnedAt).seconds * 1000 }
+            return (answer, state.api.current?.held.invocation)
         }
-        if let result { respond(result) } else { _ = deliverIfParked() }
+        switch answer {
+        case .deliver:
+            if let invocation { respond(delivered(invocation)) }
+        case .park:
+            break
+        case .refuseOpen(let id):
+            respond(.error(
+                .forbidden, type: "InvalidStateTransition",
+                message: "State transition from Invoking to Ready failed: invocation \(id) is open"))
+        case .refuseSecond:
+            // One runtime asks for work at a time: a second /next would silently replace the first.
+            respond(.error(.conflict, type: "InvalidStateTransition", message: "another /next is already waiting"))
+        }
     }
 
     /// A Runtime API connection closed: a `/next` it had parked is gone with it.
     func connectionClosed(_ connection: ObjectIdentifier) {
-        state.withLock { state in
-            guard state.parkedConnection == connection else { return }
-            state.parkedNext = nil
-            state.parkedConnection = nil
-        }
+        state.withLock { $0.api.connectionClosed(connection) }
     }
 
     /// The runtime posted a response (or error) larger than Lambda allows: the invocation fails with
@@ -249,38 +261,13 @@ package final class Worker: Sendable {
 
     func initError(errorType: String?, body: ByteBuffer) -> RuntimeAPIResponse {
         let type = Self.errorType(header: errorType, body: body)
-        let id = state.withLock { state -> String? in
-            state.dead = true
-            return state.current?.invocation.id
-        }
+        let id = state.withLock { $0.api.die() }
         if let id { complete(id: id, outcome: .functionError(type: type, body: body), force: true) }
         logger.debug("init error", metadata: ["function": "\(function.name)", "error.type": "\(type)"])
         return .accepted()
     }
 
     // MARK: Internals
-
-    /// Hands the current invocation to a parked `/next`, if both exist; returns whether it did.
-    private func deliverIfParked() -> Bool {
-        let delivery: ((@Sendable (RuntimeAPIResponse) -> Void), RuntimeAPIResponse)? = state.withLock { state in
-            guard let respond = state.parkedNext, var current = state.current, current.delivered == nil else {
-                return nil
-            }
-            state.parkedNext = nil
-            state.parkedConnection = nil
-            current.delivered = .now
-            current.initDurationMs = state.initDurationMs
-            state.initDurationMs = nil
-            current.timer?.cancel()
-            let id = current.invocation.id
-            current.timer = eventLoop.scheduleTask(in: .init(function.config.timeout)) { [self] in timedOut(id) }
-            state.current = current
-            return (respond, deliveryResponse(current.invocation))
-        }
-        guard let (respond, response) = delivery else { return false }
-        respond(response)
-        return true
-    }
 
     private func deliveryResponse(_ invocation: WorkerInvocation) -> RuntimeAPIResponse {
         let deadline = Int64((Date().timeIntervalSince1970 + function.config.timeout.seconds) * 1000)
@@ -299,18 +286,18 @@ package final class Worker: Sendable {
     /// stops the worker when it goes above the function's `memory`.
     private func sampleMemory() {
         let target = state.withLock { state -> (String, ChildProcess)? in
-            guard !state.dead, let current = state.current, current.delivered != nil, let process = state.process else {
+            guard !state.api.dead, let current = state.api.current, current.delivered, let process = state.process else {
                 return nil
             }
-            return (current.invocation.id, process)
+            return (current.id, process)
         }
         guard let (id, process) = target else { return }
         let used = process.residentMemoryMB()
         let limitMB = function.config.memoryMB
         let exceeded = state.withLock { state -> Bool in
             state.lastMemoryMB = used
-            guard state.current?.invocation.id == id else { return false }
-            state.current!.maxMemoryMB = max(state.current!.maxMemoryMB, used)
+            guard state.api.current?.id == id else { return false }
+            state.api.update(id) { $0.maxMemoryMB = max($0.maxMemoryMB, used) }
             return used > limitMB
         }
         guard exceeded else { return }
@@ -327,8 +314,8 @@ package final class Worker: Sendable {
 
     private func killForCause(id: String, outcome: WorkerResult.Outcome) {
         let process = state.withLock { state -> ChildProcess? in
-            guard state.current?.invocation.id == id else { return nil }
-            state.dead = true
+            guard state.api.current?.id == id else { return nil }
+            _ = state.api.die()
             return state.process
         }
         guard let process else { return }
@@ -340,9 +327,8 @@ package final class Worker: Sendable {
 
     private func processExited(_ status: Int32) {
         let id = state.withLock { state -> String? in
-            state.dead = true
             state.memoryTask?.cancel()
-            return state.current?.invocation.id
+            return state.api.die()
         }
         serverChannel.withLock { $0?.close(promise: nil) }
         guard let id else { return }
@@ -355,12 +341,9 @@ package final class Worker: Sendable {
     @discardableResult
     private func complete(id: String, outcome: WorkerResult.Outcome, force: Bool = false, abortedByHost: Bool = false) -> Bool {
         let now = ContinuousClock.now
-        let taken = state.withLock { state -> (Current, OutputCapture?, ChildProcess?, Int)? in
-            guard let current = state.current, current.invocation.id == id, force || current.delivered != nil else {
-                return nil
-            }
-            state.current = nil
-            return (current, state.capture, state.process, state.lastMemoryMB)
+        let taken = state.withLock { state -> (Held, OutputCapture?, ChildProcess?, Int)? in
+            guard let held = state.api.complete(id, force: force) else { return nil }
+            return (held, state.capture, state.process, state.lastMemoryMB)
         }
         guard let (current, capture, process, lastSample) = taken else { return false }
         current.timer?.cancel()
@@ -371,7 +354,7 @@ package final class Worker: Sendable {
             memory = process.residentMemoryMB()
             state.withLock { $0.lastMemoryMB = memory }
         }
-        let duration = current.delivered.map { (now - $0).seconds * 1000 } ?? 0
+        let duration = current.deliveredAt.map { (now - $0).seconds * 1000 } ?? 0
         current.continuation.resume(returning: WorkerResult(
             outcome: outcome, output: output, durationMs: duration, initDurationMs: current.initDurationMs,
             maxMemoryUsedMB: memory, abortedByHost: abortedByHost))

@@ -82,7 +82,7 @@ import Testing
         defer { project.remove() }
         try project.addPython("fragile", code: Self.fragile, manifest: """
             timeout: 1s
-            circuitBreaker: {failureRate: 50, minimumCalls: 3, window: 5, cooldown: 3s, halfOpenCalls: 1}
+            circuitBreaker: {failureRate: 50, minimumCalls: 3, window: 5, cooldown: 8s, halfOpenCalls: 1}
             """)
         try project.write("triggers/q.yaml", """
             queues:
@@ -113,7 +113,7 @@ import Testing
 
         // Fixed: after the cooldown the half-open probe succeeds, the breaker closes, the queue drains.
         try FileManager.default.removeItem(atPath: project.path + "/broken")
-        #expect(await waitUntil(timeout: .seconds(20)) { (try? self.queue(host, "jobs")) == ["visible": 0, "inFlight": 0, "delayed": 0] })
+        #expect(await waitUntil(timeout: .seconds(30)) { (try? self.queue(host, "jobs")) == ["visible": 0, "inFlight": 0, "delayed": 0] })
         #expect(try queue(host, "jobs-dlq")["visible"] == 0, "nothing dead-lettered")
         let events = try host.cli(["logs", "--events", "--limit", "100"]).stdout
         #expect(events.contains("BREAKER_OPEN fragile: 3 of 3 calls failed"))

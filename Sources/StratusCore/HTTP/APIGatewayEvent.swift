@@ -46,18 +46,7 @@ public enum APIGatewayV2 {
 
     /// The event JSON for `request` matched to `match`.
     public static func event(for request: Request, match: RouteTable.Match, apiId: String = "stratus") -> Data {
-        var headers: [String: String] = [:]
-        var cookies: [String] = []
-        for (name, value) in request.headers {
-            let key = name.lowercased()
-            if key == "cookie" {
-                cookies += value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                continue
-            }
-            headers[key] = headers[key].map { $0 + "," + value } ?? value
-        }
-        let host = headers["host"] ?? "localhost"
-        let epochMs = Int64(request.time.timeIntervalSince1970 * 1000)
+        let (headers, cookies) = headersAndCookies(request.headers)
         var json = JSONWriter(capacity: 1024 + request.body.count * 4 / 3)
         json.beginObject()
         json.field("version", "2.0")
@@ -74,6 +63,32 @@ public enum APIGatewayV2 {
         let query = queryParameters(request.rawQueryString)
         if !query.isEmpty { json.object("queryStringParameters", query) }
         if !match.pathParameters.isEmpty { json.object("pathParameters", match.pathParameters) }
+        writeRequestContext(request, match: match, apiId: apiId, headers: headers, into: &json)
+        writeBody(request.body, contentType: headers["content-type"], into: &json)
+        json.endObject()
+        return Data(json.bytes)
+    }
+
+    /// Headers lower-cased, repeats joined with commas; `cookie` headers split into the `cookies` list.
+    static func headersAndCookies(_ fields: [(String, String)]) -> (headers: [String: String], cookies: [String]) {
+        var headers: [String: String] = [:]
+        var cookies: [String] = []
+        for (name, value) in fields {
+            let key = name.lowercased()
+            if key == "cookie" {
+                cookies += value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                continue
+            }
+            headers[key] = headers[key].map { $0 + "," + value } ?? value
+        }
+        return (headers, cookies)
+    }
+
+    private static func writeRequestContext(
+        _ request: Request, match: RouteTable.Match, apiId: String, headers: [String: String], into json: inout JSONWriter
+    ) {
+        let host = headers["host"] ?? "localhost"
+        let epochMs = Int64(request.time.timeIntervalSince1970 * 1000)
         json.key("requestContext")
         json.beginObject()
         json.field("accountId", AWS.accountId)
@@ -95,20 +110,22 @@ public enum APIGatewayV2 {
         json.key("timeEpoch")
         json.number(epochMs)
         json.endObject()
-        if request.body.isEmpty {
+    }
+
+    /// Text bodies as they are, others base64 (`isBase64Encoded`), as format 2.0 does.
+    private static func writeBody(_ body: Data, contentType: String?, into json: inout JSONWriter) {
+        if body.isEmpty {
             json.key("isBase64Encoded")
             json.bool(false)
-        } else if isText(contentType: headers["content-type"]) {
-            json.field("body", String(decoding: request.body, as: UTF8.self))
+        } else if isText(contentType: contentType) {
+            json.field("body", String(decoding: body, as: UTF8.self))
             json.key("isBase64Encoded")
             json.bool(false)
         } else {
-            json.field("body", request.body.base64EncodedString())
+            json.field("body", body.base64EncodedString())
             json.key("isBase64Encoded")
             json.bool(true)
         }
-        json.endObject()
-        return Data(json.bytes)
     }
 
     /// Decoded query parameters, repeated keys joined with commas, as format 2.0 does.

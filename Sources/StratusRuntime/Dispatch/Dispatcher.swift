@@ -148,87 +148,84 @@ public final class Dispatcher: Sendable {
     ) async throws(DispatchError) -> Result {
         guard let pool = pools.withLock({ $0[name] }) else { throw .functionNotFound(name) }
         let function = pool.function
-        let id = RequestID.make()
-        let start = clock.date
         var record = InvocationRecord(
-            id: id, function: name, version: function.version, trigger: origin.trigger, source: origin.source,
-            attempt: origin.attempt, start: start, durationMs: 0, status: .ok,
-            memorySizeMB: function.config.memoryMB, maxMemoryUsedMB: 0, output: "")
+            id: RequestID.make(), function: name, version: function.version, trigger: origin.trigger, source: origin.source,
+            attempt: origin.attempt, start: clock.date, durationMs: 0, status: .ok, memorySizeMB: function.config.memoryMB,
+            maxMemoryUsedMB: 0, output: "")
         record.eventId = origin.eventId
-        let now = clock.now
-        let gate = breakers.withLock {
-            breakers -> (
-                allowed: Bool, transition: CircuitBreakerState.Transition?, probeAt: ContinuousClock.Instant?,
-                ticket: CircuitBreakerState.Ticket
-            )? in
-            guard breakers[name] != nil else { return nil }
-            let decision = breakers[name]!.allow(now: now)
-            return (decision.allowed, decision.transition, breakers[name]!.probeAt, decision.ticket)
-        }
-        if let transition = gate?.transition { note(transition, function: name) }
+        let gate = enter(name)
         if let gate, !gate.allowed {
-            let wait = gate.probeAt.map { max(1, Int(($0 - now).seconds.rounded(.up))) } ?? 1
-            record.status = .rejected
-            record.errorType = "CircuitBreakerOpen"
-            record.errorMessage = "the circuit breaker of \(name) is open after repeated failures; next probe in \(wait) s"
-            log.record(record)
-            return Result(record: record, payload: Self.errorBody(type: record.errorType!, message: record.errorMessage!), retryAfterSeconds: wait)
+            return finish(&record, .breakerOpen(retryAfter: gate.retryAfter), body: nil, gate: gate)
         }
-        let payloadOut: ByteBuffer
-        var abortedByHost = false
         do {
             let (worker, _) = try await pool.acquire()
-            let result = await worker.invoke(WorkerInvocation(id: id, payload: payload, clientContext: clientContext))
+            let result = await worker.invoke(WorkerInvocation(id: record.id, payload: payload, clientContext: clientContext))
             pool.release(worker)
-            abortedByHost = result.abortedByHost
             record.durationMs = result.durationMs
             record.initDurationMs = result.initDurationMs
             record.maxMemoryUsedMB = result.maxMemoryUsedMB
             record.output = result.output
+            var finished: Result
             switch result.outcome {
             case .success(let body):
-                payloadOut = body
+                finished = finish(&record, .returned, body: body, gate: gate)
             case .functionError(let type, let body):
-                record.status = .error
-                record.errorType = type
-                record.errorMessage = Self.errorMessage(in: body)
-                payloadOut = body
+                finished = finish(&record, .functionError(type: type, message: Self.errorMessage(in: body)), body: body, gate: gate)
             case .hostError(let status, let type, let message):
-                record.status = status
-                record.errorType = type
-                record.errorMessage = message
-                payloadOut = Self.errorBody(type: type, message: message)
+                finished = finish(&record, .hostError(status: status, type: type, message: message), body: nil, gate: gate,
+                    abortedByHost: result.abortedByHost)
             }
+            finished.abortedByHost = result.abortedByHost
+            return finished
         } catch .throttled {
-            record.status = .throttled
-            record.errorType = "TooManyRequestsException"
-            record.errorMessage = "Rate Exceeded: \(name) is at its concurrency limit (\(function.config.scaling.max))"
-            payloadOut = Self.errorBody(type: record.errorType!, message: record.errorMessage!)
+            return finish(&record, .throttled(max: function.config.scaling.max), body: nil, gate: gate)
         } catch .cannotStart(let reason) {
-            record.status = .error
-            record.errorType = "Runtime.InvalidEntrypoint"
-            record.errorMessage = reason
-            payloadOut = Self.errorBody(type: record.errorType!, message: reason)
+            return finish(&record, .cannotStart(reason: reason), body: nil, gate: gate)
         } catch {
-            record.status = .rejected
-            record.errorType = "ServiceException"
-            record.errorMessage = "host is shutting down"
-            payloadOut = Self.errorBody(type: record.errorType!, message: record.errorMessage!)
+            return finish(&record, .hostStopping, body: nil, gate: gate)
         }
-        if let gate {
-            if record.status == .throttled || record.status == .rejected || abortedByHost {
-                // It did not run: not an outcome, and a probe slot it held goes back.
-                breakers.withLock { $0[name]?.abandon(gate.ticket) }
-            } else {
+    }
+
+    /// A breaker's answer to one call.
+    private struct Gate {
+        var allowed: Bool
+        var retryAfter: Int
+        var ticket: CircuitBreakerState.Ticket
+    }
+
+    /// Asks `name`'s breaker (if it has one) whether a call may go ahead now.
+    private func enter(_ name: String) -> Gate? {
+        let now = clock.now
+        let decision = breakers.withLock { breakers -> (gate: Gate, transition: CircuitBreakerState.Transition?)? in
+            guard breakers[name] != nil else { return nil }
+            let answer = breakers[name]!.allow(now: now)
+            let wait = breakers[name]!.probeAt.map { max(1, Int(($0 - now).seconds.rounded(.up))) } ?? 1
+            return (Gate(allowed: answer.allowed, retryAfter: wait, ticket: answer.ticket), answer.transition)
+        }
+        if let transition = decision?.transition { note(transition, function: name) }
+        return decision?.gate
+    }
+
+    /// Records how the call ended, tells the breaker (a call that did not run gives its probe slot back), and
+    /// answers with the function's bytes or Lambda's error JSON.
+    private func finish(
+        _ record: inout InvocationRecord, _ ending: InvocationEnding, body: ByteBuffer?, gate: Gate?, abortedByHost: Bool = false
+    ) -> Result {
+        record.end(ending)
+        let name = record.function
+        if let gate, gate.allowed {
+            if ending.ran && !abortedByHost {
                 let failure = record.status != .ok
                 let transition = breakers.withLock { $0[name]?.record(failure: failure, now: clock.now, ticket: gate.ticket) }
                 if let transition { note(transition, function: name) }
+            } else {
+                breakers.withLock { $0[name]?.abandon(gate.ticket) }
             }
         }
         log.record(record)
-        var result = Result(record: record, payload: payloadOut)
-        result.abortedByHost = abortedByHost
-        return result
+        let payload = body ?? ByteBuffer(bytes: ending.errorBody(function: name) ?? [])
+        if case .breakerOpen(let wait) = ending { return Result(record: record, payload: payload, retryAfterSeconds: wait) }
+        return Result(record: record, payload: payload)
     }
 
     /// Lambda's error JSON for errors the host itself reports.

@@ -24,71 +24,92 @@ enum LambdaFacade {
     }
 
     private static func invoke(request: Request, name: String, qualifier: String?, host: StratusHost) async throws -> Response {
-        // Stratus runs one version of each function, `$LATEST`; any other qualifier does not exist, as in Lambda.
-        guard let function = host.dispatcher.function(named: name), qualifier == nil || qualifier == "$LATEST" else {
-            let arn = "arn:aws:lambda:\(AWS.region):\(AWS.accountId):function:\(name)"
-                + (qualifier.map { ":\($0)" } ?? "")
-            return error(.notFound, type: "ResourceNotFoundException", body: ["Type": "User", "Message": "Function not found: \(arn)"])
+        do {
+            // Stratus runs one version of each function, `$LATEST`; any other qualifier does not exist, as in Lambda.
+            guard let function = host.dispatcher.function(named: name), qualifier == nil || qualifier == "$LATEST" else {
+                throw Failure.notFound(AWS.lambdaArn(name) + (qualifier.map { ":\($0)" } ?? ""))
+            }
+            let payload = try await Self.payload(request)
+            switch request.headers[.amzInvocationType] ?? "RequestResponse" {
+            case "RequestResponse":
+                let clientContext = request.headers[.amzClientContext].flatMap {
+                    Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) }
+                }
+                let result = try await host.dispatcher.invoke(
+                    function.name, payload: payload, origin: .init(trigger: .invokeAPI), clientContext: clientContext)
+                return try answer(result, tail: request.headers[.amzLogType] == "Tail")
+            case "DryRun":
+                return Response(status: .noContent, headers: [.amznRequestId: UUID().uuidString.lowercased()])
+            case "Event":
+                guard payload.readableBytes <= Limits.asyncPayloadBytes else {
+                    throw Failure.tooLarge("Request must be smaller than \(Limits.asyncPayloadBytes) bytes for an Event invocation")
+                }
+                let eventId = try await host.invokeAsync(function.name, payload: String(buffer: payload))
+                return Response(status: .accepted, headers: [.amznRequestId: eventId])
+            case let other:
+                throw Failure(.badRequest, "InvalidParameterValueException", ["message": "Unsupported X-Amz-Invocation-Type '\(other)'"])
+            }
+        } catch let failure as Failure {
+            return error(failure.status, type: failure.type, body: failure.body.merging(["Type": "User"]) { a, _ in a })
         }
+    }
+
+    /// The event: JSON of at most 6 MB (`{}` when empty).
+    private static func payload(_ request: Request) async throws -> ByteBuffer {
         var payload: ByteBuffer
         do {
             payload = try await request.body.collect(upTo: Limits.syncPayloadBytes)
         } catch {
-            return self.error(.contentTooLarge, type: "RequestTooLargeException", body: [
-                "Type": "User", "message": "Request must be smaller than \(Limits.syncPayloadBytes) bytes for the InvokeFunction operation",
-            ])
+            throw Failure.tooLarge("Request must be smaller than \(Limits.syncPayloadBytes) bytes for the InvokeFunction operation")
         }
         if payload.readableBytes == 0 { payload = ByteBuffer(string: "{}") }
         guard JSONWriter.isJSON(payload.readableBytesView) else {
-            return error(.badRequest, type: "InvalidRequestContentException", body: [
-                "Type": "User", "message": "Could not parse request body into json: Unexpected character",
-            ])
+            throw Failure(.badRequest, "InvalidRequestContentException", ["message": "Could not parse request body into json: Unexpected character"])
         }
-        switch request.headers[.amzInvocationType] ?? "RequestResponse" {
-        case "RequestResponse": break
-        case "DryRun": return Response(status: .noContent, headers: [.amznRequestId: UUID().uuidString.lowercased()])
-        case "Event":
-            guard payload.readableBytes <= Limits.asyncPayloadBytes else {
-                return error(.contentTooLarge, type: "RequestTooLargeException", body: [
-                    "Type": "User", "message": "Request must be smaller than 1048576 bytes for an Event invocation",
-                ])
-            }
-            let eventId = try await host.invokeAsync(function.name, payload: String(buffer: payload))
-            return Response(status: .accepted, headers: [.amznRequestId: eventId])
-        case let other:
-            return error(.badRequest, type: "InvalidParameterValueException", body: [
-                "Type": "User", "message": "Unsupported X-Amz-Invocation-Type '\(other)'",
-            ])
-        }
-        let clientContext = request.headers[.amzClientContext].flatMap {
-            Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) }
-        }
-        let result = try await host.dispatcher.invoke(
-            function.name, payload: payload, origin: .init(trigger: .invokeAPI), clientContext: clientContext)
+        return payload
+    }
+
+    /// Lambda's answer to a synchronous invoke: the payload with its headers, or a throttle.
+    private static func answer(_ result: Dispatcher.Result, tail: Bool) throws -> Response {
         let record = result.record
-        if record.status == .throttled {
-            return error(.tooManyRequests, type: "TooManyRequestsException", body: [
-                "Type": "User", "message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
-            ])
-        }
-        if record.status == .rejected {
+        switch record.status {
+        case .throttled:
+            throw Failure(
+                .tooManyRequests, "TooManyRequestsException",
+                ["message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"])
+        case .rejected:
             var response = error(.tooManyRequests, type: "TooManyRequestsException", body: [
                 "Type": "User", "message": record.errorMessage ?? "circuit breaker open", "Reason": "CircuitBreakerOpen",
             ])
             if let wait = result.retryAfterSeconds { response.headers[.retryAfter] = String(wait) }
             return response
+        default:
+            var headers: HTTPFields = [.contentType: "application/json", .amzExecutedVersion: record.version, .amznRequestId: record.id]
+            if record.status != .ok { headers[.amzFunctionError] = "Unhandled" }
+            if tail { headers[.amzLogResult] = Data(record.lambdaLog.utf8.suffix(4096)).base64EncodedString() }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: result.payload))
         }
-        var headers: HTTPFields = [
-            .contentType: "application/json",
-            .amzExecutedVersion: record.version,
-            .amznRequestId: record.id,
-        ]
-        if record.status != .ok { headers[.amzFunctionError] = "Unhandled" }
-        if request.headers[.amzLogType] == "Tail" {
-            let log = Array(record.lambdaLog.utf8.suffix(4096))
-            headers[.amzLogResult] = Data(log).base64EncodedString()
+    }
+
+    /// A Lambda API error: its status, `x-amzn-ErrorType` and body fields.
+    private struct Failure: Error {
+        var status: HTTPResponse.Status
+        var type: String
+        var body: [String: String]
+
+        init(_ status: HTTPResponse.Status, _ type: String, _ body: [String: String]) {
+            self.status = status
+            self.type = type
+            self.body = body
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: result.payload))
+
+        static func notFound(_ arn: String) -> Failure {
+            Failure(.notFound, "ResourceNotFoundException", ["Message": "Function not found: \(arn)"])
+        }
+
+        static func tooLarge(_ message: String) -> Failure {
+            Failure(.contentTooLarge, "RequestTooLargeException", ["message": message])
+        }
     }
 
     /// Lambda's error shape: `x-amzn-ErrorType` plus a JSON body.

@@ -1,0 +1,76 @@
+import Foundation
+
+extension Triggers {
+    mutating func parseTopic(_ name: String, _ item: YAMLValue, functions: Set<String>) throws(ManifestError) -> [Subscription] {
+        if item.isNull { return [] }
+        var subscriptions: [Subscription] = []
+        for (_, list) in try item.mapping(allowed: ["subscriptions"]) where !list.isNull {
+            for (index, entry) in try list.sequence().enumerated() {
+                guard index < Limits.subscriptionsPerTopic else {
+                    throw entry.error("more than \(Limits.subscriptionsPerTopic) subscriptions on topic '\(name)'")
+                }
+                subscriptions.append(try parseSubscription(entry, id: "\(name):\(index)", topic: name, functions: functions))
+            }
+        }
+        return subscriptions
+    }
+
+    private mutating func parseSubscription(
+        _ entry: YAMLValue, id: String, topic: String, functions: Set<String>
+    ) throws(ManifestError) -> Subscription {
+        let fields = Dictionary(
+            try entry.mapping(allowed: ["function", "queue", "http", "filter", "filterScope", "raw", "deadLetterQueue"]),
+            uniquingKeysWith: { a, _ in a })
+        var subscription = Subscription(id: id, topic: topic, endpoint: try endpoint(entry, fields, functions: functions))
+        if let raw = fields["raw"] { subscription.raw = try raw.bool() }
+        if let dlq = fields["deadLetterQueue"] {
+            let queue = try dlq.string()
+            references.append((queue, dlq.error("unknown queue '\(queue)'; declare it under queues:")))
+            subscription.deadLetterQueue = queue
+        }
+        var scope = FilterPolicy.Scope.messageAttributes
+        if let scopeValue = fields["filterScope"] {
+            switch try scopeValue.string() {
+            case "body", "MessageBody": scope = .messageBody
+            case "attributes", "MessageAttributes": scope = .messageAttributes
+            case let other: throw scopeValue.error("expected body or attributes (got '\(other)')")
+            }
+        }
+        if let filter = fields["filter"] {
+            guard case .mapping = filter.node else { throw filter.error("expected a filter policy mapping") }
+            let policy = try filter.jsonValue()
+            do {
+                try subscription.setFilter(json: policy.jsonText, scope: scope)
+            } catch {
+                throw filter.error("invalid filter policy: \(error.message)")
+            }
+        }
+        return subscription
+    }
+
+    /// The one of `function:`, `queue:` or `http:` a subscription names.
+    private mutating func endpoint(
+        _ entry: YAMLValue, _ fields: [String: YAMLValue], functions: Set<String>
+    ) throws(ManifestError) -> Subscription.Endpoint {
+        let endpoints = ["function", "queue", "http"].compactMap { key in fields[key].map { (key, $0) } }
+        guard endpoints.count == 1, let (kind, target) = endpoints.first else {
+            throw entry.error("expected exactly one of function:, queue: or http:")
+        }
+        let targetName = try target.string()
+        switch kind {
+        case "function":
+            guard functions.contains(targetName) else {
+                throw target.error("unknown function '\(targetName)'; expected one of: \(functions.sorted().joined(separator: ", "))")
+            }
+            return .function(targetName)
+        case "queue":
+            references.append((targetName, target.error("unknown queue '\(targetName)'; declare it under queues:")))
+            return .queue(targetName)
+        default:
+            guard let url = URL(string: targetName), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw target.error("expected an http:// or https:// URL (got '\(targetName)')")
+            }
+            return .http(targetName)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// The triggers declared across `triggers/*.yaml`.
+public struct Triggers: Sendable, Equatable {
+    public var routes: [HTTPRoute] = []
+    /// Queues by name, in declaration order.
+    public var queues: [QueueConfig] = []
+    /// Topics by name with their subscriptions.
+    public var topics: [String: [Subscription]] = [:]
+    /// Where each queue and topic was declared, for errors.
+    var declared: [String: String] = [:]
+    /// Queue names referenced by subscriptions and dead-letter settings, checked once every file is merged.
+    var references: [(queue: String, error: ManifestError)] = []
+
+    public static func == (lhs: Triggers, rhs: Triggers) -> Bool {
+        lhs.routes == rhs.routes && lhs.queues == rhs.queues && lhs.topics == rhs.topics
+    }
+
+    public init() {}
+
+    /// Parses one trigger file and merges it in; `environment` resolves `env:NAME` API keys.
+    ///
+    /// - Parameters:
+    ///   - functions: every function a trigger may name, including those whose directory failed to load
+    ///     (their triggers load and wait for them).
+    ///   - timeouts: the timeout of each loaded function, to check queue visibility timeouts against.
+    public mutating func merge(
+        yaml: String, file: String, functions: Set<String>, timeouts: [String: Duration] = [:],
+        environment: [String: String]
+    ) throws(ManifestError) {
+        let root = try YAMLValue.parse(yaml, file: file)
+        for (key, value) in try root.mapping(allowed: ["http", "topics", "queues"]) {
+            switch key {
+            case "http":
+                if value.isNull { continue }
+                for item in try value.sequence() {
+                    let route = try Self.parseRoute(item, functions: functions, environment: environment)
+                    if let other = routes.first(where: { $0.shape == route.shape }) {
+                        throw item.error(
+                            "route '\(route.routeKey)' collides with '\(other.routeKey)' at \(other.file):\(other.line ?? 0)")
+                    }
+                    routes.append(route)
+                }
+            case "queues":
+                if value.isNull { continue }
+                for (name, item) in try value.mapping() {
+                    try declare("queue", name, item)
+                    guard queues.count < Limits.queues else { throw item.error("more than \(Limits.queues) queues") }
+                    queues.append(try parseQueue(name, item, functions: functions, timeouts: timeouts))
+                }
+            default:
+                if value.isNull { continue }
+                for (name, item) in try value.mapping() {
+                    try declare("topic", name, item)
+                    guard topics.count < Limits.topics else { throw item.error("more than \(Limits.topics) topics") }
+                    topics[name] = try parseTopic(name, item, functions: functions)
+                }
+            }
+        }
+    }
+
+    /// Checks references between files (subscriptions and dead-letter queues naming queues) once all are merged.
+    public func validateReferences() throws(ManifestError) {
+        let names = Set(queues.map(\.name))
+        for reference in references where !names.contains(reference.queue) {
+            throw reference.error
+        }
+    }
+
+    private mutating func declare(_ kind: String, _ name: String, _ item: YAMLValue) throws(ManifestError) {
+        guard QueueConfig.isValidName(name) else {
+            throw item.error("invalid \(kind) name '\(name)'; expected 1-80 letters, digits, '-' or '_'")
+        }
+        let key = "\(kind):\(name)"
+        if let other = declared[key] { throw item.error("\(kind) '\(name)' is defined twice: here and at \(other)") }
+        declared[key] = "\(item.file):\(item.line ?? 0)"
+    }
+}

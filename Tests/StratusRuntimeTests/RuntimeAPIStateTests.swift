@@ -1,0 +1,76 @@
+@testable import StratusRuntime
+import Testing
+
+/// The Runtime API's protocol state, without processes or sockets.
+@Suite struct RuntimeAPIStateTests {
+    final class Connection {}
+    typealias Machine = RuntimeAPIState<String, Int>
+
+    @Test func aParkedNextGetsTheNextInvocation() {
+        var api = Machine()
+        let connection = ObjectIdentifier(Connection())
+        guard case .park = api.next(from: connection, waiter: "next-1") else {
+            Issue.record("parks")
+            return
+        }
+        #expect(api.initialized)
+        guard case .deliver(let waiter) = api.invoke(id: "a", held: 1) else {
+            Issue.record("hands over")
+            return
+        }
+        #expect(waiter == "next-1")
+        #expect(api.current?.delivered == true)
+        guard case .refuseOpen(let id) = api.next(from: connection, waiter: "next-2") else {
+            Issue.record("403")
+            return
+        }
+        #expect(id == "a", "a runtime may not ask for more while it holds one")
+        #expect(api.complete("b") == nil, "not the invocation held")
+        #expect(api.complete("a") == 1)
+        #expect(api.current == nil)
+    }
+
+    @Test func anInvocationWaitsForAStartingRuntime() {
+        var api = Machine()
+        guard case .wait = api.invoke(id: "a", held: 7) else {
+            Issue.record("waits")
+            return
+        }
+        #expect(api.complete("a") == nil, "the runtime never had it: only a forced end (timeout, crash) ends it")
+        guard case .deliver(let id) = api.next(from: ObjectIdentifier(Connection()), waiter: "n") else {
+            Issue.record("delivers")
+            return
+        }
+        #expect(id == "a")
+        #expect(api.complete("a") == 7)
+    }
+
+    @Test func aSecondNextIsRefusedUntilTheFirstConnectionCloses() {
+        var api = Machine()
+        let first = Connection()
+        guard case .park = api.next(from: ObjectIdentifier(first), waiter: "1") else {
+            Issue.record("parks")
+            return
+        }
+        guard case .refuseSecond = api.next(from: ObjectIdentifier(Connection()), waiter: "2") else {
+            Issue.record("409")
+            return
+        }
+        api.connectionClosed(ObjectIdentifier(first))
+        guard case .park = api.next(from: ObjectIdentifier(Connection()), waiter: "3") else {
+            Issue.record("parks again")
+            return
+        }
+    }
+
+    @Test func aDeadWorkerTakesNothing() {
+        var api = Machine()
+        _ = api.invoke(id: "a", held: 1)
+        #expect(api.die() == "a", "the invocation it held is charged the death")
+        #expect(api.complete("a", force: true) == 1)
+        guard case .dead = api.invoke(id: "b", held: 2) else {
+            Issue.record("dead")
+            return
+        }
+    }
+}
