@@ -431,20 +431,25 @@ def gateway_port(host):
     return None
 
 
-def child_pids(pid):
-    """Direct children of `pid` (of any of its threads), from /proc/PID/task/*/children; [] if unavailable."""
-    out = []
+def task_files(pid, name):
+    """{tid: text of /proc/PID/task/TID/NAME} for the threads of `pid` that are still there; {} if it is gone."""
+    out = {}
     try:
         tasks = os.listdir("/proc/%d/task" % pid)
     except OSError:
         return out
     for task in tasks:
         try:
-            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
-                out.extend(int(c) for c in f.read().split())
-        except (OSError, ValueError):
+            with open("/proc/%d/task/%s/%s" % (pid, task, name)) as f:
+                out[task] = f.read()
+        except OSError:
             pass
     return out
+
+
+def child_pids(pid):
+    """Direct children of `pid` (of any of its threads), from /proc/PID/task/*/children; [] if unavailable."""
+    return [int(c) for text in task_files(pid, "children").values() for c in text.split()]
 
 
 def _status_kb(text, key):

@@ -126,13 +126,9 @@ package final class Worker: Sendable {
                 directory: function.directory, joinCgroupBeforeExec: function.config.runtime == .provided,
                 onExit: { [weak worker] status in worker?.processExited(status) })
             let capture = OutputCapture(descriptor: process.outputDescriptor, queue: .global())
-            let memoryTask = worker.eventLoop.scheduleRepeatedTask(
-                initialDelay: .milliseconds(20), delay: .milliseconds(50)
-            ) { [weak worker] _ in worker?.sampleMemory() }
             worker.state.withLock {
                 $0.process = process
                 $0.capture = capture
-                $0.memoryTask = memoryTask
             }
         } catch {
             try? await channel.close()
@@ -149,9 +145,11 @@ package final class Worker: Sendable {
             }
             switch answer {
             case .dead:
-                continuation.resume(returning: WorkerResult(
-                    outcome: .hostError(status: .crashed, type: "Runtime.ExitError", message: "worker is not running"),
-                    output: "", durationMs: 0, initDurationMs: nil, maxMemoryUsedMB: 0))
+                continuation.resume(
+                    returning: WorkerResult(
+                        outcome: .hostError(
+                            status: .crashed, type: "Runtime.ExitError", message: "worker is not running"),
+                        output: "", durationMs: 0, initDurationMs: nil, maxMemoryUsedMB: 0))
             case .deliver(let respond):
                 respond(delivered(invocation))
             case .wait:
@@ -159,7 +157,9 @@ package final class Worker: Sendable {
                 let guardTime = function.config.timeout + .seconds(10)
                 let timer = eventLoop.scheduleTask(in: .init(guardTime)) { [self] in timedOut(invocation.id) }
                 state.withLock { state in
-                    state.api.update(invocation.id) { held in held.deliveredAt == nil ? (held.timer = timer) : timer.cancel() }
+                    state.api.update(invocation.id) { held in
+                        held.deliveredAt == nil ? (held.timer = timer) : timer.cancel()
+                    }
                 }
             }
         }
@@ -170,8 +170,14 @@ package final class Worker: Sendable {
     private func delivered(_ invocation: WorkerInvocation) -> RuntimeAPIResponse {
         let id = invocation.id
         let timer = eventLoop.scheduleTask(in: .init(function.config.timeout)) { [self] in timedOut(id) }
+        // Memory is sampled while the function runs, and only then: an idle worker costs no wake-ups.
+        let sampler = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(50)) {
+            [weak self] _ in self?.sampleMemory()
+        }
         let now = ContinuousClock.now
         state.withLock { state in
+            state.memoryTask?.cancel()
+            state.memoryTask = sampler
             let initDuration = state.initDurationMs
             state.initDurationMs = nil
             state.api.update(id) { held in
@@ -189,7 +195,9 @@ package final class Worker: Sendable {
     package func abort(_ message: String) {
         if let id = state.withLock({ $0.api.current?.id }) {
             complete(
-                id: id, outcome: .hostError(status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"),
+                id: id,
+                outcome: .hostError(
+                    status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"),
                 force: true, abortedByHost: true)
         }
         stop()
@@ -216,7 +224,8 @@ package final class Worker: Sendable {
 
     func nextInvocation(connection: ObjectIdentifier, respond: @escaping @Sendable (RuntimeAPIResponse) -> Void) {
         let now = ContinuousClock.now
-        let (answer, invocation) = state.withLock { state -> (RuntimeAPIState<Respond, Held>.NextAnswer, WorkerInvocation?) in
+        let (answer, invocation) = state.withLock {
+            state -> (RuntimeAPIState<Respond, Held>.NextAnswer, WorkerInvocation?) in
             let wasInitialized = state.api.initialized
             let answer = state.api.next(from: connection, waiter: respond)
             if !wasInitialized && state.api.initialized { state.initDurationMs = (now - spawnedAt).seconds * 1000 }
@@ -228,9 +237,10 @@ package final class Worker: Sendable {
         case .park:
             break
         case .refuseOpen(let id):
-            respond(.error(
-                .forbidden, type: "InvalidStateTransition",
-                message: "State transition from Invoking to Ready failed: invocation \(id) is open"))
+            respond(
+                .error(
+                    .forbidden, type: "InvalidStateTransition",
+                    message: "State transition from Invoking to Ready failed: invocation \(id) is open"))
         case .refuseSecond:
             // One runtime asks for work at a time: a second /next would silently replace the first.
             respond(.error(.conflict, type: "InvalidStateTransition", message: "another /next is already waiting"))
@@ -246,7 +256,8 @@ package final class Worker: Sendable {
     /// `Function.ResponseSizeTooLarge`, as Lambda's does; the worker stays.
     func responseTooLarge(id: String) {
         let message = "Response payload size exceeded maximum allowed payload size (\(Limits.responseBytes) bytes)."
-        let body = RuntimeAPIResponse.error(.payloadTooLarge, type: "Function.ResponseSizeTooLarge", message: message).body
+        let body = RuntimeAPIResponse.error(.payloadTooLarge, type: "Function.ResponseSizeTooLarge", message: message)
+            .body
         complete(id: id, outcome: .functionError(type: "Function.ResponseSizeTooLarge", body: body))
     }
 
@@ -256,7 +267,8 @@ package final class Worker: Sendable {
 
     func invocationError(id: String, errorType: String?, body: ByteBuffer) -> RuntimeAPIResponse {
         let type = Self.errorType(header: errorType, body: body)
-        return complete(id: id, outcome: .functionError(type: type, body: body)) ? .accepted() : Self.invalidRequestID(id)
+        return complete(id: id, outcome: .functionError(type: type, body: body))
+            ? .accepted() : Self.invalidRequestID(id)
     }
 
     func initError(errorType: String?, body: ByteBuffer) -> RuntimeAPIResponse {
@@ -278,7 +290,9 @@ package final class Worker: Sendable {
             "Lambda-Runtime-Trace-Id": Self.traceId(for: invocation.id),
             "Content-Type": "application/json",
         ]
-        if let clientContext = invocation.clientContext { headers.add(name: "Lambda-Runtime-Client-Context", value: clientContext) }
+        if let clientContext = invocation.clientContext {
+            headers.add(name: "Lambda-Runtime-Client-Context", value: clientContext)
+        }
         return RuntimeAPIResponse(status: .ok, headers: headers, body: invocation.payload)
     }
 
@@ -286,7 +300,8 @@ package final class Worker: Sendable {
     /// stops the worker when it goes above the function's `memory`.
     private func sampleMemory() {
         let target = state.withLock { state -> (String, ChildProcess)? in
-            guard !state.api.dead, let current = state.api.current, current.delivered, let process = state.process else {
+            guard !state.api.dead, let current = state.api.current, current.delivered, let process = state.process
+            else {
                 return nil
             }
             return (current.id, process)
@@ -301,15 +316,22 @@ package final class Worker: Sendable {
             return used > limitMB
         }
         guard exceeded else { return }
-        killForCause(id: id, outcome: .hostError(
-            status: .error, type: "Runtime.OutOfMemory",
-            message: "RequestId: \(id) Error: Runtime exited with error: signal: killed (memory \(used) MB > \(limitMB) MB)"))
+        killForCause(
+            id: id,
+            outcome: .hostError(
+                status: .error, type: "Runtime.OutOfMemory",
+                message:
+                    "RequestId: \(id) Error: Runtime exited with error: signal: killed (memory \(used) MB > \(limitMB) MB)"
+            ))
     }
 
     private func timedOut(_ id: String) {
         let seconds = String(format: "%.2f", function.config.timeout.seconds)
-        killForCause(id: id, outcome: .hostError(
-            status: .timeout, type: "Sandbox.Timedout", message: "RequestId: \(id) Error: Task timed out after \(seconds) seconds"))
+        killForCause(
+            id: id,
+            outcome: .hostError(
+                status: .timeout, type: "Sandbox.Timedout",
+                message: "RequestId: \(id) Error: Task timed out after \(seconds) seconds"))
     }
 
     private func killForCause(id: String, outcome: WorkerResult.Outcome) {
@@ -333,16 +355,26 @@ package final class Worker: Sendable {
         serverChannel.withLock { $0?.close(promise: nil) }
         guard let id else { return }
         let reason = ChildProcess.describe(status: status)
-        let message = reason == "exit status 0" ? "Runtime exited without providing a reason" : "Runtime exited with error: \(reason)"
-        complete(id: id, outcome: .hostError(status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"), force: true)
+        let message =
+            reason == "exit status 0"
+            ? "Runtime exited without providing a reason" : "Runtime exited with error: \(reason)"
+        complete(
+            id: id,
+            outcome: .hostError(
+                status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"), force: true
+        )
     }
 
     /// Ends the current invocation if it is `id` (and was delivered, unless `force`). Returns whether it did.
     @discardableResult
-    private func complete(id: String, outcome: WorkerResult.Outcome, force: Bool = false, abortedByHost: Bool = false) -> Bool {
+    private func complete(id: String, outcome: WorkerResult.Outcome, force: Bool = false, abortedByHost: Bool = false)
+        -> Bool
+    {
         let now = ContinuousClock.now
         let taken = state.withLock { state -> (Held, OutputCapture?, ChildProcess?, Int)? in
             guard let held = state.api.complete(id, force: force) else { return nil }
+            state.memoryTask?.cancel()
+            state.memoryTask = nil
             return (held, state.capture, state.process, state.lastMemoryMB)
         }
         guard let (current, capture, process, lastSample) = taken else { return false }
@@ -355,14 +387,16 @@ package final class Worker: Sendable {
             state.withLock { $0.lastMemoryMB = memory }
         }
         let duration = current.deliveredAt.map { (now - $0).seconds * 1000 } ?? 0
-        current.continuation.resume(returning: WorkerResult(
-            outcome: outcome, output: output, durationMs: duration, initDurationMs: current.initDurationMs,
-            maxMemoryUsedMB: memory, abortedByHost: abortedByHost))
+        current.continuation.resume(
+            returning: WorkerResult(
+                outcome: outcome, output: output, durationMs: duration, initDurationMs: current.initDurationMs,
+                maxMemoryUsedMB: memory, abortedByHost: abortedByHost))
         return true
     }
 
     private static func invalidRequestID(_ id: String) -> RuntimeAPIResponse {
-        .error(.badRequest, type: "InvalidRequestID", message: "Invalid request ID: \(id) is not the current invocation")
+        .error(
+            .badRequest, type: "InvalidRequestID", message: "Invalid request ID: \(id) is not the current invocation")
     }
 
     /// The header when present, else the body's `errorType` (awslambdaric sends only the body).
@@ -373,7 +407,8 @@ package final class Worker: Sendable {
 
     private static func traceId(for id: String) -> String {
         let epoch = String(Int(Date().timeIntervalSince1970), radix: 16)
-        let root = String(UInt64.random(in: .min ... .max), radix: 16) + String(UInt32.random(in: .min ... .max), radix: 16)
+        let root =
+            String(UInt64.random(in: .min ... .max), radix: 16) + String(UInt32.random(in: .min ... .max), radix: 16)
         return "Root=1-\(epoch)-\(root);Parent=\(String(UInt64.random(in: .min ... .max), radix: 16));Sampled=0"
     }
 }
