@@ -5,12 +5,16 @@ PYTHON ?= python3
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
 PIP_PACKAGES := pytest boto3 awscli awslambdaric schemathesis hypothesis
 
-.PHONY: run test test-swift test-compat build release deps venv bench format clean
+.PHONY: run test lint test-swift test-compat build release deps venv bench format clean
 
 run: deps release
 	.build/release/stratus serve .
 
-test: test-swift test-compat
+test: lint test-swift test-compat
+
+# The tree as `make format` leaves it (configuration in .swift-format).
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
 test-swift: deps
 	$(SWIFT) build --build-tests
@@ -18,7 +22,7 @@ test-swift: deps
 
 test-compat: deps venv
 	$(SWIFT) build --product stratus
-	STRATUS_BIN=$(CURDIR)/.build/debug/stratus $(VENV)/bin/python -m pytest -q Tests/compat
+	STRATUS_BIN=$(CURDIR)/.build/debug/stratus $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/compat
 
 build: deps
 	$(SWIFT) build
@@ -32,6 +36,7 @@ bench: deps venv release
 	$(VENV)/bin/python bench/burst_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/breaker_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/soak_bench.py --stratus $(CURDIR)/.build/release/stratus
+	$(VENV)/bin/python bench/idle_bench.py --stratus $(CURDIR)/.build/release/stratus
 	bash bench/http_bench.sh $(CURDIR)/.build/release/stratus
 
 # System libraries the build links against; installed only when missing.

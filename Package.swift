@@ -67,6 +67,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -74,19 +75,38 @@ let package = Package(
         .target(
             name: "StratusTesting",
             dependencies: [
-                "StratusCore", "StratusStore", "StratusRuntime", "StratusServer",
+                "StratusCore", "StratusStore", "StratusRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "StratusCoreTests", dependencies: ["StratusCore", "StratusTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "StratusCoreTests", dependencies: ["StratusCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StratusStoreTests",
-            dependencies: ["StratusStore", "StratusTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "StratusCore", "StratusStore", "StratusTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "StratusRuntimeTests",
-            dependencies: ["StratusRuntime", "StratusTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "StratusCore", "StratusStore", "StratusRuntime", "StratusTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StratusServerTests",
+            dependencies: [
+                "StratusCore", "StratusRuntime", "StratusServer", "StratusTesting",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["StratusTesting"], swiftSettings: swiftSettings),
     ]

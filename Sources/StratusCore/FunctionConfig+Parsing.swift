@@ -10,7 +10,7 @@ extension FunctionConfig {
     ///   - name: the function name (its directory name).
     ///   - file: the path shown in errors.
     /// - Throws: a `ManifestError` naming file, line, key and what was expected.
-    public static func parse(yaml: String, name: String, file: String) throws(ManifestError) -> FunctionConfig {
+    package static func parse(yaml: String, name: String, file: String) throws(ManifestError) -> FunctionConfig {
         guard isValidName(name) else {
             throw ManifestError(
                 file: file, line: nil, key: "",
@@ -20,7 +20,8 @@ extension FunctionConfig {
         let entries = Dictionary(try root.mapping(allowed: topLevelKeys), uniquingKeysWith: { first, _ in first })
 
         guard let runtimeValue = entries["runtime"] else {
-            throw ManifestError(file: file, line: nil, key: "runtime", message: "missing; expected python, node or provided")
+            throw ManifestError(
+                file: file, line: nil, key: "runtime", message: "missing; expected python, node or provided")
         }
         let runtimeName = try runtimeValue.string()
         guard let runtime = Runtime(rawValue: runtimeName) else {
@@ -87,7 +88,8 @@ extension FunctionConfig {
 
     private static func parseAsync(_ value: YAMLValue) throws(ManifestError) -> Async {
         var async = Async()
-        for (key, item) in try value.mapping(allowed: ["retries", "maxEventAge", "onFailure", "retryBase", "retryCap"]) {
+        for (key, item) in try value.mapping(allowed: ["retries", "maxEventAge", "onFailure", "retryBase", "retryCap"])
+        {
             switch key {
             case "retries": async.retries = try item.int(in: 0...10)
             case "maxEventAge": async.maxEventAge = try item.duration(in: Limits.maxEventAge)

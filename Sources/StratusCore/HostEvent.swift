@@ -2,8 +2,8 @@ import Foundation
 
 /// Something the host did on its own that a user may want to see next to invocations: a pool scaling
 /// up or down, a worker replaced, a caller throttled.
-public struct HostEvent: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable, CaseIterable {
+package struct HostEvent: Sendable, Equatable, Codable {
+    package enum Kind: String, Sendable, Codable, CaseIterable {
         case scaleUp = "SCALE_UP"
         case scaleDown = "SCALE_DOWN"
         case replaced = "REPLACED"
@@ -22,13 +22,13 @@ public struct HostEvent: Sendable, Equatable, Codable {
     }
 
     /// Position in the event log, assigned when stored.
-    public var sequence: Int64?
-    public var time: Date
-    public var function: String
-    public var kind: Kind
-    public var message: String
+    package var sequence: Int64?
+    package var time: Date
+    package var function: String
+    package var kind: Kind
+    package var message: String
 
-    public init(time: Date = Date(), function: String, kind: Kind, message: String) {
+    package init(time: Date = Date(), function: String, kind: Kind, message: String) {
         self.time = time
         self.function = function
         self.kind = kind
@@ -36,7 +36,7 @@ public struct HostEvent: Sendable, Equatable, Codable {
     }
 
     /// One line, as `stratus logs --events` prints it.
-    public var line: String {
+    package var line: String {
         "\(time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))) \(kind.rawValue) \(function): \(message)"
     }
 }

@@ -1,6 +1,6 @@
 /// How an invocation ended, as the dispatcher learns it: the pure mapping from each way to the record's
 /// status, error type and message (the "How invocations end" table of the README).
-public enum InvocationEnding: Sendable, Equatable {
+package enum InvocationEnding: Sendable, Equatable {
     /// The handler returned.
     case returned
     /// The handler raised, or its init failed: Lambda's error type, and the message its error JSON carried.
@@ -17,7 +17,9 @@ public enum InvocationEnding: Sendable, Equatable {
     case breakerOpen(retryAfter: Int)
 
     /// The status, error type and error message it gives the record of `function`.
-    public func fields(function: String) -> (status: InvocationRecord.Status, errorType: String?, errorMessage: String?) {
+    package func fields(function: String) -> (
+        status: InvocationRecord.Status, errorType: String?, errorMessage: String?
+    ) {
         switch self {
         case .returned: (.ok, nil, nil)
         case .functionError(let type, let message): (.error, type, message)
@@ -27,13 +29,15 @@ public enum InvocationEnding: Sendable, Equatable {
         case .cannotStart(let reason): (.error, "Runtime.InvalidEntrypoint", reason)
         case .hostStopping: (.rejected, "ServiceException", "host is shutting down")
         case .breakerOpen(let wait):
-            (.rejected, "CircuitBreakerOpen",
-             "the circuit breaker of \(function) is open after repeated failures; next probe in \(wait) s")
+            (
+                .rejected, "CircuitBreakerOpen",
+                "the circuit breaker of \(function) is open after repeated failures; next probe in \(wait) s"
+            )
         }
     }
 
     /// Lambda's error JSON for an ending the host reports itself; `nil` when the function's own bytes answer.
-    public func errorBody(function: String) -> [UInt8]? {
+    package func errorBody(function: String) -> [UInt8]? {
         switch self {
         case .returned, .functionError: return nil
         default:
@@ -43,7 +47,7 @@ public enum InvocationEnding: Sendable, Equatable {
     }
 
     /// Whether the call ran, so that its outcome counts for the circuit breaker.
-    public var ran: Bool {
+    package var ran: Bool {
         switch self {
         case .returned, .functionError, .hostError, .cannotStart: true
         case .throttled, .hostStopping, .breakerOpen: false
@@ -53,7 +57,7 @@ public enum InvocationEnding: Sendable, Equatable {
 
 extension InvocationRecord {
     /// Sets status, error type and message for `ending`.
-    public mutating func end(_ ending: InvocationEnding) {
+    package mutating func end(_ ending: InvocationEnding) {
         (status, errorType, errorMessage) = ending.fields(function: function)
     }
 }

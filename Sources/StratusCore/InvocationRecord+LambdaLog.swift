@@ -1,6 +1,6 @@
 extension InvocationRecord {
     /// The record as Lambda writes it to CloudWatch: `START`, the function's output, `END`, `REPORT`.
-    public var lambdaLog: String {
+    package var lambdaLog: String {
         var text = "START RequestId: \(id) Version: \(version)\n"
         text += output
         if !output.isEmpty, !output.hasSuffix("\n") { text += "\n" }

@@ -1,14 +1,14 @@
 import Foundation
 
 /// One invocation of one function, as the invocation log keeps it.
-public struct InvocationRecord: Sendable, Equatable, Codable {
+package struct InvocationRecord: Sendable, Equatable, Codable {
     /// How an invocation ended.
-    public enum Status: String, Sendable, Codable, CaseIterable {
+    package enum Status: String, Sendable, Codable, CaseIterable {
         case ok, error, timeout, crashed, throttled, rejected
     }
 
     /// What caused an invocation.
-    public enum Trigger: String, Sendable, Codable, CaseIterable {
+    package enum Trigger: String, Sendable, Codable, CaseIterable {
         /// `stratus invoke` and `POST /v1/functions/{name}/invoke`.
         case cli
         /// Lambda's Invoke API (`aws lambda invoke`, boto3).
@@ -24,32 +24,32 @@ public struct InvocationRecord: Sendable, Equatable, Codable {
     }
 
     /// Position in the log, assigned when the record is stored; `nil` before.
-    public var sequence: Int64?
+    package var sequence: Int64?
     /// Request id: the `Lambda-Runtime-Aws-Request-Id` the function saw.
-    public var id: String
-    public var function: String
-    public var version: String
+    package var id: String
+    package var function: String
+    package var version: String
     /// What caused it.
-    public var trigger: Trigger
+    package var trigger: Trigger
     /// The route, topic or queue; empty for direct invokes.
-    public var source: String
+    package var source: String
     /// 1 for the first attempt of an event, 2 for its first retry, and so on.
-    public var attempt: Int
-    public var start: Date
-    public var durationMs: Double
+    package var attempt: Int
+    package var start: Date
+    package var durationMs: Double
     /// Set on cold starts: the time from spawning the worker to its first `/next`.
-    public var initDurationMs: Double?
-    public var status: Status
-    public var errorType: String?
-    public var errorMessage: String?
-    public var memorySizeMB: Int
-    public var maxMemoryUsedMB: Int
+    package var initDurationMs: Double?
+    package var status: Status
+    package var errorType: String?
+    package var errorMessage: String?
+    package var memorySizeMB: Int
+    package var maxMemoryUsedMB: Int
     /// What the function printed while it ran.
-    public var output: String
+    package var output: String
     /// The async event this attempt belongs to (Event invokes and their retries share it).
-    public var eventId: String?
+    package var eventId: String?
 
-    public init(
+    package init(
         id: String, function: String, version: String = "$LATEST", trigger: Trigger, source: String = "",
         attempt: Int = 1, start: Date, durationMs: Double, initDurationMs: Double? = nil, status: Status,
         errorType: String? = nil, errorMessage: String? = nil, memorySizeMB: Int, maxMemoryUsedMB: Int,

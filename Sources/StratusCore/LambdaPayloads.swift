@@ -3,9 +3,9 @@ import Foundation
 /// The JSON documents Lambda itself writes around a function: its error body, and the record an async
 /// invocation's `onFailure` destination receives. Written with `JSONWriter`; a payload or response that is
 /// JSON is embedded as it is.
-public enum LambdaPayloads {
+package enum LambdaPayloads {
     /// `{"errorMessage": …, "errorType": …}`, as Lambda answers errors the host reports (timeouts, throttles).
-    public static func error(type: String, message: String) -> [UInt8] {
+    package static func error(type: String, message: String) -> [UInt8] {
         var json = JSONWriter(capacity: 64 + message.utf8.count)
         json.beginObject()
         json.field("errorMessage", message)
@@ -15,25 +15,25 @@ public enum LambdaPayloads {
     }
 
     /// The fields of Lambda's error JSON a host reads back (a runtime may send only the body).
-    public struct ErrorFields: Decodable, Sendable {
-        public var errorType: String?
-        public var errorMessage: String?
+    package struct ErrorFields: Decodable, Sendable {
+        package var errorType: String?
+        package var errorMessage: String?
 
         /// The fields of `body`, or `nil` when it is not a JSON object.
-        public static func read(_ body: some Collection<UInt8>) -> ErrorFields? {
+        package static func read(_ body: some Collection<UInt8>) -> ErrorFields? {
             try? JSONDecoder().decode(ErrorFields.self, from: Data(body))
         }
     }
 
     /// Why an async invocation went to its destination.
-    public enum Condition: String, Sendable {
+    package enum Condition: String, Sendable {
         case retriesExhausted = "RetriesExhausted"
         case eventAgeExceeded = "EventAgeExceeded"
     }
 
     /// The destination record of an async invocation that failed (Lambda's `onFailure` shape): the request
     /// that failed and, when the function ran, its last error.
-    public static func destinationRecord(
+    package static func destinationRecord(
         eventId: String, functionArn: String, condition: Condition, approximateInvokeCount: Int,
         requestPayload: some Collection<UInt8>, lastError: [UInt8]?, timestamp: Date
     ) -> [UInt8] {

@@ -1,72 +1,72 @@
 /// Every bound Stratus puts on values that come from outside (files, `/v1` requests, AWS clients), in one
 /// place so that parsers, the API and the README agree. AWS's own limits where AWS has one.
-public enum Limits {
+package enum Limits {
     // MARK: Functions (`function.yaml`)
 
     /// `timeout`: Lambda's 1 ms (here) to 15 minutes.
-    public static let timeout: ClosedRange<Duration> = .milliseconds(1) ... .seconds(900)
+    package static let timeout: ClosedRange<Duration> = .milliseconds(1) ... .seconds(900)
     /// `scaling.idle`: how long an idle worker is kept.
-    public static let idle: ClosedRange<Duration> = .milliseconds(100) ... .seconds(86_400)
+    package static let idle: ClosedRange<Duration> = .milliseconds(100) ... .seconds(86_400)
     /// `scaling.maxWait`: how long a caller may wait for a worker.
-    public static let maxWait: ClosedRange<Duration> = .zero ... .seconds(900)
+    package static let maxWait: ClosedRange<Duration> = .zero ... .seconds(900)
     /// `async.maxEventAge`: Lambda allows 60 s to 6 h; shorter ages are allowed here for tests.
-    public static let maxEventAge: ClosedRange<Duration> = .seconds(1) ... .seconds(21_600)
+    package static let maxEventAge: ClosedRange<Duration> = .seconds(1) ... .seconds(21_600)
     /// `async.retryBase` and `async.retryCap`.
-    public static let retryDelay: ClosedRange<Duration> = .milliseconds(1) ... .seconds(3600)
+    package static let retryDelay: ClosedRange<Duration> = .milliseconds(1) ... .seconds(3600)
     /// `circuitBreaker.cooldown`.
-    public static let cooldown: ClosedRange<Duration> = .milliseconds(100) ... .seconds(86_400)
+    package static let cooldown: ClosedRange<Duration> = .milliseconds(100) ... .seconds(86_400)
 
     // MARK: Queues (SQS)
 
     /// A queue's `visibilityTimeout`, and the timeout of a receive or a visibility change: SQS's 0 s to 12 h.
-    public static let visibilityTimeout: ClosedRange<Duration> = .zero ... .seconds(43_200)
+    package static let visibilityTimeout: ClosedRange<Duration> = .zero ... .seconds(43_200)
     /// A queue's `delay` and a message's delay: SQS's 0 s to 15 minutes.
-    public static let messageDelay: ClosedRange<Duration> = .zero ... .seconds(900)
+    package static let messageDelay: ClosedRange<Duration> = .zero ... .seconds(900)
     /// A receive's long-poll `wait`: SQS's 0 s to 20 s.
-    public static let receiveWait: ClosedRange<Duration> = .zero ... .seconds(20)
+    package static let receiveWait: ClosedRange<Duration> = .zero ... .seconds(20)
     /// A queue's `retention`: SQS's 60 s to 14 days.
-    public static let retention: ClosedRange<Duration> = .seconds(60) ... .seconds(14 * 86_400)
+    package static let retention: ClosedRange<Duration> = .seconds(60) ... .seconds(14 * 86_400)
     /// A queue's `maxReceiveCount`: SQS's 1 to 1000.
-    public static let maxReceiveCount: ClosedRange<Int> = 1...1000
+    package static let maxReceiveCount: ClosedRange<Int> = 1...1000
     /// Messages per receive: SQS's 1 to 10.
-    public static let receiveMessages: ClosedRange<Int> = 1...10
+    package static let receiveMessages: ClosedRange<Int> = 1...10
     /// Message attributes per message: SQS's and SNS's 10.
-    public static let messageAttributes = 10
+    package static let messageAttributes = 10
     /// A consumer's `batchWindow`: Lambda's 0 to 300 s.
-    public static let batchWindow: ClosedRange<Duration> = .zero ... .seconds(300)
+    package static let batchWindow: ClosedRange<Duration> = .zero ... .seconds(300)
     /// A consumer's `batchSize`: Lambda's 1 to 10,000 (above 10 only with a `batchWindow` of at least 1 s).
-    public static let batchSize: ClosedRange<Int> = 1...10_000
+    package static let batchSize: ClosedRange<Int> = 1...10_000
     /// A consumer's `maxConcurrency`: batches in flight at once.
-    public static let consumerConcurrency: ClosedRange<Int> = 1...1000
+    package static let consumerConcurrency: ClosedRange<Int> = 1...1000
     /// Queues on one host.
-    public static let queues = 1000
+    package static let queues = 1000
     /// Topics on one host.
-    public static let topics = 1000
+    package static let topics = 1000
     /// Subscriptions of one topic.
-    public static let subscriptionsPerTopic = 100
+    package static let subscriptionsPerTopic = 100
 
     // MARK: Payloads
 
     /// A synchronous invocation's payload and a function's response: Lambda's 6 MB.
-    public static let syncPayloadBytes = 6 * 1024 * 1024
+    package static let syncPayloadBytes = 6 * 1024 * 1024
     /// What a runtime may post as a response or error: Lambda's 6,291,556 bytes.
-    public static let responseBytes = 6_291_556
+    package static let responseBytes = 6_291_556
     /// An async (`Event`) invocation's payload: Lambda's 1 MB.
-    public static let asyncPayloadBytes = 1_048_576
+    package static let asyncPayloadBytes = 1_048_576
     /// The body of a `/v1` request that is not a payload.
-    public static let requestBytes = 1_048_576 * 2
+    package static let requestBytes = 1_048_576 * 2
 
     // MARK: Logs
 
     /// Records per `/v1/logs` or `/v1/events` answer.
-    public static let logPage: ClosedRange<Int> = 1...1000
+    package static let logPage: ClosedRange<Int> = 1...1000
     /// How far back `since` may reach.
-    public static let logSince: ClosedRange<Duration> = .zero...DurationParser.maximum
+    package static let logSince: ClosedRange<Duration> = .zero...DurationParser.maximum
 
     // MARK: Connections
 
     /// Connections each listener (gateway, control plane) holds open at once; more wait in the backlog.
-    public static let connectionsPerListener = 1024
+    package static let connectionsPerListener = 1024
     /// An idle keep-alive connection is closed after this.
-    public static let idleConnection: Duration = .seconds(60)
+    package static let idleConnection: Duration = .seconds(60)
 }

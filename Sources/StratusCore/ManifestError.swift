@@ -1,17 +1,17 @@
 /// A problem in a function manifest or trigger file, located precisely enough for a person to fix it.
-public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file, relative to the project directory where possible.
-    public var file: String
+    package var file: String
     /// 1-based line of the offending key or value; `nil` when the whole file is at fault.
-    public var line: Int?
+    package var line: Int?
     /// The key path, e.g. `scaling.max`; empty for a file-level problem.
-    public var key: String
+    package var key: String
     /// What was expected and, where useful, what was found.
-    public var message: String
+    package var message: String
 
     /// Control characters in `key` and `message` (which quote the file) are escaped, so that an error is one
     /// line and a terminal shows it without obeying it.
-    public init(file: String, line: Int?, key: String, message: String) {
+    package init(file: String, line: Int?, key: String, message: String) {
         self.file = Self.escapingControlCharacters(file)
         self.line = line
         self.key = Self.escapingControlCharacters(key)
@@ -38,7 +38,7 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
-    public var description: String {
+    package var description: String {
         let location = line.map { "\(file):\($0)" } ?? file
         return key.isEmpty ? "\(location): \(message)" : "\(location): \(key): \(message)"
     }

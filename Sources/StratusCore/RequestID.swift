@@ -1,7 +1,7 @@
 /// Lambda-style request ids: random (version 4) UUIDs in lower case, made without Foundation's `UUID`,
 /// which reads `/dev/urandom` through a file on every call on Linux.
-public enum RequestID {
-    public static func make() -> String {
+package enum RequestID {
+    package static func make() -> String {
         var high = UInt64.random(in: .min ... .max)
         var low = UInt64.random(in: .min ... .max)
         high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000

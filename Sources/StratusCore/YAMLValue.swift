@@ -24,10 +24,13 @@ package struct YAMLValue {
                 let named = duplicates.filter { $0 != "<uncovertable>" }
                 throw ManifestError(
                     file: file, line: context.mark.line, key: named.joined(separator: ", "),
-                    message: named.count == duplicates.count ? "key defined twice" : "key defined twice (a key that is not a string)")
+                    message: named.count == duplicates.count
+                        ? "key defined twice" : "key defined twice (a key that is not a string)")
             case .reader(let problem, let offset, _, _):
                 // libyaml's reader gives a byte offset, not a line.
-                let line = offset.map { offset in 1 + text.utf8.prefix(max(0, offset)).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+                let line = offset.map { offset in
+                    1 + text.utf8.prefix(max(0, offset)).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                }
                 throw ManifestError(file: file, line: line, key: "", message: "invalid YAML: \(problem)")
             default:
                 throw ManifestError(file: file, line: nil, key: "", message: "invalid YAML: \(error)")
@@ -73,7 +76,9 @@ package struct YAMLValue {
     }
 
     package var isNull: Bool {
-        if case .scalar(let scalar) = node { return scalar.string == "" || scalar.string == "~" || scalar.string == "null" }
+        if case .scalar(let scalar) = node {
+            return scalar.string == "" || scalar.string == "~" || scalar.string == "null"
+        }
         return false
     }
 
@@ -90,7 +95,9 @@ package struct YAMLValue {
     private func jsonValue(budget: inout Int, depth: Int) throws(ManifestError) -> JSONValue {
         budget -= 1
         guard budget >= 0, depth <= 32 else {
-            throw error("expected at most \(Self.maxJSONNodes) values nested at most 32 deep (anchors and aliases count each time)")
+            throw error(
+                "expected at most \(Self.maxJSONNodes) values nested at most 32 deep (anchors and aliases count each time)"
+            )
         }
         switch node {
         case .mapping(let mapping):
@@ -114,7 +121,9 @@ package struct YAMLValue {
             // Plain decimal numbers only: Yams' own conversions take YAML 1.1's base-60 (`1:30`), whose
             // arithmetic traps on overflow.
             if let int = Int(scalar.string) { return .number(Double(int)) }
-            if let double = Double(scalar.string), double.isFinite, scalar.string.allSatisfy({ $0.isASCII && !$0.isLetter || $0 == "e" || $0 == "E" }) {
+            if let double = Double(scalar.string), double.isFinite,
+                scalar.string.allSatisfy({ $0.isASCII && !$0.isLetter || $0 == "e" || $0 == "E" })
+            {
                 return .number(double)
             }
             return .string(scalar.string)
@@ -130,7 +139,8 @@ package struct YAMLValue {
 
     /// A plain decimal integer within `range` (not YAML 1.1's base-60 or hexadecimal forms).
     package func int(in range: ClosedRange<Int>) throws(ManifestError) -> Int {
-        guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmingCharacters(in: .whitespaces)) else {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmingCharacters(in: .whitespaces))
+        else {
             throw error("expected an integer between \(range.lowerBound) and \(range.upperBound)")
         }
         guard range.contains(value) else {

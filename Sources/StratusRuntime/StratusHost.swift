@@ -10,33 +10,26 @@ import StratusStore
 ///
 /// `run()` keeps the pools at their warm floor and retires idle workers; on graceful shutdown it stops
 /// every worker. Servers that call the dispatcher are started after it and stopped before it.
-public final class StratusHost: Service, Sendable {
-    public struct Configuration: Sendable {
-        /// The project directory holding `functions/` and `triggers/`.
-        public var projectDirectory: String
-        /// Where state lives; default `<project>/.stratus`.
-        public var stateDirectory: String
-        public var retention = InvocationLog.Retention()
+package final class StratusHost: Service, Sendable {
+    package struct Configuration: Sendable {
+        package var retention = InvocationLog.Retention()
         /// Cap on all workers of the host together (`--max-workers`).
-        public var maxWorkers = WorkerBudget.machineDefault
+        package var maxWorkers = WorkerBudget.machineDefault
         /// On SIGTERM/SIGINT, how long in-flight invocations may still run before they are killed and
         /// recorded as `crashed` (`--drain-timeout`).
-        public var drainTimeout: Duration = .seconds(30)
+        package var drainTimeout: Duration = .seconds(30)
         /// Time for every decision (pools, breakers, retries, queues); tests pass a `ManualClock`.
-        public var clock: any HostClock = SystemClock()
+        package var clock: any HostClock = SystemClock()
 
-        public init(projectDirectory: String, stateDirectory: String? = nil) {
-            self.projectDirectory = projectDirectory
-            self.stateDirectory = stateDirectory ?? URL(fileURLWithPath: projectDirectory).appendingPathComponent(".stratus").path
-        }
+        package init() {}
     }
 
-    public let configuration: Configuration
-    public let dispatcher: Dispatcher
-    public let log: InvocationLog
-    public let project: ProjectLoader.Project
-    public let queues: QueueService
-    public let topics: TopicPublisher
+    package let configuration: Configuration
+    package let dispatcher: Dispatcher
+    package let log: InvocationLog
+    package let project: ProjectLoader.Project
+    package let queues: QueueService
+    package let topics: TopicPublisher
     private let deliveries: DeliveryRunner
     private let launcher: WorkerLauncher
     private let budget: WorkerBudget
@@ -44,40 +37,43 @@ public final class StratusHost: Service, Sendable {
     private let drainStarts: AsyncStream<Void>.Continuation
     private let drainStartRequests: AsyncStream<Void>
 
-    public init(configuration: Configuration, logger: Logger) throws {
+    /// A host for a loaded `project` on an open `store`; both are built by the caller (`stratus serve`).
+    package init(
+        project: ProjectLoader.Project, store: SQLiteStore, configuration: Configuration = .init(), logger: Logger
+    ) {
         self.configuration = configuration
+        self.project = project
         self.logger = logger
         (drainStartRequests, drainStarts) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: configuration.stateDirectory + "/stratus.sqlite")
         log = InvocationLog(store: store, retention: configuration.retention, logger: logger)
         let clock = configuration.clock
         dispatcher = Dispatcher(log: log, clock: clock, logger: logger)
         launcher = WorkerLauncher(group: MultiThreadedEventLoopGroup.singleton, logger: logger)
-        project = ProjectLoader.load(directory: configuration.projectDirectory)
         budget = WorkerBudget(limit: configuration.maxWorkers)
         let dispatcher = self.dispatcher
         let reclaim: @Sendable (String) -> Bool = { starved in
             dispatcher.allPools().contains { $0.function.name != starved && $0.reclaimIdleWorker(for: starved) }
         }
         for function in project.functions {
-            _ = dispatcher.install(WorkerPool(
-                function: function, launcher: launcher, budget: budget, log: log, clock: clock, logger: logger,
-                reclaim: reclaim))
+            _ = dispatcher.install(
+                WorkerPool(
+                    function: function, launcher: launcher, budget: budget, log: log, clock: clock, logger: logger,
+                    reclaim: reclaim))
         }
         queues = QueueService(store: store, clock: clock)
         topics = TopicPublisher(store: store, queues: queues)
-        deliveries = DeliveryRunner(store: store, queues: queues, topics: topics, dispatcher: dispatcher, log: log, logger: logger)
+        deliveries = DeliveryRunner(
+            store: store, queues: queues, topics: topics, dispatcher: dispatcher, log: log, logger: logger)
     }
 
     /// Loads durable state (queues, topics, subscriptions) and declares those of the trigger files.
     /// Call before serving requests.
-    public func prepare() async throws {
+    package func prepare() async throws {
         try await queues.load(declared: project.triggers.queues)
         try await topics.load(declared: project.triggers.topics)
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let pools = dispatcher.allPools()
         let pollers = queues.all().compactMap {
             QueuePoller(queue: $0, queues: queues, dispatcher: dispatcher, log: log, logger: logger)
@@ -105,7 +101,7 @@ public final class StratusHost: Service, Sendable {
 
     /// Starts the drain clock: called when SIGTERM or SIGINT arrives, before the servers stop taking requests
     /// (`DrainDeadline`, the last service of the group, calls it).
-    public func beginDrain() {
+    package func beginDrain() {
         drainStarts.yield()
     }
 
@@ -122,9 +118,11 @@ public final class StratusHost: Service, Sendable {
                 aborted += await pool.shutdown(abort: "host shut down: still running after --drain-timeout \(timeout)")
             }
             if aborted > 0 {
-                log.record(event: HostEvent(
-                    function: "host", kind: .shutdown,
-                    message: "\(aborted) invocations still running after the drain timeout (\(timeout)) were killed"))
+                log.record(
+                    event: HostEvent(
+                        function: "host", kind: .shutdown,
+                        message: "\(aborted) invocations still running after the drain timeout (\(timeout)) were killed"
+                    ))
                 logger.warning("drain timeout reached: killed \(aborted) running invocations")
             }
             // Stay until the host's own shutdown ends this task: returning now would end `run()` before the
@@ -134,14 +132,16 @@ public final class StratusHost: Service, Sendable {
 
     /// Accepts an async (`Event`) invocation: answered with its event id only after it is committed; the
     /// function runs soon after, with retries and `async.onFailure` as configured.
-    public func invokeAsync(_ name: String, payload: String) async throws -> String {
+    package func invokeAsync(_ name: String, payload: String) async throws -> String {
         guard dispatcher.function(named: name) != nil else { throw Dispatcher.DispatchError.functionNotFound(name) }
         let eventId = RequestID.make()
         let nowMs = queues.nowMs
         try await queues.commit([
-            .delivery(PendingDelivery(
-                source: .asyncInvoke(eventId: eventId), target: .function(name), payload: payload, nextAttemptAtMs: nowMs,
-                createdAtMs: nowMs))
+            .delivery(
+                PendingDelivery(
+                    source: .asyncInvoke(eventId: eventId), target: .function(name), payload: payload,
+                    nextAttemptAtMs: nowMs,
+                    createdAtMs: nowMs))
         ])
         return eventId
     }
@@ -160,51 +160,57 @@ public final class StratusHost: Service, Sendable {
     }
 
     /// Stops every worker of every function and waits for their processes to exit.
-    public func stopWorkers() async {
+    package func stopWorkers() async {
         for pool in dispatcher.allPools() { await pool.shutdown() }
         WorkerCgroups.available?.removeIfEmpty()
     }
 
     /// How workers are contained: `cgroup` (each its own cgroup v2, which also catches processes that left
     /// their group with `setsid`) or `process group` (where the host may not create cgroups).
-    public var isolation: String {
+    package var isolation: String {
         guard let cgroups = WorkerCgroups.available else { return "process group" }
         let failures = cgroups.failures.load(ordering: .relaxed)
         return failures == 0 ? "cgroup" : "cgroup (\(failures) workers could not join theirs: process group only)"
     }
 
     /// Triggers that name a function that failed to load: they load, and wait for it.
-    public func waitingTriggers() -> [String] {
+    package func waitingTriggers() -> [String] {
         let failed = project.failedFunctions
         guard !failed.isEmpty else { return [] }
         var lines: [String] = []
         for queue in project.triggers.queues {
             if let consumer = queue.consumer, failed.contains(consumer.function) {
-                lines.append("queue \(queue.name): consumer '\(consumer.function)' failed to load; the consumer is paused (messages stay in the queue) until it loads")
+                lines.append(
+                    "queue \(queue.name): consumer '\(consumer.function)' failed to load; the consumer is paused (messages stay in the queue) until it loads"
+                )
             }
         }
         for (topic, subscriptions) in project.triggers.topics.sorted(by: { $0.key < $1.key }) {
             for subscription in subscriptions {
                 if case .function(let name) = subscription.endpoint, failed.contains(name) {
-                    lines.append("topic \(topic): subscriber '\(name)' failed to load; its deliveries wait (nothing is dropped) until it loads")
+                    lines.append(
+                        "topic \(topic): subscriber '\(name)' failed to load; its deliveries wait (nothing is dropped) until it loads"
+                    )
                 }
             }
         }
         for route in project.triggers.routes where failed.contains(route.function) {
-            lines.append("route \(route.routeKey): '\(route.function)' failed to load; the route answers 502 until it loads")
+            lines.append(
+                "route \(route.routeKey): '\(route.function)' failed to load; the route answers 502 until it loads")
         }
         return lines
     }
 
     /// Per-function figures for `stratus status`.
-    public func functionStatus() -> [V1.FunctionStatus] {
+    package func functionStatus() -> [V1.FunctionStatus] {
         dispatcher.allPools().map { pool in
             let snapshot = pool.snapshot
             let scaling = pool.function.config.scaling
             let breaker = dispatcher.breakerStatus(pool.function.name)
             return V1.FunctionStatus(
                 breaker: breaker?.state.rawValue ?? "OFF", nextProbe: breaker?.probeAt,
-                name: pool.function.name, runtime: pool.function.config.runtime.rawValue, revision: pool.function.revision,
+                name: pool.function.name, runtime: pool.function.config.runtime.rawValue,
+                revision: pool.function.revision,
                 workers: snapshot.total, busy: snapshot.busy, idle: snapshot.idle, starting: snapshot.starting,
                 waiting: snapshot.waiting, min: scaling.min, max: scaling.max, reserved: scaling.reserved,
                 coldStarts: snapshot.counters.coldStarts, throttles: snapshot.counters.throttles,
@@ -214,19 +220,19 @@ public final class StratusHost: Service, Sendable {
     }
 
     /// The host-wide worker cap.
-    public var maxWorkers: Int { budget.limit }
+    package var maxWorkers: Int { budget.limit }
 }
 
 /// The last service of a host's group: when SIGTERM or SIGINT arrives it is told first, and starts the host's
 /// drain clock before the servers begin waiting for their in-flight requests.
-public struct DrainDeadline: Service {
+package struct DrainDeadline: Service {
     let host: StratusHost
 
-    public init(host: StratusHost) {
+    package init(host: StratusHost) {
         self.host = host
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         host.beginDrain()
     }

@@ -3,22 +3,22 @@ import GRDB
 import StratusCore
 
 extension SQLiteStore {
-    public func putQueue(_ queue: QueueConfig) async throws {
+    package func putQueue(_ queue: QueueConfig) async throws {
         let record = try QueueRecord(queue)
         try await pool.write { db in try record.upsert(db) }
     }
 
-    public func queues() async throws -> [QueueConfig] {
+    package func queues() async throws -> [QueueConfig] {
         let records = try await pool.read { db in try QueueRecord.order(QueueRecord.Columns.name).fetchAll(db) }
         return try records.map { try $0.queueConfig() }
     }
 
-    public func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String] {
+    package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String] {
         let rows = try NewMessage.encode(messages)
         return try await pool.write { db in try NewMessage.insert(rows, into: queue, nowMs: nowMs, db) }
     }
 
-    public func receive(
+    package func receive(
         from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64
     ) async throws -> [QueueMessage] {
         let received = try await pool.write { db -> [MessageRecord] in
@@ -48,7 +48,8 @@ extension SQLiteStore {
                 // A message received with a zero timeout is visible again: never hand it out twice in one call.
                 for var message in rows where !receivedSeqs.contains(message.seq) {
                     if let deadLetterQueue, let limit = settings.maxReceiveCount, message.receiveCount + 1 > limit {
-                        try Self.moveToDeadLetterQueue(seq: message.seq, from: queue, to: deadLetterQueue, nowMs: nowMs, db)
+                        try Self.moveToDeadLetterQueue(
+                            seq: message.seq, from: queue, to: deadLetterQueue, nowMs: nowMs, db)
                         movedAny = true
                         continue
                     }
@@ -68,10 +69,11 @@ extension SQLiteStore {
         return try received.map { try $0.message(decoder: decoder) }
     }
 
-    public func delete(from queue: String, receiptHandles: [String]) async throws -> Int {
+    package func delete(from queue: String, receiptHandles: [String]) async throws -> Int {
         guard !receiptHandles.isEmpty else { return 0 }
         return try await pool.write { db in
-            let statement = try db.cachedStatement(sql: "DELETE FROM message WHERE seq = ? AND queue = ? AND receipt_handle = ?")
+            let statement = try db.cachedStatement(
+                sql: "DELETE FROM message WHERE seq = ? AND queue = ? AND receipt_handle = ?")
             var deleted = 0
             for handle in receiptHandles {
                 guard let seq = MessageRecord.seq(ofReceiptHandle: handle) else { continue }
@@ -85,13 +87,15 @@ extension SQLiteStore {
         }
     }
 
-    public func changeVisibility(
+    package func changeVisibility(
         in queue: String, receiptHandle: String, timeoutMs: Int64, nowMs: Int64
     ) async throws -> Bool {
         try await pool.write { db in
             if let seq = MessageRecord.seq(ofReceiptHandle: receiptHandle) {
-                try db.cachedStatement(sql: "UPDATE message SET visible_at = ? WHERE seq = ? AND queue = ? AND receipt_handle = ?")
-                    .execute(arguments: [nowMs.saturatingAdd(timeoutMs), seq, queue, receiptHandle])
+                try db.cachedStatement(
+                    sql: "UPDATE message SET visible_at = ? WHERE seq = ? AND queue = ? AND receipt_handle = ?"
+                )
+                .execute(arguments: [nowMs.saturatingAdd(timeoutMs), seq, queue, receiptHandle])
                 if db.changesCount > 0 { return true }
             }
             guard try QueueRecord.exists(queue, db) else { throw StoreError.queueDoesNotExist(queue) }
@@ -99,7 +103,9 @@ extension SQLiteStore {
         }
     }
 
-    public func returnUnprocessed(to queue: String, receiptHandles: [String], delayMs: Int64, nowMs: Int64) async throws {
+    package func returnUnprocessed(to queue: String, receiptHandles: [String], delayMs: Int64, nowMs: Int64)
+        async throws
+    {
         try await pool.write { db in
             let statement = try db.cachedStatement(
                 sql: """
@@ -113,14 +119,14 @@ extension SQLiteStore {
         }
     }
 
-    public func purge(_ queue: String) async throws -> Int {
+    package func purge(_ queue: String) async throws -> Int {
         try await pool.write { db in
             guard try QueueRecord.exists(queue, db) else { throw StoreError.queueDoesNotExist(queue) }
             return try MessageRecord.filter(MessageRecord.Columns.queue == queue).deleteAll(db)
         }
     }
 
-    public func counts(of queue: String, nowMs: Int64) async throws -> QueueCounts {
+    package func counts(of queue: String, nowMs: Int64) async throws -> QueueCounts {
         try await pool.read { db in
             guard try QueueRecord.exists(queue, db) else { throw StoreError.queueDoesNotExist(queue) }
             let row = try Row.fetchOne(
@@ -131,25 +137,29 @@ extension SQLiteStore {
                         count(*) FILTER (WHERE visible_at > ?1 AND receive_count = 0) AS delayed
                     FROM message WHERE queue = ?2
                     """, arguments: [nowMs, queue])
-            return QueueCounts(visible: row?["visible"] ?? 0, inFlight: row?["in_flight"] ?? 0, delayed: row?["delayed"] ?? 0)
+            return QueueCounts(
+                visible: row?["visible"] ?? 0, inFlight: row?["in_flight"] ?? 0, delayed: row?["delayed"] ?? 0)
         }
     }
 
     /// The smallest `visible_at` of the queue's messages: in the future when none is visible, at or before
     /// now when some is (so a poller that reads it never sleeps past a visible message); `nil` when empty.
-    public func nextVisibleAtMs(in queue: String) async throws -> Int64? {
+    package func nextVisibleAtMs(in queue: String) async throws -> Int64? {
         try await pool.read { db in
             guard try QueueRecord.exists(queue, db) else { throw StoreError.queueDoesNotExist(queue) }
-            return try Int64.fetchOne(db, sql: "SELECT min(visible_at) FROM message WHERE queue = ?", arguments: [queue])
+            return try Int64.fetchOne(
+                db, sql: "SELECT min(visible_at) FROM message WHERE queue = ?", arguments: [queue])
         }
     }
 
     /// Moves the dead-letter queue's messages back, visible now, with receive counts and sent times starting
     /// again (SQS's redrive creates new messages). Without `target`, a message goes back to the queue it was
     /// moved from; messages sent to the dead-letter queue directly, or whose source queue is gone, stay.
-    public func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64) async throws -> Int {
+    package func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64) async throws -> Int {
         try await pool.write { db in
-            guard try QueueRecord.exists(deadLetterQueue, db) else { throw StoreError.queueDoesNotExist(deadLetterQueue) }
+            guard try QueueRecord.exists(deadLetterQueue, db) else {
+                throw StoreError.queueDoesNotExist(deadLetterQueue)
+            }
             let reset = """
                 receive_count = 0, first_received_at = NULL, receipt_handle = NULL, source_queue = NULL,
                 visible_at = ?, sent_at = ?
@@ -157,7 +167,8 @@ extension SQLiteStore {
             if let target {
                 guard try QueueRecord.exists(target, db) else { throw StoreError.queueDoesNotExist(target) }
                 try db.execute(
-                    sql: "UPDATE message SET queue = ?, \(reset) WHERE queue = ?", arguments: [target, nowMs, nowMs, deadLetterQueue])
+                    sql: "UPDATE message SET queue = ?, \(reset) WHERE queue = ?",
+                    arguments: [target, nowMs, nowMs, deadLetterQueue])
             } else {
                 try db.execute(
                     sql: """
@@ -169,7 +180,7 @@ extension SQLiteStore {
         }
     }
 
-    public func expireMessages(nowMs: Int64) async throws -> Int {
+    package func expireMessages(nowMs: Int64) async throws -> Int {
         try await pool.write { db in
             let statement = try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND sent_at < ?")
             var deleted = 0
@@ -182,7 +193,9 @@ extension SQLiteStore {
     }
 
     /// Moves one message to a dead-letter queue: same id, visible now, receive count reset, source remembered.
-    static func moveToDeadLetterQueue(seq: Int64, from queue: String, to deadLetterQueue: String, nowMs: Int64, _ db: Database) throws {
+    static func moveToDeadLetterQueue(
+        seq: Int64, from queue: String, to deadLetterQueue: String, nowMs: Int64, _ db: Database
+    ) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE message SET queue = ?, source_queue = ?, receive_count = 0, first_received_at = NULL,

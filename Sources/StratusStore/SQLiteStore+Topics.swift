@@ -5,30 +5,33 @@ import StratusCore
 // MARK: - Topics and subscriptions
 
 extension SQLiteStore {
-    public func putTopic(_ name: String) async throws {
+    package func putTopic(_ name: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "INSERT INTO topic (name) VALUES (?) ON CONFLICT(name) DO NOTHING", arguments: [name])
         }
     }
 
-    public func topics() async throws -> [String] {
+    package func topics() async throws -> [String] {
         try await pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM topic ORDER BY name") }
     }
 
     /// Creates or replaces the subscription; throws `TopicDoesNotExist` when its topic was never put.
-    public func putSubscription(_ subscription: Subscription) async throws {
+    package func putSubscription(_ subscription: Subscription) async throws {
         let record = SubscriptionRecord(subscription)
         try await pool.write { db in
-            guard try Self.topicExists(subscription.topic, db) else { throw StoreError.topicDoesNotExist(subscription.topic) }
+            guard try Self.topicExists(subscription.topic, db) else {
+                throw StoreError.topicDoesNotExist(subscription.topic)
+            }
             try record.save(db)
         }
     }
 
     /// The topic's subscriptions in the order they were first put; throws `TopicDoesNotExist` for an unknown topic.
-    public func subscriptions(of topic: String) async throws -> [Subscription] {
+    package func subscriptions(of topic: String) async throws -> [Subscription] {
         let records = try await pool.read { db -> [SubscriptionRecord] in
             guard try Self.topicExists(topic, db) else { throw StoreError.topicDoesNotExist(topic) }
-            return try SubscriptionRecord.filter(SubscriptionRecord.Columns.topic == topic).order(Column.rowID).fetchAll(db)
+            return try SubscriptionRecord.filter(SubscriptionRecord.Columns.topic == topic).order(Column.rowID)
+                .fetchAll(db)
         }
         return try records.map { try $0.subscription() }
     }
@@ -43,7 +46,7 @@ extension SQLiteStore {
 extension SQLiteStore {
     /// Commits every queue message and delivery of a publish in one transaction; nothing commits when a
     /// named queue does not exist (`QueueDoesNotExist`).
-    public func commit(_ fanOut: [FanOut], nowMs: Int64) async throws {
+    package func commit(_ fanOut: [FanOut], nowMs: Int64) async throws {
         guard !fanOut.isEmpty else { return }
         enum Entry: Sendable {
             case queue(String, NewMessage)
@@ -65,7 +68,8 @@ extension SQLiteStore {
         }
     }
 
-    public func dueDeliveries(nowMs: Int64, limit: Int, excluding: DeliveryExclusion) async throws -> [PendingDelivery] {
+    package func dueDeliveries(nowMs: Int64, limit: Int, excluding: DeliveryExclusion) async throws -> [PendingDelivery]
+    {
         guard limit > 0 else { return [] }
         let request = Self.deliveries(excluding: excluding)
             .filter(DeliveryRecord.Columns.nextAttemptAt <= nowMs)
@@ -75,19 +79,21 @@ extension SQLiteStore {
         return try records.map { try $0.delivery() }
     }
 
-    public func nextDeliveryAtMs(excluding: DeliveryExclusion) async throws -> Int64? {
-        let request = Self.deliveries(excluding: excluding).select(min(DeliveryRecord.Columns.nextAttemptAt), as: Int64.self)
+    package func nextDeliveryAtMs(excluding: DeliveryExclusion) async throws -> Int64? {
+        let request = Self.deliveries(excluding: excluding).select(
+            min(DeliveryRecord.Columns.nextAttemptAt), as: Int64.self)
         return try await pool.read { db in try request.fetchOne(db) }
     }
 
-    public func deliveryTargets() async throws -> Set<String> {
+    package func deliveryTargets() async throws -> Set<String> {
         try await pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT target FROM delivery")) }
     }
 
-    public func dueDeliveries(
+    package func dueDeliveries(
         for target: String, nowMs: Int64, limit: Int, excludingIds: Set<Int64>
     ) async throws -> (due: [PendingDelivery], nextAtMs: Int64?) {
-        let ofTarget = Self.deliveries(excluding: DeliveryExclusion(ids: excludingIds)).filter(DeliveryRecord.Columns.target == target)
+        let ofTarget = Self.deliveries(excluding: DeliveryExclusion(ids: excludingIds)).filter(
+            DeliveryRecord.Columns.target == target)
         let due = ofTarget.filter(DeliveryRecord.Columns.nextAttemptAt <= nowMs)
             .order(DeliveryRecord.Columns.nextAttemptAt, DeliveryRecord.Columns.id).limit(Swift.max(0, limit))
         let next = ofTarget.filter(DeliveryRecord.Columns.nextAttemptAt > nowMs)
@@ -102,15 +108,17 @@ extension SQLiteStore {
     private static func deliveries(excluding: DeliveryExclusion) -> QueryInterfaceRequest<DeliveryRecord> {
         var request = DeliveryRecord.all()
         if !excluding.ids.isEmpty { request = request.filter(!excluding.ids.contains(DeliveryRecord.Columns.id)) }
-        if !excluding.targets.isEmpty { request = request.filter(!excluding.targets.contains(DeliveryRecord.Columns.target)) }
+        if !excluding.targets.isEmpty {
+            request = request.filter(!excluding.targets.contains(DeliveryRecord.Columns.target))
+        }
         return request
     }
 
-    public func finishDelivery(_ id: Int64) async throws {
+    package func finishDelivery(_ id: Int64) async throws {
         try await pool.write { db in _ = try DeliveryRecord.deleteOne(db, key: id) }
     }
 
-    public func rescheduleDelivery(_ id: Int64, attempts: Int, nextAttemptAtMs: Int64) async throws {
+    package func rescheduleDelivery(_ id: Int64, attempts: Int, nextAttemptAtMs: Int64) async throws {
         try await pool.write { db in
             try db.cachedStatement(sql: "UPDATE delivery SET attempts = ?, next_attempt_at = ? WHERE id = ?")
                 .execute(arguments: [attempts, nextAttemptAtMs, id])
@@ -119,7 +127,9 @@ extension SQLiteStore {
 
     /// Deletes the delivery and sends `message` to `queue` in one transaction. A delivery that is already gone
     /// (finished or dead-lettered before) sends nothing, so a repeated call does not duplicate the message.
-    public func deadLetterDelivery(_ id: Int64, into queue: String, message: OutgoingMessage, nowMs: Int64) async throws {
+    package func deadLetterDelivery(_ id: Int64, into queue: String, message: OutgoingMessage, nowMs: Int64)
+        async throws
+    {
         let encoded = try NewMessage.encode([message])
         try await pool.write { db in
             guard try DeliveryRecord.deleteOne(db, key: id) else { return }

@@ -6,11 +6,11 @@ import StratusCore
 ///
 /// `synchronous = NORMAL`: in WAL mode a commit is durable against a process crash (the WAL is written
 /// before the commit returns); only a power loss can roll back the last transactions.
-public final class SQLiteStore: Store {
+package final class SQLiteStore: Store {
     let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and migrates it.
-    public init(path: String) throws {
+    package init(path: String) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -22,28 +22,30 @@ public final class SQLiteStore: Store {
 
     // MARK: Invocation log
 
-    public func append(_ records: [InvocationRecord]) async throws {
+    package func append(_ records: [InvocationRecord]) async throws {
         guard !records.isEmpty else { return }
         try await pool.write { db in
             for record in records { try InvocationRow(record).insert(db) }
         }
     }
 
-    public func invocations(matching query: InvocationQuery) async throws -> [InvocationRecord] {
-        let (request, newestFirst) = Self.request(InvocationRow.self, query, time: InvocationRow.Columns.startMs, withStatus: true)
+    package func invocations(matching query: InvocationQuery) async throws -> [InvocationRecord] {
+        let (request, newestFirst) = Self.request(
+            InvocationRow.self, query, time: InvocationRow.Columns.startMs, withStatus: true)
         let records = try await pool.read { db in try request.fetchAll(db).map(\.record) }
         return newestFirst ? records.reversed() : records
     }
 
-    public func append(events: [HostEvent]) async throws {
+    package func append(events: [HostEvent]) async throws {
         guard !events.isEmpty else { return }
         try await pool.write { db in
             for event in events { try HostEventRow(event).insert(db) }
         }
     }
 
-    public func events(matching query: InvocationQuery) async throws -> [HostEvent] {
-        let (request, newestFirst) = Self.request(HostEventRow.self, query, time: HostEventRow.Columns.timeMs, withStatus: false)
+    package func events(matching query: InvocationQuery) async throws -> [HostEvent] {
+        let (request, newestFirst) = Self.request(
+            HostEventRow.self, query, time: HostEventRow.Columns.timeMs, withStatus: false)
         let events = try await pool.read { db in try request.fetchAll(db).map(\.event) }
         return newestFirst ? events.reversed() : events
     }
@@ -67,7 +69,7 @@ public final class SQLiteStore: Store {
         return (request.order(seq.desc).limit(limit), true)
     }
 
-    public func pruneInvocations(olderThan cutoff: Date, keepPerFunction: Int) async throws -> Int {
+    package func pruneInvocations(olderThan cutoff: Date, keepPerFunction: Int) async throws -> Int {
         try await pool.write { db in
             var deleted = try InvocationRow.filter(InvocationRow.Columns.startMs < Self.epochMs(cutoff)).deleteAll(db)
             // Per function, through the (function, seq) index: everything older than its newest `keepPerFunction`.

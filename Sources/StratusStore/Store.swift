@@ -2,19 +2,19 @@ import Foundation
 import StratusCore
 
 /// Which invocation records to return, newest last.
-public struct InvocationQuery: Sendable, Equatable {
-    public var function: String?
-    public var status: InvocationRecord.Status?
+package struct InvocationQuery: Sendable, Equatable {
+    package var function: String?
+    package var status: InvocationRecord.Status?
     /// Only the attempts of this async event.
-    public var eventId: String?
+    package var eventId: String?
     /// Only records that started at or after this time.
-    public var since: Date?
+    package var since: Date?
     /// Only records stored after this sequence number (for `--follow`).
-    public var afterSequence: Int64?
+    package var afterSequence: Int64?
     /// At most this many: the most recent ones, or with `afterSequence` the first ones after it.
-    public var limit: Int = 100
+    package var limit: Int = 100
 
-    public init(
+    package init(
         function: String? = nil, status: InvocationRecord.Status? = nil, since: Date? = nil,
         afterSequence: Int64? = nil, limit: Int = 100
     ) {
@@ -27,19 +27,19 @@ public struct InvocationQuery: Sendable, Equatable {
 }
 
 /// Deliveries a scheduler does not want to see: those it is running, and those for targets it cannot run more for.
-public struct DeliveryExclusion: Sendable, Equatable {
-    public var ids: Set<Int64>
+package struct DeliveryExclusion: Sendable, Equatable {
+    package var ids: Set<Int64>
     /// Function names and URLs.
-    public var targets: Set<String>
+    package var targets: Set<String>
 
-    public init(ids: Set<Int64> = [], targets: Set<String> = []) {
+    package init(ids: Set<Int64> = [], targets: Set<String> = []) {
         self.ids = ids
         self.targets = targets
     }
 }
 
 /// Everything durable Stratus keeps. One SQLite implementation today; the protocol is the seam for others.
-public protocol Store: Sendable {
+package protocol Store: Sendable {
     /// Appends records in one transaction, assigning their sequence numbers.
     func append(_ records: [InvocationRecord]) async throws
     /// Returns matching records in the order they were stored.
@@ -112,12 +112,12 @@ public protocol Store: Sendable {
 
 extension Store {
     /// Every due delivery, oldest first.
-    public func dueDeliveries(nowMs: Int64, limit: Int) async throws -> [PendingDelivery] {
+    package func dueDeliveries(nowMs: Int64, limit: Int) async throws -> [PendingDelivery] {
         try await dueDeliveries(nowMs: nowMs, limit: limit, excluding: DeliveryExclusion())
     }
 
     /// Earliest next attempt of any pending delivery.
-    public func nextDeliveryAtMs() async throws -> Int64? {
+    package func nextDeliveryAtMs() async throws -> Int64? {
         try await nextDeliveryAtMs(excluding: DeliveryExclusion())
     }
 }

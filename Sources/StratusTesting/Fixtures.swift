@@ -1,20 +1,20 @@
 /// Python handlers for each way an invocation can end, shared by the runtime and end-to-end tests.
-public enum Fixtures {
-    public static let echo = """
+package enum Fixtures {
+    package static let echo = """
         def handler(event, context):
             print("echo", context.aws_request_id)
             return {"event": event, "function": context.function_name, "memory": context.memory_limit_in_mb,
                     "remaining": context.get_remaining_time_in_millis() > 0, "arn": context.invoked_function_arn}
         """
 
-    public static let raises = """
+    package static let raises = """
         def handler(event, context):
             print("about to fail")
             raise ValueError("boom")
         """
 
     /// Sleeps past any short timeout, after starting a grandchild that would outlive a careless kill.
-    public static let sleeps = """
+    package static let sleeps = """
         import subprocess, time
         def handler(event, context):
             child = subprocess.Popen(["sleep", "60"])
@@ -22,25 +22,25 @@ public enum Fixtures {
             time.sleep(30)
         """
 
-    public static let crashes = """
+    package static let crashes = """
         import os
         def handler(event, context):
             print("crashing")
             os._exit(3)
         """
 
-    public static let importError = """
+    package static let importError = """
         import module_that_does_not_exist
         def handler(event, context):
             return 1
         """
 
-    public static let syntaxError = """
+    package static let syntaxError = """
         def handler(event, context)
             return 1
         """
 
-    public static let allocates = """
+    package static let allocates = """
         import time
         def handler(event, context):
             blob = bytearray(200 * 1024 * 1024)

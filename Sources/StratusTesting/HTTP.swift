@@ -4,24 +4,24 @@ import NIOCore
 import NIOHTTP1
 
 /// An HTTP answer as a test looks at it.
-public struct HTTPAnswer: Sendable {
-    public var status: Int
-    public var headers: HTTPHeaders
-    public var body: Data
+package struct HTTPAnswer: Sendable {
+    package var status: Int
+    package var headers: HTTPHeaders
+    package var body: Data
 
     /// The first value of header `name` (case-insensitive).
-    public func header(_ name: String) -> String? { headers.first(name: name) }
+    package func header(_ name: String) -> String? { headers.first(name: name) }
 
     /// The body as text.
-    public var text: String { String(decoding: body, as: UTF8.self) }
+    package var text: String { String(decoding: body, as: UTF8.self) }
 
     /// The body parsed as a JSON object, or `nil`.
-    public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: body) as? [String: Any] }
+    package var json: [String: Any]? { try? JSONSerialization.jsonObject(with: body) as? [String: Any] }
 }
 
 /// HTTP for tests, on async-http-client: waiting costs no CPU (URLSession spins on Linux while a request is
 /// outstanding, which starves the host on small machines).
-public enum HTTP {
+package enum HTTP {
     /// One client for the test process, with room for bursts of hundreds of concurrent requests.
     private static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration()
@@ -32,7 +32,7 @@ public enum HTTP {
 
     /// Sends a request. `json` is encoded as the body with `Content-Type: application/json` unless `headers`
     /// says otherwise; `body` is sent as it is.
-    public static func request(
+    package static func request(
         _ method: String, _ url: String, headers: [String: String] = [:], json: Any? = nil, body: Data? = nil,
         timeout: Duration = .seconds(120)
     ) async throws -> HTTPAnswer {
@@ -54,12 +54,12 @@ public enum HTTP {
     }
 
     /// `POST url` with a JSON body.
-    public static func post(_ url: String, json: Any, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+    package static func post(_ url: String, json: Any, headers: [String: String] = [:]) async throws -> HTTPAnswer {
         try await request("POST", url, headers: headers, json: json)
     }
 
     /// `GET url`.
-    public static func get(_ url: String, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+    package static func get(_ url: String, headers: [String: String] = [:]) async throws -> HTTPAnswer {
         try await request("GET", url, headers: headers)
     }
 }

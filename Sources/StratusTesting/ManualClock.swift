@@ -5,7 +5,7 @@ import Synchronization
 /// A clock that moves only when a test says so: `advance(by:)` fires every timer and wakes every sleeper
 /// whose deadline it passes, in deadline order. Retries, backoff, idle retirement and breaker cooldowns are
 /// tested with it without sleeping.
-public final class ManualClock: HostClock {
+package final class ManualClock: HostClock {
     private struct Pending {
         var deadline: Duration
         var fire: @Sendable () -> Void
@@ -22,25 +22,25 @@ public final class ManualClock: HostClock {
     private let state = Mutex(State())
 
     /// Starts at the real time of now (epoch `startEpochMs` when given).
-    public init(startEpochMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
+    package init(startEpochMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
         self.startEpochMs = startEpochMs
     }
 
-    public var now: ContinuousClock.Instant { start + state.withLock { $0.elapsed } }
+    package var now: ContinuousClock.Instant { start + state.withLock { $0.elapsed } }
 
-    public var epochMs: Int64 { startEpochMs + state.withLock { $0.elapsed }.milliseconds }
+    package var epochMs: Int64 { startEpochMs + state.withLock { $0.elapsed }.milliseconds }
 
     /// Timers and sleepers not yet due.
-    public var pendingCount: Int { state.withLock { $0.pending.count } }
+    package var pendingCount: Int { state.withLock { $0.pending.count } }
 
     /// When the timers and sleepers not yet due are due: a test waits until the code under test has armed
     /// the one it expects before it advances the clock past it.
-    public var pendingDeadlines: [ContinuousClock.Instant] {
+    package var pendingDeadlines: [ContinuousClock.Instant] {
         state.withLock { $0.pending.values.map { start + $0.deadline } }.sorted()
     }
 
     /// Moves time forward by `duration`, firing what comes due on the way.
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         let due = state.withLock { state -> [Pending] in
             state.elapsed += duration
             let elapsed = state.elapsed
@@ -51,12 +51,12 @@ public final class ManualClock: HostClock {
         for pending in due { pending.fire() }
     }
 
-    public func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void) -> any ScheduledWork {
+    package func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void) -> any ScheduledWork {
         let id = add(after: delay, work)
         return Timer(clock: self, id: id)
     }
 
-    public func sleep(until deadline: ContinuousClock.Instant) async throws {
+    package func sleep(until deadline: ContinuousClock.Instant) async throws {
         let sleeper = Sleeper()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in

@@ -1,4 +1,5 @@
 import Foundation
+import StratusRuntime
 import Synchronization
 
 #if canImport(Glibc)
@@ -7,19 +8,19 @@ import Synchronization
 
 /// A process started with `posix_spawn`, as a daemon manager or a shell starts it, whose exit status and
 /// resource usage (`wait4`) the test reads itself.
-public final class SpawnedProcess: Sendable {
+package final class SpawnedProcess: Sendable {
     /// What a finished process left.
-    public struct Exit: Sendable {
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
+    package struct Exit: Sendable {
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
         /// User plus system CPU time of the process.
-        public var cpu: Duration
+        package var cpu: Duration
         /// Wall time from spawn to exit.
-        public var wall: Duration
+        package var wall: Duration
     }
 
-    public let pid: pid_t
+    package let pid: pid_t
     private let stdoutPath: String
     private let stderrPath: String
     private let started = ContinuousClock.now
@@ -28,7 +29,7 @@ public final class SpawnedProcess: Sendable {
     /// Starts `executable` with `arguments`; stdin is `/dev/null`, stdout and stderr go to files.
     /// With `newSession`, the child calls `setsid` first (no controlling terminal, its own session), as
     /// systemd, `nohup … &` in a script or a CI runner leave a daemon.
-    public init(
+    package init(
         _ executable: String, _ arguments: [String],
         environment: [String: String] = ProcessInfo.processInfo.environment,
         newSession: Bool = false
@@ -50,14 +51,12 @@ public final class SpawnedProcess: Sendable {
         defer { posix_spawnattr_destroy(&attributes) }
         // POSIX_SPAWN_SETSID (glibc 2.26+), which the Glibc module does not export.
         if newSession { posix_spawnattr_setflags(&attributes, 0x80) }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let result = withSpawnArguments(
+            executable: executable, arguments: arguments, environment: environment
+        ) { argv, envp in
+            posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
         guard result == 0 else {
             throw ServeError(message: "cannot start \(executable): \(String(cString: strerror(result)))")
         }
@@ -88,12 +87,12 @@ public final class SpawnedProcess: Sendable {
     }
 
     /// What the process printed so far to stdout.
-    public var output: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    package var output: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
 
-    public var isRunning: Bool { exit.withLock { $0.value == nil } }
+    package var isRunning: Bool { exit.withLock { $0.value == nil } }
 
     /// Waits for the process to exit.
-    public func wait() async -> Exit {
+    package func wait() async -> Exit {
         await withCheckedContinuation { continuation in
             let value = exit.withLock { state -> Exit? in
                 if state.value == nil { state.waiters.append(continuation) }
@@ -104,19 +103,19 @@ public final class SpawnedProcess: Sendable {
     }
 
     /// Sends `signal`.
-    public func signal(_ signal: Int32) {
+    package func signal(_ signal: Int32) {
         _ = kill(pid, signal)
     }
 }
 
 /// `stratus serve` started as a daemon is: its own session (`setsid`), stdin from `/dev/null`, output to a
 /// file, not a pipe.
-public final class DaemonHost: Sendable {
-    public let process: SpawnedProcess
-    public let controlURL: String
-    public let gatewayURL: String
+package final class DaemonHost: Sendable {
+    package let process: SpawnedProcess
+    package let controlURL: String
+    package let gatewayURL: String
 
-    public init(project: String, extraArguments: [String] = [], environment: [String: String] = [:]) async throws {
+    package init(project: String, extraArguments: [String] = [], environment: [String: String] = [:]) async throws {
         let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process = try SpawnedProcess(
             StratusBinary.path,
@@ -138,14 +137,14 @@ public final class DaemonHost: Sendable {
     }
 
     /// Runs a client command against this host, measuring its CPU time.
-    public func cli(_ arguments: [String]) async throws -> SpawnedProcess.Exit {
+    package func cli(_ arguments: [String]) async throws -> SpawnedProcess.Exit {
         var environment = ProcessInfo.processInfo.environment
         environment["STRATUS_ENDPOINT"] = controlURL
         return try await SpawnedProcess(StratusBinary.path, arguments, environment: environment).wait()
     }
 
     /// SIGTERM, then the exit status.
-    public func stop() async -> Int32 {
+    package func stop() async -> Int32 {
         process.signal(SIGTERM)
         return await process.wait().status
     }

@@ -2,9 +2,9 @@ import Foundation
 import Synchronization
 
 /// The built `stratus` binary, run as a user runs it.
-public enum StratusBinary {
+package enum StratusBinary {
     /// `STRATUS_BIN`, else `.build/debug/stratus` at the package root.
-    public static var path: String {
+    package static var path: String {
         if let path = ProcessInfo.processInfo.environment["STRATUS_BIN"] { return path }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
@@ -12,12 +12,14 @@ public enum StratusBinary {
     }
 
     /// Runs a client command to completion.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    package static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         try runCommand(path, arguments, environment: environment)
     }
 
     /// Runs any program to completion, with the test's environment plus `environment`.
-    public static func runCommand(
+    package static func runCommand(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:]
     ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
@@ -32,19 +34,22 @@ public enum StratusBinary {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
     }
 }
 
 /// A `stratus serve` child process on ports chosen by the OS, read back from its banner.
-public final class ServeProcess: Sendable {
-    public let process: Process
+package final class ServeProcess: Sendable {
+    package let process: Process
     private let output: Box
-    public let controlURL: String
-    public let gatewayURL: String
+    package let controlURL: String
+    package let gatewayURL: String
 
     /// Starts `stratus serve DIR` and waits until it prints `Ready.`.
-    public init(project: String, extraArguments: [String] = [], environment: [String: String] = [:]) async throws {
+    package init(project: String, extraArguments: [String] = [], environment: [String: String] = [:]) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: StratusBinary.path)
         process.arguments = ["serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0"] + extraArguments
@@ -61,7 +66,9 @@ public final class ServeProcess: Sendable {
             if !data.isEmpty { output.value.withLock { $0 += String(decoding: data, as: UTF8.self) } }
         }
         try process.run()
-        let ready = await waitUntil(timeout: .seconds(30)) { output.value.withLock { $0.contains("Ready.") } || !process.isRunning }
+        let ready = await waitUntil(timeout: .seconds(30)) {
+            output.value.withLock { $0.contains("Ready.") } || !process.isRunning
+        }
         let text = output.value.withLock { $0 }
         guard ready, process.isRunning else {
             process.terminate()
@@ -76,36 +83,38 @@ public final class ServeProcess: Sendable {
     }
 
     /// Everything the host printed so far.
-    public var log: String { output.value.withLock { $0 } }
+    package var log: String { output.value.withLock { $0 } }
 
     /// Sends SIGTERM and waits for the exit status.
-    public func stop() async -> Int32 {
+    package func stop() async -> Int32 {
         process.terminate()
         _ = await waitUntil(timeout: .seconds(20)) { !self.process.isRunning }
         return process.terminationStatus
     }
 
     /// Runs a client command against this host.
-    public func cli(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    package func cli(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         try StratusBinary.run(arguments, environment: ["STRATUS_ENDPOINT": controlURL])
     }
 
     /// `stratus queues --json`, as `[queue: [visible, inFlight, delayed]]`.
-    public func queueCounts() throws -> [String: [String: Int]] {
+    package func queueCounts() throws -> [String: [String: Int]] {
         try queues().mapValues { $0["counts"] as? [String: Int] ?? [:] }
     }
 
     /// `stratus queues --json`, each queue's summary by name.
-    public func queues() throws -> [String: [String: Any]] {
-        let object = try JSONSerialization.jsonObject(with: Data(try cli(["queues", "--json"]).stdout.utf8)) as? [String: Any]
+    package func queues() throws -> [String: [String: Any]] {
+        let object =
+            try JSONSerialization.jsonObject(with: Data(try cli(["queues", "--json"]).stdout.utf8)) as? [String: Any]
         var byName: [String: [String: Any]] = [:]
         for queue in object?["queues"] as? [[String: Any]] ?? [] { byName[queue["name"] as? String ?? ""] = queue }
         return byName
     }
 
     /// `stratus status --json`: the line of `function`.
-    public func functionStatus(_ function: String) throws -> [String: Any] {
-        let object = try JSONSerialization.jsonObject(with: Data(try cli(["status", "--json"]).stdout.utf8)) as? [String: Any]
+    package func functionStatus(_ function: String) throws -> [String: Any] {
+        let object =
+            try JSONSerialization.jsonObject(with: Data(try cli(["status", "--json"]).stdout.utf8)) as? [String: Any]
         return (object?["functions"] as? [[String: Any]])?.first { $0["name"] as? String == function } ?? [:]
     }
 }
@@ -114,12 +123,12 @@ private final class Box: Sendable {
     let value = Mutex("")
 }
 
-public struct ServeError: Error, CustomStringConvertible {
-    public var message: String
+package struct ServeError: Error, CustomStringConvertible {
+    package var message: String
 
-    public init(message: String) {
+    package init(message: String) {
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,5 +1,5 @@
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. Never a fixed sleep.
-public func waitUntil(
+package func waitUntil(
     timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20),
     _ condition: @Sendable () async throws -> Bool
 ) async rethrows -> Bool {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Stratus: AsyncParsableCommand {
@@ -10,7 +11,8 @@ struct Stratus: AsyncParsableCommand {
             files, 69 host unreachable.
             """,
         subcommands: [
-            Serve.self, Invoke.self, Logs.self, Publish.self, Send.self, Queues.self, Topics.self, Redrive.self, Routes.self,
+            Serve.self, Invoke.self, Logs.self, Publish.self, Send.self, Queues.self, Topics.self, Redrive.self,
+            Routes.self,
             Status.self, Breaker.self, Validate.self,
         ]
     )
@@ -39,5 +41,3 @@ struct ClientOptions: ParsableArguments {
             token: token ?? environment["STRATUS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
     }
 }
-
-import Foundation

@@ -34,7 +34,9 @@ import Testing
     }
 
     func queue(_ host: ServeProcess, _ name: String) throws -> [String: Int] {
-        let object = try JSONSerialization.jsonObject(with: Data(try host.cli(["queues", "--json"]).stdout.utf8)) as? [String: Any]
+        let object =
+            try JSONSerialization.jsonObject(with: Data(try host.cli(["queues", "--json"]).stdout.utf8))
+            as? [String: Any]
         let entry = (object?["queues"] as? [[String: Any]])?.first { $0["name"] as? String == name }
         return entry?["counts"] as? [String: Int] ?? [:]
     }
@@ -44,7 +46,11 @@ import Testing
         defer { project.remove() }
         let fast = "async: {retries: 2, retryBase: 100ms, retryCap: 200ms}\ncircuitBreaker: off\n"
         try project.addPython("flaky", code: Self.flaky, manifest: fast)
-        try project.addPython("doomed", code: Self.doomed, manifest: "async: {retries: 1, retryBase: 100ms, retryCap: 200ms, onFailure: {queue: failures}}\ncircuitBreaker: off\n")
+        try project.addPython(
+            "doomed", code: Self.doomed,
+            manifest:
+                "async: {retries: 1, retryBase: 100ms, retryCap: 200ms, onFailure: {queue: failures}}\ncircuitBreaker: off\n"
+        )
         try project.write("triggers/q.yaml", "queues:\n  failures: {}\n")
         let host = try await ServeProcess(project: project.path)
 
@@ -60,12 +66,14 @@ import Testing
 
         // Lambda's Invoke API: Event answers 202 once committed.
         let accepted202 = try await HTTP.request(
-            "POST", "\(host.controlURL)/2015-03-31/functions/doomed/invocations", headers: ["X-Amz-Invocation-Type": "Event"],
+            "POST", "\(host.controlURL)/2015-03-31/functions/doomed/invocations",
+            headers: ["X-Amz-Invocation-Type": "Event"],
             body: Data(#"{"order":7}"#.utf8))
         #expect(accepted202.status == 202)
         #expect(await waitUntil(timeout: .seconds(20)) { (try? self.queue(host, "failures"))?["visible"] == 1 })
         let received = try await receive(host, "failures")
-        let record = try #require(try JSONSerialization.jsonObject(with: Data((received["body"] as? String ?? "").utf8)) as? [String: Any])
+        let record = try #require(
+            try JSONSerialization.jsonObject(with: Data((received["body"] as? String ?? "").utf8)) as? [String: Any])
         let context = try #require(record["requestContext"] as? [String: Any])
         #expect(context["condition"] as? String == "RetriesExhausted")
         #expect(context["approximateInvokeCount"] as? Int == 2, "retries + 1 attempts")
@@ -80,11 +88,15 @@ import Testing
     @Test func openBreakerFailsFastPausesTheQueueAndRecovers() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("fragile", code: Self.fragile, manifest: """
-            timeout: 1s
-            circuitBreaker: {failureRate: 50, minimumCalls: 3, window: 5, cooldown: 8s, halfOpenCalls: 1}
-            """)
-        try project.write("triggers/q.yaml", """
+        try project.addPython(
+            "fragile", code: Self.fragile,
+            manifest: """
+                timeout: 1s
+                circuitBreaker: {failureRate: 50, minimumCalls: 3, window: 5, cooldown: 8s, halfOpenCalls: 1}
+                """)
+        try project.write(
+            "triggers/q.yaml",
+            """
             queues:
               jobs:
                 visibilityTimeout: 1s
@@ -98,7 +110,8 @@ import Testing
         for _ in 0..<3 { #expect(try host.cli(["invoke", "fragile"]).status == 1) }
 
         // Open: sync calls are answered at once, without running the function.
-        let http = try await HTTP.request("POST", "\(host.controlURL)/2015-03-31/functions/fragile/invocations", body: Data("{}".utf8))
+        let http = try await HTTP.request(
+            "POST", "\(host.controlURL)/2015-03-31/functions/fragile/invocations", body: Data("{}".utf8))
         #expect(http.status == 429)
         #expect(http.header("x-amzn-ErrorType") == "TooManyRequestsException")
         #expect(Int(http.header("Retry-After") ?? "") != nil)
@@ -113,7 +126,10 @@ import Testing
 
         // Fixed: after the cooldown the half-open probe succeeds, the breaker closes, the queue drains.
         try FileManager.default.removeItem(atPath: project.path + "/broken")
-        #expect(await waitUntil(timeout: .seconds(30)) { (try? self.queue(host, "jobs")) == ["visible": 0, "inFlight": 0, "delayed": 0] })
+        #expect(
+            await waitUntil(timeout: .seconds(30)) {
+                (try? self.queue(host, "jobs")) == ["visible": 0, "inFlight": 0, "delayed": 0]
+            })
         #expect(try queue(host, "jobs-dlq")["visible"] == 0, "nothing dead-lettered")
         let events = try host.cli(["logs", "--events", "--limit", "100"]).stdout
         #expect(events.contains("BREAKER_OPEN fragile: 3 of 3 calls failed"))

@@ -16,7 +16,6 @@ import Testing
                 f.write("".join(lines))
         """
 
-
     /// The host currently running, replaced after each kill.
     final class Current: Sendable {
         let host: Mutex<ServeProcess>
@@ -30,7 +29,9 @@ import Testing
     }
 
     func publish(_ base: String, _ n: Int) async -> String? {
-        guard let answer = try? await HTTP.request("POST", "\(base)/v1/topics/in/publish", json: ["message": "message \(n)"], timeout: .seconds(10)),
+        guard
+            let answer = try? await HTTP.request(
+                "POST", "\(base)/v1/topics/in/publish", json: ["message": "message \(n)"], timeout: .seconds(10)),
             answer.status == 201
         else { return nil }
         return answer.json?["messageId"] as? String
@@ -40,7 +41,9 @@ import Testing
         let project = try TemporaryProject()
         defer { project.remove() }
         try project.addPython("sink", code: Self.sink, manifest: "timeout: 2s\nscaling: {max: 4}\n")
-        try project.write("triggers/flow.yaml", """
+        try project.write(
+            "triggers/flow.yaml",
+            """
             topics:
               in:
                 subscriptions:
@@ -76,11 +79,14 @@ import Testing
             }
             group.addTask {
                 for threshold in killAt {
-                    _ = await waitUntil(timeout: .seconds(120)) { progress.acknowledged.withLock { $0.count } >= threshold }
+                    _ = await waitUntil(timeout: .seconds(120)) {
+                        progress.acknowledged.withLock { $0.count } >= threshold
+                    }
                     let old = current.host.withLock { $0 }
                     kill(old.process.processIdentifier, SIGKILL)
                     _ = await waitUntil(timeout: .seconds(10)) { !old.process.isRunning }
-                    print("durability: killed the host after \(progress.acknowledged.withLock { $0.count }) acknowledged")
+                    print(
+                        "durability: killed the host after \(progress.acknowledged.withLock { $0.count }) acknowledged")
                     let fresh = try await ServeProcess(project: project.path)
                     print("durability: restarted")
                     current.host.withLock { $0 = fresh }
@@ -101,7 +107,9 @@ import Testing
         }
         let seen = delivered()
         let missing = expected.subtracting(seen.map(String.init))
-        print("durability: \(total) acknowledged, \(seen.count) deliveries, \(seen.count - Set(seen).count) duplicates, \(missing.count) missing, host killed at \(killAt)")
+        print(
+            "durability: \(total) acknowledged, \(seen.count) deliveries, \(seen.count - Set(seen).count) duplicates, \(missing.count) missing, host killed at \(killAt)"
+        )
         #expect(complete, "\(missing.count) acknowledged messages never reached the consumer")
         #expect(missing.isEmpty)
         let host = current.host.withLock { $0 }

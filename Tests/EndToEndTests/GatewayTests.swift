@@ -41,7 +41,9 @@ import Testing
         let project = try TemporaryProject()
         defer { project.remove() }
         try project.addPython("web", code: Self.handler, manifest: "timeout: 1s\n")
-        try project.write("triggers/http.yaml", """
+        try project.write(
+            "triggers/http.yaml",
+            """
             http:
               - route: GET /items/{id}
                 function: web
@@ -75,7 +77,9 @@ import Testing
         let invocationId = try #require(get.headers["x-stratus-invocation-id"])
         #expect(try host.cli(["logs", "web", "--json"]).stdout.contains(invocationId))
 
-        let post = try await request(base + "/items", method: "POST", headers: ["content-type": "application/json"], body: Data(#"{"a":1}"#.utf8))
+        let post = try await request(
+            base + "/items", method: "POST", headers: ["content-type": "application/json"], body: Data(#"{"a":1}"#.utf8)
+        )
         let postEvent = try #require(try JSONSerialization.jsonObject(with: post.body) as? [String: Any])
         #expect(postEvent["body"] as? String == #"{"a":1}"# && postEvent["isBase64Encoded"] as? Bool == false)
 
@@ -93,11 +97,13 @@ import Testing
 
         let greedy = try await request(base + "/items/1/2", method: "DELETE")
         let greedyEvent = try #require(try JSONSerialization.jsonObject(with: greedy.body) as? [String: Any])
-        #expect(greedyEvent["routeKey"] as? String == "ANY /{proxy+}", "the greedy route catches what the others do not")
+        #expect(
+            greedyEvent["routeKey"] as? String == "ANY /{proxy+}", "the greedy route catches what the others do not")
         #expect(greedyEvent["pathParameters"] as? [String: String] == ["proxy": "items/1/2"])
 
         let boom = try await request(base + "/boom")
-        #expect(boom.status == 502 && String(decoding: boom.body, as: UTF8.self) == #"{"message":"Internal Server Error"}"#)
+        #expect(
+            boom.status == 502 && String(decoding: boom.body, as: UTF8.self) == #"{"message":"Internal Server Error"}"#)
         let bad = try await request(base + "/bad")
         #expect(bad.status == 502)
         let slow = try await request(base + "/slow")
@@ -113,7 +119,8 @@ import Testing
 
         let before = try host.cli(["logs", "web", "--limit", "1000", "--json"]).stdout.split(separator: "\n").count
         let preflight = try await request(
-            base + "/cors", method: "OPTIONS", headers: ["Origin": "http://app.local", "Access-Control-Request-Method": "GET"])
+            base + "/cors", method: "OPTIONS",
+            headers: ["Origin": "http://app.local", "Access-Control-Request-Method": "GET"])
         #expect(preflight.status == 204)
         #expect(preflight.headers["access-control-allow-origin"] == "http://app.local")
         #expect(preflight.headers["access-control-allow-methods"] == "GET")
@@ -133,12 +140,18 @@ import Testing
         defer { project.remove() }
         try project.addPython("web", code: Self.handler)
         try project.write("triggers/a.yaml", "http:\n  - route: GET /a/{x}\n    function: web\n")
-        try project.write("triggers/b.yaml", "http:\n  - route: GET /a/{y}\n    function: web\n  - route: GET /z\n    function: nobody\n")
+        try project.write(
+            "triggers/b.yaml",
+            "http:\n  - route: GET /a/{y}\n    function: web\n  - route: GET /z\n    function: nobody\n")
         let validate = try StratusBinary.run(["validate", project.path])
         #expect(validate.status == 65)
-        #expect(validate.stdout.contains("triggers/b.yaml:2: http[0]: route 'GET /a/{y}' collides with 'GET /a/{x}' at triggers/a.yaml:2"))
+        #expect(
+            validate.stdout.contains(
+                "triggers/b.yaml:2: http[0]: route 'GET /a/{y}' collides with 'GET /a/{x}' at triggers/a.yaml:2"))
         try project.write("triggers/b.yaml", "http:\n  - route: GET /z\n    function: nobody\n")
-        #expect(try StratusBinary.run(["validate", project.path]).stdout.contains("triggers/b.yaml:3: http[0].function: unknown function 'nobody'"))
+        #expect(
+            try StratusBinary.run(["validate", project.path]).stdout.contains(
+                "triggers/b.yaml:3: http[0].function: unknown function 'nobody'"))
         let host = try await ServeProcess(project: project.path)
         let none = try await request(host.gatewayURL + "/nothing")
         #expect(none.status == 404 && String(decoding: none.body, as: UTF8.self) == #"{"message":"Not Found"}"#)

@@ -106,7 +106,9 @@ import Testing
             path: "/v1/functions/echo/invoke", headers: ["Content-Type": "text/plain"], body: "{}", status: 415,
             code: "UnsupportedMediaType"),
         Case(path: "/v1/queues/jobs/purge", headers: [:], body: nil, status: 415, code: "UnsupportedMediaType"),
-        Case(path: "//v1/topics", headers: ["Content-Type": "text/plain"], body: #"{"name":"evil"}"#, status: 415, code: "UnsupportedMediaType"),
+        Case(
+            path: "//v1/topics", headers: ["Content-Type": "text/plain"], body: #"{"name":"evil"}"#, status: 415,
+            code: "UnsupportedMediaType"),
         Case(
             path: "/v1/topics/news/subscriptions", headers: ["Content-Type": "application/x-www-form-urlencoded"],
             body: "http=x", status: 415, code: "UnsupportedMediaType"),
@@ -257,7 +259,9 @@ import Testing
         let statuses = await withTaskGroup(of: Int.self) { group in
             for n in 0..<16 {
                 group.addTask {
-                    (try? await HTTP.post(control + "/v1/queues", json: ["name": "contended", "visibilityTimeout": "\(n + 1)s"]).status) ?? 0
+                    (try? await HTTP.post(
+                        control + "/v1/queues", json: ["name": "contended", "visibilityTimeout": "\(n + 1)s"]
+                    ).status) ?? 0
                 }
             }
             return await group.reduce(into: [Int]()) { $0.append($1) }

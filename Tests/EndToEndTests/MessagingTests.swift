@@ -50,7 +50,9 @@ import Testing
         defer { project.remove() }
         try project.addPython("recorder", code: Self.recorder)
         try project.addPython("picky", code: Self.picky, manifest: "timeout: 1s\n")
-        try project.write("triggers/t.yaml", """
+        try project.write(
+            "triggers/t.yaml",
+            """
             topics:
               orders:
                 subscriptions:
@@ -76,15 +78,23 @@ import Testing
         #expect(host.log.contains("topic   orders (4 subscriptions)"))
 
         // Attribute filter: only the first publish reaches the function.
-        #expect(try host.cli(["publish", "orders", "--data", "hello", "--attr", "type=created", "--attr", "price:Number=12", "--subject", "S"]).status == 0)
-        #expect(try host.cli(["publish", "orders", "--data", "cheap", "--attr", "type=created", "--attr", "price:Number=5"]).status == 0)
+        #expect(
+            try host.cli([
+                "publish", "orders", "--data", "hello", "--attr", "type=created", "--attr", "price:Number=12",
+                "--subject", "S",
+            ]).status == 0)
+        #expect(
+            try host.cli(["publish", "orders", "--data", "cheap", "--attr", "type=created", "--attr", "price:Number=5"])
+                .status == 0)
         let eventsPath = project.path + "/functions/recorder/events.log"
         #expect(await waitUntil { FileManager.default.fileExists(atPath: eventsPath) })
-        let event = try json(try String(contentsOfFile: eventsPath, encoding: .utf8).split(separator: "\n")[0].description)
+        let event = try json(
+            try String(contentsOfFile: eventsPath, encoding: .utf8).split(separator: "\n")[0].description)
         let sns = try #require(((event["Records"] as? [[String: Any]])?.first)?["Sns"] as? [String: Any])
         #expect(sns["Message"] as? String == "hello" && sns["Subject"] as? String == "S")
         #expect(sns["TopicArn"] as? String == "arn:aws:sns:us-east-1:000000000000:orders")
-        #expect((sns["MessageAttributes"] as? [String: [String: String]])?["price"] == ["Type": "Number", "Value": "12"])
+        #expect(
+            (sns["MessageAttributes"] as? [String: [String: String]])?["price"] == ["Type": "Number", "Value": "12"])
 
         // Every publish reaches the unfiltered queue as an SNS envelope, and the raw one as the bare message.
         print("messaging: filters checked")
@@ -139,8 +149,11 @@ import Testing
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer { kill(server.processIdentifier, SIGKILL) }
-        let port = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        try project.write("triggers/t.yaml", """
+        let port = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        try project.write(
+            "triggers/t.yaml",
+            """
             topics:
               hooks:
                 subscriptions:
@@ -153,9 +166,10 @@ import Testing
         // HTTP subscription: two 500s, then delivered on the third attempt.
         #expect(try host.cli(["publish", "hooks", "--data", "ping"]).status == 0)
         let hits = project.path + "/hits.log"
-        #expect(await waitUntil(timeout: .seconds(20)) {
-            ((try? String(contentsOfFile: hits, encoding: .utf8)) ?? "").split(separator: "\n").count >= 3
-        })
+        #expect(
+            await waitUntil(timeout: .seconds(20)) {
+                ((try? String(contentsOfFile: hits, encoding: .utf8)) ?? "").split(separator: "\n").count >= 3
+            })
         let lines = try String(contentsOfFile: hits, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3, "no delivery after the success")
         #expect(lines.allSatisfy { $0.contains("Notification") && $0.contains(#""Message":"ping""#) })
@@ -183,7 +197,8 @@ import Testing
     }
 
     func receive(_ host: ServeProcess, _ queue: String, max: Int, wait: String = "0s") async throws -> [[String: Any]] {
-        let answer = try await HTTP.post("\(host.controlURL)/v1/queues/\(queue)/receive", json: ["max": max, "wait": wait])
+        let answer = try await HTTP.post(
+            "\(host.controlURL)/v1/queues/\(queue)/receive", json: ["max": max, "wait": wait])
         return answer.json?["messages"] as? [[String: Any]] ?? []
     }
 }

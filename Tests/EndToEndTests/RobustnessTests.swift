@@ -186,9 +186,11 @@ import Testing
         let big = #"{"blob":""# + String(repeating: "x", count: 300_000) + #""}"#
         try project.write("big.json", big)
         #expect(try host.cli(["invoke", "doomed", "--async", "--data", "@" + project.path + "/big.json"]).status == 0)
-        #expect(await waitUntil(timeout: .seconds(20)) {
-            (try? host.cli(["logs", "--events"]).stdout.contains("onFailure topic 'failures' refused the record")) == true
-        })
+        #expect(
+            await waitUntil(timeout: .seconds(20)) {
+                (try? host.cli(["logs", "--events"]).stdout.contains("onFailure topic 'failures' refused the record"))
+                    == true
+            })
         #expect(try host.cli(["logs", "doomed", "--json"]).stdout.split(separator: "\n").count == 1, "it ran once")
         #expect(await host.stop() == 0)
     }

@@ -16,9 +16,9 @@ import Testing
             return os.getpid()
         """
 
-
     func invoke(_ base: String, _ function: String, _ body: String) async throws -> Int {
-        try await HTTP.request("POST", "\(base)/2015-03-31/functions/\(function)/invocations", body: Data(body.utf8)).status
+        try await HTTP.request("POST", "\(base)/2015-03-31/functions/\(function)/invocations", body: Data(body.utf8))
+            .status
     }
 
     func status(_ host: ServeProcess, _ function: String) throws -> [String: Any] {
@@ -31,20 +31,28 @@ import Testing
     @Test func burstStaysUnderMaxThenRetiresToMin() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("sleepy", code: Self.sleepy, manifest: "scaling: {min: 0, max: 8, idle: 1s, prewarm: false}\n")
+        try project.addPython(
+            "sleepy", code: Self.sleepy, manifest: "scaling: {min: 0, max: 8, idle: 1s, prewarm: false}\n")
         try project.addPython("warm", code: Fixtures.echo, manifest: "scaling: {min: 2, max: 4}\n")
-        try project.addPython("tight", code: Self.sleepy, manifest: "timeout: 5s\nscaling: {max: 1, queue: 1, maxWait: 300ms, prewarm: false}\n")
+        try project.addPython(
+            "tight", code: Self.sleepy,
+            manifest: "timeout: 5s\nscaling: {max: 1, queue: 1, maxWait: 300ms, prewarm: false}\n")
         let host = try await ServeProcess(project: project.path)
 
-        #expect(await waitUntil(timeout: .seconds(10)) { (try? self.status(host, "warm")["idle"] as? Int) == 2 }, "min: 2 is warm right after start")
+        #expect(
+            await waitUntil(timeout: .seconds(10)) { (try? self.status(host, "warm")["idle"] as? Int) == 2 },
+            "min: 2 is warm right after start")
 
         let codes = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<20 { group.addTask { try await self.invoke(host.controlURL, "sleepy", "{}") } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(codes == Array(repeating: 200, count: 20), "the queue absorbs the burst: nobody is throttled")
-        let lines = try String(contentsOfFile: project.path + "/functions/sleepy/calls.log", encoding: .utf8).split(separator: "\n")
-        let events = lines.map { $0.split(separator: " ") }.map { (kind: String($0[0]), pid: String($0[1]), time: Double($0[2])!) }
+        let lines = try String(contentsOfFile: project.path + "/functions/sleepy/calls.log", encoding: .utf8).split(
+            separator: "\n")
+        let events = lines.map { $0.split(separator: " ") }.map {
+            (kind: String($0[0]), pid: String($0[1]), time: Double($0[2])!)
+        }
         var running = 0
         var peak = 0
         for event in events.sorted(by: { ($0.time, $0.kind == "end" ? 0 : 1) < ($1.time, $1.kind == "end" ? 0 : 1) }) {
@@ -62,7 +70,9 @@ import Testing
         #expect(metrics.contains("stratus_cold_starts_total{function=\"sleepy\"} \(workers)"))
         #expect(metrics.contains("# TYPE stratus_workers gauge"))
 
-        #expect(await waitUntil(timeout: .seconds(10)) { (try? self.status(host, "sleepy")["workers"] as? Int) == 0 }, "idle workers retire back to min: 0")
+        #expect(
+            await waitUntil(timeout: .seconds(10)) { (try? self.status(host, "sleepy")["workers"] as? Int) == 0 },
+            "idle workers retire back to min: 0")
 
         let tight = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<4 { group.addTask { try await self.invoke(host.controlURL, "tight", #"{"sleep": 1}"#) } }
@@ -95,8 +105,9 @@ import Testing
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(codes.allSatisfy { $0 == 200 })
-        let pidsA = Set(try String(contentsOfFile: project.path + "/functions/a/calls.log", encoding: .utf8)
-            .split(separator: "\n").map { $0.split(separator: " ")[1] })
+        let pidsA = Set(
+            try String(contentsOfFile: project.path + "/functions/a/calls.log", encoding: .utf8)
+                .split(separator: "\n").map { $0.split(separator: " ")[1] })
         #expect(pidsA.count <= 2, "b's reserved worker is never taken by a: a used \(pidsA.count)")
         // a's idle workers hold the shared part of the cap; c gets a slot by retiring one of them.
         #expect(try await invoke(host.controlURL, "c", #"{"sleep": 0}"#) == 200)

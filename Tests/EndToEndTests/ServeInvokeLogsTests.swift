@@ -8,11 +8,13 @@ import Testing
     @Test func serveInvokeLogsAndStop() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("hello", code: """
-            def handler(event, context):
-                print("hello from", context.function_name)
-                return {"message": "Hello, " + event["name"] + "!"}
-            """)
+        try project.addPython(
+            "hello",
+            code: """
+                def handler(event, context):
+                    print("hello from", context.function_name)
+                    return {"message": "Hello, " + event["name"] + "!"}
+                """)
         try project.addPython("boom", code: Fixtures.raises, manifest: "async: {onFailure: {queue: missing-dlq}}\n")
         try project.addFunction("broken", manifest: "runtime: python\nhandler: app.handler\ntimeout: forever\n")
         try project.write("event.json", #"{"name":"File"}"#)
@@ -21,7 +23,9 @@ import Testing
         #expect(host.log.contains("loaded  hello  (python, $LATEST"))
         #expect(host.log.contains("FAILED  functions/broken/function.yaml:3: timeout: expected a duration"))
         #expect(host.log.contains("state   \(project.path)/.stratus"))
-        #expect(host.log.contains("WARNING functions/boom/function.yaml: async.onFailure queue 'missing-dlq' does not exist"))
+        #expect(
+            host.log.contains(
+                "WARNING functions/boom/function.yaml: async.onFailure queue 'missing-dlq' does not exist"))
 
         let plain = try host.cli(["invoke", "hello", "--data", #"{"name":"Ada"}"#])
         #expect(plain.status == 0)
@@ -74,7 +78,8 @@ import Testing
     @Test func followPrintsNewInvocations() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("tick", code: "def handler(event, context):\n    print('tick', event['n'])\n    return event['n']\n")
+        try project.addPython(
+            "tick", code: "def handler(event, context):\n    print('tick', event['n'])\n    return event['n']\n")
         let host = try await ServeProcess(project: project.path)
         let follower = Process()
         follower.executableURL = URL(fileURLWithPath: StratusBinary.path)
@@ -107,7 +112,9 @@ import Testing
         let bad = try StratusBinary.run(["validate", project.path])
         #expect(bad.status == 65)
         #expect(bad.stdout.contains("functions/bad/function.yaml:3: memory: expected an integer between 16 and 10240"))
-        #expect(bad.stdout.contains("functions/noboot/function.yaml: runtime 'provided' needs an executable file 'bootstrap'"))
+        #expect(
+            bad.stdout.contains(
+                "functions/noboot/function.yaml: runtime 'provided' needs an executable file 'bootstrap'"))
         #expect(bad.stdout.contains("ok       good"))
     }
 }

@@ -21,8 +21,11 @@ import Testing
     }
 
     static func busy(_ host: DaemonHost, _ function: String) async -> Bool {
-        let status = try? JSONSerialization.jsonObject(with: Data((try? await host.cli(["status", "--json"]))?.stdout.utf8 ?? "".utf8))
-        let line = ((status as? [String: Any])?["functions"] as? [[String: Any]])?.first { $0["name"] as? String == function }
+        let status = try? JSONSerialization.jsonObject(
+            with: Data((try? await host.cli(["status", "--json"]))?.stdout.utf8 ?? "".utf8))
+        let line = ((status as? [String: Any])?["functions"] as? [[String: Any]])?.first {
+            $0["name"] as? String == function
+        }
         return line?["busy"] as? Int == 1
     }
 
@@ -33,17 +36,21 @@ import Testing
         defer { project.remove() }
         try project.addPython("event", code: Self.slow, manifest: "environment: {SLEEP: '6'}\ntimeout: 20s\n")
         try project.addPython("consumer", code: Self.slow, manifest: "environment: {SLEEP: '6'}\ntimeout: 20s\n")
-        try project.write("triggers/q.yaml", "queues:\n  jobs:\n    visibilityTimeout: 30s\n    consumer: {function: consumer}\n")
+        try project.write(
+            "triggers/q.yaml", "queues:\n  jobs:\n    visibilityTimeout: 30s\n    consumer: {function: consumer}\n")
         let host = try await DaemonHost(project: project.path)
         #expect(try await host.cli(["invoke", "event", "--async", "--data", #"{"n":"e1"}"#]).status == 0)
         #expect(try await host.cli(["send", "jobs", "--data", "m1"]).status == 0)
-        #expect(await waitUntil(timeout: .seconds(20)) {
-            let event = await Self.busy(host, "event")
-            let consumer = await Self.busy(host, "consumer")
-            return event && consumer
-        })
+        #expect(
+            await waitUntil(timeout: .seconds(20)) {
+                let event = await Self.busy(host, "event")
+                let consumer = await Self.busy(host, "consumer")
+                return event && consumer
+            })
         #expect(await host.stop() == 0)
-        #expect(Self.ran(project, "event") == ["e1"] && Self.ran(project, "consumer") == ["m1"], "both finished in the drain")
+        #expect(
+            Self.ran(project, "event") == ["e1"] && Self.ran(project, "consumer") == ["m1"],
+            "both finished in the drain")
 
         // A second host: nothing is left to run.
         let again = try await ServeProcess(project: project.path)
@@ -74,9 +81,11 @@ import Testing
         _ = try? await poll.value
         #expect(Self.ran(project, "long").isEmpty)
 
-        try project.write("functions/long/function.yaml", "runtime: python\nhandler: app.handler\nasync: {retries: 0}\n")
+        try project.write(
+            "functions/long/function.yaml", "runtime: python\nhandler: app.handler\nasync: {retries: 0}\n")
         let again = try await ServeProcess(project: project.path)
-        #expect(await waitUntil(timeout: .seconds(30)) { Self.ran(project, "long") == ["e1"] }, "the event ran after all")
+        #expect(
+            await waitUntil(timeout: .seconds(30)) { Self.ran(project, "long") == ["e1"] }, "the event ran after all")
         let events = try again.cli(["logs", "--events"]).stdout
         #expect(!events.contains("DROPPED"), "\(events)")
         #expect(await again.stop() == 0)
@@ -93,9 +102,12 @@ import Testing
             echo $! > "$LAMBDA_TASK_ROOT/escaped.pid"
             exec python3 -c 'import time; time.sleep(3600)'
             """
-        try project.addFunction("early", manifest: "runtime: provided\nscaling: {min: 1}\n", files: ["bootstrap": bootstrap])
+        try project.addFunction(
+            "early", manifest: "runtime: provided\nscaling: {min: 1}\n", files: ["bootstrap": bootstrap])
         let host = try await ServeProcess(project: project.path)
-        let status = try JSONSerialization.jsonObject(with: Data(try host.cli(["status", "--json"]).stdout.utf8)) as? [String: Any]
+        let status =
+            try JSONSerialization.jsonObject(with: Data(try host.cli(["status", "--json"]).stdout.utf8))
+            as? [String: Any]
         guard RobustnessTests.canCreateCgroups() else {
             // Where the host may not create cgroups it says so, and only the process group contains workers.
             #expect(status?["isolation"] as? String == "process group")
@@ -105,9 +117,12 @@ import Testing
         #expect(status?["isolation"] as? String == "cgroup")
         let pidFile = project.path + "/functions/early/escaped.pid"
         #expect(await waitUntil { FileManager.default.fileExists(atPath: pidFile) })
-        let pid = try #require(pid_t((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pid = try #require(
+            pid_t(
+                (try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, 0) == 0)
         #expect(await host.stop() == 0)
-        #expect(await waitUntil(timeout: .seconds(5)) { kill(pid, 0) != 0 }, "the setsid child of the bootstrap is gone")
+        #expect(
+            await waitUntil(timeout: .seconds(5)) { kill(pid, 0) != 0 }, "the setsid child of the bootstrap is gone")
     }
 }

@@ -4,7 +4,9 @@ import Testing
 @Suite struct CircuitBreakerTests {
     let t0 = ContinuousClock.now
 
-    func breaker(rate: Int = 50, minimum: Int = 4, window: Int = 10, cooldown: Duration = .seconds(30), probes: Int = 2) -> CircuitBreakerState {
+    func breaker(rate: Int = 50, minimum: Int = 4, window: Int = 10, cooldown: Duration = .seconds(30), probes: Int = 2)
+        -> CircuitBreakerState
+    {
         var configuration = FunctionConfig.CircuitBreaker()
         configuration.failureRate = rate
         configuration.minimumCalls = minimum

@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct FunctionConfigTests {
     @Test func minimalManifestGetsLambdaDefaults() throws {
-        let config = try FunctionConfig.parse(yaml: "runtime: python\nhandler: app.handler\n", name: "hello", file: "f.yaml")
+        let config = try FunctionConfig.parse(
+            yaml: "runtime: python\nhandler: app.handler\n", name: "hello", file: "f.yaml")
         #expect(config.runtime == .python)
         #expect(config.handler == "app.handler")
         #expect(config.timeout == .seconds(3))
@@ -38,7 +39,8 @@ import Testing
     }
 
     @Test func providedNeedsNoHandlerAndBreakerCanBeOff() throws {
-        let config = try FunctionConfig.parse(yaml: "runtime: provided\ncircuitBreaker: off\n", name: "x", file: "f.yaml")
+        let config = try FunctionConfig.parse(
+            yaml: "runtime: provided\ncircuitBreaker: off\n", name: "x", file: "f.yaml")
         #expect(config.runtime == .provided)
         #expect(config.circuitBreaker == nil)
     }
@@ -46,18 +48,49 @@ import Testing
     @Test(arguments: [
         ("runtime: ruby\nhandler: a.b\n", 1, "runtime", "expected python, node or provided (got 'ruby')"),
         ("runtime: python\nhandler: nodot\n", 2, "handler", "expected module.function, e.g. app.handler (got 'nodot')"),
-        ("runtime: python\nhandler: a.b\ntimeout: 3 seconds\n", 3, "timeout", "expected a duration between 1ms and 15m, such as 500ms, 3s, 2m, 6h or 4d (got '3 seconds')"),
-        ("runtime: python\nhandler: a.b\ntimeout: 16m\n", 3, "timeout", "expected a duration between 1ms and 15m, such as 500ms, 3s, 2m, 6h or 4d (got '16m')"),
-        ("runtime: python\nhandler: a.b\ntimeout: 999999999999999d\n", 3, "timeout", "expected a duration between 1ms and 15m, such as 500ms, 3s, 2m, 6h or 4d (got '999999999999999d')"),
-        ("runtime: python\nhandler: a.b\nscaling: {idle: 9223372036854775807ms}\n", 3, "scaling.idle", "expected a duration between 100ms and 1d, such as 500ms, 3s, 2m, 6h or 4d (got '9223372036854775807ms')"),
-        ("runtime: python\nhandler: a.b\nasync: {maxEventAge: 7h}\n", 3, "async.maxEventAge", "expected a duration between 1s and 6h, such as 500ms, 3s, 2m, 6h or 4d (got '7h')"),
-        ("runtime: python\nhandler: a.b\ncircuitBreaker: {cooldown: 99999999999999999999s}\n", 3, "circuitBreaker.cooldown", "expected a duration between 100ms and 1d, such as 500ms, 3s, 2m, 6h or 4d (got '99999999999999999999s')"),
-        ("runtime: python\nhandler: a.b\nmemory: 99999999999999999999999\n", 3, "memory", "expected an integer between 16 and 10240"),
+        (
+            "runtime: python\nhandler: a.b\ntimeout: 3 seconds\n", 3, "timeout",
+            "expected a duration between 1ms and 15m, such as 500ms, 3s, 2m, 6h or 4d (got '3 seconds')"
+        ),
+        (
+            "runtime: python\nhandler: a.b\ntimeout: 16m\n", 3, "timeout",
+            "expected a duration between 1ms and 15m, such as 500ms, 3s, 2m, 6h or 4d (got '16m')"
+        ),
+        (
+            "runtime: python\nhandler: a.b\ntimeout: 999999999999999d\n", 3, "timeout",
+            "expected a duration between 1ms and 15m, such as 500ms, 3s, 2m, 6h or 4d (got '999999999999999d')"
+        ),
+        (
+            "runtime: python\nhandler: a.b\nscaling: {idle: 9223372036854775807ms}\n", 3, "scaling.idle",
+            "expected a duration between 100ms and 1d, such as 500ms, 3s, 2m, 6h or 4d (got '9223372036854775807ms')"
+        ),
+        (
+            "runtime: python\nhandler: a.b\nasync: {maxEventAge: 7h}\n", 3, "async.maxEventAge",
+            "expected a duration between 1s and 6h, such as 500ms, 3s, 2m, 6h or 4d (got '7h')"
+        ),
+        (
+            "runtime: python\nhandler: a.b\ncircuitBreaker: {cooldown: 99999999999999999999s}\n", 3,
+            "circuitBreaker.cooldown",
+            "expected a duration between 100ms and 1d, such as 500ms, 3s, 2m, 6h or 4d (got '99999999999999999999s')"
+        ),
+        (
+            "runtime: python\nhandler: a.b\nmemory: 99999999999999999999999\n", 3, "memory",
+            "expected an integer between 16 and 10240"
+        ),
         ("runtime: python\nhandler: a.b\nmemory: lots\n", 3, "memory", "expected an integer between 16 and 10240"),
-        ("runtime: python\nhandler: a.b\nscaling:\n  max: 0\n", 4, "scaling.max", "expected an integer between 1 and 1000 (got 0)"),
+        (
+            "runtime: python\nhandler: a.b\nscaling:\n  max: 0\n", 4, "scaling.max",
+            "expected an integer between 1 and 1000 (got 0)"
+        ),
         ("runtime: python\nhandler: a.b\nscaling: {min: 3, max: 2}\n", 3, "scaling", "min (3) must not exceed max (2)"),
-        ("runtime: python\nhandler: a.b\ntimout: 3s\n", 3, "timout", "unknown key; expected one of: async, circuitBreaker, environment, handler, memory, runtime, scaling, timeout"),
-        ("runtime: python\nhandler: a.b\nasync: {retries: 11}\n", 3, "async.retries", "expected an integer between 0 and 10 (got 11)"),
+        (
+            "runtime: python\nhandler: a.b\ntimout: 3s\n", 3, "timout",
+            "unknown key; expected one of: async, circuitBreaker, environment, handler, memory, runtime, scaling, timeout"
+        ),
+        (
+            "runtime: python\nhandler: a.b\nasync: {retries: 11}\n", 3, "async.retries",
+            "expected an integer between 0 and 10 (got 11)"
+        ),
     ])
     func errorsNameLineKeyAndExpectation(yaml: String, line: Int, key: String, message: String) {
         #expect(throws: ManifestError(file: "functions/x/function.yaml", line: line, key: key, message: message)) {
@@ -66,7 +99,10 @@ import Testing
     }
 
     @Test func missingKeysAndBadYAMLAreReported() {
-        #expect(throws: ManifestError(file: "f", line: nil, key: "runtime", message: "missing; expected python, node or provided")) {
+        #expect(
+            throws: ManifestError(
+                file: "f", line: nil, key: "runtime", message: "missing; expected python, node or provided")
+        ) {
             try FunctionConfig.parse(yaml: "handler: a.b\n", name: "x", file: "f")
         }
         do {
@@ -84,7 +120,9 @@ import Testing
         #expect(!FunctionConfig.isValidName("Hello"))
         #expect(!FunctionConfig.isValidName("-x"))
         #expect(!FunctionConfig.isValidName(String(repeating: "a", count: 65)))
-        #expect(throws: ManifestError.self) { try FunctionConfig.parse(yaml: "runtime: provided\n", name: "Bad_Name", file: "f") }
+        #expect(throws: ManifestError.self) {
+            try FunctionConfig.parse(yaml: "runtime: provided\n", name: "Bad_Name", file: "f")
+        }
     }
 
     @Test func durations() {

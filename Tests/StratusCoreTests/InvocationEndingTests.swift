@@ -7,13 +7,24 @@ import Testing
     @Test(arguments: [
         (InvocationEnding.returned, InvocationRecord.Status.ok, nil as String?, nil as String?, true),
         (.functionError(type: "ValueError", message: "boom"), .error, "ValueError", "boom", true),
-        (.hostError(status: .timeout, type: "Sandbox.Timedout", message: "Task timed out after 3.00 seconds"), .timeout,
-         "Sandbox.Timedout", "Task timed out after 3.00 seconds", true),
-        (.throttled(max: 4), .throttled, "TooManyRequestsException", "Rate Exceeded: f is at its concurrency limit (4)", false),
-        (.cannotStart(reason: "cannot start ./bootstrap"), .error, "Runtime.InvalidEntrypoint", "cannot start ./bootstrap", true),
+        (
+            .hostError(status: .timeout, type: "Sandbox.Timedout", message: "Task timed out after 3.00 seconds"),
+            .timeout,
+            "Sandbox.Timedout", "Task timed out after 3.00 seconds", true
+        ),
+        (
+            .throttled(max: 4), .throttled, "TooManyRequestsException",
+            "Rate Exceeded: f is at its concurrency limit (4)", false
+        ),
+        (
+            .cannotStart(reason: "cannot start ./bootstrap"), .error, "Runtime.InvalidEntrypoint",
+            "cannot start ./bootstrap", true
+        ),
         (.hostStopping, .rejected, "ServiceException", "host is shutting down", false),
-        (.breakerOpen(retryAfter: 7), .rejected, "CircuitBreakerOpen",
-         "the circuit breaker of f is open after repeated failures; next probe in 7 s", false),
+        (
+            .breakerOpen(retryAfter: 7), .rejected, "CircuitBreakerOpen",
+            "the circuit breaker of f is open after repeated failures; next probe in 7 s", false
+        ),
     ])
     func eachEndingGivesItsRecord(
         ending: InvocationEnding, status: InvocationRecord.Status, type: String?, message: String?, ran: Bool

@@ -6,7 +6,10 @@ import Testing
     typealias Machine = PoolStateMachine<Int>
     let t0 = ContinuousClock.now
 
-    func machine(min: Int = 0, max: Int = 3, idle: Duration = .seconds(60), queue: Int = 2, maxWait: Duration = .seconds(5), prewarm: Bool = false) -> Machine {
+    func machine(
+        min: Int = 0, max: Int = 3, idle: Duration = .seconds(60), queue: Int = 2, maxWait: Duration = .seconds(5),
+        prewarm: Bool = false
+    ) -> Machine {
         var configuration = Machine.Configuration()
         configuration.min = min
         configuration.max = max
@@ -29,7 +32,8 @@ import Testing
         pool.started(12)
         #expect(pool.counters.coldStarts == 3)
         #expect(pool.released(10, alive: true, now: t0) == .none)
-        #expect(pool.acquire(waiter: 4, now: t0, canGrow: true) == .use(10), "a warm worker is reused before starting one")
+        #expect(
+            pool.acquire(waiter: 4, now: t0, canGrow: true) == .use(10), "a warm worker is reused before starting one")
         #expect(pool.total == 3)
     }
 
@@ -40,7 +44,9 @@ import Testing
         #expect(pool.acquire(waiter: 2, now: t0, canGrow: true) == .wait)
         #expect(pool.acquire(waiter: 3, now: t0, canGrow: true) == .throttle, "the wait queue is full")
         #expect(pool.counters.throttles == 1)
-        #expect(pool.released(10, alive: true, now: t0) == .handOff(10, to: 2), "a returning worker goes to the first waiter")
+        #expect(
+            pool.released(10, alive: true, now: t0) == .handOff(10, to: 2),
+            "a returning worker goes to the first waiter")
         #expect(pool.total == 1)
     }
 
@@ -97,7 +103,8 @@ import Testing
         #expect(pool.released(11, alive: false, now: t0) == .startWarm, "min says one should be warm")
         #expect(pool.counters.replaced == 2)
         #expect(pool.startedWarm(12, now: t0) == .none)
-        #expect(pool.acquire(waiter: 3, now: t0, canGrow: true) == .use(12), "the next caller does not pay a cold start")
+        #expect(
+            pool.acquire(waiter: 3, now: t0, canGrow: true) == .use(12), "the next caller does not pay a cold start")
     }
 
     @Test func hostBudgetHoldsCallersUntilItAllows() {

@@ -10,19 +10,22 @@ import Testing
     }
 
     @Test func mostSpecificRouteWins() throws {
-        let table = RouteTable(routes: try triggers("""
-            http:
-              - route: GET /items/{id}
-                function: a
-              - route: GET /items/special
-                function: b
-              - route: ANY /items/{proxy+}
-                function: c
-              - route: $default
-                function: d
-              - route: POST /items/{id}
-                function: c
-            """).routes)
+        let table = RouteTable(
+            routes: try triggers(
+                """
+                http:
+                  - route: GET /items/{id}
+                    function: a
+                  - route: GET /items/special
+                    function: b
+                  - route: ANY /items/{proxy+}
+                    function: c
+                  - route: $default
+                    function: d
+                  - route: POST /items/{id}
+                    function: c
+                """
+            ).routes)
         #expect(table.match(method: "GET", path: "/items/special")?.route.function == "b")
         let param = table.match(method: "GET", path: "/items/42")
         #expect(param?.route.function == "a" && param?.pathParameters == ["id": "42"])
@@ -34,56 +37,74 @@ import Testing
     }
 
     @Test func exactMethodBeatsAny() throws {
-        let table = RouteTable(routes: try triggers("""
-            http:
-              - {route: ANY /x, function: a}
-              - {route: GET /x, function: b}
-            """).routes)
+        let table = RouteTable(
+            routes: try triggers(
+                """
+                http:
+                  - {route: ANY /x, function: a}
+                  - {route: GET /x, function: b}
+                """
+            ).routes)
         #expect(table.match(method: "GET", path: "/x")?.route.function == "b")
         #expect(table.match(method: "PUT", path: "/x")?.route.function == "a")
     }
 
     @Test func loadErrorsNameFileLineAndWhy() {
-        #expect(throws: ManifestError(
-            file: "triggers/http.yaml", line: 4, key: "http[1]",
-            message: "route 'GET /a/{y}' collides with 'GET /a/{x}' at triggers/http.yaml:2")) {
+        #expect(
+            throws: ManifestError(
+                file: "triggers/http.yaml", line: 4, key: "http[1]",
+                message: "route 'GET /a/{y}' collides with 'GET /a/{x}' at triggers/http.yaml:2")
+        ) {
             try triggers("http:\n  - route: GET /a/{x}\n    function: a\n  - route: GET /a/{y}\n    function: b\n")
         }
-        #expect(throws: ManifestError(
-            file: "triggers/http.yaml", line: 2, key: "http[0].function",
-            message: "unknown function 'zz'; expected one of: a, b, c, d")) {
+        #expect(
+            throws: ManifestError(
+                file: "triggers/http.yaml", line: 2, key: "http[0].function",
+                message: "unknown function 'zz'; expected one of: a, b, c, d")
+        ) {
             try triggers("http:\n  - {route: GET /a, function: zz}\n")
         }
         #expect(throws: ManifestError.self) { try triggers("http:\n  - {route: FETCH /a, function: a}\n") }
         #expect(throws: ManifestError.self) { try triggers("http:\n  - route: GET /{p+}/x\n    function: a\n") }
-        #expect(throws: ManifestError.self) { try triggers("http:\n  - {route: GET /a, function: a, auth: {apiKeys: [env:MISSING]}}\n") }
+        #expect(throws: ManifestError.self) {
+            try triggers("http:\n  - {route: GET /a, function: a, auth: {apiKeys: [env:MISSING]}}\n")
+        }
     }
 
     @Test func optionsAreParsed() throws {
-        let route = try #require(triggers("""
-            http:
-              - route: get /k
-                function: a
-                cors: {allowOrigins: [http://x], allowMethods: [get], maxAge: 60, allowCredentials: true}
-                auth: {apiKeys: [literal, env:KEY]}
-            """).routes.first)
+        let route = try #require(
+            triggers(
+                """
+                http:
+                  - route: get /k
+                    function: a
+                    cors: {allowOrigins: [http://x], allowMethods: [get], maxAge: 60, allowCredentials: true}
+                    auth: {apiKeys: [literal, env:KEY]}
+                """
+            ).routes.first)
         #expect(route.method == "GET")
         #expect(route.apiKeys == ["literal", "s3cret"])
-        #expect(route.cors?.allowOrigins == ["http://x"] && route.cors?.allowMethods == ["GET"] && route.cors?.maxAge == 60)
+        #expect(
+            route.cors?.allowOrigins == ["http://x"] && route.cors?.allowMethods == ["GET"] && route.cors?.maxAge == 60)
     }
 }
 
 @Suite struct APIGatewayV2Tests {
-    let match = RouteTable.Match(route: HTTPRoute(method: "GET", path: "/items/{id}", function: "a"), pathParameters: ["id": "7"])
+    let match = RouteTable.Match(
+        route: HTTPRoute(method: "GET", path: "/items/{id}", function: "a"), pathParameters: ["id": "7"])
 
     func event(_ request: APIGatewayV2.Request) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: APIGatewayV2.event(for: request, match: match)) as? [String: Any])
+        try #require(
+            try JSONSerialization.jsonObject(with: APIGatewayV2.event(for: request, match: match)) as? [String: Any])
     }
 
     @Test func eventHasFormat20Fields() throws {
         let request = APIGatewayV2.Request(
             method: "GET", rawPath: "/items/7", rawQueryString: "a=1&a=2&b=x%20y&c",
-            headers: [("Host", "localhost:8080"), ("X-Multi", "1"), ("x-multi", "2"), ("Cookie", "s=1; t=2"), ("User-Agent", "ua")],
+            headers: [
+                ("Host", "localhost:8080"), ("X-Multi", "1"), ("x-multi", "2"), ("Cookie", "s=1; t=2"),
+                ("User-Agent", "ua"),
+            ],
             body: Data(), requestId: "rid")
         let e = try event(request)
         #expect(e["version"] as? String == "2.0")
@@ -105,7 +126,8 @@ import Testing
     @Test func binaryBodiesAreBase64AndTextIsNot() throws {
         let png = Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0xFF])
         var request = APIGatewayV2.Request(
-            method: "POST", rawPath: "/", rawQueryString: "", headers: [("content-type", "image/png")], body: png, requestId: "r")
+            method: "POST", rawPath: "/", rawQueryString: "", headers: [("content-type", "image/png")], body: png,
+            requestId: "r")
         var e = try event(request)
         #expect(e["isBase64Encoded"] as? Bool == true && e["body"] as? String == png.base64EncodedString())
         request.headers = [("content-type", "application/json; charset=utf-8")]
@@ -115,11 +137,18 @@ import Testing
     }
 
     @Test func responseShapes() throws {
-        let full = try #require(APIGatewayV2.response(fromResult: Data("""
-            {"statusCode": 201, "headers": {"X-A": "1", "n": 2}, "cookies": ["a=1", "b=2"], "body": "hi"}
-            """.utf8)))
-        #expect(full == APIGatewayV2.Response(statusCode: 201, headers: ["x-a": "1", "n": "2"], cookies: ["a=1", "b=2"], body: Data("hi".utf8)))
-        let binary = try #require(APIGatewayV2.response(fromResult: Data(#"{"statusCode":200,"body":"AAEC","isBase64Encoded":true}"#.utf8)))
+        let full = try #require(
+            APIGatewayV2.response(
+                fromResult: Data(
+                    """
+                    {"statusCode": 201, "headers": {"X-A": "1", "n": 2}, "cookies": ["a=1", "b=2"], "body": "hi"}
+                    """.utf8)))
+        #expect(
+            full
+                == APIGatewayV2.Response(
+                    statusCode: 201, headers: ["x-a": "1", "n": "2"], cookies: ["a=1", "b=2"], body: Data("hi".utf8)))
+        let binary = try #require(
+            APIGatewayV2.response(fromResult: Data(#"{"statusCode":200,"body":"AAEC","isBase64Encoded":true}"#.utf8)))
         #expect(binary.body == Data([0, 1, 2]))
         let inferred = try #require(APIGatewayV2.response(fromResult: Data(#"{"message":"x"}"#.utf8)))
         #expect(inferred.statusCode == 200 && inferred.body == Data(#"{"message":"x"}"#.utf8))
@@ -128,6 +157,8 @@ import Testing
         #expect(APIGatewayV2.response(fromResult: Data("42".utf8))?.body == Data("42".utf8))
         #expect(APIGatewayV2.response(fromResult: Data("not json".utf8)) == nil)
         #expect(APIGatewayV2.response(fromResult: Data(#"{"statusCode":"abc"}"#.utf8)) == nil)
-        #expect(APIGatewayV2.response(fromResult: Data(#"{"statusCode":200,"body":"%%","isBase64Encoded":true}"#.utf8)) == nil)
+        #expect(
+            APIGatewayV2.response(fromResult: Data(#"{"statusCode":200,"body":"%%","isBase64Encoded":true}"#.utf8))
+                == nil)
     }
 }

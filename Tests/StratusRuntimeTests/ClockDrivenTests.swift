@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import NIOCore
 import StratusCore
-@testable import StratusRuntime
 import StratusStore
 import StratusTesting
 import Synchronization
 import Testing
+
+@testable import StratusRuntime
 
 /// Idle retirement, breaker cooldowns, retries with backoff and timed waits, driven by a `ManualClock`:
 /// time moves only when the test says so, and nothing sleeps to prove that something did not happen.
@@ -14,9 +15,9 @@ import Testing
     static let fails = "def handler(event, context):\n    raise ValueError('down')\n"
 
     func host(_ project: TemporaryProject, clock: ManualClock) throws -> StratusHost {
-        var configuration = StratusHost.Configuration(projectDirectory: project.path)
+        var configuration = StratusHost.Configuration()
         configuration.clock = clock
-        return try StratusHost(configuration: configuration, logger: Logger(label: "test"))
+        return try project.host(configuration)
     }
 
     func invoke(_ host: StratusHost, _ name: String) async throws -> Dispatcher.Result {
@@ -26,7 +27,9 @@ import Testing
     @Test func idleWorkersRetireWhenTheClockSaysSo() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("idler", code: "def handler(event, context):\n    return 1\n", manifest: "scaling: {idle: 2m, prewarm: false}\n")
+        try project.addPython(
+            "idler", code: "def handler(event, context):\n    return 1\n",
+            manifest: "scaling: {idle: 2m, prewarm: false}\n")
         let clock = ManualClock()
         let host = try host(project, clock: clock)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -52,7 +55,8 @@ import Testing
         defer { project.remove() }
         try project.addPython(
             "fragile", code: Self.fails,
-            manifest: "circuitBreaker: {failureRate: 50, minimumCalls: 2, window: 2, cooldown: 30s, halfOpenCalls: 1}\n")
+            manifest: "circuitBreaker: {failureRate: 50, minimumCalls: 2, window: 2, cooldown: 30s, halfOpenCalls: 1}\n"
+        )
         let clock = ManualClock()
         let host = try host(project, clock: clock)
         for _ in 0..<2 {
@@ -88,9 +92,10 @@ import Testing
         defer { endpoint.stop() }
         let start = clock.epochMs
         try await queues.commit([
-            .delivery(PendingDelivery(
-                source: .subscription(id: "t:0", topic: "t"), target: .http("http://127.0.0.1:\(endpoint.port)/"),
-                payload: "{}", nextAttemptAtMs: start, createdAtMs: start))
+            .delivery(
+                PendingDelivery(
+                    source: .subscription(id: "t:0", topic: "t"), target: .http("http://127.0.0.1:\(endpoint.port)/"),
+                    payload: "{}", nextAttemptAtMs: start, createdAtMs: start))
         ])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await runner.run() }
@@ -98,9 +103,14 @@ import Testing
             for (attempt, wait) in [(1, 0), (2, 1), (3, 2), (4, 3)] {
                 if wait > 0 {
                     // The failed attempt is recorded, and the next one scheduled `wait` seconds on.
-                    #expect(await waitUntil { (try? await store.dueDeliveries(nowMs: .max, limit: 1))?.first?.attempts == attempt - 1 })
+                    #expect(
+                        await waitUntil {
+                            (try? await store.dueDeliveries(nowMs: .max, limit: 1))?.first?.attempts == attempt - 1
+                        })
                     let due = try await store.dueDeliveries(nowMs: .max, limit: 1)
-                    #expect(due.first?.nextAttemptAtMs == clock.epochMs + Int64(wait) * 1000, "attempt \(attempt) is due \(wait) s on")
+                    #expect(
+                        due.first?.nextAttemptAtMs == clock.epochMs + Int64(wait) * 1000,
+                        "attempt \(attempt) is due \(wait) s on")
                     // The scheduler sleeps until then: advance once its timer is armed.
                     let deadline = clock.now + .seconds(wait)
                     #expect(await waitUntil { clock.pendingDeadlines.contains(deadline) })
@@ -108,7 +118,9 @@ import Testing
                 }
                 #expect(await waitUntil { endpoint.accepted.load(ordering: .relaxed) == attempt }, "attempt \(attempt)")
             }
-            #expect(await waitUntil { (try? await store.dueDeliveries(nowMs: .max, limit: 1).isEmpty) == true }, "given up after 4")
+            #expect(
+                await waitUntil { (try? await store.dueDeliveries(nowMs: .max, limit: 1).isEmpty) == true },
+                "given up after 4")
             group.cancelAll()
         }
     }
@@ -170,9 +182,13 @@ import Testing
         async.retryCap = .seconds(30)
         for attempt in 1...12 {
             let ceiling = min(Int64(30_000), Int64(1000) << Int64(attempt - 1))
-            for _ in 0..<50 { #expect((0...ceiling).contains(DeliveryRunner.backoffMs(attempt: attempt, async: async))) }
+            for _ in 0..<50 {
+                #expect((0...ceiling).contains(DeliveryRunner.backoffMs(attempt: attempt, async: async)))
+            }
         }
-        #expect((0...30_000).contains(DeliveryRunner.backoffMs(attempt: 1000, async: async)), "no overflow for absurd attempts")
+        #expect(
+            (0...30_000).contains(DeliveryRunner.backoffMs(attempt: 1000, async: async)),
+            "no overflow for absurd attempts")
     }
 }
 
@@ -190,7 +206,8 @@ import Testing
         try await queues.load(declared: [])
         #expect(queues.config("old")?.retentionMs == 60_000)
         let stored = try await store.queues().first { $0.name == "old" }
-        #expect(stored?.retentionMs == 60_000 && stored?.visibilityTimeoutMs == 43_200_000, "what receive and expiry read")
+        #expect(
+            stored?.retentionMs == 60_000 && stored?.visibilityTimeoutMs == 43_200_000, "what receive and expiry read")
         _ = try await queues.send([OutgoingMessage(body: "kept")], to: "old")
         #expect(try await queues.receive(from: "old", max: 10).map(\.body) == ["kept"])
     }

@@ -55,8 +55,9 @@ import Testing
         let store = try SQLiteStore(path: project.path + "/s.sqlite")
         let logger = Logger(label: "test")
         let log = InvocationLog(store: store, logger: logger)
-        let dispatcher = Dispatcher(log: log, logger: logger)
-        let queues = QueueService(store: store)
+        let clock = ManualClock()
+        let dispatcher = Dispatcher(log: log, clock: clock, logger: logger)
+        let queues = QueueService(store: store, clock: clock)
         var policy = DeliveryRunner.HTTPPolicy()
         policy.baseDelayMs = 10
         let runner = DeliveryRunner(
@@ -69,7 +70,8 @@ import Testing
             [
                 .delivery(
                     PendingDelivery(
-                        source: .subscription(id: "t:0", topic: "t"), target: .http("http://127.0.0.1:\(endpoint.port)/hook"), payload: "{}",
+                        source: .subscription(id: "t:0", topic: "t"),
+                        target: .http("http://127.0.0.1:\(endpoint.port)/hook"), payload: "{}",
                         nextAttemptAtMs: 0, createdAtMs: 0))
             ],
             nowMs: 0)
@@ -79,13 +81,17 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await log.run() }
             group.addTask { await runner.run() }
+            // Each failed bookkeeping parks the delivery, 1 s then 2 s (doubling up to a minute), and the runner
+            // sleeps until then: while the clock stands still, nothing runs again.
+            let start = clock.now
+            #expect(await waitUntil { endpoint.accepted.load(ordering: .relaxed) == 1 })
             #expect(
-                await waitUntil(timeout: .seconds(10)) { endpoint.accepted.load(ordering: .relaxed) >= 2 },
-                "it keeps trying")
-            // Parked with a backoff that doubles from 0.5 s: a handful of attempts in 3 s, not a hot loop.
-            try await Task.sleep(for: .seconds(3))
-            let attempts = endpoint.accepted.load(ordering: .relaxed)
-            #expect(attempts <= 6, "\(attempts) attempts in ~3 s")
+                await waitUntil { clock.pendingDeadlines.contains(start + .seconds(1)) }, "asleep until the park ends")
+            #expect(endpoint.accepted.load(ordering: .relaxed) == 1, "no second attempt before then")
+            clock.advance(by: .seconds(1))
+            #expect(await waitUntil { endpoint.accepted.load(ordering: .relaxed) == 2 }, "it keeps trying")
+            #expect(await waitUntil { clock.pendingDeadlines.contains(start + .seconds(3)) }, "parked twice as long")
+            #expect(endpoint.accepted.load(ordering: .relaxed) == 2)
             #expect(
                 try await store.dueDeliveries(nowMs: .max, limit: 10).count == 1,
                 "the record is unchanged, nothing lost")
@@ -94,7 +100,8 @@ import Testing
             try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 0") }
             #expect(
                 await waitUntil(timeout: .seconds(30)) {
-                    (try? await store.dueDeliveries(nowMs: .max, limit: 10).isEmpty) == true
+                    clock.advance(by: .seconds(1))
+                    return (try? await store.dueDeliveries(nowMs: .max, limit: 10).isEmpty) == true
                 })
             await log.flush()
             group.cancelAll()

@@ -1,5 +1,6 @@
-@testable import StratusRuntime
 import Testing
+
+@testable import StratusRuntime
 
 /// The Runtime API's protocol state, without processes or sockets.
 @Suite struct RuntimeAPIStateTests {

@@ -25,7 +25,7 @@ import Testing
         try project.addFunction(
             "node-callback", manifest: "runtime: node\nhandler: index.handler\n",
             files: ["index.js": "exports.handler = (event, context, callback) => { callback(null, {n: event.n + 1}) }"])
-        host = try StratusHost(configuration: .init(projectDirectory: project.path), logger: Logger(label: "test"))
+        host = try project.host()
     }
 
     /// Runs `body`, then stops every worker and removes the project, whatever happened.
@@ -90,8 +90,9 @@ import Testing
             try FileManager.default.removeItem(atPath: project.path + "/functions/sleeps/grandchild.pid")
             #expect(try await invoke("echo").record.status == .ok)
             let again = try await invoke("sleeps")
-            #expect(again.record.status == .timeout, "\(again.record.errorType ?? "") \(again.record.errorMessage ?? "")")
-        #expect(again.record.initDurationMs != nil, "a fresh worker replaced the killed one")
+            #expect(
+                again.record.status == .timeout, "\(again.record.errorType ?? "") \(again.record.errorMessage ?? "")")
+            #expect(again.record.initDurationMs != nil, "a fresh worker replaced the killed one")
         }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import StratusCore
-@testable import StratusStore
 import StratusTesting
 import Testing
+
+@testable import StratusStore
 
 /// A state file written by an earlier version opens, migrates, and keeps what it held.
 @Suite struct MigrationTests {
@@ -27,9 +28,11 @@ import Testing
         }
         let store = try SQLiteStore(path: path)
         let due = try await store.dueDeliveries(nowMs: 0, limit: 10)
-        #expect(due.map(\.source) == [
-            .asyncInvoke(eventId: "ev-1"), .subscription(id: "orders:0", topic: "orders"), .subscription(id: "4f1c2d", topic: ""),
-        ])
+        #expect(
+            due.map(\.source) == [
+                .asyncInvoke(eventId: "ev-1"), .subscription(id: "orders:0", topic: "orders"),
+                .subscription(id: "4f1c2d", topic: ""),
+            ])
         #expect(due.map(\.attempts) == [1, 1, 1])
     }
 }

@@ -56,10 +56,14 @@ import Testing
             try await store.putQueue(queue("dlq"))
             _ = try await store.send([OutgoingMessage(body: "a")], to: "q", nowMs: 0)
             let taken = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 10)
-            try await store.returnUnprocessed(to: "q", receiptHandles: taken.compactMap(\.receiptHandle), delayMs: 100, nowMs: 20)
-            #expect(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 50).isEmpty, "back off first")
+            try await store.returnUnprocessed(
+                to: "q", receiptHandles: taken.compactMap(\.receiptHandle), delayMs: 100, nowMs: 20)
+            #expect(
+                try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 50).isEmpty,
+                "back off first")
             let again = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 120)
-            #expect(again.map(\.receiveCount) == [1], "the returned receive was not counted, so it is not dead-lettered")
+            #expect(
+                again.map(\.receiveCount) == [1], "the returned receive was not counted, so it is not dead-lettered")
             #expect(try await store.counts(of: "dlq", nowMs: 120) == QueueCounts())
         }
     }
@@ -228,7 +232,8 @@ import Testing
         try await withStore { store, _ in
             try await store.putQueue(queue("a"))
             let delivery = PendingDelivery(
-                source: .subscription(id: "t:0", topic: "t"), target: .function("f"), payload: "{}", nextAttemptAtMs: 0, createdAtMs: 0)
+                source: .subscription(id: "t:0", topic: "t"), target: .function("f"), payload: "{}", nextAttemptAtMs: 0,
+                createdAtMs: 0)
             await #expect(throws: StoreError.self) {
                 try await store.commit(
                     [
@@ -253,7 +258,8 @@ import Testing
                 [
                     .delivery(
                         PendingDelivery(
-                            source: .subscription(id: "t:0", topic: "t"), target: .http("http://127.0.0.1:1/hook"), payload: "p1",
+                            source: .subscription(id: "t:0", topic: "t"), target: .http("http://127.0.0.1:1/hook"),
+                            payload: "p1",
                             nextAttemptAtMs: 100, createdAtMs: 90, deadLetterQueue: "dlq")),
                     .delivery(
                         PendingDelivery(
@@ -349,7 +355,8 @@ import Testing
                 [
                     .delivery(
                         PendingDelivery(
-                            source: .subscription(id: "t:0", topic: "t"), target: .function("f"), payload: "p", nextAttemptAtMs: 5,
+                            source: .subscription(id: "t:0", topic: "t"), target: .function("f"), payload: "p",
+                            nextAttemptAtMs: 5,
                             createdAtMs: 0))
                 ],
                 nowMs: 0)

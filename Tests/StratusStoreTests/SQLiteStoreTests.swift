@@ -5,9 +5,12 @@ import StratusTesting
 import Testing
 
 @Suite struct SQLiteStoreTests {
-    func record(_ id: String, function: String = "f", status: InvocationRecord.Status = .ok, start: Date = Date()) -> InvocationRecord {
+    func record(_ id: String, function: String = "f", status: InvocationRecord.Status = .ok, start: Date = Date())
+        -> InvocationRecord
+    {
         InvocationRecord(
-            id: id, function: function, trigger: .cli, start: start, durationMs: 1.5, initDurationMs: id == "1" ? 20 : nil,
+            id: id, function: function, trigger: .cli, start: start, durationMs: 1.5,
+            initDurationMs: id == "1" ? 20 : nil,
             status: status, errorType: status == .ok ? nil : "ValueError", errorMessage: status == .ok ? nil : "boom",
             memorySizeMB: 128, maxMemoryUsedMB: 20, output: "line \(id)\n")
     }
@@ -56,7 +59,8 @@ import Testing
         let store = try SQLiteStore(path: project.path + "/s.sqlite")
         let old = Date().addingTimeInterval(-3600)
         try await store.append([record("old", start: old)] + (1...5).map { record("n\($0)") })
-        #expect(try await store.invocations(matching: InvocationQuery(since: Date().addingTimeInterval(-60))).count == 5)
+        #expect(
+            try await store.invocations(matching: InvocationQuery(since: Date().addingTimeInterval(-60))).count == 5)
         let deleted = try await store.pruneInvocations(olderThan: Date().addingTimeInterval(-60), keepPerFunction: 3)
         #expect(deleted == 3)
         #expect(try await store.invocations(matching: InvocationQuery()).map(\.id) == ["n3", "n4", "n5"])

@@ -1,23 +1,24 @@
 /// A duration as `/v1` takes it: a string such as `"30s"` or `"500ms"`, or a number of milliseconds.
 /// Decoding never fails on the value itself; `in(_:)` checks it against a `Limits` range.
-public struct DurationValue: Sendable, Equatable, Codable, ExpressibleByStringLiteral {
+package struct DurationValue: Sendable, Equatable, Codable, ExpressibleByStringLiteral {
     /// What the client sent, for errors.
-    public var text: String
+    package var text: String
     /// The duration, when `text` is one (at most `DurationParser.maximum`).
-    public var duration: Duration?
+    package var duration: Duration?
 
-    public init(_ text: String) {
+    package init(_ text: String) {
         self.text = text
         duration = DurationParser.parse(text)
     }
 
-    public init(stringLiteral value: String) {
+    package init(stringLiteral value: String) {
         self.init(value)
     }
 
-    public init(milliseconds: Int64) {
+    package init(milliseconds: Int64) {
         text = String(milliseconds)
-        duration = milliseconds >= 0 && milliseconds <= DurationParser.maximum.milliseconds ? .milliseconds(milliseconds) : nil
+        duration =
+            milliseconds >= 0 && milliseconds <= DurationParser.maximum.milliseconds ? .milliseconds(milliseconds) : nil
     }
 
     private init(unparsable text: String) {
@@ -25,7 +26,7 @@ public struct DurationValue: Sendable, Equatable, Codable, ExpressibleByStringLi
         duration = nil
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let text = try? container.decode(String.self) {
             self.init(text)
@@ -39,17 +40,19 @@ public struct DurationValue: Sendable, Equatable, Codable, ExpressibleByStringLi
         } else {
             throw DecodingError.typeMismatch(
                 DurationValue.self,
-                .init(codingPath: decoder.codingPath, debugDescription: "expected a duration such as \"30s\" or milliseconds"))
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "expected a duration such as \"30s\" or milliseconds"))
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(text)
     }
 
     /// The duration when it lies within `range`, else `nil`.
-    public func `in`(_ range: ClosedRange<Duration>) -> Duration? {
+    package func `in`(_ range: ClosedRange<Duration>) -> Duration? {
         guard let duration, range.contains(duration) else { return nil }
         return duration
     }

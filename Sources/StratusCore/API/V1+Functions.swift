@@ -2,32 +2,32 @@ import Foundation
 
 extension V1 {
     /// One function's line in `stratus status` and `GET /v1/functions`.
-    public struct FunctionStatus: Sendable, Codable, Equatable {
+    package struct FunctionStatus: Sendable, Codable, Equatable {
         /// `CLOSED`, `OPEN`, `HALF_OPEN`, or `OFF`.
-        public var breaker: String
+        package var breaker: String
         /// When an open breaker lets a probe through.
-        public var nextProbe: Date?
-        public var name: String
-        public var runtime: String
-        public var revision: String
+        package var nextProbe: Date?
+        package var name: String
+        package var runtime: String
+        package var revision: String
         /// Workers starting, busy or idle.
-        public var workers: Int
+        package var workers: Int
         /// Workers running an invocation: the function's invocations in flight.
-        public var busy: Int
-        public var idle: Int
-        public var starting: Int
+        package var busy: Int
+        package var idle: Int
+        package var starting: Int
         /// Callers waiting for a worker.
-        public var waiting: Int
-        public var min: Int
-        public var max: Int
-        public var reserved: Int
-        public var coldStarts: Int
-        public var throttles: Int
-        public var scaleUps: Int
-        public var scaleDowns: Int
-        public var replaced: Int
+        package var waiting: Int
+        package var min: Int
+        package var max: Int
+        package var reserved: Int
+        package var coldStarts: Int
+        package var throttles: Int
+        package var scaleUps: Int
+        package var scaleDowns: Int
+        package var replaced: Int
 
-        public init(
+        package init(
             breaker: String, nextProbe: Date?, name: String, runtime: String, revision: String, workers: Int, busy: Int,
             idle: Int, starting: Int, waiting: Int, min: Int, max: Int, reserved: Int, coldStarts: Int, throttles: Int,
             scaleUps: Int, scaleDowns: Int, replaced: Int
@@ -54,15 +54,18 @@ extension V1 {
     }
 
     /// `GET /v1/status`.
-    public struct Status: Sendable, Codable {
-        public var maxWorkers: Int
+    package struct Status: Sendable, Codable {
+        package var maxWorkers: Int
         /// How workers are contained: `cgroup` or `process group`.
-        public var isolation: String
-        public var functions: [FunctionStatus]
-        public var queues: [QueueSummary]
-        public var topics: [TopicSummary]
+        package var isolation: String
+        package var functions: [FunctionStatus]
+        package var queues: [QueueSummary]
+        package var topics: [TopicSummary]
 
-        public init(maxWorkers: Int, isolation: String, functions: [FunctionStatus], queues: [QueueSummary], topics: [TopicSummary]) {
+        package init(
+            maxWorkers: Int, isolation: String, functions: [FunctionStatus], queues: [QueueSummary],
+            topics: [TopicSummary]
+        ) {
             self.maxWorkers = maxWorkers
             self.isolation = isolation
             self.functions = functions
@@ -73,75 +76,75 @@ extension V1 {
 
     /// `POST /v1/functions/{name}/invoke`: how the invocation ended. The server writes it with `JSONWriter`
     /// (the result is the function's own bytes); clients read it with this type.
-    public struct InvokeAnswer: Sendable, Codable {
-        public var invocationId: String
-        public var status: InvocationRecord.Status
+    package struct InvokeAnswer: Sendable, Codable {
+        package var invocationId: String
+        package var status: InvocationRecord.Status
         /// The function's result, or Lambda's error JSON.
-        public var result: JSONValue
-        public var durationMs: Double
-        public var initDurationMs: Double?
-        public var errorType: String?
-        public var errorMessage: String?
+        package var result: JSONValue
+        package var durationMs: Double
+        package var initDurationMs: Double?
+        package var errorType: String?
+        package var errorMessage: String?
         /// START, output, END and REPORT, as Lambda prints them.
-        public var logs: String
+        package var logs: String
     }
 
     /// `POST /v1/functions/{name}/invoke?async=true`: 202 once the event is committed.
-    public struct AsyncAccepted: Sendable, Codable {
-        public var eventId: String
-        public var status: String
+    package struct AsyncAccepted: Sendable, Codable {
+        package var eventId: String
+        package var status: String
 
-        public init(eventId: String) {
+        package init(eventId: String) {
             self.eventId = eventId
             status = "accepted"
         }
     }
 
     /// `POST /v1/functions/{name}/breaker/reset`.
-    public struct BreakerReset: Sendable, Codable {
-        public var function: String
-        public var breaker: String
+    package struct BreakerReset: Sendable, Codable {
+        package var function: String
+        package var breaker: String
 
-        public init(function: String) {
+        package init(function: String) {
             self.function = function
             breaker = "CLOSED"
         }
     }
 
     /// `GET /v1/routes`.
-    public struct Routes: Sendable, Codable {
-        public struct Route: Sendable, Codable {
+    package struct Routes: Sendable, Codable {
+        package struct Route: Sendable, Codable {
             /// `GET /hello/{name}`, `$default`.
-            public var route: String
-            public var function: String
+            package var route: String
+            package var function: String
 
-            public init(route: String, function: String) {
+            package init(route: String, function: String) {
                 self.route = route
                 self.function = function
             }
         }
 
-        public var routes: [Route]
+        package var routes: [Route]
 
-        public init(routes: [Route]) {
+        package init(routes: [Route]) {
             self.routes = routes
         }
     }
 
     /// `GET /v1/logs`.
-    public struct Invocations: Sendable, Codable {
-        public var invocations: [InvocationRecord]
+    package struct Invocations: Sendable, Codable {
+        package var invocations: [InvocationRecord]
 
-        public init(invocations: [InvocationRecord]) {
+        package init(invocations: [InvocationRecord]) {
             self.invocations = invocations
         }
     }
 
     /// `GET /v1/events`.
-    public struct Events: Sendable, Codable {
-        public var events: [HostEvent]
+    package struct Events: Sendable, Codable {
+        package var events: [HostEvent]
 
-        public init(events: [HostEvent]) {
+        package init(events: [HostEvent]) {
             self.events = events
         }
     }

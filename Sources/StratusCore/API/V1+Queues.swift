@@ -1,21 +1,21 @@
 extension V1 {
     /// `POST /v1/queues` (create) and `PATCH /v1/queues/{name}` (update): every field but `name` optional.
-    public struct QueueSettings: Sendable, Codable, StrictlyDecodable, Clearable {
-        public static let clearableKeys: Set<String> = ["deadLetterQueue"]
+    package struct QueueSettings: Sendable, Codable, StrictlyDecodable, Clearable {
+        package static let clearableKeys: Set<String> = ["deadLetterQueue"]
 
-        public var name: String?
-        public var visibilityTimeout: DurationValue?
-        public var retention: DurationValue?
-        public var delay: DurationValue?
-        public var maxReceiveCount: Int?
+        package var name: String?
+        package var visibilityTimeout: DurationValue?
+        package var retention: DurationValue?
+        package var delay: DurationValue?
+        package var maxReceiveCount: Int?
         /// A queue name; `null` (in an update) removes it.
-        public var deadLetterQueue: Nullable<String>?
+        package var deadLetterQueue: Nullable<String>?
 
-        public enum Keys: String, CodingKey, CaseIterable {
+        package enum Keys: String, CodingKey, CaseIterable {
             case name, visibilityTimeout, retention, delay, maxReceiveCount, deadLetterQueue
         }
 
-        public init(
+        package init(
             name: String? = nil, visibilityTimeout: DurationValue? = nil, retention: DurationValue? = nil,
             delay: DurationValue? = nil, maxReceiveCount: Int? = nil, deadLetterQueue: Nullable<String>? = nil
         ) {
@@ -27,7 +27,7 @@ extension V1 {
             self.deadLetterQueue = deadLetterQueue
         }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             try decoder.refuseUnknownKeys(Keys.self)
             let container = try decoder.container(keyedBy: Keys.self)
             name = try container.decodeIfPresent(String.self, forKey: .name)
@@ -36,12 +36,13 @@ extension V1 {
             delay = try container.decodeIfPresent(DurationValue.self, forKey: .delay)
             maxReceiveCount = try container.decodeIfPresent(Int.self, forKey: .maxReceiveCount)
             if container.contains(.deadLetterQueue) {
-                deadLetterQueue = try container.decodeNil(forKey: .deadLetterQueue)
+                deadLetterQueue =
+                    try container.decodeNil(forKey: .deadLetterQueue)
                     ? .null : .value(try container.decode(String.self, forKey: .deadLetterQueue))
             }
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encodeIfPresent(name, forKey: .name)
             try container.encodeIfPresent(visibilityTimeout, forKey: .visibilityTimeout)
@@ -57,31 +58,31 @@ extension V1 {
     }
 
     /// A value a request may set or clear with `null`.
-    public enum Nullable<Wrapped: Sendable & Codable>: Sendable, Codable {
+    package enum Nullable<Wrapped: Sendable & Codable>: Sendable, Codable {
         case null
         case value(Wrapped)
     }
 
     /// `POST /v1/queues` answers the queue's name.
-    public struct QueueName: Sendable, Codable {
-        public var queue: String
+    package struct QueueName: Sendable, Codable {
+        package var queue: String
 
-        public init(queue: String) {
+        package init(queue: String) {
             self.queue = queue
         }
     }
 
     /// `PATCH /v1/queues/{name}` answers the queue as it now is.
-    public struct QueueSettingsAnswer: Sendable, Codable {
-        public var name: String
-        public var visibilityTimeoutMs: Int64
-        public var retentionMs: Int64
-        public var delayMs: Int64
-        public var maxReceiveCount: Int?
-        public var deadLetterQueue: String?
-        public var consumer: String?
+    package struct QueueSettingsAnswer: Sendable, Codable {
+        package var name: String
+        package var visibilityTimeoutMs: Int64
+        package var retentionMs: Int64
+        package var delayMs: Int64
+        package var maxReceiveCount: Int?
+        package var deadLetterQueue: String?
+        package var consumer: String?
 
-        public init(_ queue: QueueConfig) {
+        package init(_ queue: QueueConfig) {
             name = queue.name
             visibilityTimeoutMs = queue.visibilityTimeoutMs
             retentionMs = queue.retentionMs
@@ -93,18 +94,18 @@ extension V1 {
     }
 
     /// One queue in `GET /v1/queues` and `GET /v1/status`.
-    public struct QueueSummary: Sendable, Codable {
-        public var name: String
-        public var counts: QueueCounts
+    package struct QueueSummary: Sendable, Codable {
+        package var name: String
+        package var counts: QueueCounts
         /// Messages in its dead-letter queue.
-        public var deadLettered: Int?
-        public var deadLetterQueue: String?
-        public var maxReceiveCount: Int?
-        public var visibilityTimeoutMs: Int64
+        package var deadLettered: Int?
+        package var deadLetterQueue: String?
+        package var maxReceiveCount: Int?
+        package var visibilityTimeoutMs: Int64
         /// The consumer function.
-        public var consumer: String?
+        package var consumer: String?
 
-        public init(
+        package init(
             name: String, counts: QueueCounts, deadLettered: Int?, deadLetterQueue: String?, maxReceiveCount: Int?,
             visibilityTimeoutMs: Int64, consumer: String?
         ) {
@@ -119,23 +120,23 @@ extension V1 {
     }
 
     /// `GET /v1/queues`.
-    public struct QueueList: Sendable, Codable {
-        public var queues: [QueueSummary]
+    package struct QueueList: Sendable, Codable {
+        package var queues: [QueueSummary]
 
-        public init(queues: [QueueSummary]) {
+        package init(queues: [QueueSummary]) {
             self.queues = queues
         }
     }
 
     /// A message attribute as `/v1` takes it: a string, a number, or `{dataType, stringValue}`.
-    public struct AttributeValue: Sendable, Codable, Equatable {
-        public var attribute: MessageAttribute
+    package struct AttributeValue: Sendable, Codable, Equatable {
+        package var attribute: MessageAttribute
 
-        public init(_ attribute: MessageAttribute) {
+        package init(_ attribute: MessageAttribute) {
             self.attribute = attribute
         }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self) {
                 attribute = MessageAttribute(dataType: "String", stringValue: text)
@@ -148,22 +149,24 @@ extension V1 {
             } else {
                 throw DecodingError.typeMismatch(
                     AttributeValue.self,
-                    .init(codingPath: decoder.codingPath, debugDescription: "expected a string, a number or {dataType, stringValue}"))
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "expected a string, a number or {dataType, stringValue}"))
             }
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             try attribute.encode(to: encoder)
         }
     }
 
     /// `POST /v1/queues/{name}/messages`.
-    public struct SendMessage: Sendable, Codable {
-        public var body: String
-        public var attributes: [String: AttributeValue]?
-        public var delay: DurationValue?
+    package struct SendMessage: Sendable, Codable {
+        package var body: String
+        package var attributes: [String: AttributeValue]?
+        package var delay: DurationValue?
 
-        public init(body: String, attributes: [String: AttributeValue]? = nil, delay: DurationValue? = nil) {
+        package init(body: String, attributes: [String: AttributeValue]? = nil, delay: DurationValue? = nil) {
             self.body = body
             self.attributes = attributes
             self.delay = delay
@@ -171,21 +174,21 @@ extension V1 {
     }
 
     /// `POST /v1/queues/{name}/messages` and `POST /v1/topics/{name}/publish` answer the message id.
-    public struct MessageId: Sendable, Codable {
-        public var messageId: String
+    package struct MessageId: Sendable, Codable {
+        package var messageId: String
 
-        public init(messageId: String) {
+        package init(messageId: String) {
             self.messageId = messageId
         }
     }
 
     /// `POST /v1/queues/{name}/receive`.
-    public struct Receive: Sendable, Codable {
-        public var max: Int?
-        public var visibilityTimeout: DurationValue?
-        public var wait: DurationValue?
+    package struct Receive: Sendable, Codable {
+        package var max: Int?
+        package var visibilityTimeout: DurationValue?
+        package var wait: DurationValue?
 
-        public init(max: Int? = nil, visibilityTimeout: DurationValue? = nil, wait: DurationValue? = nil) {
+        package init(max: Int? = nil, visibilityTimeout: DurationValue? = nil, wait: DurationValue? = nil) {
             self.max = max
             self.visibilityTimeout = visibilityTimeout
             self.wait = wait
@@ -193,59 +196,59 @@ extension V1 {
     }
 
     /// `POST /v1/queues/{name}/receive` answers what was received.
-    public struct Messages: Sendable, Codable {
-        public var messages: [QueueMessage]
+    package struct Messages: Sendable, Codable {
+        package var messages: [QueueMessage]
 
-        public init(messages: [QueueMessage]) {
+        package init(messages: [QueueMessage]) {
             self.messages = messages
         }
     }
 
     /// `POST /v1/queues/{name}/delete`.
-    public struct DeleteMessages: Sendable, Codable {
-        public var receiptHandles: [String]
+    package struct DeleteMessages: Sendable, Codable {
+        package var receiptHandles: [String]
 
-        public init(receiptHandles: [String]) {
+        package init(receiptHandles: [String]) {
             self.receiptHandles = receiptHandles
         }
     }
 
     /// `POST /v1/queues/{name}/visibility`.
-    public struct ChangeVisibility: Sendable, Codable {
-        public var receiptHandle: String
-        public var timeout: DurationValue
+    package struct ChangeVisibility: Sendable, Codable {
+        package var receiptHandle: String
+        package var timeout: DurationValue
 
-        public init(receiptHandle: String, timeout: DurationValue) {
+        package init(receiptHandle: String, timeout: DurationValue) {
             self.receiptHandle = receiptHandle
             self.timeout = timeout
         }
     }
 
     /// `POST /v1/queues/{name}/redrive`: back to each message's source queue, or to `to`.
-    public struct Redrive: Sendable, Codable {
-        public var to: String?
+    package struct Redrive: Sendable, Codable {
+        package var to: String?
 
-        public init(to: String? = nil) {
+        package init(to: String? = nil) {
             self.to = to
         }
     }
 
     /// How many messages an operation touched: `{"deleted": n}`, `{"purged": n}`, `{"moved": n}`.
-    public struct Count: Sendable, Codable {
-        public var deleted: Int?
-        public var purged: Int?
-        public var moved: Int?
+    package struct Count: Sendable, Codable {
+        package var deleted: Int?
+        package var purged: Int?
+        package var moved: Int?
 
-        public static func deleted(_ n: Int) -> Count { Count(deleted: n) }
-        public static func purged(_ n: Int) -> Count { Count(purged: n) }
-        public static func moved(_ n: Int) -> Count { Count(moved: n) }
+        package static func deleted(_ n: Int) -> Count { Count(deleted: n) }
+        package static func purged(_ n: Int) -> Count { Count(purged: n) }
+        package static func moved(_ n: Int) -> Count { Count(moved: n) }
     }
 
     /// `POST /v1/queues/{name}/visibility` answers `{"changed": true}`.
-    public struct Changed: Sendable, Codable {
-        public var changed: Bool
+    package struct Changed: Sendable, Codable {
+        package var changed: Bool
 
-        public init() {
+        package init() {
             changed = true
         }
     }

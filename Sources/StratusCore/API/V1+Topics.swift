@@ -1,37 +1,37 @@
 extension V1 {
     /// `POST /v1/topics`.
-    public struct CreateTopic: Sendable, Codable {
-        public var name: String
+    package struct CreateTopic: Sendable, Codable {
+        package var name: String
 
-        public init(name: String) {
+        package init(name: String) {
             self.name = name
         }
     }
 
     /// `POST /v1/topics` answers the topic's name.
-    public struct TopicName: Sendable, Codable {
-        public var topic: String
+    package struct TopicName: Sendable, Codable {
+        package var topic: String
 
-        public init(topic: String) {
+        package init(topic: String) {
             self.topic = topic
         }
     }
 
     /// `POST /v1/topics/{name}/subscriptions`: exactly one of `function`, `queue`, `http`.
-    public struct Subscribe: Sendable, Codable {
-        public var function: String?
-        public var queue: String?
-        public var http: String?
+    package struct Subscribe: Sendable, Codable {
+        package var function: String?
+        package var queue: String?
+        package var http: String?
         /// An SNS filter policy.
-        public var filter: JSONValue?
+        package var filter: JSONValue?
         /// `attributes` (`MessageAttributes`, the default) or `body` (`MessageBody`).
-        public var filterScope: String?
+        package var filterScope: String?
         /// Queue and HTTP endpoints: the bare message instead of the SNS envelope.
-        public var raw: Bool?
+        package var raw: Bool?
         /// An existing queue for HTTP deliveries that give up.
-        public var deadLetterQueue: String?
+        package var deadLetterQueue: String?
 
-        public init(
+        package init(
             function: String? = nil, queue: String? = nil, http: String? = nil, filter: JSONValue? = nil,
             filterScope: String? = nil, raw: Bool? = nil, deadLetterQueue: String? = nil
         ) {
@@ -46,21 +46,21 @@ extension V1 {
     }
 
     /// `POST /v1/topics/{name}/subscriptions` answers the subscription's id.
-    public struct SubscriptionCreated: Sendable, Codable {
-        public var subscriptionId: String
+    package struct SubscriptionCreated: Sendable, Codable {
+        package var subscriptionId: String
 
-        public init(subscriptionId: String) {
+        package init(subscriptionId: String) {
             self.subscriptionId = subscriptionId
         }
     }
 
     /// `POST /v1/topics/{name}/publish`.
-    public struct Publish: Sendable, Codable {
-        public var message: String
-        public var subject: String?
-        public var attributes: [String: AttributeValue]?
+    package struct Publish: Sendable, Codable {
+        package var message: String
+        package var subject: String?
+        package var attributes: [String: AttributeValue]?
 
-        public init(message: String, subject: String? = nil, attributes: [String: AttributeValue]? = nil) {
+        package init(message: String, subject: String? = nil, attributes: [String: AttributeValue]? = nil) {
             self.message = message
             self.subject = subject
             self.attributes = attributes
@@ -68,30 +68,30 @@ extension V1 {
     }
 
     /// One topic in `GET /v1/topics` and `GET /v1/status`.
-    public struct TopicSummary: Sendable, Codable {
-        public var name: String
-        public var subscriptions: [SubscriptionSummary]
+    package struct TopicSummary: Sendable, Codable {
+        package var name: String
+        package var subscriptions: [SubscriptionSummary]
 
-        public init(name: String, subscriptions: [SubscriptionSummary]) {
+        package init(name: String, subscriptions: [SubscriptionSummary]) {
             self.name = name
             self.subscriptions = subscriptions
         }
     }
 
     /// One subscription of a topic.
-    public struct SubscriptionSummary: Sendable, Codable {
-        public var id: String
+    package struct SubscriptionSummary: Sendable, Codable {
+        package var id: String
         /// `function`, `queue` or `http`.
-        public var kind: String
+        package var kind: String
         /// The function or queue name, or the URL.
-        public var target: String
+        package var target: String
         /// The filter policy as JSON text.
-        public var filter: String?
-        public var filterScope: String
-        public var raw: Bool
-        public var deadLetterQueue: String?
+        package var filter: String?
+        package var filterScope: String
+        package var raw: Bool
+        package var deadLetterQueue: String?
 
-        public init(_ subscription: Subscription) {
+        package init(_ subscription: Subscription) {
             let (kind, target) = subscription.endpoint.kindAndTarget
             id = subscription.id
             self.kind = kind
@@ -104,10 +104,10 @@ extension V1 {
     }
 
     /// `GET /v1/topics`.
-    public struct TopicList: Sendable, Codable {
-        public var topics: [TopicSummary]
+    package struct TopicList: Sendable, Codable {
+        package var topics: [TopicSummary]
 
-        public init(topics: [TopicSummary]) {
+        package init(topics: [TopicSummary]) {
             self.topics = topics
         }
     }

@@ -2,9 +2,9 @@ import Foundation
 
 /// The `/v1` control API's requests and answers, shared by the server and the CLI. Dates are ISO 8601 in
 /// UTC with milliseconds (`2026-11-29T21:18:52.012Z`).
-public enum V1 {
+package enum V1 {
     /// The encoder of every `/v1` answer: keys sorted, dates as above.
-    public static let encoder: JSONEncoder = {
+    package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -15,11 +15,13 @@ public enum V1 {
     }()
 
     /// The decoder of every `/v1` request and answer.
-    public static let decoder: JSONDecoder = {
+    package static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
+                return date
+            }
             // Hosts before 2026-11-29 wrote no zone.
             return try Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
         }
@@ -27,17 +29,17 @@ public enum V1 {
     }()
 
     /// Every `/v1` error: `{"error":{"code":…,"message":…}}`.
-    public struct ErrorBody: Sendable, Codable {
-        public struct Detail: Sendable, Codable {
+    package struct ErrorBody: Sendable, Codable {
+        package struct Detail: Sendable, Codable {
             /// Stable, e.g. `QueueDoesNotExist`, `InvalidParameter`.
-            public var code: String
+            package var code: String
             /// What is wrong, for a person.
-            public var message: String
+            package var message: String
         }
 
-        public var error: Detail
+        package var error: Detail
 
-        public init(code: String, message: String) {
+        package init(code: String, message: String) {
             error = Detail(code: code, message: message)
         }
     }
@@ -45,40 +47,43 @@ public enum V1 {
 
 extension V1 {
     /// A request whose keys may be `null` to clear a setting; every other key set to `null` is refused.
-    public protocol Clearable {
+    package protocol Clearable {
         static var clearableKeys: Set<String> { get }
     }
 }
 
 /// A request type that refuses keys it does not know (a typo must not be ignored silently).
-public protocol StrictlyDecodable: Decodable {
+package protocol StrictlyDecodable: Decodable {
     associatedtype Keys: CodingKey & CaseIterable
 }
 
 extension Decoder {
     /// Throws `DecodingError.dataCorrupted` naming the first key of the object that `Keys` does not list.
-    public func refuseUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
+    package func refuseUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
         let container = try container(keyedBy: AnyCodingKey.self)
         let known = Set(Keys.allCases.map(\.stringValue))
-        if let unknown = container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }).first(where: { !known.contains($0.stringValue) }) {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: codingPath + [unknown],
-                debugDescription: "unknown key '\(unknown.stringValue.prefix(100))'; expected one of: "
-                    + Keys.allCases.map(\.stringValue).sorted().joined(separator: ", ")))
+        if let unknown = container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }).first(where: {
+            !known.contains($0.stringValue)
+        }) {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: codingPath + [unknown],
+                    debugDescription: "unknown key '\(unknown.stringValue.prefix(100))'; expected one of: "
+                        + Keys.allCases.map(\.stringValue).sorted().joined(separator: ", ")))
         }
     }
 }
 
 /// Any key, to list what an object holds.
-public struct AnyCodingKey: CodingKey, Sendable {
-    public var stringValue: String
-    public var intValue: Int?
+package struct AnyCodingKey: CodingKey, Sendable {
+    package var stringValue: String
+    package var intValue: Int?
 
-    public init(stringValue: String) {
+    package init(stringValue: String) {
         self.stringValue = stringValue
     }
 
-    public init(intValue: Int) {
+    package init(intValue: Int) {
         stringValue = String(intValue)
         self.intValue = intValue
     }

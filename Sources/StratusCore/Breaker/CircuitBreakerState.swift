@@ -3,22 +3,22 @@
 /// CLOSED → OPEN when, over the last `window` calls and at least `minimumCalls`, the failure rate reaches
 /// `failureRate` percent; OPEN → HALF_OPEN after `cooldown`; HALF_OPEN lets `halfOpenCalls` through and
 /// closes when all of them succeed, re-opens on the first failure.
-public struct CircuitBreakerState: Sendable {
-    public enum State: String, Sendable, Codable {
+package struct CircuitBreakerState: Sendable {
+    package enum State: String, Sendable, Codable {
         case closed = "CLOSED"
         case open = "OPEN"
         case halfOpen = "HALF_OPEN"
     }
 
     /// A state change, for the log and metrics.
-    public struct Transition: Sendable, Equatable {
-        public var from: State
-        public var to: State
-        public var reason: String
+    package struct Transition: Sendable, Equatable {
+        package var from: State
+        package var to: State
+        package var reason: String
     }
 
-    public let configuration: FunctionConfig.CircuitBreaker
-    public private(set) var state: State = .closed
+    package let configuration: FunctionConfig.CircuitBreaker
+    package private(set) var state: State = .closed
     /// Outcomes of the last calls, oldest first (`true` = failure), at most `window`.
     private var outcomes: [Bool] = []
     private var openedAt: ContinuousClock.Instant?
@@ -28,35 +28,41 @@ public struct CircuitBreakerState: Sendable {
     private var epoch = 0
 
     /// What `allow` hands a call it lets through; give it back to `record` or `abandon`.
-    public struct Ticket: Sendable, Equatable {
+    package struct Ticket: Sendable, Equatable {
         fileprivate var epoch: Int
         fileprivate var probe: Bool
     }
 
-    public init(configuration: FunctionConfig.CircuitBreaker) {
+    package init(configuration: FunctionConfig.CircuitBreaker) {
         self.configuration = configuration
     }
 
     /// When an open breaker will let a probe through.
-    public var probeAt: ContinuousClock.Instant? {
+    package var probeAt: ContinuousClock.Instant? {
         state == .open ? openedAt.map { $0 + configuration.cooldown } : nil
     }
 
     /// Whether a call may go ahead now; moves OPEN → HALF_OPEN once the cooldown has passed.
-    public mutating func allow(now: ContinuousClock.Instant) -> (allowed: Bool, transition: Transition?, ticket: Ticket) {
+    package mutating func allow(now: ContinuousClock.Instant) -> (
+        allowed: Bool, transition: Transition?, ticket: Ticket
+    ) {
         var transition: Transition?
         if state == .open, let probeAt, now >= probeAt {
             state = .halfOpen
             epoch += 1
             probesStarted = 0
             probesSucceeded = 0
-            transition = Transition(from: .open, to: .halfOpen, reason: "cooldown of \(DurationParser.format(configuration.cooldown)) passed, probing")
+            transition = Transition(
+                from: .open, to: .halfOpen,
+                reason: "cooldown of \(DurationParser.format(configuration.cooldown)) passed, probing")
         }
         switch state {
         case .closed: return (true, transition, Ticket(epoch: epoch, probe: false))
         case .open: return (false, transition, Ticket(epoch: epoch, probe: false))
         case .halfOpen:
-            guard probesStarted < configuration.halfOpenCalls else { return (false, transition, Ticket(epoch: epoch, probe: false)) }
+            guard probesStarted < configuration.halfOpenCalls else {
+                return (false, transition, Ticket(epoch: epoch, probe: false))
+            }
             probesStarted += 1
             return (true, transition, Ticket(epoch: epoch, probe: true))
         }
@@ -64,13 +70,13 @@ public struct CircuitBreakerState: Sendable {
 
     /// A call that was let through did not run (throttled, or the host is stopping): a probe's slot is
     /// given back, so a half-open breaker cannot be left waiting for an outcome that never comes.
-    public mutating func abandon(_ ticket: Ticket) {
+    package mutating func abandon(_ ticket: Ticket) {
         guard ticket.probe, ticket.epoch == epoch, state == .halfOpen else { return }
         probesStarted = Swift.max(0, probesStarted - 1)
     }
 
     /// Whether a call would be allowed, without taking a probe slot (for pausing queue consumption).
-    public func wouldAllow(now: ContinuousClock.Instant) -> Bool {
+    package func wouldAllow(now: ContinuousClock.Instant) -> Bool {
         switch state {
         case .closed: true
         case .open: probeAt.map { now >= $0 } ?? false
@@ -80,14 +86,16 @@ public struct CircuitBreakerState: Sendable {
 
     /// Records the outcome of an allowed call (throttles are not outcomes: `abandon` those). With its
     /// `ticket`, the outcome of a call let in before the breaker changed state is not counted.
-    public mutating func record(failure: Bool, now: ContinuousClock.Instant, ticket: Ticket? = nil) -> Transition? {
+    package mutating func record(failure: Bool, now: ContinuousClock.Instant, ticket: Ticket? = nil) -> Transition? {
         if let ticket, ticket.epoch != epoch { return nil }
         switch state {
         case .closed:
             outcomes.append(failure)
             if outcomes.count > configuration.window { outcomes.removeFirst(outcomes.count - configuration.window) }
             let failures = outcomes.filter { $0 }.count
-            guard outcomes.count >= configuration.minimumCalls, failures * 100 >= configuration.failureRate * outcomes.count else {
+            guard outcomes.count >= configuration.minimumCalls,
+                failures * 100 >= configuration.failureRate * outcomes.count
+            else {
                 return nil
             }
             let reason = "\(failures) of \(outcomes.count) calls failed"
@@ -108,7 +116,7 @@ public struct CircuitBreakerState: Sendable {
     }
 
     /// Closes the breaker by hand.
-    public mutating func reset() -> Transition? {
+    package mutating func reset() -> Transition? {
         guard state != .closed else { return nil }
         let from = state
         close()

@@ -3,7 +3,7 @@ import Foundation
 /// Time as the host reads it: a monotonic instant for pools, breakers and waits; epoch milliseconds for what
 /// is stored; and one-shot timers. Injected everywhere (as postgres-nio's pool takes its `Clock`), so that
 /// tests drive time by hand with `ManualClock` instead of sleeping.
-public protocol HostClock: Sendable {
+package protocol HostClock: Sendable {
     /// Monotonic now.
     var now: ContinuousClock.Instant { get }
     /// Wall-clock now, in milliseconds since 1970.
@@ -15,16 +15,16 @@ public protocol HostClock: Sendable {
 }
 
 /// A timer set with `HostClock.schedule`.
-public protocol ScheduledWork: Sendable {
+package protocol ScheduledWork: Sendable {
     func cancel()
 }
 
 extension HostClock {
     /// Wall-clock now.
-    public var date: Date { Date(timeIntervalSince1970: Double(epochMs) / 1000) }
+    package var date: Date { Date(timeIntervalSince1970: Double(epochMs) / 1000) }
 
     /// Suspends for `duration`.
-    public func sleep(for duration: Duration) async throws {
+    package func sleep(for duration: Duration) async throws {
         try await sleep(until: now + duration)
     }
 }

@@ -1,20 +1,23 @@
 import Foundation
 
 /// Builds API Gateway HTTP API payload format 2.0 events and maps function results back to responses.
-public enum APIGatewayV2 {
+package enum APIGatewayV2 {
     /// An HTTP request as the gateway received it.
-    public struct Request: Sendable {
-        public var method: String
-        public var rawPath: String
-        public var rawQueryString: String
+    package struct Request: Sendable {
+        package var method: String
+        package var rawPath: String
+        package var rawQueryString: String
         /// Header fields in arrival order, names as sent.
-        public var headers: [(name: String, value: String)]
-        public var body: Data
-        public var sourceIp = "127.0.0.1"
-        public var requestId: String
-        public var time = Date()
+        package var headers: [(name: String, value: String)]
+        package var body: Data
+        package var sourceIp = "127.0.0.1"
+        package var requestId: String
+        package var time = Date()
 
-        public init(method: String, rawPath: String, rawQueryString: String, headers: [(name: String, value: String)], body: Data, requestId: String) {
+        package init(
+            method: String, rawPath: String, rawQueryString: String, headers: [(name: String, value: String)],
+            body: Data, requestId: String
+        ) {
             self.method = method
             self.rawPath = rawPath
             self.rawQueryString = rawQueryString
@@ -24,19 +27,19 @@ public enum APIGatewayV2 {
         }
 
         /// The first value of a header, by case-insensitive name.
-        public func header(_ name: String) -> String? {
+        package func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name }?.value
         }
     }
 
     /// A response for the gateway to send.
-    public struct Response: Sendable, Equatable {
-        public var statusCode: Int
-        public var headers: [String: String]
-        public var cookies: [String]
-        public var body: Data
+    package struct Response: Sendable, Equatable {
+        package var statusCode: Int
+        package var headers: [String: String]
+        package var cookies: [String]
+        package var body: Data
 
-        public init(statusCode: Int, headers: [String: String], cookies: [String], body: Data) {
+        package init(statusCode: Int, headers: [String: String], cookies: [String], body: Data) {
             self.statusCode = statusCode
             self.headers = headers
             self.cookies = cookies
@@ -45,7 +48,7 @@ public enum APIGatewayV2 {
     }
 
     /// The event JSON for `request` matched to `match`.
-    public static func event(for request: Request, match: RouteTable.Match, apiId: String = "stratus") -> Data {
+    package static func event(for request: Request, match: RouteTable.Match, apiId: String = "stratus") -> Data {
         let (headers, cookies) = headersAndCookies(request.headers)
         var json = JSONWriter(capacity: 1024 + request.body.count * 4 / 3)
         json.beginObject()
@@ -76,7 +79,9 @@ public enum APIGatewayV2 {
         for (name, value) in fields {
             let key = name.lowercased()
             if key == "cookie" {
-                cookies += value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                cookies += value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    !$0.isEmpty
+                }
                 continue
             }
             headers[key] = headers[key].map { $0 + "," + value } ?? value
@@ -85,7 +90,8 @@ public enum APIGatewayV2 {
     }
 
     private static func writeRequestContext(
-        _ request: Request, match: RouteTable.Match, apiId: String, headers: [String: String], into json: inout JSONWriter
+        _ request: Request, match: RouteTable.Match, apiId: String, headers: [String: String],
+        into json: inout JSONWriter
     ) {
         let host = headers["host"] ?? "localhost"
         let epochMs = Int64(request.time.timeIntervalSince1970 * 1000)
@@ -146,22 +152,28 @@ public enum APIGatewayV2 {
 
     /// Bodies of these types are passed as text; everything else is base64.
     static func isText(contentType: String?) -> Bool {
-        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else {
+        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        else {
             return true
         }
         return type.hasPrefix("text/") || type.hasSuffix("+json") || type.hasSuffix("+xml")
-            || ["application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded",
-                "application/graphql", "application/x-yaml", "application/yaml"].contains(type)
+            || [
+                "application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded",
+                "application/graphql", "application/x-yaml", "application/yaml",
+            ].contains(type)
     }
 
     /// Maps a function's result to a response, or `nil` when it is malformed (the gateway answers 502).
-    public static func response(fromResult data: Data) -> Response? {
-        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
+    package static func response(fromResult data: Data) -> Response? {
+        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            return nil
+        }
         guard let object = value as? [String: Any], let code = object["statusCode"] else {
             let body = (value as? String).map { Data($0.utf8) } ?? data
             return Response(statusCode: 200, headers: ["content-type": "application/json"], cookies: [], body: body)
         }
-        guard let statusCode = (code as? Int) ?? (code as? String).flatMap(Int.init), (100...599).contains(statusCode) else {
+        guard let statusCode = (code as? Int) ?? (code as? String).flatMap(Int.init), (100...599).contains(statusCode)
+        else {
             return nil
         }
         var headers: [String: String] = [:]

@@ -1,29 +1,29 @@
 /// One `http:` entry of `triggers/*.yaml`: a route to a function, with its options.
-public struct HTTPRoute: Sendable, Equatable {
+package struct HTTPRoute: Sendable, Equatable {
     /// CORS settings answered by the gateway itself.
-    public struct CORS: Sendable, Equatable {
-        public var allowOrigins: [String] = ["*"]
-        public var allowMethods: [String] = ["*"]
-        public var allowHeaders: [String] = ["*"]
-        public var exposeHeaders: [String] = []
-        public var maxAge: Int?
-        public var allowCredentials = false
-        public init() {}
+    package struct CORS: Sendable, Equatable {
+        package var allowOrigins: [String] = ["*"]
+        package var allowMethods: [String] = ["*"]
+        package var allowHeaders: [String] = ["*"]
+        package var exposeHeaders: [String] = []
+        package var maxAge: Int?
+        package var allowCredentials = false
+        package init() {}
     }
 
     /// Upper-cased method, or `ANY`; `$default` routes have method `ANY` and path `$default`.
-    public var method: String
+    package var method: String
     /// `/items/{id}`, `/files/{proxy+}`, or `$default`.
-    public var path: String
-    public var function: String
-    public var cors: CORS?
+    package var path: String
+    package var function: String
+    package var cors: CORS?
     /// Accepted `x-api-key` values (already resolved from `env:NAME`); `nil` means open.
-    public var apiKeys: [String]?
+    package var apiKeys: [String]?
     /// Where it was declared, for errors.
-    public var file: String
-    public var line: Int?
+    package var file: String
+    package var line: Int?
 
-    public init(method: String, path: String, function: String, file: String = "", line: Int? = nil) {
+    package init(method: String, path: String, function: String, file: String = "", line: Int? = nil) {
         self.method = method
         self.path = path
         self.function = function
@@ -32,7 +32,7 @@ public struct HTTPRoute: Sendable, Equatable {
     }
 
     /// API Gateway's route key: `GET /items/{id}` or `$default`.
-    public var routeKey: String { path == "$default" ? "$default" : "\(method) \(path)" }
+    package var routeKey: String { path == "$default" ? "$default" : "\(method) \(path)" }
 
     /// The path's segments (empty for `$default`).
     var segments: [Substring] { path == "$default" ? [] : path.split(separator: "/", omittingEmptySubsequences: true) }

@@ -1,26 +1,28 @@
+import Foundation
+
 /// Matches requests to routes the way API Gateway HTTP APIs do: the most specific route wins
 /// (literal segments over `{param}` over a greedy `{proxy+}`, an exact method over `ANY`), and
 /// `$default` catches what nothing else matched.
-public struct RouteTable: Sendable {
+package struct RouteTable: Sendable {
     /// A matched route and the path parameters it bound.
-    public struct Match: Sendable, Equatable {
-        public var route: HTTPRoute
-        public var pathParameters: [String: String]
+    package struct Match: Sendable, Equatable {
+        package var route: HTTPRoute
+        package var pathParameters: [String: String]
 
-        public init(route: HTTPRoute, pathParameters: [String: String]) {
+        package init(route: HTTPRoute, pathParameters: [String: String]) {
             self.route = route
             self.pathParameters = pathParameters
         }
     }
 
-    public let routes: [HTTPRoute]
+    package let routes: [HTTPRoute]
 
-    public init(routes: [HTTPRoute]) {
+    package init(routes: [HTTPRoute]) {
         self.routes = routes
     }
 
     /// Finds the route for `method` and `path` (the raw path, without the query).
-    public func match(method: String, path: String) -> Match? {
+    package func match(method: String, path: String) -> Match? {
         let requestSegments = path.split(separator: "/", omittingEmptySubsequences: true)
         var best: (score: [Int], match: Match)?
         for route in routes where route.path != "$default" {
@@ -49,7 +51,8 @@ public struct RouteTable: Sendable {
             }
             guard index < request.count else { return nil }
             if segment.hasPrefix("{") && segment.hasSuffix("}") {
-                parameters[String(segment.dropFirst().dropLast())] = String(request[index]).removingPercentEncodingOrSelf
+                parameters[String(segment.dropFirst().dropLast())] =
+                    String(request[index]).removingPercentEncodingOrSelf
                 score.append(1)
             } else {
                 guard segment == request[index] else { return nil }
@@ -63,5 +66,3 @@ public struct RouteTable: Sendable {
 extension String {
     var removingPercentEncodingOrSelf: String { removingPercentEncoding ?? self }
 }
-
-import Foundation

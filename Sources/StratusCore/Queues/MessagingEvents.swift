@@ -1,17 +1,20 @@
 import Foundation
 
 /// Builders for the payloads SNS and SQS deliver, byte for byte in AWS's shapes.
-public enum MessagingEvents {
+package enum MessagingEvents {
     /// A published message, before it is shaped for each subscription.
-    public struct Publication: Sendable {
-        public var messageId: String
-        public var topic: String
-        public var message: String
-        public var subject: String?
-        public var attributes: [String: MessageAttribute]
-        public var timestamp: Date
+    package struct Publication: Sendable {
+        package var messageId: String
+        package var topic: String
+        package var message: String
+        package var subject: String?
+        package var attributes: [String: MessageAttribute]
+        package var timestamp: Date
 
-        public init(messageId: String, topic: String, message: String, subject: String?, attributes: [String: MessageAttribute], timestamp: Date) {
+        package init(
+            messageId: String, topic: String, message: String, subject: String?, attributes: [String: MessageAttribute],
+            timestamp: Date
+        ) {
             self.messageId = messageId
             self.topic = topic
             self.message = message
@@ -22,7 +25,7 @@ public enum MessagingEvents {
     }
 
     /// The SNS JSON envelope delivered to queues and HTTP endpoints (raw delivery off).
-    public static func envelope(_ p: Publication, subscriptionId: String) -> String {
+    package static func envelope(_ p: Publication, subscriptionId: String) -> String {
         var json = JSONWriter()
         json.beginObject()
         json.field("Type", "Notification")
@@ -34,14 +37,16 @@ public enum MessagingEvents {
         json.field("SignatureVersion", "1")
         json.field("Signature", "EXAMPLE")
         json.field("SigningCertURL", "http://127.0.0.1/SimpleNotificationService-stratus.pem")
-        json.field("UnsubscribeURL", "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.topicArn(p.topic)):\(subscriptionId)")
+        json.field(
+            "UnsubscribeURL",
+            "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.topicArn(p.topic)):\(subscriptionId)")
         if !p.attributes.isEmpty { snsAttributes(p.attributes, into: &json) }
         json.endObject()
         return String(decoding: json.bytes, as: UTF8.self)
     }
 
     /// The event a function subscribed to a topic receives (`Records[0].Sns`).
-    public static func snsEvent(_ p: Publication, subscriptionId: String) -> String {
+    package static func snsEvent(_ p: Publication, subscriptionId: String) -> String {
         var json = JSONWriter()
         json.beginObject()
         json.key("Records")
@@ -62,7 +67,9 @@ public enum MessagingEvents {
         json.field("SignatureVersion", "1")
         json.field("Signature", "EXAMPLE")
         json.field("SigningCertUrl", "http://127.0.0.1/SimpleNotificationService-stratus.pem")
-        json.field("UnsubscribeUrl", "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.topicArn(p.topic)):\(subscriptionId)")
+        json.field(
+            "UnsubscribeUrl",
+            "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.topicArn(p.topic)):\(subscriptionId)")
         snsAttributes(p.attributes, into: &json)
         json.endObject()
         json.endObject()
@@ -85,7 +92,7 @@ public enum MessagingEvents {
     }
 
     /// The SQS event a queue consumer receives for a batch.
-    public static func sqsEvent(_ messages: [QueueMessage]) -> [UInt8] {
+    package static func sqsEvent(_ messages: [QueueMessage]) -> [UInt8] {
         var json = JSONWriter(capacity: 512 * messages.count + messages.reduce(0) { $0 + $1.body.utf8.count })
         json.beginObject()
         json.key("Records")
@@ -130,7 +137,7 @@ public enum MessagingEvents {
     }
 
     /// `2021-02-16T21:41:19.978Z`.
-    public static func isoTimestamp(_ date: Date) -> String {
+    package static func isoTimestamp(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

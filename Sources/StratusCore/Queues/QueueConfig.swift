@@ -1,44 +1,44 @@
 /// A queue with SQS standard-queue semantics, declared in `triggers/*.yaml` or created through `/v1`.
-public struct QueueConfig: Sendable, Equatable, Codable {
+package struct QueueConfig: Sendable, Equatable, Codable {
     /// An event source mapping: a function that consumes the queue in batches.
-    public struct Consumer: Sendable, Equatable, Codable {
-        public var function: String
-        public var batchSize = 10
+    package struct Consumer: Sendable, Equatable, Codable {
+        package var function: String
+        package var batchSize = 10
         /// How long to gather a batch before invoking (0: invoke with what is there).
-        public var batchWindowMs: Int64 = 0
+        package var batchWindowMs: Int64 = 0
         /// Batches in flight at once.
-        public var maxConcurrency = 4
+        package var maxConcurrency = 4
 
-        public init(function: String) {
+        package init(function: String) {
             self.function = function
         }
     }
 
-    public var name: String
-    public var visibilityTimeoutMs: Int64 = 30_000
+    package var name: String
+    package var visibilityTimeoutMs: Int64 = 30_000
     /// Receives after which a message moves to `deadLetterQueue`; `nil`: never.
-    public var maxReceiveCount: Int?
-    public var deadLetterQueue: String?
+    package var maxReceiveCount: Int?
+    package var deadLetterQueue: String?
     /// Messages older than this are deleted (SQS default 4 days).
-    public var retentionMs: Int64 = 4 * 86_400_000
+    package var retentionMs: Int64 = 4 * 86_400_000
     /// Default delay before a new message becomes visible.
-    public var delayMs: Int64 = 0
-    public var consumer: Consumer?
+    package var delayMs: Int64 = 0
+    package var consumer: Consumer?
 
-    public init(name: String) {
+    package init(name: String) {
         self.name = name
     }
 
     /// Whether `other` has the same settings a client can set (everything but the consumer): creating a queue
     /// that exists with the same settings is a no-op, with others it is `QueueAlreadyExists`.
-    public func hasSameAttributes(as other: QueueConfig) -> Bool {
+    package func hasSameAttributes(as other: QueueConfig) -> Bool {
         visibilityTimeoutMs == other.visibilityTimeoutMs && maxReceiveCount == other.maxReceiveCount
             && deadLetterQueue == other.deadLetterQueue && retentionMs == other.retentionMs && delayMs == other.delayMs
     }
 
     /// The settings pinned into `Limits`: a queue stored by an older version, or edited by hand, can never
     /// carry a value that makes time arithmetic overflow.
-    public func clamped() -> QueueConfig {
+    package func clamped() -> QueueConfig {
         func clamp(_ ms: Int64, _ range: ClosedRange<Duration>) -> Int64 {
             Swift.min(Swift.max(ms, range.lowerBound.milliseconds), range.upperBound.milliseconds)
         }
@@ -50,33 +50,38 @@ public struct QueueConfig: Sendable, Equatable, Codable {
             Swift.min(Swift.max($0, Limits.maxReceiveCount.lowerBound), Limits.maxReceiveCount.upperBound)
         }
         if var consumer = queue.consumer {
-            consumer.batchSize = Swift.min(Swift.max(consumer.batchSize, Limits.batchSize.lowerBound), Limits.batchSize.upperBound)
+            consumer.batchSize = Swift.min(
+                Swift.max(consumer.batchSize, Limits.batchSize.lowerBound), Limits.batchSize.upperBound)
             consumer.batchWindowMs = clamp(consumer.batchWindowMs, Limits.batchWindow)
             consumer.maxConcurrency = Swift.min(
-                Swift.max(consumer.maxConcurrency, Limits.consumerConcurrency.lowerBound), Limits.consumerConcurrency.upperBound)
+                Swift.max(consumer.maxConcurrency, Limits.consumerConcurrency.lowerBound),
+                Limits.consumerConcurrency.upperBound)
             queue.consumer = consumer
         }
         return queue
     }
 
     /// SQS's limit on a message body: 1 MiB.
-    public static let maxMessageBytes = 1_048_576
+    package static let maxMessageBytes = 1_048_576
 
     /// Whether `name` is a valid queue or topic name (SQS: 1–80 of `[A-Za-z0-9_-]`).
-    public static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 80
-            && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }
+            && name.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
+                    || $0 == 0x5F
+            }
     }
 }
 
 /// A message to put on a queue.
-public struct OutgoingMessage: Sendable, Equatable {
-    public var body: String
-    public var attributes: [String: MessageAttribute]
+package struct OutgoingMessage: Sendable, Equatable {
+    package var body: String
+    package var attributes: [String: MessageAttribute]
     /// Delay before it becomes visible; `nil`: the queue's default.
-    public var delayMs: Int64?
+    package var delayMs: Int64?
 
-    public init(body: String, attributes: [String: MessageAttribute] = [:], delayMs: Int64? = nil) {
+    package init(body: String, attributes: [String: MessageAttribute] = [:], delayMs: Int64? = nil) {
         self.body = body
         self.attributes = attributes
         self.delayMs = delayMs
@@ -84,20 +89,20 @@ public struct OutgoingMessage: Sendable, Equatable {
 }
 
 /// A message as a receiver gets it.
-public struct QueueMessage: Sendable, Equatable, Codable {
-    public var id: String
-    public var queue: String
-    public var body: String
-    public var attributes: [String: MessageAttribute]
+package struct QueueMessage: Sendable, Equatable, Codable {
+    package var id: String
+    package var queue: String
+    package var body: String
+    package var attributes: [String: MessageAttribute]
     /// Epoch milliseconds of the send.
-    public var sentAtMs: Int64
+    package var sentAtMs: Int64
     /// Epoch milliseconds of the first receive.
-    public var firstReceivedAtMs: Int64?
-    public var receiveCount: Int
+    package var firstReceivedAtMs: Int64?
+    package var receiveCount: Int
     /// Set by a receive; needed to delete the message or change its visibility.
-    public var receiptHandle: String?
+    package var receiptHandle: String?
 
-    public init(
+    package init(
         id: String, queue: String, body: String, attributes: [String: MessageAttribute], sentAtMs: Int64,
         firstReceivedAtMs: Int64?, receiveCount: Int, receiptHandle: String?
     ) {
@@ -113,15 +118,15 @@ public struct QueueMessage: Sendable, Equatable, Codable {
 }
 
 /// What a user sees of a queue's depth.
-public struct QueueCounts: Sendable, Equatable, Codable {
+package struct QueueCounts: Sendable, Equatable, Codable {
     /// Ready to be received now.
-    public var visible = 0
+    package var visible = 0
     /// Received and not yet deleted, within their visibility timeout.
-    public var inFlight = 0
+    package var inFlight = 0
     /// Sent with a delay that has not passed yet.
-    public var delayed = 0
+    package var delayed = 0
 
-    public init(visible: Int = 0, inFlight: Int = 0, delayed: Int = 0) {
+    package init(visible: Int = 0, inFlight: Int = 0, delayed: Int = 0) {
         self.visible = visible
         self.inFlight = inFlight
         self.delayed = delayed

@@ -1,12 +1,12 @@
 /// A topic subscription: where a publish goes when its filter policy matches.
-public struct Subscription: Sendable, Equatable {
-    public enum Endpoint: Sendable, Equatable {
+package struct Subscription: Sendable, Equatable {
+    package enum Endpoint: Sendable, Equatable {
         case function(String)
         case queue(String)
         case http(String)
 
         /// `function`, `queue` or `http`, and the name or URL: how the store and the API show it.
-        public var kindAndTarget: (kind: String, target: String) {
+        package var kindAndTarget: (kind: String, target: String) {
             switch self {
             case .function(let name): ("function", name)
             case .queue(let name): ("queue", name)
@@ -16,31 +16,31 @@ public struct Subscription: Sendable, Equatable {
     }
 
     /// Stable id: `<topic>:<index>` for declared subscriptions, a request id for created ones.
-    public var id: String
-    public var topic: String
-    public var endpoint: Endpoint
+    package var id: String
+    package var topic: String
+    package var endpoint: Endpoint
     /// The filter policy as JSON text (what the store keeps), and its scope.
-    public var filterPolicy: String? {
+    package var filterPolicy: String? {
         didSet { filter = filterPolicy.flatMap { try? FilterPolicy(jsonText: $0, scope: filterScope) } }
     }
-    public var filterScope: FilterPolicy.Scope = .messageAttributes {
+    package var filterScope: FilterPolicy.Scope = .messageAttributes {
         didSet { filter = filterPolicy.flatMap { try? FilterPolicy(jsonText: $0, scope: filterScope) } }
     }
     /// The parsed policy; `nil` means every message matches.
-    public private(set) var filter: FilterPolicy?
+    package private(set) var filter: FilterPolicy?
     /// Queue and HTTP deliveries: send the bare message instead of the SNS JSON envelope.
-    public var raw = false
+    package var raw = false
     /// HTTP deliveries that exhaust their retries go to this queue.
-    public var deadLetterQueue: String?
+    package var deadLetterQueue: String?
 
-    public init(id: String, topic: String, endpoint: Endpoint) {
+    package init(id: String, topic: String, endpoint: Endpoint) {
         self.id = id
         self.topic = topic
         self.endpoint = endpoint
     }
 
     /// Sets the filter policy after checking it; throws the parser's error for an invalid one.
-    public mutating func setFilter(json text: String, scope: FilterPolicy.Scope) throws(FilterPolicy.InvalidPolicy) {
+    package mutating func setFilter(json text: String, scope: FilterPolicy.Scope) throws(FilterPolicy.InvalidPolicy) {
         let parsed = try FilterPolicy(jsonText: text, scope: scope)
         filterScope = scope
         filterPolicy = text
@@ -48,19 +48,19 @@ public struct Subscription: Sendable, Equatable {
     }
 
     /// Whether a publish with this body and these attributes goes to this subscription.
-    public func matches(body: String, attributes: [String: MessageAttribute]) -> Bool {
+    package func matches(body: String, attributes: [String: MessageAttribute]) -> Bool {
         filter?.matches(body: body, attributes: attributes) ?? true
     }
 }
 
 /// A delivery to a function or an HTTP endpoint, kept in the store until it succeeds or gives up.
-public struct PendingDelivery: Sendable, Equatable {
-    public enum Target: Sendable, Equatable {
+package struct PendingDelivery: Sendable, Equatable {
+    package enum Target: Sendable, Equatable {
         case function(String)
         case http(String)
 
         /// The function name or URL.
-        public var name: String {
+        package var name: String {
             switch self {
             case .function(let name): name
             case .http(let url): url
@@ -69,7 +69,7 @@ public struct PendingDelivery: Sendable, Equatable {
     }
 
     /// What the delivery is for.
-    public enum Source: Sendable, Equatable {
+    package enum Source: Sendable, Equatable {
         /// An `Event` invocation, identified by its event id (which links its attempts in the log).
         case asyncInvoke(eventId: String)
         /// A message published to `topic`, for its subscription `id`.
@@ -77,19 +77,19 @@ public struct PendingDelivery: Sendable, Equatable {
     }
 
     /// Assigned by the store.
-    public var id: Int64
-    public var source: Source
-    public var target: Target
+    package var id: Int64
+    package var source: Source
+    package var target: Target
     /// The bytes to deliver: an SNS event for functions, the envelope (or raw message) for HTTP.
-    public var payload: String
+    package var payload: String
     /// Attempts made so far.
-    public var attempts: Int
-    public var nextAttemptAtMs: Int64
-    public var createdAtMs: Int64
+    package var attempts: Int
+    package var nextAttemptAtMs: Int64
+    package var createdAtMs: Int64
     /// Where the delivery goes when it gives up (HTTP subscriptions with a DLQ).
-    public var deadLetterQueue: String?
+    package var deadLetterQueue: String?
 
-    public init(
+    package init(
         id: Int64 = 0, source: Source, target: Target, payload: String, attempts: Int = 0, nextAttemptAtMs: Int64,
         createdAtMs: Int64, deadLetterQueue: String? = nil
     ) {
@@ -105,7 +105,7 @@ public struct PendingDelivery: Sendable, Equatable {
 }
 
 /// One publish, fanned out: everything that commits with it in one transaction.
-public enum FanOut: Sendable, Equatable {
+package enum FanOut: Sendable, Equatable {
     case queue(String, OutgoingMessage)
     case delivery(PendingDelivery)
 }

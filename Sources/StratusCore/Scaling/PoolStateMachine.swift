@@ -2,27 +2,27 @@
 ///
 /// The pool around it does the I/O (starting and stopping processes) and feeds the outcomes back in;
 /// every decision takes `now` from the caller, so tests drive it with a mock clock and never sleep.
-public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
+package struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     /// How a pool scales; built from a function's `scaling:` block.
-    public struct Configuration: Sendable, Equatable {
+    package struct Configuration: Sendable, Equatable {
         /// Workers kept warm at all times.
-        public var min = 0
+        package var min = 0
         /// Hard ceiling of workers, starting ones included.
-        public var max = 10
+        package var max = 10
         /// A worker idle this long is retired (down to `min`).
-        public var idle: Duration = .seconds(120)
+        package var idle: Duration = .seconds(120)
         /// Callers allowed to wait for a worker once the pool is at its ceiling.
-        public var maxWaiting = 64
+        package var maxWaiting = 64
         /// How long a caller may wait before it is throttled.
-        public var maxWait: Duration = .seconds(5)
+        package var maxWait: Duration = .seconds(5)
         /// Start one worker ahead of demand when every worker is busy and the pool is below `max`.
-        public var prewarm = true
+        package var prewarm = true
 
-        public init() {}
+        package init() {}
     }
 
     /// What a caller that asked for a worker should do.
-    public enum AcquireAction: Sendable, Equatable {
+    package enum AcquireAction: Sendable, Equatable {
         /// Use this warm worker.
         case use(Worker)
         /// Start a worker and use it (report with `started` or `startFailed`).
@@ -34,7 +34,7 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// What to do after a worker came back.
-    public enum ReleaseAction: Sendable, Equatable {
+    package enum ReleaseAction: Sendable, Equatable {
         case none
         /// Give `worker` to the waiting caller `waiter`.
         case handOff(Worker, to: Int)
@@ -45,21 +45,21 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// Periodic work: retire idle workers, throttle callers that waited too long, start warm workers.
-    public struct TickActions: Sendable, Equatable {
-        public var retire: [Worker] = []
-        public var timedOut: [Int] = []
-        public var startWarm = 0
-        public var startFor: [Int] = []
-        public init() {}
+    package struct TickActions: Sendable, Equatable {
+        package var retire: [Worker] = []
+        package var timedOut: [Int] = []
+        package var startWarm = 0
+        package var startFor: [Int] = []
+        package init() {}
     }
 
     /// Counters for `status` and `/metrics`.
-    public struct Counters: Sendable, Equatable, Codable {
-        public var coldStarts = 0
-        public var throttles = 0
-        public var scaleUps = 0
-        public var scaleDowns = 0
-        public var replaced = 0
+    package struct Counters: Sendable, Equatable, Codable {
+        package var coldStarts = 0
+        package var throttles = 0
+        package var scaleUps = 0
+        package var scaleDowns = 0
+        package var replaced = 0
     }
 
     private struct Waiter: Sendable {
@@ -67,27 +67,27 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
         var deadline: ContinuousClock.Instant
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private var idle: [(worker: Worker, since: ContinuousClock.Instant)] = []
     private var busy: Set<Worker> = []
     private var starting = 0
     private var waiters: [Waiter] = []
-    public private(set) var counters = Counters()
+    package private(set) var counters = Counters()
 
-    public init(configuration: Configuration) {
+    package init(configuration: Configuration) {
         self.configuration = configuration
     }
 
     /// Workers starting, busy or idle.
-    public var total: Int { idle.count + busy.count + starting }
-    public var busyCount: Int { busy.count }
-    public var idleCount: Int { idle.count }
-    public var startingCount: Int { starting }
-    public var waitingCount: Int { waiters.count }
-    public var allWorkers: [Worker] { idle.map(\.worker) + Array(busy) }
+    package var total: Int { idle.count + busy.count + starting }
+    package var busyCount: Int { busy.count }
+    package var idleCount: Int { idle.count }
+    package var startingCount: Int { starting }
+    package var waitingCount: Int { waiters.count }
+    package var allWorkers: [Worker] { idle.map(\.worker) + Array(busy) }
 
     /// A caller wants a worker. `canGrow` says whether the host-wide budget allows one more worker.
-    public mutating func acquire(waiter id: Int, now: ContinuousClock.Instant, canGrow: Bool) -> AcquireAction {
+    package mutating func acquire(waiter id: Int, now: ContinuousClock.Instant, canGrow: Bool) -> AcquireAction {
         if let entry = idle.popLast() {
             busy.insert(entry.worker)
             return .use(entry.worker)
@@ -106,14 +106,14 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// A worker started for a caller (`.start` or `.startFor`); the caller now holds it.
-    public mutating func started(_ worker: Worker) {
+    package mutating func started(_ worker: Worker) {
         starting -= 1
         counters.coldStarts += 1
         busy.insert(worker)
     }
 
     /// A worker started for the warm floor or ahead of demand: it goes to a waiter or idles.
-    public mutating func startedWarm(_ worker: Worker, now: ContinuousClock.Instant) -> ReleaseAction {
+    package mutating func startedWarm(_ worker: Worker, now: ContinuousClock.Instant) -> ReleaseAction {
         starting -= 1
         if !waiters.isEmpty {
             busy.insert(worker)
@@ -124,7 +124,7 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// A start failed; the next waiter (if any) tries its own start, so errors reach callers promptly.
-    public mutating func startFailed() -> ReleaseAction {
+    package mutating func startFailed() -> ReleaseAction {
         starting -= 1
         counters.scaleUps -= 1
         guard !waiters.isEmpty, total < configuration.max else { return .none }
@@ -134,7 +134,7 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// A caller is done with `worker`; `alive` is false when it crashed, timed out or was stopped.
-    public mutating func released(_ worker: Worker, alive: Bool, now: ContinuousClock.Instant) -> ReleaseAction {
+    package mutating func released(_ worker: Worker, alive: Bool, now: ContinuousClock.Instant) -> ReleaseAction {
         busy.remove(worker)
         if alive {
             if !waiters.isEmpty { busy.insert(worker); return .handOff(worker, to: waiters.removeFirst().id) }
@@ -154,7 +154,7 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// An idle worker turned out dead (it exited while idle): forget it.
-    public mutating func removeIdle(_ worker: Worker) -> Bool {
+    package mutating func removeIdle(_ worker: Worker) -> Bool {
         guard let index = idle.firstIndex(where: { $0.worker == worker }) else { return false }
         idle.remove(at: index)
         counters.replaced += 1
@@ -162,7 +162,7 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// Gives up the longest-idle worker above the warm floor, so another function can have its budget slot.
-    public mutating func reclaimIdle() -> Worker? {
+    package mutating func reclaimIdle() -> Worker? {
         guard total > configuration.min, !idle.isEmpty else { return nil }
         idle.sort { $0.since < $1.since }
         counters.scaleDowns += 1
@@ -170,14 +170,14 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// A waiting caller gave up (cancelled); returns whether it was still waiting.
-    public mutating func cancelWait(_ id: Int) -> Bool {
+    package mutating func cancelWait(_ id: Int) -> Bool {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return false }
         waiters.remove(at: index)
         return true
     }
 
     /// Periodic decisions. `growth` is how many more workers the host-wide budget allows.
-    public mutating func tick(now: ContinuousClock.Instant, growth: Int) -> TickActions {
+    package mutating func tick(now: ContinuousClock.Instant, growth: Int) -> TickActions {
         var actions = TickActions()
         var budget = growth
         while let first = waiters.first, first.deadline <= now {
@@ -213,7 +213,7 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     /// When `tick` next has something to do by the clock alone: the first waiter's deadline, or the moment
     /// the longest-idle worker above the warm floor has been idle for `idle`. `nil`: nothing until an event
     /// (an acquire, a release, a start, budget coming free).
-    public func nextDeadline() -> ContinuousClock.Instant? {
+    package func nextDeadline() -> ContinuousClock.Instant? {
         var deadline = waiters.first?.deadline
         if total > configuration.min, let oldest = idle.min(by: { $0.since < $1.since }) {
             let retire = oldest.since + configuration.idle
@@ -223,12 +223,12 @@ public struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// Whether starting a worker ahead of demand would help now (every worker busy, room to grow).
-    public var wantsPrewarm: Bool {
+    package var wantsPrewarm: Bool {
         configuration.prewarm && idle.isEmpty && starting == 0 && !busy.isEmpty && total < configuration.max
     }
 
     /// Takes every worker and waiter out, for shutdown.
-    public mutating func drain() -> (workers: [Worker], waiters: [Int]) {
+    package mutating func drain() -> (workers: [Worker], waiters: [Int]) {
         defer {
             idle = []
             busy = []

@@ -2,11 +2,11 @@ import Foundation
 
 extension FilterPolicy {
     /// The most keys a policy may have; in body scope only top-level keys count.
-    public static let maximumKeys = 5
+    package static let maximumKeys = 5
     /// The most value combinations a policy may expand to (SNS's complexity limit).
-    public static let maximumCombinations = 150
+    package static let maximumCombinations = 150
     /// The largest policy text SNS accepts, in bytes (256 KB).
-    public static let maximumSize = 256 * 1024
+    package static let maximumSize = 256 * 1024
 
     /// The words that name match operators; a `$or` branch using one as a key makes `$or` an ordinary key.
     static let operatorNames: Set<String> = [
@@ -20,7 +20,7 @@ extension FilterPolicy {
     ///     in body scope, nested objects; leaves are `String`, `NSNumber`/`Int`/`Double`, `Bool` or `NSNull`.
     ///   - scope: what the policy will be matched against; only ``Scope/messageBody`` allows nesting.
     /// - Throws: ``InvalidPolicy`` naming the key and what was expected.
-    public init(json: Any, scope: Scope = .messageAttributes) throws(InvalidPolicy) {
+    package init(json: Any, scope: Scope = .messageAttributes) throws(InvalidPolicy) {
         let value = try JSON(converting: json, path: [])
         guard case .object(let object) = value else {
             throw InvalidPolicy(
@@ -47,7 +47,7 @@ extension FilterPolicy {
     /// Parses a policy from its JSON text, as the `FilterPolicy` subscription attribute carries it.
     ///
     /// - Throws: ``InvalidPolicy`` when the text is over 256 KB, is not JSON, or is not a valid policy.
-    public init(jsonText: String, scope: Scope = .messageAttributes) throws(InvalidPolicy) {
+    package init(jsonText: String, scope: Scope = .messageAttributes) throws(InvalidPolicy) {
         let size = jsonText.utf8.count
         guard size <= Self.maximumSize else {
             throw InvalidPolicy(at: [], "filter policy is \(size) bytes; at most \(Self.maximumSize) (256 KB) allowed")

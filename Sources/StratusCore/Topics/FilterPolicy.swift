@@ -6,9 +6,9 @@ import Foundation
 /// sub-policies. Attribute scope matches ``MessageAttribute``s and must be flat; body scope matches a
 /// JSON-object message body and may nest. A message the policy does not match is dropped for that
 /// subscription. Strings compare case-sensitively; numbers compare with five digits after the point.
-public struct FilterPolicy: Sendable, Equatable {
+package struct FilterPolicy: Sendable, Equatable {
     /// What a policy is matched against, named as the `FilterPolicyScope` subscription attribute names it.
-    public enum Scope: String, Sendable {
+    package enum Scope: String, Sendable {
         /// The message attributes (SNS's default); the policy must be flat.
         case messageAttributes = "MessageAttributes"
         /// The message body, which must be a JSON object; the policy may nest.
@@ -16,24 +16,24 @@ public struct FilterPolicy: Sendable, Equatable {
     }
 
     /// A policy SNS would reject, with a message naming the key and what was expected.
-    public struct InvalidPolicy: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct InvalidPolicy: Error, Sendable, Equatable, CustomStringConvertible {
         /// The key path of the problem, e.g. `sport`, `store.city` or `$or[1].sport`; empty for the whole policy.
-        public var key: String
+        package var key: String
         /// What is wrong and what was expected, led by the quoted key when there is one.
-        public var message: String
+        package var message: String
 
         /// Creates an error from a key path and a complete message.
-        public init(key: String, message: String) {
+        package init(key: String, message: String) {
             self.key = key
             self.message = message
         }
 
         /// `FilterPolicy: <message>`: what SNS puts after `Invalid parameter: ` in an `InvalidParameter` error.
-        public var description: String { "FilterPolicy: \(message)" }
+        package var description: String { "FilterPolicy: \(message)" }
     }
 
     /// Whether ``matches(body:attributes:)`` looks at the attributes or at the body.
-    public var scope: Scope
+    package var scope: Scope
     /// The parsed policy: every field and every `$or` group of the root must match.
     var root: Rule
 
@@ -42,7 +42,7 @@ public struct FilterPolicy: Sendable, Equatable {
     /// `String` (and `String.<custom>`) attributes are strings, `Number` attributes are numbers,
     /// `String.Array` attributes match when any element matches, and `Binary` attributes are ignored,
     /// as if absent. A missing attribute fails every condition except `{"exists": false}`.
-    public func matches(attributes: [String: MessageAttribute]) -> Bool {
+    package func matches(attributes: [String: MessageAttribute]) -> Bool {
         var document: [String: JSON] = [:]
         for (name, attribute) in attributes {
             document[name] = attribute.filterValue
@@ -53,13 +53,13 @@ public struct FilterPolicy: Sendable, Equatable {
     /// Tells whether a message body satisfies the policy (body scope); a body that is not a JSON object never does.
     ///
     /// Nested policy objects match nested body objects; a body array matches when any element matches.
-    public func matches(body: String) -> Bool {
+    package func matches(body: String) -> Bool {
         guard case .object(let object)? = JSON(text: body) else { return false }
         return root.matches(object)
     }
 
     /// Tells whether a message satisfies the policy, looking at the body or the attributes as ``scope`` says.
-    public func matches(body: String, attributes: [String: MessageAttribute]) -> Bool {
+    package func matches(body: String, attributes: [String: MessageAttribute]) -> Bool {
         switch scope {
         case .messageAttributes: matches(attributes: attributes)
         case .messageBody: matches(body: body)
@@ -68,14 +68,14 @@ public struct FilterPolicy: Sendable, Equatable {
 }
 
 /// One SNS message attribute as Publish receives it: a data type and its value as text.
-public struct MessageAttribute: Sendable, Equatable, Codable {
+package struct MessageAttribute: Sendable, Equatable, Codable {
     /// `String`, `Number`, `String.Array` or `Binary`, optionally followed by `.<custom label>`.
-    public var dataType: String
+    package var dataType: String
     /// The value: the string, the number's text, a JSON array's text, or base64 for `Binary`.
-    public var stringValue: String
+    package var stringValue: String
 
     /// Creates an attribute from its data type and value text.
-    public init(dataType: String, stringValue: String) {
+    package init(dataType: String, stringValue: String) {
         self.dataType = dataType
         self.stringValue = stringValue
     }
@@ -246,7 +246,7 @@ extension MessageAttribute {
     /// What is wrong with a message's attributes, as SQS and SNS check them, or `nil` when they are valid:
     /// at most 10; names of 1–256 letters, digits, `-`, `_` or `.`, not starting with `AWS.` or `Amazon.`;
     /// a data type of `String`, `Number` or `Binary` (with an optional `.label`); numbers that parse.
-    public static func problem(in attributes: [String: MessageAttribute]) -> String? {
+    package static func problem(in attributes: [String: MessageAttribute]) -> String? {
         if attributes.count > Limits.messageAttributes {
             return "\(attributes.count) message attributes; at most \(Limits.messageAttributes) are allowed"
         }
@@ -260,14 +260,17 @@ extension MessageAttribute {
                 && !name.hasPrefix(".") && !name.hasSuffix(".") && !name.contains("..")
                 && !name.lowercased().hasPrefix("aws.") && !name.lowercased().hasPrefix("amazon.")
             guard validName else {
-                return "invalid message attribute name '\(name.prefix(300))'; expected 1-256 letters, digits, '-', '_' or '.'"
+                return
+                    "invalid message attribute name '\(name.prefix(300))'; expected 1-256 letters, digits, '-', '_' or '.'"
             }
             let base = attribute.dataType.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
             guard ["String", "Number", "Binary"].contains(base), attribute.dataType.utf8.count <= 256 else {
-                return "message attribute '\(name)' has data type '\(attribute.dataType.prefix(300))'; expected String, Number or Binary"
+                return
+                    "message attribute '\(name)' has data type '\(attribute.dataType.prefix(300))'; expected String, Number or Binary"
             }
             if base == "Number", Double(attribute.stringValue.trimmingCharacters(in: .whitespaces)) == nil {
-                return "message attribute '\(name)' is a Number but its value '\(attribute.stringValue.prefix(100))' is not a number"
+                return
+                    "message attribute '\(name)' is a Number but its value '\(attribute.stringValue.prefix(100))' is not a number"
             }
             if attribute.stringValue.isEmpty {
                 return "message attribute '\(name)' has an empty value"

@@ -5,10 +5,13 @@ extension Triggers {
         var queue = QueueConfig(name: name)
         var consumerLine: YAMLValue?
         if item.isNull { return queue }
-        let keys: Set<String> = ["visibilityTimeout", "maxReceiveCount", "deadLetterQueue", "retention", "delay", "consumer"]
+        let keys: Set<String> = [
+            "visibilityTimeout", "maxReceiveCount", "deadLetterQueue", "retention", "delay", "consumer",
+        ]
         for (key, value) in try item.mapping(allowed: keys) {
             switch key {
-            case "visibilityTimeout": queue.visibilityTimeoutMs = try value.duration(in: Limits.visibilityTimeout).milliseconds
+            case "visibilityTimeout":
+                queue.visibilityTimeoutMs = try value.duration(in: Limits.visibilityTimeout).milliseconds
             case "maxReceiveCount": queue.maxReceiveCount = try value.int(in: Limits.maxReceiveCount)
             case "deadLetterQueue":
                 let target = try value.string()
@@ -18,12 +21,16 @@ extension Triggers {
             case "delay": queue.delayMs = try value.duration(in: Limits.messageDelay).milliseconds
             default:
                 var consumer: QueueConfig.Consumer?
-                for (field, entry) in try value.mapping(allowed: ["function", "batchSize", "batchWindow", "maxConcurrency"]) {
+                for (field, entry) in try value.mapping(allowed: [
+                    "function", "batchSize", "batchWindow", "maxConcurrency",
+                ]) {
                     switch field {
                     case "function":
                         let function = try entry.string()
                         guard functions.contains(function) else {
-                            throw entry.error("unknown function '\(function)'; expected one of: \(functions.sorted().joined(separator: ", "))")
+                            throw entry.error(
+                                "unknown function '\(function)'; expected one of: \(functions.sorted().joined(separator: ", "))"
+                            )
                         }
                         consumer = consumer ?? QueueConfig.Consumer(function: function)
                         consumer?.function = function
@@ -41,7 +48,8 @@ extension Triggers {
                 guard let consumer, !consumer.function.isEmpty else { throw value.error("missing 'function'") }
                 if consumer.batchSize > 10 && consumer.batchWindowMs < 1000 {
                     throw value.error(
-                        "batchSize \(consumer.batchSize) needs a batchWindow of at least 1s (as Lambda requires above 10)")
+                        "batchSize \(consumer.batchSize) needs a batchWindow of at least 1s (as Lambda requires above 10)"
+                    )
                 }
                 consumerLine = value
                 queue.consumer = consumer

@@ -6,8 +6,11 @@ extension Triggers {
     static func parseRoute(
         _ item: YAMLValue, functions: Set<String>, environment: [String: String]
     ) throws(ManifestError) -> HTTPRoute {
-        let entries = Dictionary(try item.mapping(allowed: ["route", "function", "cors", "auth"]), uniquingKeysWith: { a, _ in a })
-        guard let routeValue = entries["route"] else { throw item.error("missing 'route'; expected e.g. route: GET /hello/{name}") }
+        let entries = Dictionary(
+            try item.mapping(allowed: ["route", "function", "cors", "auth"]), uniquingKeysWith: { a, _ in a })
+        guard let routeValue = entries["route"] else {
+            throw item.error("missing 'route'; expected e.g. route: GET /hello/{name}")
+        }
         guard let functionValue = entries["function"] else { throw item.error("missing 'function'") }
         let text = try routeValue.string()
         let method: String
@@ -17,7 +20,9 @@ extension Triggers {
         } else {
             let parts = text.split(separator: " ", omittingEmptySubsequences: true)
             guard parts.count == 2, methods.contains(parts[0].uppercased()), parts[1].hasPrefix("/") else {
-                throw routeValue.error("expected 'METHOD /path' (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS or ANY) or $default (got '\(text)')")
+                throw routeValue.error(
+                    "expected 'METHOD /path' (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS or ANY) or $default (got '\(text)')"
+                )
             }
             (method, path) = (parts[0].uppercased(), String(parts[1]))
             let segments = path.split(separator: "/")
@@ -25,13 +30,15 @@ extension Triggers {
                 let valid = segment.hasPrefix("{") && segment.hasSuffix("}") && segment.count > 2
                 let greedyNotLast = segment.hasSuffix("+}") && index != segments.count - 1
                 if !valid || greedyNotLast {
-                    throw routeValue.error("invalid path parameter '\(segment)': use {name}, or {name+} as the last segment")
+                    throw routeValue.error(
+                        "invalid path parameter '\(segment)': use {name}, or {name+} as the last segment")
                 }
             }
         }
         let function = try functionValue.string()
         guard functions.contains(function) else {
-            throw functionValue.error("unknown function '\(function)'; expected one of: \(functions.sorted().joined(separator: ", "))")
+            throw functionValue.error(
+                "unknown function '\(function)'; expected one of: \(functions.sorted().joined(separator: ", "))")
         }
         var route = HTTPRoute(method: method, path: path, function: function, file: item.file, line: item.line)
         if let cors = entries["cors"] { route.cors = try parseCORS(cors) }
@@ -52,7 +59,9 @@ extension Triggers {
 
     private static func parseCORS(_ value: YAMLValue) throws(ManifestError) -> HTTPRoute.CORS {
         var cors = HTTPRoute.CORS()
-        let keys: Set<String> = ["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "maxAge", "allowCredentials"]
+        let keys: Set<String> = [
+            "allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "maxAge", "allowCredentials",
+        ]
         for (key, item) in try value.mapping(allowed: keys) {
             switch key {
             case "maxAge": cors.maxAge = try item.int(in: 0...86_400)

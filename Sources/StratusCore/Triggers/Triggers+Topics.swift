@@ -1,7 +1,9 @@
 import Foundation
 
 extension Triggers {
-    mutating func parseTopic(_ name: String, _ item: YAMLValue, functions: Set<String>) throws(ManifestError) -> [Subscription] {
+    mutating func parseTopic(_ name: String, _ item: YAMLValue, functions: Set<String>) throws(ManifestError)
+        -> [Subscription]
+    {
         if item.isNull { return [] }
         var subscriptions: [Subscription] = []
         for (_, list) in try item.mapping(allowed: ["subscriptions"]) where !list.isNull {
@@ -9,7 +11,8 @@ extension Triggers {
                 guard index < Limits.subscriptionsPerTopic else {
                     throw entry.error("more than \(Limits.subscriptionsPerTopic) subscriptions on topic '\(name)'")
                 }
-                subscriptions.append(try parseSubscription(entry, id: "\(name):\(index)", topic: name, functions: functions))
+                subscriptions.append(
+                    try parseSubscription(entry, id: "\(name):\(index)", topic: name, functions: functions))
             }
         }
         return subscriptions
@@ -19,9 +22,11 @@ extension Triggers {
         _ entry: YAMLValue, id: String, topic: String, functions: Set<String>
     ) throws(ManifestError) -> Subscription {
         let fields = Dictionary(
-            try entry.mapping(allowed: ["function", "queue", "http", "filter", "filterScope", "raw", "deadLetterQueue"]),
+            try entry.mapping(allowed: ["function", "queue", "http", "filter", "filterScope", "raw", "deadLetterQueue"]
+            ),
             uniquingKeysWith: { a, _ in a })
-        var subscription = Subscription(id: id, topic: topic, endpoint: try endpoint(entry, fields, functions: functions))
+        var subscription = Subscription(
+            id: id, topic: topic, endpoint: try endpoint(entry, fields, functions: functions))
         if let raw = fields["raw"] { subscription.raw = try raw.bool() }
         if let dlq = fields["deadLetterQueue"] {
             let queue = try dlq.string()
@@ -60,14 +65,16 @@ extension Triggers {
         switch kind {
         case "function":
             guard functions.contains(targetName) else {
-                throw target.error("unknown function '\(targetName)'; expected one of: \(functions.sorted().joined(separator: ", "))")
+                throw target.error(
+                    "unknown function '\(targetName)'; expected one of: \(functions.sorted().joined(separator: ", "))")
             }
             return .function(targetName)
         case "queue":
             references.append((targetName, target.error("unknown queue '\(targetName)'; declare it under queues:")))
             return .queue(targetName)
         default:
-            guard let url = URL(string: targetName), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            guard let url = URL(string: targetName), ["http", "https"].contains(url.scheme ?? ""), url.host != nil
+            else {
                 throw target.error("expected an http:// or https:// URL (got '\(targetName)')")
             }
             return .http(targetName)

@@ -1,22 +1,22 @@
 import Foundation
 
 /// The triggers declared across `triggers/*.yaml`.
-public struct Triggers: Sendable, Equatable {
-    public var routes: [HTTPRoute] = []
+package struct Triggers: Sendable, Equatable {
+    package var routes: [HTTPRoute] = []
     /// Queues by name, in declaration order.
-    public var queues: [QueueConfig] = []
+    package var queues: [QueueConfig] = []
     /// Topics by name with their subscriptions.
-    public var topics: [String: [Subscription]] = [:]
+    package var topics: [String: [Subscription]] = [:]
     /// Where each queue and topic was declared, for errors.
     var declared: [String: String] = [:]
     /// Queue names referenced by subscriptions and dead-letter settings, checked once every file is merged.
     var references: [(queue: String, error: ManifestError)] = []
 
-    public static func == (lhs: Triggers, rhs: Triggers) -> Bool {
+    package static func == (lhs: Triggers, rhs: Triggers) -> Bool {
         lhs.routes == rhs.routes && lhs.queues == rhs.queues && lhs.topics == rhs.topics
     }
 
-    public init() {}
+    package init() {}
 
     /// Parses one trigger file and merges it in; `environment` resolves `env:NAME` API keys.
     ///
@@ -24,7 +24,7 @@ public struct Triggers: Sendable, Equatable {
     ///   - functions: every function a trigger may name, including those whose directory failed to load
     ///     (their triggers load and wait for them).
     ///   - timeouts: the timeout of each loaded function, to check queue visibility timeouts against.
-    public mutating func merge(
+    package mutating func merge(
         yaml: String, file: String, functions: Set<String>, timeouts: [String: Duration] = [:],
         environment: [String: String]
     ) throws(ManifestError) {
@@ -37,7 +37,8 @@ public struct Triggers: Sendable, Equatable {
                     let route = try Self.parseRoute(item, functions: functions, environment: environment)
                     if let other = routes.first(where: { $0.shape == route.shape }) {
                         throw item.error(
-                            "route '\(route.routeKey)' collides with '\(other.routeKey)' at \(other.file):\(other.line ?? 0)")
+                            "route '\(route.routeKey)' collides with '\(other.routeKey)' at \(other.file):\(other.line ?? 0)"
+                        )
                     }
                     routes.append(route)
                 }
@@ -60,7 +61,7 @@ public struct Triggers: Sendable, Equatable {
     }
 
     /// Checks references between files (subscriptions and dead-letter queues naming queues) once all are merged.
-    public func validateReferences() throws(ManifestError) {
+    package func validateReferences() throws(ManifestError) {
         let names = Set(queues.map(\.name))
         for reference in references where !names.contains(reference.queue) {
             throw reference.error

@@ -5,31 +5,31 @@ import StratusCore
 import Synchronization
 
 /// The one invocation path: HTTP routes, topics, queues and direct invokes all come through `invoke`.
-public final class Dispatcher: Sendable {
+package final class Dispatcher: Sendable {
     /// Why an invocation could not even be attempted.
-    public enum DispatchError: Error, Sendable, Equatable {
+    package enum DispatchError: Error, Sendable, Equatable {
         case functionNotFound(String)
     }
 
     /// The end of one invocation: its record and the bytes to hand back to the caller.
-    public struct Result: Sendable {
-        public var record: InvocationRecord
+    package struct Result: Sendable {
+        package var record: InvocationRecord
         /// The function's response bytes, or Lambda's error JSON when `record.status != .ok`.
-        public var payload: ByteBuffer
+        package var payload: ByteBuffer
         /// Set when the circuit breaker rejected the call: seconds until it lets a probe through.
-        public var retryAfterSeconds: Int?
+        package var retryAfterSeconds: Int?
         /// The host ended the invocation because it is shutting down: the event is not the function's to lose.
-        public var abortedByHost = false
+        package var abortedByHost = false
     }
 
     /// Where an invocation came from, for the record.
-    public struct Origin: Sendable {
-        public var trigger: InvocationRecord.Trigger
-        public var source: String
-        public var attempt: Int
+    package struct Origin: Sendable {
+        package var trigger: InvocationRecord.Trigger
+        package var source: String
+        package var attempt: Int
         /// Links the attempts of one async event (and its destination) in the log.
-        public var eventId: String?
-        public init(trigger: InvocationRecord.Trigger, source: String = "", attempt: Int = 1, eventId: String? = nil) {
+        package var eventId: String?
+        package init(trigger: InvocationRecord.Trigger, source: String = "", attempt: Int = 1, eventId: String? = nil) {
             self.trigger = trigger
             self.source = source
             self.attempt = attempt
@@ -83,14 +83,14 @@ public final class Dispatcher: Sendable {
     }
 
     /// Whether `name`'s breaker would let a call through now (queue and async consumption pause otherwise).
-    public func breakerAllows(_ name: String) -> Bool {
+    package func breakerAllows(_ name: String) -> Bool {
         let now = clock.now
         return breakers.withLock { $0[name]?.wouldAllow(now: now) ?? true }
     }
 
     /// Functions whose breaker would refuse a call now, with when it lets a probe through (epoch ms): async
     /// deliveries to them are left alone until then.
-    public func blockedFunctions() -> [String: Int64] {
+    package func blockedFunctions() -> [String: Int64] {
         let now = clock.now
         let nowMs = clock.epochMs
         return breakers.withLock { breakers in
@@ -104,7 +104,7 @@ public final class Dispatcher: Sendable {
     }
 
     /// The breaker's state and, when open, when it probes next.
-    public func breakerStatus(_ name: String) -> (state: CircuitBreakerState.State, probeAt: Date?)? {
+    package func breakerStatus(_ name: String) -> (state: CircuitBreakerState.State, probeAt: Date?)? {
         breakers.withLock { breakers in
             guard let breaker = breakers[name] else { return nil }
             let probe = breaker.probeAt.map { clock.date.addingTimeInterval(($0 - clock.now).seconds) }
@@ -113,7 +113,7 @@ public final class Dispatcher: Sendable {
     }
 
     /// Closes `name`'s breaker by hand; `false` when the function has none.
-    public func resetBreaker(_ name: String) -> Bool {
+    package func resetBreaker(_ name: String) -> Bool {
         let (exists, transition) = breakers.withLock { breakers -> (Bool, CircuitBreakerState.Transition?) in
             guard breakers[name] != nil else { return (false, nil) }
             return (true, breakers[name]!.reset())
@@ -138,19 +138,21 @@ public final class Dispatcher: Sendable {
     }
 
     /// The function named `name`, if it is loaded.
-    public func function(named name: String) -> DeployedFunction? {
+    package func function(named name: String) -> DeployedFunction? {
         pools.withLock { $0[name]?.function }
     }
 
     /// Runs `name` once with `payload` and records the invocation. Failures of the function are results.
-    public func invoke(
+    package func invoke(
         _ name: String, payload: ByteBuffer, origin: Origin, clientContext: String? = nil
     ) async throws(DispatchError) -> Result {
         guard let pool = pools.withLock({ $0[name] }) else { throw .functionNotFound(name) }
         let function = pool.function
         var record = InvocationRecord(
-            id: RequestID.make(), function: name, version: function.version, trigger: origin.trigger, source: origin.source,
-            attempt: origin.attempt, start: clock.date, durationMs: 0, status: .ok, memorySizeMB: function.config.memoryMB,
+            id: RequestID.make(), function: name, version: function.version, trigger: origin.trigger,
+            source: origin.source,
+            attempt: origin.attempt, start: clock.date, durationMs: 0, status: .ok,
+            memorySizeMB: function.config.memoryMB,
             maxMemoryUsedMB: 0, output: "")
         record.eventId = origin.eventId
         let gate = enter(name)
@@ -159,7 +161,8 @@ public final class Dispatcher: Sendable {
         }
         do {
             let (worker, _) = try await pool.acquire()
-            let result = await worker.invoke(WorkerInvocation(id: record.id, payload: payload, clientContext: clientContext))
+            let result = await worker.invoke(
+                WorkerInvocation(id: record.id, payload: payload, clientContext: clientContext))
             pool.release(worker)
             record.durationMs = result.durationMs
             record.initDurationMs = result.initDurationMs
@@ -170,9 +173,11 @@ public final class Dispatcher: Sendable {
             case .success(let body):
                 finished = finish(&record, .returned, body: body, gate: gate)
             case .functionError(let type, let body):
-                finished = finish(&record, .functionError(type: type, message: Self.errorMessage(in: body)), body: body, gate: gate)
+                finished = finish(
+                    &record, .functionError(type: type, message: Self.errorMessage(in: body)), body: body, gate: gate)
             case .hostError(let status, let type, let message):
-                finished = finish(&record, .hostError(status: status, type: type, message: message), body: nil, gate: gate,
+                finished = finish(
+                    &record, .hostError(status: status, type: type, message: message), body: nil, gate: gate,
                     abortedByHost: result.abortedByHost)
             }
             finished.abortedByHost = result.abortedByHost
@@ -209,14 +214,17 @@ public final class Dispatcher: Sendable {
     /// Records how the call ended, tells the breaker (a call that did not run gives its probe slot back), and
     /// answers with the function's bytes or Lambda's error JSON.
     private func finish(
-        _ record: inout InvocationRecord, _ ending: InvocationEnding, body: ByteBuffer?, gate: Gate?, abortedByHost: Bool = false
+        _ record: inout InvocationRecord, _ ending: InvocationEnding, body: ByteBuffer?, gate: Gate?,
+        abortedByHost: Bool = false
     ) -> Result {
         record.end(ending)
         let name = record.function
         if let gate, gate.allowed {
             if ending.ran && !abortedByHost {
                 let failure = record.status != .ok
-                let transition = breakers.withLock { $0[name]?.record(failure: failure, now: clock.now, ticket: gate.ticket) }
+                let transition = breakers.withLock {
+                    $0[name]?.record(failure: failure, now: clock.now, ticket: gate.ticket)
+                }
                 if let transition { note(transition, function: name) }
             } else {
                 breakers.withLock { $0[name]?.abandon(gate.ticket) }
@@ -224,7 +232,9 @@ public final class Dispatcher: Sendable {
         }
         log.record(record)
         let payload = body ?? ByteBuffer(bytes: ending.errorBody(function: name) ?? [])
-        if case .breakerOpen(let wait) = ending { return Result(record: record, payload: payload, retryAfterSeconds: wait) }
+        if case .breakerOpen(let wait) = ending {
+            return Result(record: record, payload: payload, retryAfterSeconds: wait)
+        }
         return Result(record: record, payload: payload)
     }
 

@@ -7,12 +7,12 @@ import Synchronization
 
 /// The invocation log, written behind the hot path: `record` appends to memory, one writer commits
 /// batches to the store, and `flush` lets a reader wait until everything recorded so far is committed.
-public final class InvocationLog: Service, Sendable {
+package final class InvocationLog: Service, Sendable {
     /// How long records are kept and how many per function.
-    public struct Retention: Sendable {
-        public var maxAge: Duration = .seconds(7 * 86_400)
-        public var maxRecordsPerFunction = 10_000
-        public init() {}
+    package struct Retention: Sendable {
+        package var maxAge: Duration = .seconds(7 * 86_400)
+        package var maxRecordsPerFunction = 10_000
+        package init() {}
     }
 
     private struct State {
@@ -27,7 +27,7 @@ public final class InvocationLog: Service, Sendable {
         var writing = false
     }
 
-    public let store: any Store
+    package let store: any Store
     private let retention: Retention
     private let interval: Duration
     private let state = Mutex(State())
@@ -37,7 +37,9 @@ public final class InvocationLog: Service, Sendable {
     /// Notified after every commit, so `logs --follow` waits for news instead of polling.
     private let commits = QueueSignal()
 
-    public init(store: any Store, retention: Retention = .init(), interval: Duration = .milliseconds(100), logger: Logger) {
+    package init(
+        store: any Store, retention: Retention = .init(), interval: Duration = .milliseconds(100), logger: Logger
+    ) {
         self.store = store
         self.retention = retention
         self.interval = interval
@@ -46,7 +48,7 @@ public final class InvocationLog: Service, Sendable {
     }
 
     /// Queues a record for the next batch. Never blocks on disk.
-    public func record(_ record: InvocationRecord) {
+    package func record(_ record: InvocationRecord) {
         let first = state.withLock { state in
             state.pending.append(record)
             state.recorded += 1
@@ -56,7 +58,7 @@ public final class InvocationLog: Service, Sendable {
     }
 
     /// Queues a host event (scaling, throttling) for the next batch.
-    public func record(event: HostEvent) {
+    package func record(event: HostEvent) {
         let first = state.withLock { state in
             state.pendingEvents.append(event)
             state.recorded += 1
@@ -66,21 +68,21 @@ public final class InvocationLog: Service, Sendable {
     }
 
     /// The current commit generation: read it before a query, pass it to `waitForCommit`.
-    public var commitGeneration: Int { commits.generation("log") }
+    package var commitGeneration: Int { commits.generation("log") }
 
     /// Waits until something is committed after `generation`, or `timeout` passes.
-    public func waitForCommit(since generation: Int, timeout: Duration) async {
+    package func waitForCommit(since generation: Int, timeout: Duration) async {
         await commits.wait("log", since: generation, timeout: timeout)
     }
 
     /// Events after a flush.
-    public func events(matching query: InvocationQuery) async throws -> [HostEvent] {
+    package func events(matching query: InvocationQuery) async throws -> [HostEvent] {
         await flush()
         return try await store.events(matching: query)
     }
 
     /// Waits until every record queued before this call is committed.
-    public func flush() async {
+    package func flush() async {
         if !state.withLock({ $0.writing }) {
             await commitPending()
             return
@@ -97,14 +99,14 @@ public final class InvocationLog: Service, Sendable {
     }
 
     /// Queries the log after a flush, so a caller sees its own invocations.
-    public func invocations(matching query: InvocationQuery) async throws -> [InvocationRecord] {
+    package func invocations(matching query: InvocationQuery) async throws -> [InvocationRecord] {
         await flush()
         return try await store.invocations(matching: query)
     }
 
     /// Commits in batches: the first record after a quiet spell opens a batch, which is committed `interval`
     /// later (at once when someone flushes). Nothing runs while nothing is recorded.
-    public func run() async throws {
+    package func run() async throws {
         state.withLock { $0.writing = true }
         defer { state.withLock { $0.writing = false } }
         await prune()
@@ -147,10 +149,16 @@ public final class InvocationLog: Service, Sendable {
         }
         if !batch.isEmpty || !events.isEmpty {
             do {
-                try await store.append(batch)
-                try await store.append(events: events)
+                // Shielded from cancellation: records already accepted are committed even when the task that
+                // flushes them (a test, a host stopped by cancellation rather than a signal) is cancelled.
+                let store = store
+                try await Task {
+                    try await store.append(batch)
+                    try await store.append(events: events)
+                }.value
             } catch {
-                logger.error("invocation log write failed; \(batch.count) records lost", metadata: ["error": "\(error)"])
+                logger.error(
+                    "invocation log write failed; \(batch.count) records lost", metadata: ["error": "\(error)"])
             }
         }
         let ready = state.withLock { state in
@@ -168,7 +176,8 @@ public final class InvocationLog: Service, Sendable {
     private func prune() async {
         let cutoff = Date().addingTimeInterval(-retention.maxAge.seconds)
         do {
-            let deleted = try await store.pruneInvocations(olderThan: cutoff, keepPerFunction: retention.maxRecordsPerFunction)
+            let deleted = try await store.pruneInvocations(
+                olderThan: cutoff, keepPerFunction: retention.maxRecordsPerFunction)
             if deleted > 0 { logger.info("pruned invocation log", metadata: ["records": "\(deleted)"]) }
         } catch {
             logger.warning("invocation log prune failed", metadata: ["error": "\(error)"])

@@ -95,6 +95,8 @@ final class DeliveryRunner: Sendable {
         do {
             let known = try await store.deliveryTargets()
             state.withLock { state in for target in known { state.targets[target] = Target() } }
+        } catch is CancellationError {
+            // Stopped before it started: the loop below does not run.
         } catch {
             logger.error("reading delivery targets failed", metadata: ["error": "\(error)"])
         }
@@ -128,7 +130,8 @@ final class DeliveryRunner: Sendable {
                 state.parked[id] = nil
                 state.targets[parked.target, default: Target()].dirty = true
             }
-            return state.targets.filter { $0.value.dirty || ($0.value.nextAtMs.map { $0 <= nowMs } ?? false) }.keys.sorted()
+            return state.targets.filter { $0.value.dirty || ($0.value.nextAtMs.map { $0 <= nowMs } ?? false) }.keys
+                .sorted()
         }
         var full: Set<String> = []
         for target in candidates where blocked[target] == nil {
@@ -139,11 +142,15 @@ final class DeliveryRunner: Sendable {
                     break
                 }
                 let excluded = state.withLock { state in
-                    Set(state.inFlight.filter { $0.value == target }.keys).union(state.parked.filter { $0.value.target == target }.keys)
+                    Set(state.inFlight.filter { $0.value == target }.keys).union(
+                        state.parked.filter { $0.value.target == target }.keys)
                 }
                 let read: (due: [PendingDelivery], nextAtMs: Int64?)
                 do {
-                    read = try await store.dueDeliveries(for: target, nowMs: nowMs, limit: min(room, 32), excludingIds: excluded)
+                    read = try await store.dueDeliveries(
+                        for: target, nowMs: nowMs, limit: min(room, 32), excludingIds: excluded)
+                } catch is CancellationError {
+                    return .seconds(1)
                 } catch {
                     logger.error("reading deliveries failed; trying again in 1 s", metadata: ["error": "\(error)"])
                     return .seconds(1)
@@ -301,7 +308,9 @@ final class DeliveryRunner: Sendable {
 
     /// How the attempt is recorded: an async invoke carries its event id; a topic delivery its topic, and an id
     /// of its own that links its attempts.
-    private static func origin(of delivery: PendingDelivery) -> (trigger: InvocationRecord.Trigger, source: String, eventId: String?) {
+    private static func origin(of delivery: PendingDelivery) -> (
+        trigger: InvocationRecord.Trigger, source: String, eventId: String?
+    ) {
         switch delivery.source {
         case .asyncInvoke(let eventId): (.async, "", eventId)
         case .subscription(_, let topic): (.topic, topic, "delivery-\(delivery.id)")
@@ -318,7 +327,8 @@ final class DeliveryRunner: Sendable {
         }
         let record = LambdaPayloads.destinationRecord(
             eventId: eventId ?? "", functionArn: function.arn, condition: condition,
-            approximateInvokeCount: delivery.attempts + (last == nil ? 0 : 1), requestPayload: Array(delivery.payload.utf8),
+            approximateInvokeCount: delivery.attempts + (last == nil ? 0 : 1),
+            requestPayload: Array(delivery.payload.utf8),
             lastError: last.map { Array($0.payload.readableBytesView) }, timestamp: Date())
         let json = String(decoding: record, as: UTF8.self)
         switch destination {
@@ -342,7 +352,8 @@ final class DeliveryRunner: Sendable {
             } catch let error as TopicPublisher.TopicError {
                 // The destination refused the record (too large for a topic, say): it cannot take it later
                 // either, so the event is given up now rather than run again.
-                return try await giveUp(delivery, reason: "\(reason); onFailure topic '\(topic)' refused the record: \(error.message)")
+                return try await giveUp(
+                    delivery, reason: "\(reason); onFailure topic '\(topic)' refused the record: \(error.message)")
             }
             try await store.finishDelivery(delivery.id)
             log.record(

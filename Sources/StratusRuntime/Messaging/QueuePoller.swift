@@ -72,14 +72,17 @@ final class QueuePoller: Sendable {
         let (first, generation) = dispatcher.notePaused(consumer: queue.name, function: function)
         if dispatcher.function(named: function) != nil { return }
         if first {
-            let message = "queue \(queue.name): consumer paused, function '\(function)' is not loaded; messages stay in the queue"
+            let message =
+                "queue \(queue.name): consumer paused, function '\(function)' is not loaded; messages stay in the queue"
             logger.warning("\(message)")
             log.record(event: HostEvent(function: function, kind: .paused, message: message))
         }
         await dispatcher.waitForInstall(of: function, since: generation)
         if dispatcher.function(named: function) != nil, dispatcher.noteResumed(consumer: queue.name) {
-            log.record(event: HostEvent(
-                function: function, kind: .resumed, message: "queue \(queue.name): consumer resumed, '\(function)' is loaded"))
+            log.record(
+                event: HostEvent(
+                    function: function, kind: .resumed,
+                    message: "queue \(queue.name): consumer resumed, '\(function)' is loaded"))
         }
     }
 
@@ -96,7 +99,8 @@ final class QueuePoller: Sendable {
         let result: Dispatcher.Result
         do {
             result = try await dispatcher.invoke(
-                consumer.function, payload: ByteBuffer(bytes: event), origin: .init(trigger: .queue, source: queue.name))
+                consumer.function, payload: ByteBuffer(bytes: event), origin: .init(trigger: .queue, source: queue.name)
+            )
         } catch {
             // The function went away between the check and the call: give the batch back unspent.
             try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)
@@ -138,7 +142,9 @@ final class QueuePoller: Sendable {
     /// The ids in `batchItemFailures`; an empty set on plain success; `nil` when the response makes the
     /// whole batch a failure (an id not in the batch, a malformed entry), as Lambda treats it.
     static func failedItems(in payload: ByteBuffer, batch: [QueueMessage]) -> Set<String>? {
-        guard let value = try? JSONSerialization.jsonObject(with: Data(payload.readableBytesView), options: [.fragmentsAllowed]),
+        guard
+            let value = try? JSONSerialization.jsonObject(
+                with: Data(payload.readableBytesView), options: [.fragmentsAllowed]),
             let object = value as? [String: Any]
         else {
             return []  // any other response (a string, a list, null, nothing) is a success
@@ -148,7 +154,8 @@ final class QueuePoller: Sendable {
         let ids = Set(batch.map(\.id))
         var failed: Set<String> = []
         for entry in list {
-            guard let item = entry as? [String: Any], let id = item["itemIdentifier"] as? String, ids.contains(id) else {
+            guard let item = entry as? [String: Any], let id = item["itemIdentifier"] as? String, ids.contains(id)
+            else {
                 return nil
             }
             failed.insert(id)

@@ -9,16 +9,16 @@ import Synchronization
 /// It is the only way in for queue messages and pending deliveries (sends, topic fan-out, async invokes,
 /// dead-lettered deliveries), so that every write wakes whoever waits for it: receivers of a queue, and the
 /// delivery scheduler (`deliveriesCommitted`).
-public final class QueueService: Sendable {
+package final class QueueService: Sendable {
     /// A request about a queue that cannot be served.
-    public struct QueueError: Error, Sendable, CustomStringConvertible {
-        public enum Code: String, Sendable {
+    package struct QueueError: Error, Sendable, CustomStringConvertible {
+        package enum Code: String, Sendable {
             case notFound = "QueueDoesNotExist", tooLarge = "MessageTooLong", invalid = "InvalidParameterValue"
             case alreadyExists = "QueueAlreadyExists", overLimit = "OverLimit"
         }
-        public var code: Code
-        public var message: String
-        public var description: String { message }
+        package var code: Code
+        package var message: String
+        package var description: String { message }
     }
 
     let store: any Store
@@ -53,20 +53,22 @@ public final class QueueService: Sendable {
         configs.withLock { configs in for queue in all { configs[queue.name] = queue } }
     }
 
-    public func config(_ name: String) -> QueueConfig? {
+    package func config(_ name: String) -> QueueConfig? {
         configs.withLock { $0[name] }
     }
 
-    public func all() -> [QueueConfig] {
+    package func all() -> [QueueConfig] {
         configs.withLock { Array($0.values) }.sorted { $0.name < $1.name }
     }
 
     /// Creates a queue at run time; it survives restarts. Creating a queue that exists is a no-op when the
     /// settings are the same (returns `false`) and `QueueAlreadyExists` when they differ, as SQS does.
     @discardableResult
-    public func create(_ queue: QueueConfig) async throws -> Bool {
+    package func create(_ queue: QueueConfig) async throws -> Bool {
         guard QueueConfig.isValidName(queue.name) else {
-            throw QueueError(code: .invalid, message: "invalid queue name '\(queue.name.prefix(100))'; expected 1-80 letters, digits, '-' or '_'")
+            throw QueueError(
+                code: .invalid,
+                message: "invalid queue name '\(queue.name.prefix(100))'; expected 1-80 letters, digits, '-' or '_'")
         }
         try check(queue)
         return try await changes.withLock { try await createLocked(queue) }
@@ -77,7 +79,9 @@ public final class QueueService: Sendable {
             guard existing.hasSameAttributes(as: queue) else {
                 throw QueueError(
                     code: .alreadyExists,
-                    message: "queue '\(queue.name)' already exists with other settings; change them with an update (PATCH /v1/queues/\(queue.name))")
+                    message:
+                        "queue '\(queue.name)' already exists with other settings; change them with an update (PATCH /v1/queues/\(queue.name))"
+                )
             }
             return false
         }
@@ -90,7 +94,7 @@ public final class QueueService: Sendable {
     }
 
     /// Changes the settings of an existing queue; its messages and its consumer are kept.
-    public func update(_ name: String, _ change: (inout QueueConfig) throws -> Void) async throws -> QueueConfig {
+    package func update(_ name: String, _ change: (inout QueueConfig) throws -> Void) async throws -> QueueConfig {
         try await changes.withLock {
             var queue = try require(name)
             try change(&queue)
@@ -124,11 +128,15 @@ public final class QueueService: Sendable {
     }
 
     /// Sends messages; answers only after they are committed.
-    public func send(_ messages: [OutgoingMessage], to queue: String) async throws -> [String] {
+    package func send(_ messages: [OutgoingMessage], to queue: String) async throws -> [String] {
         _ = try require(queue)
         for message in messages {
             if message.body.utf8.count > QueueConfig.maxMessageBytes {
-                throw QueueError(code: .tooLarge, message: "message body is \(message.body.utf8.count) bytes; the limit is \(QueueConfig.maxMessageBytes) (1 MiB)")
+                throw QueueError(
+                    code: .tooLarge,
+                    message:
+                        "message body is \(message.body.utf8.count) bytes; the limit is \(QueueConfig.maxMessageBytes) (1 MiB)"
+                )
             }
             if let problem = MessageAttribute.problem(in: message.attributes) {
                 throw QueueError(code: .invalid, message: problem)
@@ -182,7 +190,9 @@ public final class QueueService: Sendable {
     }
 
     /// Receives up to `max` messages, waiting up to `wait` for the first one to arrive.
-    public func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64? = nil, wait: Duration = .zero) async throws -> [QueueMessage] {
+    package func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64? = nil, wait: Duration = .zero)
+        async throws -> [QueueMessage]
+    {
         _ = try require(queue)
         guard max >= 1 else { throw QueueError(code: .invalid, message: "max must be at least 1") }
         if let visibilityTimeoutMs, !Limits.visibilityTimeout.contains(.milliseconds(visibilityTimeoutMs)) {
@@ -192,7 +202,8 @@ public final class QueueService: Sendable {
         let deadline = clock.now + wait
         while true {
             let generation = signal.generation(queue)
-            let messages = try await store.receive(from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs)
+            let messages = try await store.receive(
+                from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs)
             let now = clock.now
             if !messages.isEmpty || now >= deadline || Task.isCancelled { return messages }
             // Sleep until a send wakes us, a delayed or in-flight message becomes visible, or the wait ends.
@@ -204,17 +215,18 @@ public final class QueueService: Sendable {
         }
     }
 
-    public func delete(from queue: String, receiptHandles: [String]) async throws -> Int {
+    package func delete(from queue: String, receiptHandles: [String]) async throws -> Int {
         _ = try require(queue)
         return try await store.delete(from: queue, receiptHandles: receiptHandles)
     }
 
-    public func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64) async throws -> Bool {
+    package func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64) async throws -> Bool {
         _ = try require(queue)
         guard Limits.visibilityTimeout.contains(.milliseconds(timeoutMs)) else {
             throw QueueError(code: .invalid, message: "visibility timeout must be between 0s and 12h")
         }
-        let changed = try await store.changeVisibility(in: queue, receiptHandle: receiptHandle, timeoutMs: timeoutMs, nowMs: nowMs)
+        let changed = try await store.changeVisibility(
+            in: queue, receiptHandle: receiptHandle, timeoutMs: timeoutMs, nowMs: nowMs)
         if timeoutMs == 0 { signal.notify(queue) }
         return changed
     }
@@ -227,17 +239,17 @@ public final class QueueService: Sendable {
         signal.notify(queue)
     }
 
-    public func purge(_ queue: String) async throws -> Int {
+    package func purge(_ queue: String) async throws -> Int {
         _ = try require(queue)
         return try await store.purge(queue)
     }
 
-    public func counts(_ queue: String) async throws -> QueueCounts {
+    package func counts(_ queue: String) async throws -> QueueCounts {
         try await store.counts(of: queue, nowMs: nowMs)
     }
 
     /// Moves dead-lettered messages back to their source queue (or to `target`).
-    public func redrive(from deadLetterQueue: String, to target: String?) async throws -> Int {
+    package func redrive(from deadLetterQueue: String, to target: String?) async throws -> Int {
         _ = try require(deadLetterQueue)
         if let target { _ = try require(target) }
         let moved = try await store.redrive(from: deadLetterQueue, to: target, nowMs: nowMs)

@@ -4,20 +4,20 @@ import StratusStore
 import Synchronization
 
 /// Topics: a publish fans out to every matching subscription in one committed transaction.
-public final class TopicPublisher: Sendable {
+package final class TopicPublisher: Sendable {
     /// A publish that cannot be accepted.
-    public struct TopicError: Error, Sendable, CustomStringConvertible {
-        public enum Code: String, Sendable {
+    package struct TopicError: Error, Sendable, CustomStringConvertible {
+        package enum Code: String, Sendable {
             case notFound = "NotFound", tooLarge = "InvalidParameter", invalid = "InvalidParameterValue"
             case overLimit = "LimitExceeded"
         }
-        public var code: Code
-        public var message: String
-        public var description: String { message }
+        package var code: Code
+        package var message: String
+        package var description: String { message }
     }
 
     /// SNS's limit on a published message: 256 KB.
-    public static let maxMessageBytes = 262_144
+    package static let maxMessageBytes = 262_144
 
     private let store: any Store
     private let queues: QueueService
@@ -41,14 +41,15 @@ public final class TopicPublisher: Sendable {
         topics.withLock { $0 = loaded }
     }
 
-    public func all() -> [String: [Subscription]] {
+    package func all() -> [String: [Subscription]] {
         topics.withLock { $0 }
     }
 
     /// Creates a topic at run time; it survives restarts.
-    public func create(_ name: String) async throws {
+    package func create(_ name: String) async throws {
         guard QueueConfig.isValidName(name) else {
-            throw TopicError(code: .invalid, message: "invalid topic name '\(name)'; expected 1-80 letters, digits, '-' or '_'")
+            throw TopicError(
+                code: .invalid, message: "invalid topic name '\(name)'; expected 1-80 letters, digits, '-' or '_'")
         }
         try await changes.withLock {
             let (exists, count) = topics.withLock { ($0[name] != nil, $0.count) }
@@ -62,7 +63,7 @@ public final class TopicPublisher: Sendable {
     }
 
     /// Adds a subscription at run time; it survives restarts.
-    public func subscribe(_ subscription: Subscription) async throws {
+    package func subscribe(_ subscription: Subscription) async throws {
         try await changes.withLock { try await subscribeLocked(subscription) }
     }
 
@@ -70,10 +71,13 @@ public final class TopicPublisher: Sendable {
         guard let existing = topics.withLock({ $0[subscription.topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(subscription.topic)'")
         }
-        guard existing.count < Limits.subscriptionsPerTopic || existing.contains(where: { $0.id == subscription.id }) else {
+        guard existing.count < Limits.subscriptionsPerTopic || existing.contains(where: { $0.id == subscription.id })
+        else {
             throw TopicError(
                 code: .overLimit,
-                message: "topic '\(subscription.topic)' already has \(Limits.subscriptionsPerTopic) subscriptions, the limit")
+                message:
+                    "topic '\(subscription.topic)' already has \(Limits.subscriptionsPerTopic) subscriptions, the limit"
+            )
         }
         if case .queue(let name) = subscription.endpoint { _ = try queues.require(name) }
         try await store.putSubscription(subscription)
@@ -84,36 +88,46 @@ public final class TopicPublisher: Sendable {
     }
 
     /// Publishes; answers with the message id only after every matching delivery is committed.
-    public func publish(
+    package func publish(
         to topic: String, message: String, subject: String? = nil, attributes: [String: MessageAttribute] = [:]
     ) async throws -> String {
         guard let subscriptions = topics.withLock({ $0[topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
         }
         guard message.utf8.count <= Self.maxMessageBytes else {
-            throw TopicError(code: .tooLarge, message: "message is \(message.utf8.count) bytes; the limit is \(Self.maxMessageBytes) (256 KB)")
+            throw TopicError(
+                code: .tooLarge,
+                message: "message is \(message.utf8.count) bytes; the limit is \(Self.maxMessageBytes) (256 KB)")
         }
         if let problem = MessageAttribute.problem(in: attributes) { throw TopicError(code: .invalid, message: problem) }
         let nowMs = queues.nowMs
         let now = Date(timeIntervalSince1970: Double(nowMs) / 1000)
         let publication = MessagingEvents.Publication(
-            messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes, timestamp: now)
+            messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes,
+            timestamp: now)
         var fanOut: [FanOut] = []
         for subscription in subscriptions where subscription.matches(body: message, attributes: attributes) {
             switch subscription.endpoint {
             case .queue(let queue):
-                let body = subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id)
-                fanOut.append(.queue(queue, OutgoingMessage(body: body, attributes: subscription.raw ? attributes : [:])))
+                let body =
+                    subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id)
+                fanOut.append(
+                    .queue(queue, OutgoingMessage(body: body, attributes: subscription.raw ? attributes : [:])))
             case .function(let function):
-                fanOut.append(.delivery(PendingDelivery(
-                    source: .subscription(id: subscription.id, topic: topic), target: .function(function),
-                    payload: MessagingEvents.snsEvent(publication, subscriptionId: subscription.id),
-                    nextAttemptAtMs: nowMs, createdAtMs: nowMs)))
+                fanOut.append(
+                    .delivery(
+                        PendingDelivery(
+                            source: .subscription(id: subscription.id, topic: topic), target: .function(function),
+                            payload: MessagingEvents.snsEvent(publication, subscriptionId: subscription.id),
+                            nextAttemptAtMs: nowMs, createdAtMs: nowMs)))
             case .http(let url):
-                fanOut.append(.delivery(PendingDelivery(
-                    source: .subscription(id: subscription.id, topic: topic), target: .http(url),
-                    payload: subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id),
-                    nextAttemptAtMs: nowMs, createdAtMs: nowMs, deadLetterQueue: subscription.deadLetterQueue)))
+                fanOut.append(
+                    .delivery(
+                        PendingDelivery(
+                            source: .subscription(id: subscription.id, topic: topic), target: .http(url),
+                            payload: subscription.raw
+                                ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id),
+                            nextAttemptAtMs: nowMs, createdAtMs: nowMs, deadLetterQueue: subscription.deadLetterQueue)))
             }
         }
         try await queues.commit(fanOut)

@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import Synchronization
 
 /// The host-wide cap on workers (`stratus serve --max-workers`), with per-function reservations, so
@@ -65,11 +67,10 @@ package final class WorkerBudget: Sendable {
         let ownReserveLeft = max(0, reserved - used)
         // The shared pool is what no reservation holds; each function's use beyond its reservation draws on it.
         let totalReserved = state.reserved.values.reduce(0, +)
-        let sharedUsed = state.used.reduce(0) { sum, entry in sum + max(0, entry.value - (state.reserved[entry.key] ?? 0)) }
+        let sharedUsed = state.used.reduce(0) { sum, entry in
+            sum + max(0, entry.value - (state.reserved[entry.key] ?? 0))
+        }
         let sharedLeft = max(0, limit - totalReserved - sharedUsed)
         return ownReserveLeft + sharedLeft
     }
 }
-
-import Foundation
-import NIOCore

@@ -47,7 +47,8 @@ package final class WorkerPool: Sendable {
 
     package init(
         function: DeployedFunction, launcher: WorkerLauncher, budget: WorkerBudget, log: InvocationLog,
-        clock: any HostClock = SystemClock(), logger: Logger, reclaim: @escaping @Sendable (String) -> Bool = { _ in false }
+        clock: any HostClock = SystemClock(), logger: Logger,
+        reclaim: @escaping @Sendable (String) -> Bool = { _ in false }
     ) {
         self.clock = clock
         wake = QueueSignal(clock: clock)
@@ -77,7 +78,9 @@ package final class WorkerPool: Sendable {
 
     /// Slots came free somewhere: look again if a caller waits or the warm floor is not met.
     private func budgetFreed() {
-        let needs = state.withLock { !$0.stopped && ($0.machine.waitingCount > 0 || $0.machine.total < $0.machine.configuration.min) }
+        let needs = state.withLock {
+            !$0.stopped && ($0.machine.waitingCount > 0 || $0.machine.total < $0.machine.configuration.min)
+        }
         if needs { wakeUp() }
     }
 
@@ -127,7 +130,12 @@ package final class WorkerPool: Sendable {
                 if let decision { continuation.resume(with: decision) }
             }
         } catch let error as AcquireError {
-            if case .throttled = error { event(.throttled, "pool at its ceiling of \(function.config.scaling.max) with \(function.config.scaling.queue) callers waiting") }
+            if case .throttled = error {
+                event(
+                    .throttled,
+                    "pool at its ceiling of \(function.config.scaling.max) with \(function.config.scaling.queue) callers waiting"
+                )
+            }
             throw error
         } catch {
             throw .stopped
@@ -159,7 +167,9 @@ package final class WorkerPool: Sendable {
         if !alive {
             budget.give(for: function.name)
             worker.stop()
-            event(.replaced, "worker \(worker.pid.map(String.init) ?? "?") stopped after a crash, timeout or memory overrun")
+            event(
+                .replaced,
+                "worker \(worker.pid.map(String.init) ?? "?") stopped after a crash, timeout or memory overrun")
         }
         perform(action)
     }
@@ -190,7 +200,10 @@ package final class WorkerPool: Sendable {
                 state.machine.started(worker)
                 return state.machine.total
             }
-            event(.scaleUp, "cold start for an invocation, worker \(worker.pid.map(String.init) ?? "?") (\(total)/\(function.config.scaling.max))")
+            event(
+                .scaleUp,
+                "cold start for an invocation, worker \(worker.pid.map(String.init) ?? "?") (\(total)/\(function.config.scaling.max))"
+            )
             return worker
         } catch {
             budget.give(for: function.name)
@@ -210,7 +223,10 @@ package final class WorkerPool: Sendable {
             }
             wakeUp()
             if stopped { worker.stop() }
-            event(.scaleUp, "warm worker \(worker.pid.map(String.init) ?? "?") started ahead of demand (\(total)/\(function.config.scaling.max))")
+            event(
+                .scaleUp,
+                "warm worker \(worker.pid.map(String.init) ?? "?") started ahead of demand (\(total)/\(function.config.scaling.max))"
+            )
             perform(action)
         } catch {
             budget.give(for: function.name)
@@ -252,7 +268,9 @@ package final class WorkerPool: Sendable {
 
     private func tick(now: ContinuousClock.Instant) {
         var growth = budget.available(for: function.name)
-        if growth == 0, state.withLock({ $0.machine.waitingCount > 0 && $0.machine.total < $0.machine.configuration.max }) {
+        if growth == 0,
+            state.withLock({ $0.machine.waitingCount > 0 && $0.machine.total < $0.machine.configuration.max })
+        {
             // The host-wide cap is reached while callers wait here: take an idle worker from another function.
             if reclaim(function.name) { growth = budget.available(for: function.name) }
         }
@@ -269,7 +287,10 @@ package final class WorkerPool: Sendable {
         for worker in actions.retire {
             budget.give(for: function.name)
             worker.stop()
-            event(.scaleDown, "worker \(worker.pid.map(String.init) ?? "?") idle for \(DurationParser.format(function.config.scaling.idle)), retired")
+            event(
+                .scaleDown,
+                "worker \(worker.pid.map(String.init) ?? "?") idle for \(DurationParser.format(function.config.scaling.idle)), retired"
+            )
         }
         for waiter in actions.timedOut {
             event(.throttled, "caller waited \(DurationParser.format(function.config.scaling.maxWait)) for a worker")

@@ -2,11 +2,11 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A child process in its own process group (and, where the host may create them, its own cgroup v2), with
@@ -83,14 +83,12 @@ package final class ChildProcess: Sendable {
         posix_spawnattr_setflags(
             &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
         var pid: pid_t = 0
-        let result = posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
+        let result = withSpawnArguments(
+            executable: executable, arguments: arguments, environment: environment
+        ) { argv, envp in
+            posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
+        }
         close(writeEnd)
         guard result == 0 else {
             if let preparedCgroup { rmdir(preparedCgroup) }
@@ -115,9 +113,10 @@ package final class ChildProcess: Sendable {
         UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")
 
     private static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) -> Int32 {
-        typealias AddChdir = @convention(c) (
-            UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
-        ) -> Int32
+        typealias AddChdir =
+            @convention(c) (
+                UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+            ) -> Int32
         guard let symbol = addChdirSymbol else { return ENOSYS }
         return unsafeBitCast(symbol, to: AddChdir.self)(actions, path)
     }
@@ -126,7 +125,9 @@ package final class ChildProcess: Sendable {
         UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
 
     /// glibc 2.34+: close every descriptor from `lowest` up in the child.
-    private static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32 {
+    private static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32)
+        -> Int32
+    {
         typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
         guard let symbol = addCloseFromSymbol else { return ENOSYS }
         return unsafeBitCast(symbol, to: AddCloseFrom.self)(actions, lowest)

@@ -2,18 +2,18 @@ import Foundation
 import StratusCore
 
 /// Reads a project directory: `functions/<name>/function.yaml` and `triggers/*.yaml`.
-public enum ProjectLoader {
+package enum ProjectLoader {
     /// What was loaded, and what could not be, each with its reason.
-    public struct Project: Sendable {
-        public var functions: [DeployedFunction] = []
-        public var triggers = Triggers()
-        public var errors: [ManifestError] = []
+    package struct Project: Sendable {
+        package var functions: [DeployedFunction] = []
+        package var triggers = Triggers()
+        package var errors: [ManifestError] = []
         /// Functions whose directory exists but did not load: triggers naming them load and wait for them.
-        public var failedFunctions: Set<String> = []
+        package var failedFunctions: Set<String> = []
     }
 
     /// Loads every function directory; a bad one is reported and skipped, the others load.
-    public static func load(directory: String) -> Project {
+    package static func load(directory: String) -> Project {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let functionsDir = root.appendingPathComponent("functions")
         var project = Project()
@@ -21,13 +21,15 @@ public enum ProjectLoader {
         for name in names.sorted() where !name.hasPrefix(".") {
             let dir = functionsDir.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
                 continue
             }
             let manifest = dir.appendingPathComponent("function.yaml")
             let shownPath = "functions/\(name)/function.yaml"
             guard let text = try? String(contentsOf: manifest, encoding: .utf8) else {
-                project.errors.append(ManifestError(file: shownPath, line: nil, key: "", message: "missing or unreadable"))
+                project.errors.append(
+                    ManifestError(file: shownPath, line: nil, key: "", message: "missing or unreadable"))
                 if FunctionConfig.isValidName(name) { project.failedFunctions.insert(name) }
                 continue
             }
@@ -38,7 +40,8 @@ public enum ProjectLoader {
                     project.failedFunctions.insert(name)
                     continue
                 }
-                project.functions.append(DeployedFunction(config: config, directory: dir.path, revision: revision(of: dir)))
+                project.functions.append(
+                    DeployedFunction(config: config, directory: dir.path, revision: revision(of: dir)))
             } catch {
                 project.errors.append(error)
                 if FunctionConfig.isValidName(name) { project.failedFunctions.insert(name) }

@@ -68,7 +68,9 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         if head.headers.contains(name: "Origin") || head.headers.contains(name: "Sec-Fetch-Site") {
-            return write(context, .error(.forbidden, type: "Forbidden", message: "browser requests are refused"), keepAlive: false)
+            return write(
+                context, .error(.forbidden, type: "Forbidden", message: "browser requests are refused"),
+                keepAlive: false)
         }
         if oversized {
             oversized = false
@@ -77,10 +79,14 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 worker.responseTooLarge(id: String(parts[1]))
             }
             let message = "Response payload size exceeded maximum allowed payload size (\(Limits.responseBytes) bytes)."
-            return write(context, .error(.payloadTooLarge, type: "Function.ResponseSizeTooLarge", message: message), keepAlive: head.isKeepAlive)
+            return write(
+                context, .error(.payloadTooLarge, type: "Function.ResponseSizeTooLarge", message: message),
+                keepAlive: head.isKeepAlive)
         }
         guard path.hasPrefix(Self.prefix) else {
-            return write(context, .error(.notFound, type: "NotFound", message: "unknown path \(path)"), keepAlive: head.isKeepAlive)
+            return write(
+                context, .error(.notFound, type: "NotFound", message: "unknown path \(path)"),
+                keepAlive: head.isKeepAlive)
         }
         let parts = path.dropFirst(Self.prefix.count).split(separator: "/")
         let errorType = head.headers.first(name: "Lambda-Runtime-Function-Error-Type")
@@ -102,7 +108,9 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.POST, 2, "init", "error"):
             write(context, worker.initError(errorType: errorType, body: body), keepAlive: head.isKeepAlive)
         default:
-            write(context, .error(.notFound, type: "NotFound", message: "unknown path \(path)"), keepAlive: head.isKeepAlive)
+            write(
+                context, .error(.notFound, type: "NotFound", message: "unknown path \(path)"),
+                keepAlive: head.isKeepAlive)
         }
     }
 

@@ -5,18 +5,18 @@ import StratusRuntime
 import StratusStore
 
 /// An error of the `/v1` control API, rendered as `{"error":{"code":…,"message":…}}`.
-public struct APIError: HTTPResponseError {
-    public var status: HTTPResponse.Status
-    public var code: String
-    public var message: String
+package struct APIError: HTTPResponseError {
+    package var status: HTTPResponse.Status
+    package var code: String
+    package var message: String
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    package init(_ status: HTTPResponse.Status, code: String, message: String) {
         self.status = status
         self.code = code
         self.message = message
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         try JSONBody.response(V1.ErrorBody(code: code, message: message), status: status)
     }
 
@@ -33,7 +33,9 @@ public struct APIError: HTTPResponseError {
 /// what Hummingbird answers itself (no such route, wrong method, body too large), each in the
 /// `{"error":…}` shape with its status.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as QueueService.QueueError {

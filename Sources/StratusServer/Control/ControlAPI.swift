@@ -5,8 +5,8 @@ import StratusRuntime
 
 /// The control plane: the `/v1` JSON API the CLI uses (one controller per resource), `/metrics`, and the
 /// AWS facades. Every request goes through the exposure rules, then the one error mapping.
-public enum ControlAPI {
-    public static func router(host: StratusHost, exposure: ControlExposure = .init()) -> Router<ControlContext> {
+package enum ControlAPI {
+    package static func router(host: StratusHost, exposure: ControlExposure = .init()) -> Router<ControlContext> {
         let router = Router(context: ControlContext.self)
         router.add(middleware: ControlExposureMiddleware(exposure: exposure))
         router.add(middleware: APIErrorMiddleware())

@@ -4,26 +4,30 @@ import StratusCore
 
 /// The request context of the control plane: `/v1` bodies decode with `V1.decoder`, an empty body as `{}`,
 /// and a body that does not decode is a 400 `InvalidParameter` that says which key is wrong.
-public struct ControlContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct ControlContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
 
-    public init(source: Source) {
+    package init(source: Source) {
         coreContext = .init(source: source)
     }
 
-    public var requestDecoder: V1RequestDecoder { V1RequestDecoder() }
+    package var requestDecoder: V1RequestDecoder { V1RequestDecoder() }
     /// A `/v1` request body that is not a payload: 2 MiB.
-    public var maxUploadSize: Int { Limits.requestBytes }
+    package var maxUploadSize: Int { Limits.requestBytes }
 }
 
 /// Decodes `/v1` request bodies (see `ControlContext`).
-public struct V1RequestDecoder: RequestDecoder {
-    public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+package struct V1RequestDecoder: RequestDecoder {
+    package func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws
+        -> T
+    {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: context.maxUploadSize)
         } catch {
-            throw APIError(.contentTooLarge, code: "RequestTooLarge", message: "request body exceeds \(context.maxUploadSize) bytes")
+            throw APIError(
+                .contentTooLarge, code: "RequestTooLarge",
+                message: "request body exceeds \(context.maxUploadSize) bytes")
         }
         let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
         // `null` is not "absent": a key set to null is refused unless the request type lets it clear something.
@@ -43,7 +47,8 @@ public struct V1RequestDecoder: RequestDecoder {
     /// What is wrong, naming the key: `'max' must be a number`, `'name' is required`, `unknown key 'colour'`.
     static func describe(_ error: DecodingError) -> String {
         func path(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(
+                of: ".[", with: "[")
         }
         switch error {
         case .keyNotFound(let key, let context):
@@ -57,9 +62,12 @@ public struct V1RequestDecoder: RequestDecoder {
                 case is Int.Type, is Int64.Type, is Int?.Type: "an integer"
                 case is Bool.Type, is Bool?.Type: "true or false"
                 case is [String].Type: "a list of strings"
-                default: context.debugDescription.hasPrefix("expected") ? String(context.debugDescription.dropFirst(9)) : "\(type)"
+                default:
+                    context.debugDescription.hasPrefix("expected")
+                        ? String(context.debugDescription.dropFirst(9)) : "\(type)"
                 }
-            return context.codingPath.isEmpty ? "request body must be a JSON object" : "'\(path(context.codingPath))' must be \(expected)"
+            return context.codingPath.isEmpty
+                ? "request body must be a JSON object" : "'\(path(context.codingPath))' must be \(expected)"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "request body must be a JSON object" }
             return context.debugDescription.hasPrefix("unknown key")

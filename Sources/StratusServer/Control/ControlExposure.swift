@@ -9,20 +9,20 @@ import Hummingbird
 /// allowed (no DNS rebinding), and `/v1` requests with a body must say `application/json` (which a page
 /// cannot send cross-site without a preflight this server never answers). A control plane bound beyond
 /// loopback requires a bearer token on every request but `/v1/health`.
-public struct ControlExposure: Sendable {
+package struct ControlExposure: Sendable {
     /// Required as `Authorization: Bearer TOKEN`, or as the access key id of an AWS SigV4 signature
     /// (`AWS_ACCESS_KEY_ID=TOKEN`) for the AWS clients. `nil`: no token (loopback only).
-    public var token: String?
+    package var token: String?
     /// `Host` names accepted besides loopback (`--allow-host`).
-    public var allowedHosts: Set<String>
+    package var allowedHosts: Set<String>
 
-    public init(token: String? = nil, allowedHosts: Set<String> = []) {
+    package init(token: String? = nil, allowedHosts: Set<String> = []) {
         self.token = token
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
     }
 
     /// Whether `host` (an address to bind or a `Host` name, without port) is loopback.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
         let octets = name.split(separator: ".", omittingEmptySubsequences: false)
@@ -31,7 +31,7 @@ public struct ControlExposure: Sendable {
 
     /// Whether binding to `host` keeps a listener on this machine: `localhost` or a numeric loopback address
     /// (a name such as `x.localhost` may resolve elsewhere, so it does not count).
-    public static func isLoopbackBind(_ host: String) -> Bool {
+    package static func isLoopbackBind(_ host: String) -> Bool {
         let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         return name == "localhost" || name == "::1" || (isLoopback(name) && !name.hasSuffix("localhost"))
     }

@@ -10,12 +10,15 @@ struct FunctionsController {
     func register(on router: Router<ControlContext>) {
         router.get("/v1/functions") { _, _ in try JSONBody.response(host.functionStatus()) }
         router.get("/v1/status") { _, _ in
-            try JSONBody.response(V1.Status(
-                maxWorkers: host.maxWorkers, isolation: host.isolation, functions: host.functionStatus(),
-                queues: try await QueuesController.summaries(host), topics: TopicsController.summaries(host)))
+            try JSONBody.response(
+                V1.Status(
+                    maxWorkers: host.maxWorkers, isolation: host.isolation, functions: host.functionStatus(),
+                    queues: try await QueuesController.summaries(host), topics: TopicsController.summaries(host)))
         }
         router.get("/v1/routes") { _, _ in
-            try JSONBody.response(V1.Routes(routes: host.project.triggers.routes.map { .init(route: $0.routeKey, function: $0.function) }))
+            try JSONBody.response(
+                V1.Routes(routes: host.project.triggers.routes.map { .init(route: $0.routeKey, function: $0.function) })
+            )
         }
         router.post("/v1/functions/:name/invoke") { request, context in
             let name = try context.parameters.decoded("name")
@@ -42,7 +45,8 @@ struct FunctionsController {
         do {
             return try await request.body.collect(upTo: Limits.syncPayloadBytes)
         } catch {
-            throw APIError(.contentTooLarge, code: "RequestTooLarge", message: "payload exceeds \(Limits.syncPayloadBytes) bytes")
+            throw APIError(
+                .contentTooLarge, code: "RequestTooLarge", message: "payload exceeds \(Limits.syncPayloadBytes) bytes")
         }
     }
 

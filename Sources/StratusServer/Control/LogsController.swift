@@ -11,19 +11,24 @@ struct LogsController {
     func register(on router: Router<ControlContext>) {
         router.get("/v1/logs") { request, _ in
             let query = try Self.query(request.uri.queryParameters)
-            let records = try await waitForNews(request.uri.queryParameters) { try await host.log.invocations(matching: query) }
+            let records = try await waitForNews(request.uri.queryParameters) {
+                try await host.log.invocations(matching: query)
+            }
             return try JSONBody.response(V1.Invocations(invocations: records))
         }
         router.get("/v1/events") { request, _ in
             let query = try Self.query(request.uri.queryParameters)
-            let events = try await waitForNews(request.uri.queryParameters) { try await host.log.events(matching: query) }
+            let events = try await waitForNews(request.uri.queryParameters) {
+                try await host.log.events(matching: query)
+            }
             return try JSONBody.response(V1.Events(events: events))
         }
     }
 
     /// Runs `read`; with `wait=DURATION` (at most 20 s), an empty answer waits for the next commit to the log
     /// (or the end of the wait) and reads once more, so `logs --follow` is a long poll rather than a polling loop.
-    private func waitForNews<T: Sendable>(_ parameters: Parameters, _ read: () async throws -> [T]) async throws -> [T] {
+    private func waitForNews<T: Sendable>(_ parameters: Parameters, _ read: () async throws -> [T]) async throws -> [T]
+    {
         var wait: Duration = .zero
         if let text = parameters.get("wait") {
             guard let value = DurationValue(text).in(Limits.receiveWait) else {
@@ -52,18 +57,22 @@ struct LogsController {
         if let since = parameters.get("since") {
             guard let duration = DurationValue(since).in(Limits.logSince) else {
                 throw APIError.invalid(
-                    "since must be \(DurationParser.expected), at most \(DurationParser.format(Limits.logSince.upperBound))")
+                    "since must be \(DurationParser.expected), at most \(DurationParser.format(Limits.logSince.upperBound))"
+                )
             }
             query.since = Date().addingTimeInterval(-duration.seconds)
         }
         if let limit = parameters.get("limit") {
             guard let value = Int(limit), Limits.logPage.contains(value) else {
-                throw APIError.invalid("limit must be an integer between \(Limits.logPage.lowerBound) and \(Limits.logPage.upperBound)")
+                throw APIError.invalid(
+                    "limit must be an integer between \(Limits.logPage.lowerBound) and \(Limits.logPage.upperBound)")
             }
             query.limit = value
         }
         if let after = parameters.get("after") {
-            guard let value = Int64(after), value >= 0 else { throw APIError.invalid("after must be a sequence number") }
+            guard let value = Int64(after), value >= 0 else {
+                throw APIError.invalid("after must be a sequence number")
+            }
             query.afterSequence = value
         }
         return query

@@ -22,7 +22,9 @@ enum Metrics {
             metric("stratus_throttles_total", "counter", "Calls throttled at the pool ceiling.", per(\.throttles))
             metric("stratus_scale_ups_total", "counter", "Workers started.", per(\.scaleUps))
             metric("stratus_scale_downs_total", "counter", "Workers retired.", per(\.scaleDowns))
-            metric("stratus_workers_replaced_total", "counter", "Workers replaced after a crash, timeout or memory overrun.", per(\.replaced))
+            metric(
+                "stratus_workers_replaced_total", "counter",
+                "Workers replaced after a crash, timeout or memory overrun.", per(\.replaced))
             metric(
                 "stratus_breaker_open", "gauge", "1 while the function's circuit breaker is open or half-open.",
                 per { $0.breaker == "OPEN" || $0.breaker == "HALF_OPEN" ? 1 : 0 })

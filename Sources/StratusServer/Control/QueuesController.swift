@@ -37,23 +37,32 @@ struct QueuesController {
             let name = try context.parameters.decoded("name")
             let body = try await request.decode(as: V1.Receive.self, context: context)
             let max = body.max ?? 1
-            guard Limits.receiveMessages.contains(max) else { throw APIError.invalid("'max' must be an integer between 1 and 10") }
-            let visibility = try body.visibilityTimeout.map { try Self.milliseconds($0, "visibilityTimeout", Limits.visibilityTimeout) }
+            guard Limits.receiveMessages.contains(max) else {
+                throw APIError.invalid("'max' must be an integer between 1 and 10")
+            }
+            let visibility = try body.visibilityTimeout.map {
+                try Self.milliseconds($0, "visibilityTimeout", Limits.visibilityTimeout)
+            }
             let wait = try body.wait.map { try Self.milliseconds($0, "wait", Limits.receiveWait) } ?? 0
-            let messages = try await host.queues.receive(from: name, max: max, visibilityTimeoutMs: visibility, wait: .milliseconds(wait))
+            let messages = try await host.queues.receive(
+                from: name, max: max, visibilityTimeoutMs: visibility, wait: .milliseconds(wait))
             return try JSONBody.response(V1.Messages(messages: messages))
         }
         queues.post(":name/delete") { request, context in
             let name = try context.parameters.decoded("name")
             let body = try await request.decode(as: V1.DeleteMessages.self, context: context)
-            guard body.receiptHandles.count <= 10 else { throw APIError.invalid("'receiptHandles' must be a list of at most 10 strings") }
-            return try JSONBody.response(V1.Count.deleted(try await host.queues.delete(from: name, receiptHandles: body.receiptHandles)))
+            guard body.receiptHandles.count <= 10 else {
+                throw APIError.invalid("'receiptHandles' must be a list of at most 10 strings")
+            }
+            return try JSONBody.response(
+                V1.Count.deleted(try await host.queues.delete(from: name, receiptHandles: body.receiptHandles)))
         }
         queues.post(":name/visibility") { request, context in
             let name = try context.parameters.decoded("name")
             let body = try await request.decode(as: V1.ChangeVisibility.self, context: context)
             let ms = try Self.milliseconds(body.timeout, "timeout", Limits.visibilityTimeout)
-            guard try await host.queues.changeVisibility(in: name, receiptHandle: body.receiptHandle, timeoutMs: ms) else {
+            guard try await host.queues.changeVisibility(in: name, receiptHandle: body.receiptHandle, timeoutMs: ms)
+            else {
                 throw APIError(.badRequest, code: "ReceiptHandleIsInvalid", message: "receipt handle is not current")
             }
             return try JSONBody.response(V1.Changed())
@@ -74,7 +83,9 @@ struct QueuesController {
         if let value = body.visibilityTimeout {
             queue.visibilityTimeoutMs = try Self.milliseconds(value, "visibilityTimeout", Limits.visibilityTimeout)
         }
-        if let value = body.retention { queue.retentionMs = try Self.milliseconds(value, "retention", Limits.retention) }
+        if let value = body.retention {
+            queue.retentionMs = try Self.milliseconds(value, "retention", Limits.retention)
+        }
         if let value = body.delay { queue.delayMs = try Self.milliseconds(value, "delay", Limits.messageDelay) }
         if let count = body.maxReceiveCount {
             guard Limits.maxReceiveCount.contains(count) else {
@@ -128,7 +139,8 @@ struct QueuesController {
             let dlqCounts = queue.deadLetterQueue.flatMap { counts[$0] }
             return V1.QueueSummary(
                 name: queue.name, counts: counts[queue.name] ?? QueueCounts(),
-                deadLettered: dlqCounts.map { $0.visible + $0.inFlight + $0.delayed }, deadLetterQueue: queue.deadLetterQueue,
+                deadLettered: dlqCounts.map { $0.visible + $0.inFlight + $0.delayed },
+                deadLetterQueue: queue.deadLetterQueue,
                 maxReceiveCount: queue.maxReceiveCount, visibilityTimeoutMs: queue.visibilityTimeoutMs,
                 consumer: queue.consumer?.function)
         }

@@ -30,14 +30,16 @@ struct TopicsController {
             switch body.filterScope {
             case nil, "attributes", "MessageAttributes": scope = .messageAttributes
             case "body", "MessageBody": scope = .messageBody
-            default: throw APIError.invalid("'filterScope' must be body (MessageBody) or attributes (MessageAttributes)")
+            default:
+                throw APIError.invalid("'filterScope' must be body (MessageBody) or attributes (MessageAttributes)")
             }
             if let filter = body.filter {
                 guard case .object = filter else { throw APIError.invalid("'filter' must be a filter policy object") }
                 do {
                     try subscription.setFilter(json: filter.jsonText, scope: scope)
                 } catch {
-                    throw APIError.invalid("invalid filter policy: \((error as? FilterPolicy.InvalidPolicy)?.message ?? "\(error)")")
+                    throw APIError.invalid(
+                        "invalid filter policy: \((error as? FilterPolicy.InvalidPolicy)?.message ?? "\(error)")")
                 }
             } else {
                 subscription.filterScope = scope
@@ -49,17 +51,21 @@ struct TopicsController {
             let topic = try context.parameters.decoded("name")
             let body = try await request.decode(as: V1.Publish.self, context: context)
             let id = try await host.topics.publish(
-                to: topic, message: body.message, subject: body.subject, attributes: try QueuesController.attributes(body.attributes))
+                to: topic, message: body.message, subject: body.subject,
+                attributes: try QueuesController.attributes(body.attributes))
             return try JSONBody.response(V1.MessageId(messageId: id), status: .created)
         }
     }
 
     /// The one endpoint a subscription names: `function`, `queue` or `http` (an http(s) URL with a host).
     private func endpoint(_ body: V1.Subscribe) throws -> Subscription.Endpoint {
-        let named = [body.function.map { ("function", $0) }, body.queue.map { ("queue", $0) }, body.http.map { ("http", $0) }]
-            .compactMap { $0 }
+        let named = [
+            body.function.map { ("function", $0) }, body.queue.map { ("queue", $0) }, body.http.map { ("http", $0) },
+        ]
+        .compactMap { $0 }
         guard named.count == 1, let (kind, target) = named.first, !target.isEmpty else {
-            throw APIError.invalid("exactly one of 'function', 'queue' or 'http' (a name or an http:// URL) is required")
+            throw APIError.invalid(
+                "exactly one of 'function', 'queue' or 'http' (a name or an http:// URL) is required")
         }
         switch kind {
         case "function":
@@ -71,7 +77,8 @@ struct TopicsController {
             guard let url = URL(string: target), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
                 let name = url.host, !name.isEmpty
             else {
-                throw APIError.invalid("'http' must be an http:// or https:// URL with a host (got '\(target.prefix(200))')")
+                throw APIError.invalid(
+                    "'http' must be an http:// or https:// URL with a host (got '\(target.prefix(200))')")
             }
             return .http(target)
         }
@@ -79,6 +86,8 @@ struct TopicsController {
 
     /// Every topic and its subscriptions.
     static func summaries(_ host: StratusHost) -> [V1.TopicSummary] {
-        host.topics.all().sorted { $0.key < $1.key }.map { V1.TopicSummary(name: $0.key, subscriptions: $0.value.map(V1.SubscriptionSummary.init)) }
+        host.topics.all().sorted { $0.key < $1.key }.map {
+            V1.TopicSummary(name: $0.key, subscriptions: $0.value.map(V1.SubscriptionSummary.init))
+        }
     }
 }

@@ -5,8 +5,8 @@ import StratusCore
 import StratusRuntime
 
 /// The HTTP trigger gateway: routes from `triggers/*.yaml`, API Gateway HTTP API (v2) semantics.
-public struct Gateway: HTTPResponder {
-    public typealias Context = BasicRequestContext
+package struct Gateway: HTTPResponder {
+    package typealias Context = BasicRequestContext
 
     /// Largest request body, as API Gateway's 6 MB payload limit for Lambda.
     static let maxBody = 6 * 1024 * 1024
@@ -14,12 +14,12 @@ public struct Gateway: HTTPResponder {
     let host: StratusHost
     let table: RouteTable
 
-    public init(host: StratusHost) {
+    package init(host: StratusHost) {
         self.host = host
         self.table = RouteTable(routes: host.project.triggers.routes)
     }
 
-    public func respond(to request: Request, context: Context) async throws -> Response {
+    package func respond(to request: Request, context: Context) async throws -> Response {
         let requestId = RequestID.make()
         let path = request.uri.path
         let method = request.method.rawValue
@@ -38,13 +38,17 @@ public struct Gateway: HTTPResponder {
             return Self.message(.notFound, "Not Found", requestId: requestId)
         }
         var response = try await invoke(request, match: match, requestId: requestId)
-        if let origin, let cors = match.route.cors { Self.applyCORS(cors, origin: origin, preflight: false, to: &response.headers) }
+        if let origin, let cors = match.route.cors {
+            Self.applyCORS(cors, origin: origin, preflight: false, to: &response.headers)
+        }
         return response
     }
 
     private func invoke(_ request: Request, match: RouteTable.Match, requestId: String) async throws -> Response {
         if let keys = match.route.apiKeys {
-            guard let key = request.headers[.apiKey] else { return Self.message(.unauthorized, "Unauthorized", requestId: requestId) }
+            guard let key = request.headers[.apiKey] else {
+                return Self.message(.unauthorized, "Unauthorized", requestId: requestId)
+            }
             guard keys.contains(key) else { return Self.message(.forbidden, "Forbidden", requestId: requestId) }
         }
         let body: ByteBuffer
@@ -55,7 +59,8 @@ public struct Gateway: HTTPResponder {
         }
         var event = APIGatewayV2.Request(
             method: request.method.rawValue, rawPath: request.uri.path, rawQueryString: request.uri.query ?? "",
-            headers: (request.head.authority.map { [("host", $0)] } ?? []) + request.headers.map { ($0.name.rawName, $0.value) },
+            headers: (request.head.authority.map { [("host", $0)] } ?? [])
+                + request.headers.map { ($0.name.rawName, $0.value) },
             body: Data(body.readableBytesView),
             requestId: requestId)
         event.time = Date()
@@ -63,7 +68,8 @@ public struct Gateway: HTTPResponder {
         let result: Dispatcher.Result
         do {
             result = try await host.dispatcher.invoke(
-                match.route.function, payload: ByteBuffer(bytes: payload), origin: .init(trigger: .http, source: match.route.routeKey))
+                match.route.function, payload: ByteBuffer(bytes: payload),
+                origin: .init(trigger: .http, source: match.route.routeKey))
         } catch {
             // The route's function failed to load (the serve output says why): API Gateway's answer to a
             // missing integration.
@@ -73,7 +79,8 @@ public struct Gateway: HTTPResponder {
         switch result.record.status {
         case .ok:
             if let mapped = APIGatewayV2.response(fromResult: Data(result.payload.readableBytesView)) {
-                response = Response(status: .init(code: mapped.statusCode), body: .init(byteBuffer: ByteBuffer(bytes: mapped.body)))
+                response = Response(
+                    status: .init(code: mapped.statusCode), body: .init(byteBuffer: ByteBuffer(bytes: mapped.body)))
                 for (name, value) in mapped.headers where !Self.framingHeaders.contains(name) {
                     if let field = HTTPField.Name(name) { response.headers[field] = value }
                 }
@@ -120,7 +127,9 @@ public struct Gateway: HTTPResponder {
         guard cors.allowOrigins.contains("*") || cors.allowOrigins.contains(origin) else { return }
         headers[.accessControlAllowOrigin] = cors.allowOrigins.contains("*") && !cors.allowCredentials ? "*" : origin
         if cors.allowCredentials { headers[.accessControlAllowCredentials] = "true" }
-        if !cors.exposeHeaders.isEmpty { headers[.accessControlExposeHeaders] = cors.exposeHeaders.joined(separator: ",") }
+        if !cors.exposeHeaders.isEmpty {
+            headers[.accessControlExposeHeaders] = cors.exposeHeaders.joined(separator: ",")
+        }
         guard preflight else { return }
         headers[.accessControlAllowMethods] = cors.allowMethods.joined(separator: ",")
         headers[.accessControlAllowHeaders] = cors.allowHeaders.joined(separator: ",")

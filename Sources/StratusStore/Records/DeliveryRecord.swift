@@ -86,12 +86,16 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
         case "function": target = .function(self.target)
         case "http": target = .http(self.target)
         default:
-            throw StoreError(code: .invalidRecord, message: "Delivery \(id ?? 0) has an unknown target kind '\(targetKind)'.")
+            throw StoreError(
+                code: .invalidRecord, message: "Delivery \(id ?? 0) has an unknown target kind '\(targetKind)'.")
         }
         let source: PendingDelivery.Source =
-            if let eventId { .asyncInvoke(eventId: eventId) } else { .subscription(id: subscriptionId, topic: topic ?? "") }
+            if let eventId { .asyncInvoke(eventId: eventId) } else {
+                .subscription(id: subscriptionId, topic: topic ?? "")
+            }
         return PendingDelivery(
-            id: id ?? 0, source: source, target: target, payload: payload, attempts: attempts, nextAttemptAtMs: nextAttemptAt,
+            id: id ?? 0, source: source, target: target, payload: payload, attempts: attempts,
+            nextAttemptAtMs: nextAttemptAt,
             createdAtMs: createdAt, deadLetterQueue: deadLetterQueue)
     }
 }

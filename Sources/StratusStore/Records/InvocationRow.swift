@@ -36,11 +36,13 @@ struct InvocationRow: FetchableRecord, PersistableRecord {
         record = InvocationRecord(
             id: row[Columns.id], function: row[Columns.function], version: row[Columns.version],
             trigger: InvocationRecord.Trigger(rawValue: row[Columns.trigger]) ?? .cli, source: row[Columns.source],
-            attempt: row[Columns.attempt], start: Date(timeIntervalSince1970: Double(row[Columns.startMs] as Int64) / 1000),
+            attempt: row[Columns.attempt],
+            start: Date(timeIntervalSince1970: Double(row[Columns.startMs] as Int64) / 1000),
             durationMs: row[Columns.durationMs], initDurationMs: row[Columns.initDurationMs],
             status: InvocationRecord.Status(rawValue: row[Columns.status]) ?? .error,
             errorType: row[Columns.errorType], errorMessage: row[Columns.errorMessage],
-            memorySizeMB: row[Columns.memorySizeMB], maxMemoryUsedMB: row[Columns.maxMemoryUsedMB], output: row[Columns.output])
+            memorySizeMB: row[Columns.memorySizeMB], maxMemoryUsedMB: row[Columns.maxMemoryUsedMB],
+            output: row[Columns.output])
         record.sequence = row[Columns.seq]
         record.eventId = row[Columns.eventId]
     }
@@ -85,7 +87,8 @@ struct HostEventRow: FetchableRecord, PersistableRecord {
 
     init(row: Row) {
         event = HostEvent(
-            time: Date(timeIntervalSince1970: Double(row[Columns.timeMs] as Int64) / 1000), function: row[Columns.function],
+            time: Date(timeIntervalSince1970: Double(row[Columns.timeMs] as Int64) / 1000),
+            function: row[Columns.function],
             kind: HostEvent.Kind(rawValue: row[Columns.kind]) ?? .scaleUp, message: row[Columns.message])
         event.sequence = row[Columns.seq]
     }

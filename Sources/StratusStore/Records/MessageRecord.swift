@@ -67,7 +67,8 @@ struct NewMessage: Sendable {
         encoder.outputFormatting = .sortedKeys
         return try messages.map { message in
             let attributes =
-                message.attributes.isEmpty ? nil : String(decoding: try encoder.encode(message.attributes), as: UTF8.self)
+                message.attributes.isEmpty
+                ? nil : String(decoding: try encoder.encode(message.attributes), as: UTF8.self)
             return NewMessage(body: message.body, attributes: attributes, delayMs: message.delayMs)
         }
     }
@@ -82,7 +83,8 @@ struct NewMessage: Sendable {
         for message in messages {
             let id = RequestID.make()
             try statement.execute(arguments: [
-                id, queue, message.body, message.attributes, nowMs, nowMs.saturatingAdd(message.delayMs ?? settings.delayMs),
+                id, queue, message.body, message.attributes, nowMs,
+                nowMs.saturatingAdd(message.delayMs ?? settings.delayMs),
             ])
             ids.append(id)
         }

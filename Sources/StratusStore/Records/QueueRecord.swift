@@ -59,7 +59,8 @@ struct QueueRecord: FetchableRecord, PersistableRecord {
         do {
             return try JSONDecoder().decode(QueueConfig.self, from: Data(config.utf8))
         } catch {
-            throw StoreError(code: .invalidRecord, message: "Queue '\(name)' has settings that no longer decode.", underlying: error)
+            throw StoreError(
+                code: .invalidRecord, message: "Queue '\(name)' has settings that no longer decode.", underlying: error)
         }
     }
 

@@ -67,7 +67,8 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
         case "queue": endpoint = .queue(self.endpoint)
         case "http": endpoint = .http(self.endpoint)
         default:
-            throw StoreError(code: .invalidRecord, message: "Subscription '\(id)' has an unknown endpoint kind '\(endpointKind)'.")
+            throw StoreError(
+                code: .invalidRecord, message: "Subscription '\(id)' has an unknown endpoint kind '\(endpointKind)'.")
         }
         var subscription = Subscription(id: id, topic: topic, endpoint: endpoint)
         subscription.raw = raw
@@ -81,7 +82,8 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
             try subscription.setFilter(json: filterPolicy, scope: scope)
         } catch {
             throw StoreError(
-                code: .invalidRecord, message: "Subscription '\(id)' has a filter policy that no longer parses: \(error)",
+                code: .invalidRecord,
+                message: "Subscription '\(id)' has a filter policy that no longer parses: \(error)",
                 underlying: error)
         }
         return subscription

@@ -3,7 +3,7 @@ import Foundation
 import StratusCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Logs: AsyncParsableCommand {
@@ -50,9 +50,13 @@ struct Logs: AsyncParsableCommand {
         var head: Int64 = 0
         var eventHead: Int64 = 0
         if follow {
-            head = try await options.client.get("/v1/logs?limit=1", as: V1.Invocations.self).answer.invocations.last?.sequence ?? 0
+            head =
+                try await options.client.get("/v1/logs?limit=1", as: V1.Invocations.self).answer.invocations.last?
+                .sequence ?? 0
             if events {
-                eventHead = try await options.client.get("/v1/events?limit=1", as: V1.Events.self).answer.events.last?.sequence ?? 0
+                eventHead =
+                    try await options.client.get("/v1/events?limit=1", as: V1.Events.self).answer.events.last?.sequence
+                    ?? 0
             }
         }
         while true {
@@ -69,7 +73,9 @@ struct Logs: AsyncParsableCommand {
             let page = try V1.decoder.decode(V1.Invocations.self, from: body)
             var lines: [(Date, String)] = []
             for record in page.invocations {
-                let text = options.json ? String(decoding: try V1.encoder.encode(record), as: UTF8.self) + "\n" : record.lambdaLog
+                let text =
+                    options.json
+                    ? String(decoding: try V1.encoder.encode(record), as: UTF8.self) + "\n" : record.lambdaLog
                 lines.append((record.start, text))
             }
             if events {

@@ -6,7 +6,9 @@ import StratusCore
 func parseAttributes(_ values: [String]) throws -> [String: V1.AttributeValue] {
     var attributes: [String: V1.AttributeValue] = [:]
     for value in values {
-        guard let equals = value.firstIndex(of: "=") else { throw ValidationError("--attr expects key=value (got '\(value)')") }
+        guard let equals = value.firstIndex(of: "=") else {
+            throw ValidationError("--attr expects key=value (got '\(value)')")
+        }
         var key = String(value[..<equals])
         let text = String(value[value.index(after: equals)...])
         var type = "String"
@@ -40,7 +42,10 @@ struct Publish: AsyncParsableCommand {
 
     func run() async throws {
         let body = V1.Publish(message: try readData(data), subject: subject, attributes: try parseAttributes(attr))
-        options.show(try await options.client.post("/v1/topics/\(topic.percentEncodedQuery)/publish", body, as: V1.MessageId.self)) {
+        options.show(
+            try await options.client.post(
+                "/v1/topics/\(topic.percentEncodedQuery)/publish", body, as: V1.MessageId.self)
+        ) {
             print($0.messageId)
         }
     }
@@ -56,15 +61,20 @@ struct Send: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let body = V1.SendMessage(body: try readData(data), attributes: try parseAttributes(attr), delay: delay.map { DurationValue($0) })
-        options.show(try await options.client.post("/v1/queues/\(queue.percentEncodedQuery)/messages", body, as: V1.MessageId.self)) {
+        let body = V1.SendMessage(
+            body: try readData(data), attributes: try parseAttributes(attr), delay: delay.map { DurationValue($0) })
+        options.show(
+            try await options.client.post(
+                "/v1/queues/\(queue.percentEncodedQuery)/messages", body, as: V1.MessageId.self)
+        ) {
             print($0.messageId)
         }
     }
 }
 
 struct Queues: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List queues: visible, in flight, delayed, dead-lettered.")
+    static let configuration = CommandConfiguration(
+        abstract: "List queues: visible, in flight, delayed, dead-lettered.")
 
     @OptionGroup var options: ClientOptions
 
@@ -81,7 +91,8 @@ func printQueues(_ queues: [V1.QueueSummary]) {
         print(
             queue.name.padding(24) + "\(queue.counts.visible)".padding(9) + "\(queue.counts.inFlight)".padding(9)
                 + "\(queue.counts.delayed)".padding(9) + (queue.deadLetterQueue ?? "-").padding(24)
-                + (queue.deadLetterQueue == nil ? "-" : "\(queue.deadLettered ?? 0)").padding(13) + (queue.consumer ?? "-"))
+                + (queue.deadLetterQueue == nil ? "-" : "\(queue.deadLettered ?? 0)").padding(13)
+                + (queue.consumer ?? "-"))
     }
 }
 

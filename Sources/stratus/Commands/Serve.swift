@@ -8,6 +8,7 @@ import ServiceLifecycle
 import StratusCore
 import StratusRuntime
 import StratusServer
+import StratusStore
 import Synchronization
 
 struct Serve: AsyncParsableCommand {
@@ -35,7 +36,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "On SIGTERM/SIGINT, how long running invocations may finish before they are killed (e.g. 30s).")
     var drainTimeout = "30s"
 
-    @Option(help: "Bearer token the control plane requires (default: $STRATUS_TOKEN); required when --control is not loopback.")
+    @Option(
+        help:
+            "Bearer token the control plane requires (default: $STRATUS_TOKEN); required when --control is not loopback."
+    )
     var token: String?
 
     @Option(help: "A Host name the control plane accepts besides loopback (repeatable), e.g. a name in /etc/hosts.")
@@ -49,28 +53,36 @@ struct Serve: AsyncParsableCommand {
 
         let (gatewayHost, gatewayPort) = try Self.parseAddress(http, option: "--http")
         let (controlHost, controlPort) = try Self.parseAddress(control, option: "--control")
-        var configuration = StratusHost.Configuration(projectDirectory: directory, stateDirectory: state)
+        var configuration = StratusHost.Configuration()
         if let maxWorkers {
-            guard (1...10_000).contains(maxWorkers) else { throw ValidationError("--max-workers must be between 1 and 10000") }
+            guard (1...10_000).contains(maxWorkers) else {
+                throw ValidationError("--max-workers must be between 1 and 10000")
+            }
             configuration.maxWorkers = maxWorkers
         }
         guard let drain = DurationParser.parse(drainTimeout), drain <= .seconds(3600) else {
-            throw ValidationError("--drain-timeout expects a duration between 0s and 1h, e.g. 30s (got '\(drainTimeout)')")
+            throw ValidationError(
+                "--drain-timeout expects a duration between 0s and 1h, e.g. 30s (got '\(drainTimeout)')")
         }
         configuration.drainTimeout = drain
         let token = (token ?? ProcessInfo.processInfo.environment["STRATUS_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
         if !ControlExposure.isLoopbackBind(controlHost), token == nil {
             throw ValidationError(
                 "--control \(control) is reachable beyond this machine: set a token with --token or STRATUS_TOKEN "
-                    + "(clients send it as Authorization: Bearer TOKEN, or as AWS_ACCESS_KEY_ID for the aws CLI and boto3)")
+                    + "(clients send it as Authorization: Bearer TOKEN, or as AWS_ACCESS_KEY_ID for the aws CLI and boto3)"
+            )
         }
         if let token, token.utf8.count < 16 {
             throw ValidationError("--token must be at least 16 characters")
         }
         ResourceLimits.raiseOpenFiles()
-        let host = try StratusHost(configuration: configuration, logger: logger)
+        let stateDirectory = state ?? URL(fileURLWithPath: directory).appendingPathComponent(".stratus").path
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: stateDirectory + "/stratus.sqlite")
+        let project = ProjectLoader.load(directory: directory)
+        let host = StratusHost(project: project, store: store, configuration: configuration, logger: logger)
         try await host.prepare()
-        printLoaded(host)
+        printLoaded(host, stateDirectory: stateDirectory)
 
         let ready = ReadyBanner(host: host)
         let server = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .init(Limits.idleConnection)))
@@ -80,10 +92,12 @@ struct Serve: AsyncParsableCommand {
                 availableConnectionsDelegate: MaximumAvailableConnections(Limits.connectionsPerListener))
         }
         let gateway = Application(
-            responder: Gateway(host: host), server: server, configuration: serverConfiguration(gatewayHost, gatewayPort),
+            responder: Gateway(host: host), server: server,
+            configuration: serverConfiguration(gatewayHost, gatewayPort),
             onServerRunning: { ready.listening("gateway", $0.localAddress) }, logger: quietLogger)
         let controlApp = Application(
-            router: ControlAPI.router(host: host, exposure: ControlExposure(token: token, allowedHosts: Set(allowHost))),
+            router: ControlAPI.router(
+                host: host, exposure: ControlExposure(token: token, allowedHosts: Set(allowHost))),
             server: server, configuration: serverConfiguration(controlHost, controlPort),
             onServerRunning: { ready.listening("control", $0.localAddress) }, logger: quietLogger)
         // Stopped in reverse order: the drain clock starts first, then the servers finish their requests,
@@ -97,10 +111,12 @@ struct Serve: AsyncParsableCommand {
         fflush(nil)
     }
 
-    private func printLoaded(_ host: StratusHost) {
+    private func printLoaded(_ host: StratusHost, stateDirectory: String) {
         print("Stratus: project \(URL(fileURLWithPath: directory).standardizedFileURL.path)")
         for function in host.project.functions {
-            print("  loaded  \(function.name)  (\(function.config.runtime.rawValue), \(function.version), rev \(function.revision))")
+            print(
+                "  loaded  \(function.name)  (\(function.config.runtime.rawValue), \(function.version), rev \(function.revision))"
+            )
         }
         for route in host.project.triggers.routes {
             print("  route   \(route.routeKey) -> \(route.function)")
@@ -114,9 +130,13 @@ struct Serve: AsyncParsableCommand {
         for function in host.project.functions {
             switch function.config.async.onFailure {
             case .queue(let queue) where host.queues.config(queue) == nil:
-                print("  WARNING functions/\(function.name)/function.yaml: async.onFailure queue '\(queue)' does not exist; failed events will be dropped")
+                print(
+                    "  WARNING functions/\(function.name)/function.yaml: async.onFailure queue '\(queue)' does not exist; failed events will be dropped"
+                )
             case .topic(let topic) where host.topics.all()[topic] == nil:
-                print("  WARNING functions/\(function.name)/function.yaml: async.onFailure topic '\(topic)' does not exist; failed events will be dropped")
+                print(
+                    "  WARNING functions/\(function.name)/function.yaml: async.onFailure topic '\(topic)' does not exist; failed events will be dropped"
+                )
             default: break
             }
         }
@@ -126,13 +146,14 @@ struct Serve: AsyncParsableCommand {
         for warning in host.waitingTriggers() {
             print("  WARNING \(warning)")
         }
-        print("  state   \(host.configuration.stateDirectory)")
+        print("  state   \(stateDirectory)")
         print("  workers at most \(host.maxWorkers) in all (--max-workers), isolated by \(host.isolation)")
         fflush(nil)
     }
 
     static func parseAddress(_ text: String, option: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
         else {
             throw ValidationError("\(option) expects HOST:PORT, e.g. 127.0.0.1:8080 (got '\(text)')")
         }

@@ -44,7 +44,9 @@ struct Validate: ParsableCommand {
                 errors: project.errors.map { .init(file: $0.file, line: $0.line, key: $0.key, message: $0.message) })
             print(String(decoding: try V1.encoder.encode(report), as: UTF8.self))
         } else {
-            for function in project.functions { print("ok       \(function.name) (\(function.config.runtime.rawValue))") }
+            for function in project.functions {
+                print("ok       \(function.name) (\(function.config.runtime.rawValue))")
+            }
             for error in project.errors { print("invalid  \(error)") }
             print("\(project.functions.count) valid, \(project.errors.count) invalid")
         }

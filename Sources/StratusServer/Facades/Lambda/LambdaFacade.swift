@@ -23,10 +23,13 @@ enum LambdaFacade {
         return (String(parts.first ?? rest), parts.count > 1 ? String(parts[1]) : nil)
     }
 
-    private static func invoke(request: Request, name: String, qualifier: String?, host: StratusHost) async throws -> Response {
+    private static func invoke(request: Request, name: String, qualifier: String?, host: StratusHost) async throws
+        -> Response
+    {
         do {
             // Stratus runs one version of each function, `$LATEST`; any other qualifier does not exist, as in Lambda.
-            guard let function = host.dispatcher.function(named: name), qualifier == nil || qualifier == "$LATEST" else {
+            guard let function = host.dispatcher.function(named: name), qualifier == nil || qualifier == "$LATEST"
+            else {
                 throw Failure.notFound(AWS.lambdaArn(name) + (qualifier.map { ":\($0)" } ?? ""))
             }
             let payload = try await Self.payload(request)
@@ -42,12 +45,15 @@ enum LambdaFacade {
                 return Response(status: .noContent, headers: [.amznRequestId: UUID().uuidString.lowercased()])
             case "Event":
                 guard payload.readableBytes <= Limits.asyncPayloadBytes else {
-                    throw Failure.tooLarge("Request must be smaller than \(Limits.asyncPayloadBytes) bytes for an Event invocation")
+                    throw Failure.tooLarge(
+                        "Request must be smaller than \(Limits.asyncPayloadBytes) bytes for an Event invocation")
                 }
                 let eventId = try await host.invokeAsync(function.name, payload: String(buffer: payload))
                 return Response(status: .accepted, headers: [.amznRequestId: eventId])
             case let other:
-                throw Failure(.badRequest, "InvalidParameterValueException", ["message": "Unsupported X-Amz-Invocation-Type '\(other)'"])
+                throw Failure(
+                    .badRequest, "InvalidParameterValueException",
+                    ["message": "Unsupported X-Amz-Invocation-Type '\(other)'"])
             }
         } catch let failure as Failure {
             return error(failure.status, type: failure.type, body: failure.body.merging(["Type": "User"]) { a, _ in a })
@@ -60,11 +66,14 @@ enum LambdaFacade {
         do {
             payload = try await request.body.collect(upTo: Limits.syncPayloadBytes)
         } catch {
-            throw Failure.tooLarge("Request must be smaller than \(Limits.syncPayloadBytes) bytes for the InvokeFunction operation")
+            throw Failure.tooLarge(
+                "Request must be smaller than \(Limits.syncPayloadBytes) bytes for the InvokeFunction operation")
         }
         if payload.readableBytes == 0 { payload = ByteBuffer(string: "{}") }
         guard JSONWriter.isJSON(payload.readableBytesView) else {
-            throw Failure(.badRequest, "InvalidRequestContentException", ["message": "Could not parse request body into json: Unexpected character"])
+            throw Failure(
+                .badRequest, "InvalidRequestContentException",
+                ["message": "Could not parse request body into json: Unexpected character"])
         }
         return payload
     }
@@ -78,13 +87,18 @@ enum LambdaFacade {
                 .tooManyRequests, "TooManyRequestsException",
                 ["message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"])
         case .rejected:
-            var response = error(.tooManyRequests, type: "TooManyRequestsException", body: [
-                "Type": "User", "message": record.errorMessage ?? "circuit breaker open", "Reason": "CircuitBreakerOpen",
-            ])
+            var response = error(
+                .tooManyRequests, type: "TooManyRequestsException",
+                body: [
+                    "Type": "User", "message": record.errorMessage ?? "circuit breaker open",
+                    "Reason": "CircuitBreakerOpen",
+                ])
             if let wait = result.retryAfterSeconds { response.headers[.retryAfter] = String(wait) }
             return response
         default:
-            var headers: HTTPFields = [.contentType: "application/json", .amzExecutedVersion: record.version, .amznRequestId: record.id]
+            var headers: HTTPFields = [
+                .contentType: "application/json", .amzExecutedVersion: record.version, .amznRequestId: record.id,
+            ]
             if record.status != .ok { headers[.amzFunctionError] = "Unhandled" }
             if tail { headers[.amzLogResult] = Data(record.lambdaLog.utf8.suffix(4096)).base64EncodedString() }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: result.payload))

@@ -1,0 +1,187 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import StratusCore
+import StratusServer
+import Testing
+
+/// `/v1` at the router: the typed contracts the CLI reads, the one error shape, and the exposure rules.
+@Suite(.timeLimit(.minutes(2))) struct ControlAPITests {
+    @Test func queuesAreCreatedOnceUpdatedAndRefusedWhenTheyDiffer() async throws {
+        try await ServerFixture.with { fixture in
+            try await fixture.control { client in
+                let created = try await client.execute(
+                    uri: "/v1/queues", method: .post, headers: .json,
+                    body: .json(#"{"name":"jobs","visibilityTimeout":"45s"}"#))
+                #expect(created.status == .created)
+                #expect(try created.decoded(V1.QueueName.self).queue == "jobs")
+
+                let again = try await client.execute(
+                    uri: "/v1/queues", method: .post, headers: .json,
+                    body: .json(#"{"name":"jobs","visibilityTimeout":"45s"}"#))
+                #expect(again.status == .ok, "re-creating with the same settings is idempotent, as in SQS")
+
+                let differs = try await client.execute(
+                    uri: "/v1/queues", method: .post, headers: .json,
+                    body: .json(#"{"name":"jobs","visibilityTimeout":"10s"}"#))
+                #expect(differs.status == .conflict)
+                #expect(try differs.decoded(V1.ErrorBody.self).error.code == "QueueAlreadyExists")
+
+                let updated = try await client.execute(
+                    uri: "/v1/queues/jobs", method: .patch, headers: .json, body: .json(#"{"visibilityTimeout":"10s"}"#)
+                )
+                #expect(updated.status == .ok)
+                #expect(try updated.decoded(V1.QueueSettingsAnswer.self).visibilityTimeoutMs == 10_000)
+
+                let list = try await client.execute(uri: "/v1/queues", method: .get)
+                let names = try list.decoded(V1.QueueList.self).queues.map(\.name)
+                #expect(names.contains("jobs") && names.contains("orders-copy"))
+            }
+        }
+    }
+
+    @Test func messagesGoRoundTripThroughAQueue() async throws {
+        try await ServerFixture.with { fixture in
+            try await fixture.control { client in
+                let sent = try await client.execute(
+                    uri: "/v1/queues/orders-copy/messages", method: .post, headers: .json,
+                    body: .json(#"{"body":"hello","attributes":{"kind":"created","n":3}}"#))
+                #expect(sent.status == .created)
+                let id = try sent.decoded(V1.MessageId.self).messageId
+
+                let received = try await client.execute(
+                    uri: "/v1/queues/orders-copy/receive", method: .post, headers: .json, body: .json(#"{"max":10}"#))
+                let messages = try received.decoded(V1.Messages.self).messages
+                #expect(messages.map(\.id) == [id])
+                #expect(messages.first?.body == "hello")
+                #expect(messages.first?.attributes["n"] == MessageAttribute(dataType: "Number", stringValue: "3"))
+
+                let handle = try #require(messages.first?.receiptHandle)
+                let deleted = try await client.execute(
+                    uri: "/v1/queues/orders-copy/delete", method: .post, headers: .json,
+                    body: .json(#"{"receiptHandles":["\#(handle)"]}"#))
+                #expect(deleted.status == .ok)
+                #expect(deleted.json["deleted"] as? Int == 1)
+            }
+        }
+    }
+
+    @Test func aPublishIsFilteredIntoTheSubscribedQueue() async throws {
+        try await ServerFixture.with { fixture in
+            try await fixture.control { client in
+                for kind in ["created", "cancelled"] {
+                    let published = try await client.execute(
+                        uri: "/v1/topics/orders/publish", method: .post, headers: .json,
+                        body: .json(#"{"message":"order","attributes":{"kind":"\#(kind)"}}"#))
+                    #expect(published.status == .created)
+                    #expect(try !published.decoded(V1.MessageId.self).messageId.isEmpty)
+                }
+                let received = try await client.execute(
+                    uri: "/v1/queues/orders-copy/receive", method: .post, headers: .json, body: .json(#"{"max":10}"#))
+                let messages = try received.decoded(V1.Messages.self).messages
+                #expect(messages.count == 1, "only the 'created' publish passes the filter policy")
+                #expect(messages.first?.body.contains(#""Message":"order""#) == true, "delivered in the SNS envelope")
+            }
+        }
+    }
+
+    @Test func aFunctionIsInvokedAndItsRecordLogged() async throws {
+        try await ServerFixture.with { fixture in
+            try await fixture.control { client in
+                let invoked = try await client.execute(
+                    uri: "/v1/functions/echo/invoke", method: .post, headers: .json, body: .json(#"{"n":1}"#))
+                #expect(invoked.status == .ok)
+                let answer = try invoked.decoded(V1.InvokeAnswer.self)
+                #expect(answer.status == .ok)
+                guard case .object(let result) = answer.result else {
+                    Issue.record("result is not an object: \(answer.result)")
+                    return
+                }
+                #expect(result["event"] == .object(["n": .number(1)]))
+                #expect(answer.logs.contains("echo \(answer.invocationId)"))
+
+                let logs = try await client.execute(uri: "/v1/logs?function=echo", method: .get)
+                let records = try logs.decoded(V1.Invocations.self).invocations
+                #expect(records.map(\.id).contains(answer.invocationId))
+
+                let accepted = try await client.execute(
+                    uri: "/v1/functions/echo/invoke?async=true", method: .post, headers: .json, body: .json("{}"))
+                #expect(accepted.status == .accepted)
+                #expect(try !accepted.decoded(V1.AsyncAccepted.self).eventId.isEmpty)
+            }
+        }
+    }
+
+    @Test func badRequestsGetTheErrorShapeAndChangeNothing() async throws {
+        try await ServerFixture.with { fixture in
+            try await fixture.control { client in
+                let cases: [(String, HTTPRequest.Method, String?, HTTPResponse.Status, String)] = [
+                    ("/v1/queues", .post, "{not json", .badRequest, "InvalidParameter"),
+                    ("/v1/queues", .post, #"{"name":"q","visibiltyTimeout":"5s"}"#, .badRequest, "InvalidParameter"),
+                    ("/v1/queues", .post, #"{"name":"q","retention":null}"#, .badRequest, "InvalidParameter"),
+                    (
+                        "/v1/queues", .post, #"{"name":"q","visibilityTimeout":"99999999999999999999h"}"#, .badRequest,
+                        "InvalidParameter"
+                    ),
+                    ("/v1/queues/nope/messages", .post, #"{"body":"x"}"#, .notFound, "QueueDoesNotExist"),
+                    ("/v1/queues/orders-copy/receive", .post, #"{"max":11}"#, .badRequest, "InvalidParameter"),
+                    ("/v1/topics/nope/publish", .post, #"{"message":"x"}"#, .notFound, "TopicNotFound"),
+                    ("/v1/functions/nope/invoke", .post, "{}", .notFound, "FunctionNotFound"),
+                    ("/v1/nothing-here", .get, nil, .notFound, "NotFound"),
+                ]
+                for (uri, method, body, status, code) in cases {
+                    let response = try await client.execute(
+                        uri: uri, method: method, headers: .json, body: body.map(ByteBuffer.json))
+                    #expect(response.status == status, "\(method) \(uri) \(body ?? "")")
+                    #expect((try? response.decoded(V1.ErrorBody.self))?.error.code == code, "\(uri): \(response.text)")
+                }
+                let list = try await client.execute(uri: "/v1/queues", method: .get)
+                #expect(
+                    try list.decoded(V1.QueueList.self).queues.map(\.name) == ["orders-copy"], "nothing was created")
+            }
+        }
+    }
+
+    @Test func webPagesAndForeignHostsAreRefused() async throws {
+        try await ServerFixture.with { fixture in
+            try await fixture.control { client in
+                let fromPage = try await client.execute(
+                    uri: "/v1/queues", method: .post,
+                    headers: [.contentType: "application/json", .origin: "http://evil.example"],
+                    body: .json(#"{"name":"evil"}"#))
+                #expect(fromPage.status == .forbidden)
+                #expect(try fromPage.decoded(V1.ErrorBody.self).error.code == "ForbiddenOrigin")
+
+                let form = try await client.execute(
+                    uri: "/v1/queues", method: .post, headers: [.contentType: "text/plain"],
+                    body: .json(#"{"name":"evil"}"#))
+                #expect(form.status == .unsupportedMediaType)
+
+                let lambdaFromPage = try await client.execute(
+                    uri: "/2015-03-31/functions/echo/invocations", method: .post,
+                    headers: [.secFetchSite: "cross-site"],
+                    body: .json("{}"))
+                #expect(lambdaFromPage.status == .forbidden)
+                #expect(lambdaFromPage.headers[HTTPField.Name("X-Amzn-ErrorType")!] == "AccessDeniedException")
+
+                let list = try await client.execute(uri: "/v1/queues", method: .get)
+                #expect(try !list.decoded(V1.QueueList.self).queues.map(\.name).contains("evil"))
+            }
+            try await fixture.control(exposure: ControlExposure(token: "0123456789abcdef-token")) { client in
+                let anonymous = try await client.execute(uri: "/v1/status", method: .get)
+                #expect(anonymous.status == .unauthorized)
+                #expect(try anonymous.decoded(V1.ErrorBody.self).error.code == "MissingToken")
+                let health = try await client.execute(uri: "/v1/health", method: .get)
+                #expect(health.status == .ok, "health needs no token")
+                let authorized = try await client.execute(
+                    uri: "/v1/status", method: .get, headers: [.authorization: "Bearer 0123456789abcdef-token"])
+                #expect(try authorized.decoded(V1.Status.self).functions.map(\.name) == ["echo", "raises"])
+            }
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+}
