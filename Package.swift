@@ -55,6 +55,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            // The OpenAPI description of /v1, compiled into the binary (no resource bundle to ship next to it).
+            resources: [.embedInCode("Control/openapi.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

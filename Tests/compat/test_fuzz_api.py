@@ -42,15 +42,12 @@ SAFE_HOOK_AUTHORITY = "127.0.0.1:9"
 
 
 def document_in_source() -> dict:
-    """The OpenAPI document as `OpenAPIDocument.swift` holds it (a raw string literal: no escapes to undo).
+    """The OpenAPI document as the source tree holds it (`openapi.json`, compiled into the binary).
 
     The tests are generated from it at collection time, before any host runs; `fuzz_host` then checks that
     the host serves exactly this document, so a stale binary cannot pass for the current one.
     """
-    source = (REPO / "Sources" / "StratusServer" / "Control" / "OpenAPIDocument.swift").read_text()
-    literal = re.search(r'#"""\n(.*?)\n[ ]*"""#', source, re.DOTALL)
-    assert literal, "no raw string literal in OpenAPIDocument.swift"
-    return json.loads(literal.group(1))
+    return json.loads((REPO / "Sources" / "StratusServer" / "Control" / "openapi.json").read_text())
 
 
 DOCUMENT = document_in_source()

@@ -11,7 +11,7 @@ package enum ControlAPI {
         router.add(middleware: ControlExposureMiddleware(exposure: exposure))
         router.add(middleware: APIErrorMiddleware())
         router.get("/v1/health") { _, _ in "ok" }
-        router.get("/v1/openapi.json") { _, _ in JSONBody.bytes(OpenAPIDocument.json.utf8) }
+        router.get("/v1/openapi.json") { _, _ in JSONBody.bytes(PackageResources.openapi_json) }
         FunctionsController(host: host).register(on: router)
         QueuesController(host: host).register(on: router)
         TopicsController(host: host).register(on: router)
