@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP benchmark: Stratus HTTP gateway vs Google's functions-framework, same trivial handler.
 #
-#   bench/http_bench.sh [STRATUS_BINARY]    (default /work/main/.build/release/stratus)
+#   bench/http_bench.sh [STRATUS_BINARY]    (default: this checkout's .build/release/stratus)
 #
 # Installs wrk if missing (apt-get), makes/reuses a venv with functions-framework, starts both
 # servers on 127.0.0.1 only, runs wrk at 1 and 32 connections against /hello, prints a table
@@ -9,9 +9,9 @@
 # stopped on exit (trap). Env: DURATION (default 10s), STRATUS_PORT, FF_PORT, BENCH_VENV.
 set -euo pipefail
 
-BIN="${1:-/work/main/.build/release/stratus}"
-DURATION="${DURATION:-10s}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BIN="${1:-$HERE/../.build/release/stratus}"
+DURATION="${DURATION:-10s}"
 APP="$HERE/http_app"
 
 TARGET_RATIO=3      # Stratus req/s >= 3x functions-framework at 32 connections

@@ -74,6 +74,7 @@ package final class StratusHost: Service, Sendable {
     }
 
     package func run() async throws {
+        launcher.prepare(for: project.functions)
         let pools = dispatcher.allPools()
         let pollers = queues.all().compactMap {
             QueuePoller(queue: $0, queues: queues, dispatcher: dispatcher, log: log, logger: logger)
@@ -162,6 +163,7 @@ package final class StratusHost: Service, Sendable {
     /// Stops every worker of every function and waits for their processes to exit.
     package func stopWorkers() async {
         for pool in dispatcher.allPools() { await pool.shutdown() }
+        await launcher.stop()
         WorkerCgroups.available?.removeIfEmpty()
     }
 

@@ -93,10 +93,15 @@ package final class Worker: Sendable {
     /// Whether the worker holds an invocation.
     package var isBusy: Bool { state.withLock { $0.api.current != nil } }
 
-    /// Binds a Runtime API endpoint and starts the function's runtime against it.
+    /// Starts a worker's process with the given environment; reports its raw wait status when it has exited.
+    package typealias Spawn =
+        @Sendable (_ environment: [String: String], _ onExit: @escaping @Sendable (Int32) -> Void) async throws ->
+        ChildProcess
+
+    /// Binds a Runtime API endpoint and starts the function's runtime against it with `spawn`.
     package static func start(
-        function: DeployedFunction, command: [String], environment: [String: String],
-        group: any EventLoopGroup, logger: Logger
+        function: DeployedFunction, environment: [String: String], group: any EventLoopGroup, logger: Logger,
+        spawn: Spawn
     ) async throws -> Worker {
         let worker = Worker(function: function, eventLoop: group.next(), logger: logger)
         let channel = try await ServerBootstrap(group: worker.eventLoop)
@@ -121,10 +126,7 @@ package final class Worker: Sendable {
         var environment = environment
         environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(channel.localAddress?.port ?? 0)"
         do {
-            let process = try ChildProcess.spawn(
-                executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
-                directory: function.directory, joinCgroupBeforeExec: function.config.runtime == .provided,
-                onExit: { [weak worker] status in worker?.processExited(status) })
+            let process = try await spawn(environment) { [weak worker] status in worker?.processExited(status) }
             let capture = OutputCapture(descriptor: process.outputDescriptor, queue: .global())
             worker.state.withLock {
                 $0.process = process

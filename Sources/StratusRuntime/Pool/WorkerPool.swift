@@ -195,7 +195,7 @@ package final class WorkerPool: Sendable {
     /// Starts a worker for the calling invocation.
     private func start() async throws(AcquireError) -> Worker {
         do {
-            let worker = try await launcher.launch(function)
+            let worker = try await launcher.launch(function) { [weak self] in self?.wakeUp() }
             let total = state.withLock { state in
                 state.machine.started(worker)
                 return state.machine.total
@@ -216,7 +216,7 @@ package final class WorkerPool: Sendable {
     /// Starts a worker ahead of demand (warm floor, pre-warming, replacement).
     private func startWarm() async {
         do {
-            let worker = try await launcher.launch(function)
+            let worker = try await launcher.launch(function) { [weak self] in self?.wakeUp() }
             let now = clock.now
             let (action, total, stopped) = state.withLock { state in
                 (state.machine.startedWarm(worker, now: now), state.machine.total, state.stopped)

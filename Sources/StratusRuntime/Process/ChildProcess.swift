@@ -27,18 +27,22 @@ package final class ChildProcess: Sendable {
     package let outputDescriptor: Int32
     /// The process's own cgroup, when it has one.
     package let cgroup: String?
+    private let onExit: @Sendable (Int32) -> Void
     private let exitStatus = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
 
-    private init(pid: pid_t, outputDescriptor: Int32, cgroup: String?) {
+    /// A process started by someone else (a `PythonZygote`), who reports its exit through `exited(status:)`.
+    package init(pid: pid_t, outputDescriptor: Int32, cgroup: String?, onExit: @escaping @Sendable (Int32) -> Void) {
         self.pid = pid
         self.outputDescriptor = outputDescriptor
         self.cgroup = cgroup
+        self.onExit = onExit
     }
 
     /// Starts `executable` with exactly `environment`, in `directory`, as the leader of a new process group.
+    /// `passing` becomes the child's descriptor 3; no other descriptor of the host's reaches it.
     package static func spawn(
         executable: String, arguments: [String], environment: [String: String], directory: String,
-        cgroups: WorkerCgroups? = WorkerCgroups.available, joinCgroupBeforeExec: Bool = false,
+        cgroups: WorkerCgroups? = WorkerCgroups.available, joinCgroupBeforeExec: Bool = false, passing: Int32? = nil,
         onExit: @escaping @Sendable (Int32) -> Void = { _ in }
     ) throws(SpawnError) -> ChildProcess {
         // A program that may fork at once (a custom runtime's `bootstrap`) joins its cgroup itself, through a
@@ -65,9 +69,10 @@ package final class ChildProcess: Sendable {
         posix_spawn_file_actions_addclose(&actions, writeEnd)
         posix_spawn_file_actions_addclose(&actions, readEnd)
         _ = Self.addChdir(&actions, directory)
+        if let passing { posix_spawn_file_actions_adddup2(&actions, passing, 3) }
         // Nothing else of the host's may leak into the child: an inherited socket would keep another
         // worker's Runtime API connection open after the host dies, and that worker would never exit.
-        _ = Self.addCloseFrom(&actions, 3)
+        _ = Self.addCloseFrom(&actions, passing == nil ? 3 : 4)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -97,10 +102,12 @@ package final class ChildProcess: Sendable {
         }
         _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
         // posix_spawn returns once the child has exec'd, before the runtime has run any function code.
-        let process = ChildProcess(pid: pid, outputDescriptor: readEnd, cgroup: preparedCgroup ?? cgroups?.adopt(pid))
-        let reaper = Thread {
-            process.reap()
-            onExit(process.exitStatus.withLock { $0.status ?? 0 })
+        let process = ChildProcess(
+            pid: pid, outputDescriptor: readEnd, cgroup: preparedCgroup ?? cgroups?.adopt(pid), onExit: onExit)
+        let reaper = Thread { [pid] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            process.exited(status: status)
         }
         reaper.name = "stratus-reaper-\(pid)"
         reaper.stackSize = 64 * 1024
@@ -133,21 +140,23 @@ package final class ChildProcess: Sendable {
         return unsafeBitCast(symbol, to: AddCloseFrom.self)(actions, lowest)
     }
 
-    private func reap() {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    /// Records the exit (the raw `waitpid` status) of the reaped process; only the first report counts.
+    package func exited(status: Int32) {
         // Whatever the leader left behind in its group, or anywhere in its cgroup, goes with it.
         _ = kill(-pid, SIGKILL)
         if let cgroup {
             WorkerCgroups.killAll(in: cgroup)
             WorkerCgroups.remove(cgroup)
         }
-        let waiters = exitStatus.withLock { state in
+        let waiters = exitStatus.withLock { state -> [CheckedContinuation<Int32, Never>]? in
+            guard state.status == nil else { return nil }
             state.status = status
             defer { state.waiters = [] }
             return state.waiters
         }
+        guard let waiters else { return }
         waiters.forEach { $0.resume(returning: status) }
+        onExit(status)
     }
 
     /// Kills the whole process group, and everything in the process's cgroup.

@@ -583,5 +583,180 @@ def main():
         _handle(client, handler, headers, body)
 
 
+# --------------------------------------------------------------------------
+# zygote: a pre-started interpreter that forks workers (see PythonZygote.swift)
+
+
+def _zygote(cgroups):
+    """Forks a worker for each request of the host, on the SOCK_SEQPACKET socket at descriptor 3.
+
+    Single-threaded, so that fork is safe. A request is one JSON message `{"env", "cwd"}` with the worker's
+    output pipe attached (SCM_RIGHTS); the answer is `{"pid", "cgroup"}` (or `{"error"}`), in request order,
+    and `{"exit", "status"}` when a worker has been reaped. Leaves when the host closes its end.
+
+    Imports nothing of any function: each worker imports its handler after the fork. One spare child waits,
+    already forked and moved into its own cgroup under `cgroups` (the first move after a quiet spell costs
+    the kernel tens of milliseconds): a request hands it its work, and the next spare is made once no other
+    request waits.
+    """
+    import select
+    import signal
+
+    host = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET, 0, 3)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    fd_space = _socket.CMSG_SPACE(4)
+    made = 0
+    spare = None  # (pid, socket to it, cgroup or None)
+
+    def make_spare():
+        nonlocal made
+        ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for closing in (host, ours):
+                closing.close()
+            os.close(wake_read)
+            os.close(wake_write)
+            os.setpgid(0, 0)
+            try:
+                data, ancillary, _, _ = theirs.recvmsg(1 << 18, fd_space)
+                output = _received_descriptor(ancillary)
+                if not data or output is None:
+                    os._exit(0)  # the zygote is gone, or stopped this spare
+                request = json.loads(data)
+            except Exception:
+                os._exit(0)
+            theirs.close()
+            _become_worker(request, output)
+        theirs.close()
+        try:
+            os.setpgid(pid, pid)  # also done by the child: whichever runs first, a kill of the group reaches it
+        except OSError:
+            pass
+        cgroup = None
+        if cgroups:
+            made += 1
+            path = "%s/w-z%d-%d" % (cgroups, os.getpid(), made)
+            try:
+                os.mkdir(path)
+                with open(path + "/cgroup.procs", "w") as f:
+                    f.write(str(pid))
+                cgroup = path
+            except OSError:
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+        return pid, ours, cgroup
+
+    def reap():
+        nonlocal spare
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if spare is not None and spare[0] == pid:  # a spare that died waiting: never handed out
+                spare[1].close()
+                if spare[2]:
+                    try:
+                        os.rmdir(spare[2])
+                    except OSError:
+                        pass
+                spare = None
+                continue
+            host.send(b'{"exit":%d,"status":%d}' % (pid, status))
+
+    while True:
+        timeout = None if spare is not None else 0
+        ready = select.select([host, wake_read], [], [], timeout)[0]
+        if wake_read in ready:
+            os.read(wake_read, 4096)
+            reap()
+        if host not in ready:
+            if spare is None and not ready:
+                spare = make_spare()
+            continue
+        data, ancillary, _, _ = host.recvmsg(1 << 18, fd_space)
+        if not data:
+            os._exit(0)  # the host is gone; its workers leave when their Runtime API connection closes
+        output = _received_descriptor(ancillary)
+        answer = None
+        for _attempt in range(2):
+            if spare is None:
+                spare = make_spare()
+            pid, channel, cgroup = spare
+            spare = None
+            try:
+                if output is None:
+                    raise ValueError("no output descriptor")
+                channel.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, output.to_bytes(4, sys.byteorder))])
+                answer = json.dumps({"pid": pid, "cgroup": cgroup}).encode()
+                break
+            except Exception as e:
+                answer = json.dumps({"error": _safe_str(e)}).encode()
+                if output is None:
+                    break
+            finally:
+                channel.close()
+        if output is not None:
+            os.close(output)
+        host.send(answer)
+
+
+def _received_descriptor(ancillary):
+    for level, kind, value in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS and len(value) >= 4:
+            return int.from_bytes(value[:4], sys.byteorder)
+    return None
+
+
+def _become_worker(request, output):
+    """In a forked child: become what `python3 bootstrap.py` would have started, then run it. Never returns."""
+    code = 1
+    try:
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.closerange(3, 1 << 20)  # the zygote's socket, its wake-up pipe and the pipe's own descriptor
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        time.tzset()
+        sys.argv[:] = [_BOOTSTRAP_FILE]
+        main()
+        code = 0
+    except SystemExit as e:  # what the interpreter does with it at the top level
+        if e.code is None:
+            code = 0
+        elif isinstance(e.code, int):
+            code = e.code
+        else:
+            sys.stderr.write(_safe_str(e.code) + "\n")
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    try:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+        import atexit
+
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    _flush()
+    os._exit(code & 0xFF)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--zygote"]:
+        _zygote(sys.argv[2] if len(sys.argv) > 2 else None)
+    else:
+        main()
