@@ -12,6 +12,7 @@ Standard library only; bounded to well under 2 minutes.
 import functools
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,10 @@ def report_field(log, regex, what):
 # phases
 
 
+NODE = shutil.which("node")
+NODE_HANDLER = "exports.handler = async (event) => ({ok: true});\n"
+
+
 def make_project(root, cold_count):
     for name in ["bench"] + ["cold%d" % i for i in range(cold_count)]:
         d = os.path.join(root, "functions", name)
@@ -56,6 +61,13 @@ def make_project(root, cold_count):
             f.write(FUNCTION_YAML)
         with open(os.path.join(d, "app.py"), "w") as f:
             f.write(HANDLER)
+    for i in range(cold_count if NODE else 0):
+        d = os.path.join(root, "functions", "nodecold%d" % i)
+        os.makedirs(d)
+        with open(os.path.join(d, "function.yaml"), "w") as f:
+            f.write("runtime: node\nhandler: index.handler\n")
+        with open(os.path.join(d, "index.js"), "w") as f:
+            f.write(NODE_HANDLER)
 
 
 def resolve_python():
@@ -105,6 +117,29 @@ def phase_cold(port, count, python, directory, floor_runs):
                 floor_boot.append(floor_once(python, directory, BOOTSTRAP_IMPORTS))
             time.sleep(0.02)
         return latency, init, floor, floor_boot, first
+    finally:
+        client.close()
+
+
+def phase_node_cold(port, count, directory):
+    """Cold starts of nodecold0..N-1 next to `node -e 'require("./index.js")'` in the same directory."""
+    client = Client(port)
+    latency, floor = [], []
+    try:
+        for i in range(count):
+            ms, log = client.invoke("nodecold%d" % i, tail=True)
+            if "Init Duration" not in (log or ""):
+                raise BenchError("nodecold%d: first call has no Init Duration (not a cold start?)" % i)
+            latency.append(ms)
+            t0 = time.perf_counter()
+            status = subprocess.run([NODE, "-e", 'require("./index.js")'], cwd=directory,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+            if status != 0:
+                raise BenchError("node -e require('./index.js') exited with %d" % status)
+            floor.append((time.perf_counter() - t0) * 1000.0)
+            time.sleep(0.02)
+        return {"first_call_ms": latency, "floor_ms": floor,
+                "ratio": statistics.median(latency) / statistics.median(floor)}
     finally:
         client.close()
 
@@ -223,6 +258,15 @@ def print_table(r):
     add("   cold start / floor: %.2fx (%.1f ms below it)   target <= %.1fx  %s"
         % (ratio, -c["cold_minus_floor_ms"], TARGET_COLD_OVER_FLOOR, verdict(ratio <= TARGET_COLD_OVER_FLOOR)))
     add("   (Python workers are forked from a pre-started interpreter; the floor includes interpreter exit)")
+    n = r.get("node_cold")
+    if n:
+        add("")
+        add("4. node cold start, %d never-started functions" % len(n["first_call_ms"]))
+        crow("first call, request -> response", n["first_call_ms"])
+        crow("floor: node -e 'require(\"./index.js\")'", n["floor_ms"])
+        add("   cold start / floor: %.2fx   target <= 1.0x  %s" % (n["ratio"], verdict(n["ratio"] <= 1.0)))
+    else:
+        add("4. node cold start: skipped (no node on PATH)")
     print("\n".join(out))  # run_bench adds the line on the host's exit
 
 
@@ -249,6 +293,7 @@ def main():
         # Cold starts first, on a quiet host, interleaved with the interpreter-floor runs.
         fdir = os.path.join(project, "functions", "cold0")
         cold_ms, init_ms, floor, floor_boot, first = phase_cold(port, args.cold, python, fdir, args.floor_runs)
+        node_cold = phase_node_cold(port, args.cold, os.path.join(project, "functions", "nodecold0")) if NODE else None
         warm = phase_warm(host, port, args.calls, args.warmup)
         if time.perf_counter() + args.seconds + 10 > deadline:
             raise BenchError("out of time before the throughput phase")
@@ -264,6 +309,7 @@ def main():
             },
             "warm": warm,
             "throughput": throughput,
+            "node_cold": node_cold,
             "cold": {
                 "host_first_start": first,
                 "first_call_ms": cold_ms,

@@ -69,12 +69,15 @@ package final class StratusHost: Service, Sendable {
     /// Loads durable state (queues, topics, subscriptions) and declares those of the trigger files.
     /// Call before serving requests.
     package func prepare() async throws {
+        // The Python zygote starts meanwhile (resolving the interpreter can take a pyenv shim's 100 ms), so
+        // that the first cold start after Ready finds it running.
+        let (launcher, functions) = (launcher, project.functions)
+        Task.detached { launcher.prepare(for: functions) }
         try await queues.load(declared: project.triggers.queues)
         try await topics.load(declared: project.triggers.topics)
     }
 
     package func run() async throws {
-        launcher.prepare(for: project.functions)
         let pools = dispatcher.allPools()
         let pollers = queues.all().compactMap {
             QueuePoller(queue: $0, queues: queues, dispatcher: dispatcher, log: log, logger: logger)
