@@ -125,4 +125,49 @@ import Testing
         #expect(
             await waitUntil(timeout: .seconds(5)) { kill(pid, 0) != 0 }, "the setsid child of the bootstrap is gone")
     }
+
+    /// A host killed with SIGKILL leaves nothing running: not its warm Python and Node workers, not the Python
+    /// zygote, not the zygote's spare fork. Each sees its connection to the host close and leaves.
+    @Test func aKilledHostLeavesNoProcessBehind() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.addPython("warm", code: Fixtures.echo, manifest: "scaling: {min: 2}\n")
+        try project.addFunction(
+            "node-warm", manifest: "runtime: node\nhandler: index.handler\nscaling: {min: 1}\n",
+            files: ["index.js": "exports.handler = async () => 1"])
+        let host = try await DaemonHost(project: project.path)
+        #expect(try await host.cli(["invoke", "warm", "--data", "{}"]).status == 0)
+        let hostPID = host.process.pid
+        // The zygote, its spare, and three workers (two Python forks, one Node process), at least.
+        #expect(
+            await waitUntil(timeout: .seconds(20)) { Self.descendants(of: hostPID).count >= 5 },
+            "descendants: \(Self.descendants(of: hostPID))")
+        let found = Self.descendants(of: hostPID)
+        host.process.signal(SIGKILL)
+        _ = await host.process.wait()
+        let gone = await waitUntil(timeout: .seconds(10)) { found.allSatisfy { !Self.isRunning($0) } }
+        #expect(gone, "still running: \(found.filter { Self.isRunning($0) })")
+    }
+
+    /// Every process below `pid`, from `/proc/PID/task/*/children`.
+    static func descendants(of pid: pid_t) -> Set<pid_t> {
+        var found: Set<pid_t> = []
+        var next = [pid]
+        while let parent = next.popLast() {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")) ?? []
+            for task in tasks {
+                let text = (try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? ""
+                for child in text.split(separator: " ").compactMap({ pid_t($0) }) where found.insert(child).inserted {
+                    next.append(child)
+                }
+            }
+        }
+        return found
+    }
+
+    /// Whether `pid` exists and is not a zombie waiting for its new parent to reap it.
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
+    }
 }
