@@ -407,10 +407,10 @@ package final class Worker: Sendable {
         return LambdaPayloads.ErrorFields.read(body.readableBytesView)?.errorType ?? "Unhandled"
     }
 
+    /// An X-Ray trace header: `Root=1-{8 hex digits of epoch seconds}-{24 hex digits}`, a 16-digit parent.
     private static func traceId(for id: String) -> String {
-        let epoch = String(Int(Date().timeIntervalSince1970), radix: 16)
-        let root =
-            String(UInt64.random(in: .min ... .max), radix: 16) + String(UInt32.random(in: .min ... .max), radix: 16)
-        return "Root=1-\(epoch)-\(root);Parent=\(String(UInt64.random(in: .min ... .max), radix: 16));Sampled=0"
+        let epoch = String(UInt32(clamping: Int(Date().timeIntervalSince1970)), radix: 16)
+        let root = IDRandom.hex(digits: 16) + IDRandom.hex(digits: 8)
+        return "Root=1-\(epoch)-\(root);Parent=\(IDRandom.hex(digits: 16));Sampled=0"
     }
 }

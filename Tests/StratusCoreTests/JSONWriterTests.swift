@@ -31,6 +31,10 @@ import Testing
         #expect(UUID(uuidString: id) != nil)
         #expect(id == id.lowercased())
         #expect(Array(id)[14] == "4")
-        #expect(RequestID.make() != id)
+        #expect("89ab".contains(Array(id)[19]), "RFC 4122 variant")
+        let many = (0..<100_000).map { _ in RequestID.make() }
+        #expect(Set(many).count == many.count, "no repeats")
+        #expect(many.allSatisfy { $0.count == 36 && UUID(uuidString: $0) != nil })
+        #expect(IDRandom.hex(digits: 16).count == 16 && IDRandom.hex(digits: 1).count == 1)
     }
 }

@@ -26,6 +26,8 @@ package final class WorkerPool: Sendable {
         var parked: [Int: CheckedContinuation<Lease, any Error>] = [:]
         var nextWaiter = 0
         var stopped = false
+        /// When the run loop wakes on its own next; events that need it no sooner leave it asleep.
+        var plannedWake: ContinuousClock.Instant?
     }
 
     package let function: DeployedFunction
@@ -156,14 +158,17 @@ package final class WorkerPool: Sendable {
     package func release(_ worker: Worker) {
         let alive = worker.isAlive
         let now = clock.now
-        let (action, firstIdle) = state.withLock { state -> (PoolStateMachine<Worker>.ReleaseAction, Bool) in
+        let (action, newDeadline) = state.withLock { state -> (PoolStateMachine<Worker>.ReleaseAction, Bool) in
             guard !state.stopped else { return (.none, false) }
             let wasIdle = state.machine.idleCount
             let action = state.machine.released(worker, alive: alive, now: now)
-            return (action, wasIdle == 0 && state.machine.idleCount == 1)
+            // A first idle worker sets a retirement deadline, which matters only if the loop would sleep past it.
+            let firstIdle = wasIdle == 0 && state.machine.idleCount == 1
+            let retirement = now + state.machine.configuration.idle
+            return (action, firstIdle && state.plannedWake.map { $0 > retirement } ?? true)
         }
-        // A first idle worker sets a new retirement deadline; a dead one may leave the warm floor short.
-        if firstIdle || !alive { wakeUp() }
+        // A dead worker may leave the warm floor short.
+        if newDeadline || !alive { wakeUp() }
         if !alive {
             budget.give(for: function.name)
             worker.stop()
@@ -249,8 +254,12 @@ package final class WorkerPool: Sendable {
                 let generation = wake.generation(Self.wakeKey)
                 let now = clock.now
                 self.tick(now: now)
-                let deadline = state.withLock { $0.machine.nextDeadline() }
-                let timeout = deadline.map { Swift.max(.milliseconds(1), $0 - now) } ?? .seconds(3600)
+                let timeout = state.withLock { state in
+                    let deadline = state.machine.nextDeadline()
+                    let timeout = deadline.map { Swift.max(.milliseconds(1), $0 - now) } ?? .seconds(3600)
+                    state.plannedWake = now + timeout
+                    return timeout
+                }
                 await wake.wait(Self.wakeKey, since: generation, timeout: timeout)
             }
             warmStarts.finish()

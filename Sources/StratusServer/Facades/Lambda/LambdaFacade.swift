@@ -42,7 +42,7 @@ enum LambdaFacade {
                     function.name, payload: payload, origin: .init(trigger: .invokeAPI), clientContext: clientContext)
                 return try answer(result, tail: request.headers[.amzLogType] == "Tail")
             case "DryRun":
-                return Response(status: .noContent, headers: [.amznRequestId: UUID().uuidString.lowercased()])
+                return Response(status: .noContent, headers: [.amznRequestId: RequestID.make()])
             case "Event":
                 guard payload.readableBytes <= Limits.asyncPayloadBytes else {
                     throw Failure.tooLarge(
