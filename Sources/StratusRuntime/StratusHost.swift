@@ -72,7 +72,7 @@ package final class StratusHost: Service, Sendable {
         // The Python zygote starts meanwhile (resolving the interpreter can take a pyenv shim's 100 ms), so
         // that the first cold start after Ready finds it running.
         let (launcher, functions) = (launcher, project.functions)
-        Task.detached { launcher.prepare(for: functions) }
+        Task.detached { await launcher.prepare(for: functions) }
         try await queues.load(declared: project.triggers.queues)
         try await topics.load(declared: project.triggers.topics)
     }
@@ -106,6 +106,9 @@ package final class StratusHost: Service, Sendable {
     /// Starts the drain clock: called when SIGTERM or SIGINT arrives, before the servers stop taking requests
     /// (`DrainDeadline`, the last service of the group, calls it).
     package func beginDrain() {
+        // Long polls (`logs --follow`, receives with a wait) answer now: the servers wait for open requests.
+        log.endLongPolls()
+        queues.endLongPolls()
         drainStarts.yield()
     }
 

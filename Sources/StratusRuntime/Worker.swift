@@ -66,6 +66,9 @@ package final class Worker: Sendable {
         /// Resident memory at the last sample, in MB.
         var lastMemoryMB = 0
         var memoryTask: RepeatedTask?
+        /// An init error posted before the invocation that started the worker reached it (a forked worker can
+        /// fail its import that fast): that invocation gets it when it arrives.
+        var earlyInitError: (type: String, body: ByteBuffer, initDurationMs: Double)?
     }
 
     package let function: DeployedFunction
@@ -147,6 +150,17 @@ package final class Worker: Sendable {
             }
             switch answer {
             case .dead:
+                if let failure = state.withLock({ state in
+                    defer { state.earlyInitError = nil }
+                    return state.earlyInitError
+                }) {
+                    let output = state.withLock { $0.capture }?.take() ?? ""
+                    continuation.resume(
+                        returning: WorkerResult(
+                            outcome: .functionError(type: failure.type, body: failure.body), output: output,
+                            durationMs: 0, initDurationMs: failure.initDurationMs, maxMemoryUsedMB: 0))
+                    return
+                }
                 continuation.resume(
                     returning: WorkerResult(
                         outcome: .hostError(
@@ -275,7 +289,12 @@ package final class Worker: Sendable {
 
     func initError(errorType: String?, body: ByteBuffer) -> RuntimeAPIResponse {
         let type = Self.errorType(header: errorType, body: body)
-        let id = state.withLock { $0.api.die() }
+        let now = ContinuousClock.now
+        let id = state.withLock { state in
+            let id = state.api.die()
+            if id == nil { state.earlyInitError = (type, body, (now - spawnedAt).seconds * 1000) }
+            return id
+        }
         if let id { complete(id: id, outcome: .functionError(type: type, body: body), force: true) }
         logger.debug("init error", metadata: ["function": "\(function.name)", "error.type": "\(type)"])
         return .accepted()

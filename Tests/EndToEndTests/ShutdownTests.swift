@@ -149,6 +149,48 @@ import Testing
         #expect(gone, "still running: \(found.filter { Self.isRunning($0) })")
     }
 
+    /// A host stopped with SIGTERM removes the cgroups it made for its workers, the zygote's spare's too.
+    @Test func aStoppedHostLeavesNoCgroupBehind() async throws {
+        guard RobustnessTests.canCreateCgroups() else { return }
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.addPython("warm", code: Fixtures.echo, manifest: "scaling: {min: 1}\n")
+        let host = try await DaemonHost(project: project.path)
+        #expect(try await host.cli(["invoke", "warm", "--data", "{}"]).status == 0)
+        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        let mount = try #require(
+            mounts.split(separator: "\n").first { $0.contains(" - cgroup2 ") }?.split(separator: " ")[4])
+        let own = try String(contentsOfFile: "/proc/\(host.process.pid)/cgroup", encoding: .utf8)
+        let path = try #require(own.split(separator: "\n").first { $0.hasPrefix("0::") }?.dropFirst(3))
+        let directory = "\(mount)\(path == "/" ? "" : String(path))/stratus-\(host.process.pid)"
+        let workers = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.filter { $0.hasPrefix("w-") }
+        #expect((workers?.count ?? 0) >= 2, "a worker's cgroup and the spare's: \(workers ?? [])")
+        #expect(await host.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: directory), "\(directory) was removed")
+    }
+
+    /// Long polls (`logs --follow`, a receive waiting 20 s for a message) answer when a shutdown begins:
+    /// the host does not wait them out.
+    @Test func longPollsDoNotHoldUpAShutdown() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.write("triggers/q.yaml", "queues:\n  jobs: {}\n")
+        let host = try await DaemonHost(project: project.path)
+        let follower = try SpawnedProcess(
+            StratusBinary.path, ["logs", "--follow", "--endpoint", host.controlURL],
+            environment: ProcessInfo.processInfo.environment)
+        let receive = Task {
+            try await HTTP.post("\(host.controlURL)/v1/queues/jobs/receive", json: ["wait": "20s"]).status
+        }
+        try await Task.sleep(for: .milliseconds(500))  // both are waiting on the host by now
+        let stopping = ContinuousClock.now
+        #expect(await host.stop() == 0)
+        #expect(ContinuousClock.now - stopping < .seconds(10), "the 20 s long polls did not hold the shutdown")
+        #expect(try await receive.value == 200, "the waiting receive was answered (empty), not cut off")
+        follower.signal(SIGKILL)
+        _ = await follower.wait()
+    }
+
     /// Every process below `pid`, from `/proc/PID/task/*/children`.
     static func descendants(of pid: pid_t) -> Set<pid_t> {
         var found: Set<pid_t> = []

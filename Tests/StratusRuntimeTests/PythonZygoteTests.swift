@@ -38,7 +38,11 @@ import Testing
 
     init() throws {
         project = try TemporaryProject()
-        for (name, extra) in [("alpha", ""), ("beta", ""), ("gamma", "environment:\n  PYTHONPATH: /nonexistent\n")] {
+        let functions = [
+            ("alpha", ""), ("beta", ""), ("gamma", "environment:\n  PYTHONPATH: /nonexistent\n"),
+            ("delta", "environment:\n  LD_LIBRARY_PATH: /nonexistent\n"),
+        ]
+        for (name, extra) in functions {
             try project.addFunction(
                 name, manifest: "runtime: python\nhandler: app.handler\n" + extra,
                 files: [
@@ -53,6 +57,13 @@ import Testing
                 def handler(event, context):
                     sys.exit(event["code"])
                 """)
+        let interrupts = """
+            def handler(event, context):
+                raise KeyboardInterrupt()
+            """
+        try project.addPython("interrupts", code: interrupts)
+        try project.addPython(
+            "interrupts-exec", code: interrupts, manifest: "environment: {PYTHONPATH: /nonexistent}\n")
         host = try project.host()
     }
 
@@ -87,6 +98,8 @@ import Testing
             let gamma = try await facts("gamma")
             let hostPID = Int(getpid())
             #expect(gamma["ppid"] as? Int == hostPID)
+            // So is one that sets what the dynamic loader reads when a process starts.
+            #expect(try await facts("delta")["ppid"] as? Int == hostPID)
             #expect(alpha["ppid"] as? Int != hostPID, "alpha was forked by the zygote")
             #expect(alpha["ppid"] as? Int == beta["ppid"] as? Int)
 
@@ -135,6 +148,20 @@ import Testing
             let clean = try await invoke("exits", #"{"code": null}"#)
             #expect(clean.record.status == .crashed)
             #expect(clean.record.errorMessage?.hasSuffix("Runtime exited without providing a reason") == true)
+        }
+    }
+
+    @Test func anUncaughtKeyboardInterruptEndsAForkAsItEndsAnInterpreter() async throws {
+        try await withCleanup {
+            let forked = try await invoke("interrupts")
+            let execd = try await invoke("interrupts-exec")
+            #expect(forked.record.status == .crashed && execd.record.status == .crashed)
+            #expect(execd.record.errorMessage?.hasSuffix("Runtime exited with error: signal 2") == true)
+            #expect(
+                forked.record.errorMessage?.split(separator: ":").last
+                    == execd.record.errorMessage?.split(separator: ":").last)
+            #expect(
+                forked.record.output.contains("KeyboardInterrupt") && execd.record.output.contains("KeyboardInterrupt"))
         }
     }
 

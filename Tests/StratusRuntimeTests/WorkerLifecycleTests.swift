@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import StratusCore
 import StratusRuntime
 import StratusStore
@@ -116,6 +117,27 @@ import Testing
             let syntax = try await invoke("syntax-error")
             #expect(syntax.record.errorType == "Runtime.UserCodeSyntaxError")
             #expect(ContinuousClock.now - start < .seconds(5), "init errors must not wait for a timeout")
+        }
+    }
+
+    /// A forked worker can fail its import before the invocation that started it has reached it: that
+    /// invocation still gets the init error, as Lambda reports it, not a "worker is not running".
+    @Test func anInitErrorBeforeTheFirstInvocationIsThatInvocationsError() async throws {
+        try await withCleanup {
+            let function = try #require(host.dispatcher.function(named: "import-error"))
+            let launcher = WorkerLauncher(group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+            let worker = try await launcher.launch(function)
+            #expect(await waitUntil { !worker.isAlive }, "the runtime reported its init error")
+            let result = await worker.invoke(WorkerInvocation(id: "first", payload: ByteBuffer(string: "{}")))
+            guard case .functionError(let type, let body) = result.outcome else {
+                Issue.record("expected the init error, got \(result.outcome)")
+                return
+            }
+            #expect(type == "Runtime.ImportModuleError")
+            #expect(String(buffer: body).contains("module_that_does_not_exist"))
+            #expect(result.initDurationMs != nil)
+            worker.stop()
+            await launcher.stop()
         }
     }
 

@@ -36,6 +36,7 @@ package final class InvocationLog: Service, Sendable {
     private let kickStream: AsyncStream<Void>
     /// Notified after every commit, so `logs --follow` waits for news instead of polling.
     private let commits = QueueSignal()
+    private let draining = Atomic<Bool>(false)
 
     package init(
         store: any Store, retention: Retention = .init(), interval: Duration = .milliseconds(100), logger: Logger
@@ -72,7 +73,14 @@ package final class InvocationLog: Service, Sendable {
 
     /// Waits until something is committed after `generation`, or `timeout` passes.
     package func waitForCommit(since generation: Int, timeout: Duration) async {
+        guard !draining.load(ordering: .relaxed) else { return }
         await commits.wait("log", since: generation, timeout: timeout)
+    }
+
+    /// Ends every long poll of the log, now and from now on: a shutdown does not wait for them.
+    package func endLongPolls() {
+        draining.store(true, ordering: .relaxed)
+        commits.notify("log")
     }
 
     /// Events after a flush.

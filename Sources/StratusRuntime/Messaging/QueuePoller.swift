@@ -31,7 +31,7 @@ final class QueuePoller: Sendable {
     }
 
     private func loop() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !queues.isDraining {
             // A consumer whose function is not loaded takes nothing: no receive, so no receive count is spent
             // and nothing moves to the dead-letter queue while the function is broken or gone.
             if dispatcher.function(named: consumer.function) == nil {

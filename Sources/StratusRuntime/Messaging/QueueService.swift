@@ -29,6 +29,8 @@ package final class QueueService: Sendable {
     let deliveriesCommitted: QueueSignal
     static let deliveriesKey = "deliveries"
     private let configs = Mutex<[String: QueueConfig]>([:])
+    /// Set when the host begins to shut down: receives answer with what they have instead of waiting.
+    private let draining = Atomic<Bool>(false)
     private let committedTargets = Mutex<Set<String>>([])
     /// Creates and updates one at a time: each reads, checks and writes across awaits.
     private let changes = AsyncMutex()
@@ -205,7 +207,7 @@ package final class QueueService: Sendable {
             let messages = try await store.receive(
                 from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs)
             let now = clock.now
-            if !messages.isEmpty || now >= deadline || Task.isCancelled { return messages }
+            if !messages.isEmpty || now >= deadline || Task.isCancelled || isDraining { return messages }
             // Sleep until a send wakes us, a delayed or in-flight message becomes visible, or the wait ends.
             var timeout = deadline - now
             if let next = try await store.nextVisibleAtMs(in: queue) {
@@ -213,6 +215,15 @@ package final class QueueService: Sendable {
             }
             await signal.wait(queue, since: generation, timeout: timeout)
         }
+    }
+
+    /// Whether the host is shutting down (see `endLongPolls`).
+    package var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    /// Ends every receive that waits for a message, now and from now on: a shutdown does not wait for them.
+    package func endLongPolls() {
+        draining.store(true, ordering: .relaxed)
+        for queue in all() { signal.notify(queue.name) }
     }
 
     package func delete(from queue: String, receiptHandles: [String]) async throws -> Int {

@@ -38,7 +38,7 @@ package struct WorkerLauncher: Sendable {
     private func spawn(
         _ function: DeployedFunction, environment: [String: String], onExit: @escaping @Sendable (Int32) -> Void
     ) async throws -> ChildProcess {
-        if Self.forkable(function), let zygote = zygote.running(start: startZygote) {
+        if Self.forkable(function), let zygote = await zygote.running(start: { try self.startZygote() }) {
             do {
                 return try await zygote.fork(environment: environment, directory: function.directory, onExit: onExit)
             } catch {
@@ -53,18 +53,20 @@ package struct WorkerLauncher: Sendable {
     }
 
     /// Whether a fork of the zygote is what an exec would start: a Python function that sets none of the
-    /// variables the interpreter reads only when it starts (`PYTHON*`, the locale).
+    /// variables read only when a process or the interpreter starts (`PYTHON*`, the locale, the dynamic
+    /// loader's and the C library's settings, `HOME` for the user's site-packages).
     package static func forkable(_ function: DeployedFunction) -> Bool {
         function.config.runtime == .python
-            && !function.config.environment.keys.contains {
-                $0.hasPrefix("PYTHON") || $0 == "LANG" || $0.hasPrefix("LC_")
+            && !function.config.environment.keys.contains { key in
+                key == "LANG" || key == "HOME" || key == "GLIBC_TUNABLES"
+                    || ["PYTHON", "LC_", "LD_", "MALLOC_"].contains { key.hasPrefix($0) }
             }
     }
 
     /// Starts the Python zygote now when `functions` include one it can serve, so the first cold start finds it
     /// ready.
-    package func prepare(for functions: [DeployedFunction]) {
-        if functions.contains(where: Self.forkable) { _ = zygote.running(start: startZygote) }
+    package func prepare(for functions: [DeployedFunction]) async {
+        if functions.contains(where: Self.forkable) { _ = await zygote.running(start: { try self.startZygote() }) }
     }
 
     /// Stops the Python zygote, if it runs (after the workers).
@@ -142,33 +144,60 @@ package struct WorkerLauncher: Sendable {
     private static func bootstrap(_ path: String) -> String { bootstrapsDirectory + "/" + path }
 }
 
-/// The Python zygote of a launcher: started on first need, started again after it exited.
+/// The Python zygote of a launcher: started on first need (once at a time, waited for by every cold start
+/// meanwhile), started again after it exited, not retried for 30 s after it failed to start.
 private final class ZygoteSlot: Sendable {
-    private let state = Mutex<(zygote: PythonZygote?, failed: Bool)>((nil, false))
+    private struct State {
+        var zygote: PythonZygote?
+        var starting: Task<PythonZygote?, Never>?
+        var retryAt: ContinuousClock.Instant?
+        var stopped = false
+    }
+
+    private enum Next {
+        case ready(PythonZygote?)
+        case wait(Task<PythonZygote?, Never>)
+    }
+
+    private let state = Mutex(State())
 
     /// The running zygote, started with `start` when there is none; `nil` when it cannot start.
-    func running(start: () throws -> PythonZygote) -> PythonZygote? {
-        state.withLock { state in
-            if let zygote = state.zygote, zygote.isRunning { return zygote }
-            guard !state.failed else { return nil }
-            do {
-                state.zygote = try start()
-            } catch {
-                state.failed = true  // the interpreter cannot start; exec reports why, per worker
-                state.zygote = nil
+    func running(start: @escaping @Sendable () throws -> PythonZygote) async -> PythonZygote? {
+        let next = state.withLock { state -> Next in
+            if let zygote = state.zygote, zygote.isRunning { return .ready(zygote) }
+            if let starting = state.starting { return .wait(starting) }
+            guard !state.stopped, state.retryAt.map({ ContinuousClock.now >= $0 }) ?? true else { return .ready(nil) }
+            // Started off the lock: resolving the interpreter and spawning it take a while.
+            let task = Task.detached { [self] () -> PythonZygote? in
+                let zygote = try? start()
+                let stopped = self.state.withLock { state in
+                    state.starting = nil
+                    state.zygote = zygote
+                    if zygote == nil { state.retryAt = .now + .seconds(30) }
+                    return state.stopped
+                }
+                guard !stopped else {
+                    zygote?.stop()
+                    return nil
+                }
+                return zygote
             }
-            return state.zygote
+            state.starting = task
+            return .wait(task)
+        }
+        switch next {
+        case .ready(let zygote): return zygote
+        case .wait(let task): return await task.value
         }
     }
 
     func stop() async {
-        guard
-            let zygote = state.withLock({ state -> PythonZygote? in
-                state.failed = true
-                defer { state.zygote = nil }
-                return state.zygote
-            })
-        else { return }
+        let zygote = state.withLock { state -> PythonZygote? in
+            state.stopped = true
+            defer { state.zygote = nil }
+            return state.zygote
+        }
+        guard let zygote else { return }
         zygote.stop()
         await zygote.waitForExit()
     }

@@ -28,13 +28,25 @@ package final class ChildProcess: Sendable {
     /// The process's own cgroup, when it has one.
     package let cgroup: String?
     private let onExit: @Sendable (Int32) -> Void
+    /// Whether the host reaps it itself; otherwise its exit is reported by whoever started it.
+    private let reapedHere: Bool
     private let exitStatus = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
 
     /// A process started by someone else (a `PythonZygote`), who reports its exit through `exited(status:)`.
-    package init(pid: pid_t, outputDescriptor: Int32, cgroup: String?, onExit: @escaping @Sendable (Int32) -> Void) {
+    package convenience init(
+        pid: pid_t, outputDescriptor: Int32, cgroup: String?, onExit: @escaping @Sendable (Int32) -> Void
+    ) {
+        self.init(pid: pid, outputDescriptor: outputDescriptor, cgroup: cgroup, reapedHere: false, onExit: onExit)
+    }
+
+    private init(
+        pid: pid_t, outputDescriptor: Int32, cgroup: String?, reapedHere: Bool,
+        onExit: @escaping @Sendable (Int32) -> Void
+    ) {
         self.pid = pid
         self.outputDescriptor = outputDescriptor
         self.cgroup = cgroup
+        self.reapedHere = reapedHere
         self.onExit = onExit
     }
 
@@ -103,7 +115,8 @@ package final class ChildProcess: Sendable {
         _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
         // posix_spawn returns once the child has exec'd, before the runtime has run any function code.
         let process = ChildProcess(
-            pid: pid, outputDescriptor: readEnd, cgroup: preparedCgroup ?? cgroups?.adopt(pid), onExit: onExit)
+            pid: pid, outputDescriptor: readEnd, cgroup: preparedCgroup ?? cgroups?.adopt(pid), reapedHere: true,
+            onExit: onExit)
         let reaper = Thread { [pid] in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
@@ -163,6 +176,10 @@ package final class ChildProcess: Sendable {
     package func killGroup() {
         _ = kill(-pid, SIGKILL)
         if let cgroup { WorkerCgroups.killAll(in: cgroup) }
+        guard !reapedHere else { return }
+        // SIGKILL cannot be ignored: if no exit report comes (its reporter is stuck), it is charged as killed
+        // all the same, so that nothing waits for it forever.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in self?.exited(status: SIGKILL) }
     }
 
     /// Whether the process has exited and been reaped.

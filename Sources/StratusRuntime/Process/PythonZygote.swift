@@ -38,6 +38,7 @@ package final class PythonZygote: Sendable {
 
     /// A request sent and not yet answered.
     private struct Pending {
+        var id: Int
         var output: Int32
         var onExit: @Sendable (Int32) -> Void
         var continuation: CheckedContinuation<ChildProcess, any Error>
@@ -47,7 +48,13 @@ package final class PythonZygote: Sendable {
         var pending: [Pending] = []
         var children: [pid_t: ChildProcess] = [:]
         var closed = false
+        var stopping = false
+        var sent = 0
     }
+
+    /// A zygote that has not answered a fork in this time is taken for stuck, and killed: the requests it
+    /// holds start their workers by exec, its workers are stopped.
+    private static let answerDeadline: Duration = .seconds(10)
 
     private let socket: Int32
     private let process: ChildProcess
@@ -118,24 +125,41 @@ package final class PythonZygote: Sendable {
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
         defer { close(writeEnd) }
         return try await withCheckedThrowingContinuation { continuation in
-            let failure = state.withLock { state -> String? in
-                guard !state.closed else { return "the zygote has exited" }
+            let sent = state.withLock { state -> Result<Int, Unavailable> in
+                guard !state.closed else { return .failure(Unavailable(description: "the zygote has exited")) }
                 // Never blocks: a zygote that stopped reading makes this worker start the other way.
-                if let error = Self.send(message, with: writeEnd, on: socket) { return error }
+                if let error = Self.send(message, with: writeEnd, on: socket) {
+                    return .failure(Unavailable(description: error))
+                }
+                state.sent += 1
                 state.pending.append(
-                    Pending(output: readEnd, onExit: onExit, continuation: continuation))
-                return nil
+                    Pending(id: state.sent, output: readEnd, onExit: onExit, continuation: continuation))
+                return .success(state.sent)
             }
-            if let failure {
+            switch sent {
+            case .success(let id):
+                DispatchQueue.global().asyncAfter(deadline: .now() + Self.answerDeadline.seconds) { [weak self] in
+                    self?.killIfStillPending(id)
+                }
+            case .failure(let failure):
                 close(readEnd)
-                continuation.resume(throwing: Unavailable(description: failure))
+                continuation.resume(throwing: failure)
             }
         }
     }
 
+    private func killIfStillPending(_ id: Int) {
+        guard state.withLock({ state in state.pending.contains { $0.id == id } }) else { return }
+        logger.warning("the python zygote did not answer a fork in \(Self.answerDeadline); stopping it")
+        _ = kill(process.pid, SIGKILL)
+    }
+
     /// Stops the zygote; workers it forked keep running until they are stopped.
     package func stop() {
-        shutdown(socket, Int32(SHUT_RDWR))
+        state.withLock { state in
+            state.stopping = true
+            if !state.closed { shutdown(socket, Int32(SHUT_RDWR)) }
+        }
     }
 
     /// Waits for the zygote process to be gone.
@@ -170,23 +194,27 @@ package final class PythonZygote: Sendable {
 
     /// The reader thread: answers in order, exits as they come; when the zygote is gone, its workers are too.
     private func readAnswers() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
         let decoder = JSONDecoder()
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
             if count < 0 && errno == EINTR { continue }
-            guard count > 0, let answer = try? decoder.decode(Answer.self, from: Data(buffer[0..<count])) else { break }
+            guard count > 0 else { break }
+            guard let answer = try? decoder.decode(Answer.self, from: Data(buffer[0..<count])) else {
+                logger.warning("python zygote: unreadable message of \(count) bytes")
+                continue
+            }
             handle(answer)
         }
-        let (pending, children) = state.withLock { state in
+        let (pending, children, stopping) = state.withLock { state in
             state.closed = true
+            close(socket)
             defer {
                 state.pending = []
                 state.children = [:]
             }
-            return (state.pending, state.children)
+            return (state.pending, state.children, state.stopping)
         }
-        close(socket)
         for request in pending {
             close(request.output)
             request.continuation.resume(throwing: Unavailable(description: "the zygote has exited"))
@@ -196,13 +224,20 @@ package final class PythonZygote: Sendable {
             child.killGroup()
             child.exited(status: SIGKILL)
         }
-        _ = kill(process.pid, SIGKILL)
+        // Stopped, it lets its spare go and removes its cgroup before it leaves: give it a moment for that.
+        let zygote = process
+        DispatchQueue.global().asyncAfter(deadline: .now() + (stopping ? 3 : 0)) {
+            if !zygote.hasExited { _ = kill(zygote.pid, SIGKILL) }
+        }
     }
 
     private func handle(_ answer: Answer) {
         if let pid = answer.exit {
-            let child = state.withLock { $0.children.removeValue(forKey: pid) }
-            child?.exited(status: answer.status ?? 0)
+            // Off this thread: removing a cgroup may wait for the kernel, and fork answers queue behind it.
+            if let child = state.withLock({ $0.children.removeValue(forKey: pid) }) {
+                let status = answer.status ?? 0
+                DispatchQueue.global().async { child.exited(status: status) }
+            }
             return
         }
         guard let request = state.withLock({ $0.pending.isEmpty ? nil : $0.pending.removeFirst() }) else { return }

@@ -610,28 +610,36 @@ def _zygote(cgroups):
     fd_space = _socket.CMSG_SPACE(4)
     made = 0
     spare = None  # (pid, socket to it, cgroup or None)
+    unused = {}  # spares let go without work: pid -> cgroup, reaped quietly
+    retry_at = 0.0  # after a failed fork (a pids or process limit), no spare before this
 
     def make_spare():
+        """Forks a child that waits for its work on a socket pair; raises OSError when it cannot."""
         nonlocal made
         ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            raise
         if pid == 0:
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            for closing in (host, ours):
-                closing.close()
-            os.close(wake_read)
-            os.close(wake_write)
-            os.setpgid(0, 0)
             try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                for closing in (host, ours):
+                    closing.close()
+                os.close(wake_read)
+                os.close(wake_write)
+                os.setpgid(0, 0)
                 data, ancillary, _, _ = theirs.recvmsg(1 << 18, fd_space)
                 output = _received_descriptor(ancillary)
                 if not data or output is None:
-                    os._exit(0)  # the zygote is gone, or stopped this spare
+                    os._exit(0)  # the zygote is gone, or let this spare go
                 request = json.loads(data)
-            except Exception:
+                theirs.close()
+            except BaseException:
                 os._exit(0)
-            theirs.close()
             _become_worker(request, output)
         theirs.close()
         try:
@@ -648,11 +656,13 @@ def _zygote(cgroups):
                     f.write(str(pid))
                 cgroup = path
             except OSError:
-                try:
-                    os.rmdir(path)
-                except OSError:
-                    pass
+                _remove_cgroup(path)
         return pid, ours, cgroup
+
+    def let_go(entry):
+        """A spare that will get no work: closing its socket makes it leave; `reap` removes its cgroup."""
+        entry[1].close()
+        unused[entry[0]] = entry[2]
 
     def reap():
         nonlocal spare
@@ -663,52 +673,86 @@ def _zygote(cgroups):
                 return
             if pid == 0:
                 return
-            if spare is not None and spare[0] == pid:  # a spare that died waiting: never handed out
-                spare[1].close()
-                if spare[2]:
-                    try:
-                        os.rmdir(spare[2])
-                    except OSError:
-                        pass
+            if spare is not None and spare[0] == pid:  # a spare that died waiting
+                let_go(spare)
                 spare = None
+            if pid in unused:
+                _remove_cgroup(unused.pop(pid))
                 continue
             host.send(b'{"exit":%d,"status":%d}' % (pid, status))
 
+    def leave():
+        """The host is gone: its workers leave when their Runtime API connection closes; spares go now."""
+        if spare is not None:
+            let_go(spare)
+        for pid, cgroup in unused.items():
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+            _remove_cgroup(cgroup)
+        os._exit(0)
+
     while True:
-        timeout = None if spare is not None else 0
-        ready = select.select([host, wake_read], [], [], timeout)[0]
+        waiting_to_retry = spare is None and time.monotonic() < retry_at
+        if spare is not None:
+            timeout = None
+        elif waiting_to_retry:
+            timeout = retry_at - time.monotonic()
+        else:
+            timeout = 0
+        ready = select.select([host, wake_read], [], [], max(0, timeout) if timeout is not None else None)[0]
         if wake_read in ready:
             os.read(wake_read, 4096)
             reap()
         if host not in ready:
-            if spare is None and not ready:
-                spare = make_spare()
+            if spare is None and not ready and time.monotonic() >= retry_at:
+                try:
+                    spare = make_spare()
+                except OSError:
+                    retry_at = time.monotonic() + 1.0
             continue
         data, ancillary, _, _ = host.recvmsg(1 << 18, fd_space)
         if not data:
-            os._exit(0)  # the host is gone; its workers leave when their Runtime API connection closes
+            leave()
         output = _received_descriptor(ancillary)
-        answer = None
-        for _attempt in range(2):
+        answer = json.dumps({"error": "no output descriptor"}).encode()
+        for _attempt in range(2 if output is not None else 0):
             if spare is None:
-                spare = make_spare()
-            pid, channel, cgroup = spare
-            spare = None
-            try:
-                if output is None:
-                    raise ValueError("no output descriptor")
-                channel.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, output.to_bytes(4, sys.byteorder))])
-                answer = json.dumps({"pid": pid, "cgroup": cgroup}).encode()
-                break
-            except Exception as e:
-                answer = json.dumps({"error": _safe_str(e)}).encode()
-                if output is None:
+                try:
+                    spare = make_spare()
+                except OSError as e:
+                    retry_at = time.monotonic() + 1.0
+                    answer = json.dumps({"error": "fork: %s" % _safe_str(e)}).encode()
                     break
-            finally:
-                channel.close()
+            entry, spare = spare, None
+            try:
+                entry[1].sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, output.to_bytes(4, sys.byteorder))])
+            except OSError as e:  # the spare died meanwhile: let it go, try a fresh one
+                let_go(entry)
+                answer = json.dumps({"error": _safe_str(e)}).encode()
+                continue
+            entry[1].close()
+            answer = json.dumps({"pid": entry[0], "cgroup": entry[2]}).encode()
+            break
         if output is not None:
             os.close(output)
         host.send(answer)
+
+
+def _remove_cgroup(path):
+    """Removes an emptied cgroup; the kernel may say it is busy for a moment after its last process left."""
+    for _ in range(100):
+        if not path:
+            return
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.01)
 
 
 def _received_descriptor(ancillary):
@@ -719,8 +763,10 @@ def _received_descriptor(ancillary):
 
 
 def _become_worker(request, output):
-    """In a forked child: become what `python3 bootstrap.py` would have started, then run it. Never returns."""
+    """In a forked child: become what `python3 bootstrap.py` would have started, then run it, and end as the
+    interpreter would (exit status, `atexit`, non-daemon threads, `sys.excepthook`). Never returns."""
     code = 1
+    interrupted = False
     try:
         os.dup2(output, 1)
         os.dup2(output, 2)
@@ -739,10 +785,12 @@ def _become_worker(request, output):
             code = e.code
         else:
             sys.stderr.write(_safe_str(e.code) + "\n")
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
+    except BaseException as e:
+        interrupted = isinstance(e, KeyboardInterrupt)
+        try:
+            sys.excepthook(type(e), e, e.__traceback__)
+        except BaseException:
+            pass
     try:
         if "threading" in sys.modules:
             sys.modules["threading"]._shutdown()
@@ -751,7 +799,16 @@ def _become_worker(request, output):
         atexit._run_exitfuncs()
     except BaseException:
         pass
-    _flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            code = 120  # as the interpreter does when it cannot flush at exit
+    if interrupted:  # an interpreter ended by KeyboardInterrupt exits by SIGINT
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
     os._exit(code & 0xFF)
 
 
