@@ -13,4 +13,17 @@ extension TemporaryProject {
             store: try SQLiteStore(path: path + "/.stratus/stratus.sqlite"),
             configuration: configuration, logger: Logger(label: "test"))
     }
+
+    /// Runs `body`, then stops every worker of `host` and removes the project, whatever happened.
+    package func run(_ host: StratusHost, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await host.stopWorkers()
+            remove()
+            throw error
+        }
+        await host.stopWorkers()
+        remove()
+    }
 }

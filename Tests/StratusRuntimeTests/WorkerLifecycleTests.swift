@@ -31,15 +31,7 @@ import Testing
 
     /// Runs `body`, then stops every worker and removes the project, whatever happened.
     func withCleanup(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch {
-            await host.stopWorkers()
-            project.remove()
-            throw error
-        }
-        await host.stopWorkers()
-        project.remove()
+        try await project.run(host, body)
     }
 
     func invoke(_ name: String, _ json: String = "{}") async throws -> Dispatcher.Result {
