@@ -133,14 +133,9 @@ class Host:
         try:
             host = stat(self.proc.pid)
             workers = 0.0
-            for task in os.listdir("/proc/%d/task" % self.proc.pid):
+            for child in descendant_pids(self.proc.pid):  # workers, the Python zygote and its forks
                 try:
-                    with open("/proc/%d/task/%s/children" % (self.proc.pid, task)) as f:
-                        for child in f.read().split():
-                            try:
-                                workers += stat(int(child))
-                            except OSError:
-                                pass
+                    workers += stat(child)
                 except OSError:
                     pass
             return host, workers
@@ -452,6 +447,17 @@ def child_pids(pid):
     return [int(c) for text in task_files(pid, "children").values() for c in text.split()]
 
 
+def descendant_pids(pid):
+    """Every process below `pid`: a host's workers, the Python zygote, and the workers the zygote forked."""
+    found, todo = [], [pid]
+    while todo:
+        for child in child_pids(todo.pop()):
+            if child not in found:
+                found.append(child)
+                todo.append(child)
+    return found
+
+
 def _status_kb(text, key):
     m = re.search(r"^%s:\s+(\d+)" % key, text, re.M)
     return int(m.group(1)) if m else None
@@ -460,8 +466,8 @@ def _status_kb(text, key):
 def process_sample(pid):
     """One sample of a live process: rss_kb, rss_anon_kb, rss_file_kb and hwm_kb (VmRSS, RssAnon, RssFile,
     VmHWM), threads, fds (entries of /proc/PID/fd) split by kind in fd_kinds (socket, pipe, anon_inode, file,
-    other), cpu_s (utime + stime), children (their count), child_pids and children_rss_kb (their VmRSS
-    summed). None if the process is gone."""
+    other), cpu_s (utime + stime), children (the count of its descendants: workers, the Python zygote and
+    the workers it forked), child_pids and children_rss_kb (their VmRSS summed). None if the process is gone."""
     try:
         with open("/proc/%d/status" % pid) as f:
             status = f.read()
@@ -486,7 +492,7 @@ def process_sample(pid):
             kinds["file"] += 1
         else:
             kinds["other"] += 1
-    children = child_pids(pid)
+    children = descendant_pids(pid)
     children_rss = 0
     for child in children:
         try:

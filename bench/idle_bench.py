@@ -26,8 +26,8 @@ import subprocess
 import sys
 import time
 
-from benchlib import (Client, arg_parser, call, child_pids, gateway_port, parse_args, process_sample, run_bench,
-                      task_files)
+from benchlib import (Client, arg_parser, call, descendant_pids, gateway_port, parse_args, process_sample,
+                      run_bench, task_files)
 
 PYTHON = "runtime: python\nhandler: app.handler\n"
 PROJECT = {
@@ -82,7 +82,7 @@ def wakeups_between(before, after):
 
 def idle_phase(pid, seconds, with_children=True):
     """Measures `pid` (and its children) over `seconds` of doing nothing."""
-    children = child_pids(pid) if with_children else []
+    children = descendant_pids(pid) if with_children else []
     before = process_sample(pid)
     host0, children0 = sample([pid]), sample(children)
     t0 = time.monotonic()
