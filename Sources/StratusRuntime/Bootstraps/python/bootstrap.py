@@ -140,6 +140,8 @@ class _RuntimeClient:
         self._host = host.encode("ascii")
         self._port, self._sock, self._buf = port, None, b""
         self._next = self._head("GET", "/runtime/invocation/next", b"")
+        # The answer to a `/next` sent right behind an invocation's response (one write, one wake-up less).
+        self._pending_next = None
 
     def _head(self, method, path, fields):
         return b"%s %s%s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (
@@ -281,31 +283,41 @@ class _RuntimeClient:
                     _die()
 
     def next_invocation(self):
-        status, headers, body = self._request(self._next)
+        pending, self._pending_next = self._pending_next, None
+        status, headers, body = pending if pending is not None else self._request(self._next)
         if status != 200:
             _die("stratus bootstrap: GET /runtime/invocation/next returned HTTP %d" % status)
         return headers, body
 
-    def _post(self, path, payload, error_type=None):
+    def _post(self, path, payload, error_type=None, then_next=False):
+        """POSTs `payload`; with `then_next`, the `/next` request goes in the same write (HTTP/1.1 pipelining)
+        and its answer is kept for `next_invocation`."""
         fields = b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(payload)
         if error_type is not None:
             fields += b"Lambda-Runtime-Function-Error-Type: %s\r\n" % _header_value(error_type).encode("ascii")
-        status, _, body = self._request(self._head("POST", path, fields) + payload)
+        request = self._head("POST", path, fields) + payload
+        status, _, body = self._request(request + self._next if then_next else request)
         if not 200 <= status < 300:
             sys.stderr.write(
                 "stratus bootstrap: POST %s returned HTTP %d: %s\n"
                 % (path, status, body[:500].decode("utf-8", "replace"))
             )
             _flush()
+        if then_next and self._sock is not None:  # a closed connection lost the `/next`: it is asked again
+            try:
+                self._pending_next = self._response()
+            except (OSError, ValueError):
+                self._close()
 
     def post_response(self, request_id, payload):
-        self._post("/runtime/invocation/%s/response" % request_id, payload)
+        self._post("/runtime/invocation/%s/response" % request_id, payload, then_next=True)
 
     def post_error(self, request_id, error):
         self._post(
             "/runtime/invocation/%s/error" % request_id,
             json.dumps(error).encode("utf-8"),
             error["errorType"],
+            then_next=True,
         )
 
     def post_init_error(self, error):
