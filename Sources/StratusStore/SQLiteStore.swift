@@ -25,7 +25,8 @@ package final class SQLiteStore: Store {
     package func append(_ records: [InvocationRecord]) async throws {
         guard !records.isEmpty else { return }
         try await pool.write { db in
-            for record in records { try InvocationRow(record).insert(db) }
+            let insert = try db.cachedStatement(sql: InvocationRow.insertSQL)
+            for record in records { try insert.execute(arguments: InvocationRow(record).insertArguments) }
         }
     }
 

@@ -122,7 +122,12 @@ package final class WorkerPool: Sendable {
                     case .wait:
                         if grew { budget.give(for: function.name) }
                         state.parked[id] = continuation
-                        return (nil, true)
+                        // The loop looks for room to grow (another function's idle worker) and throttles callers
+                        // that waited too long: at the ceiling, only the second matters, and only if the loop
+                        // would sleep past this caller's deadline.
+                        let atCeiling = state.machine.total >= state.machine.configuration.max
+                        let deadline = now + state.machine.configuration.maxWait
+                        return (nil, !atCeiling || state.plannedWake.map { $0 > deadline } ?? true)
                     case .throttle:
                         if grew { budget.give(for: function.name) }
                         return (.failure(.throttled), false)
