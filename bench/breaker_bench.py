@@ -44,7 +44,7 @@ def main():
     queues = ""
     for name, breaker in breakers.items():
         os.makedirs(f"{project}/functions/{name}")
-        open(f"{project}/functions/{name}/function.yaml", "w").write(f"runtime: python\nhandler: app.handler\n{breaker}\n")
+        open(f"{project}/functions/{name}/function.yaml", "w").write(f"runtime: python\nhandler: app.handler\ntimeout: 1s\n{breaker}\n")
         open(f"{project}/functions/{name}/app.py", "w").write(HANDLER)
         queues += f"  q-{name}:\n    visibilityTimeout: 1s\n    maxReceiveCount: 1000\n    consumer: {{function: {name}, batchSize: 10, maxConcurrency: 2}}\n"
     os.makedirs(f"{project}/triggers")
