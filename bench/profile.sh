@@ -6,7 +6,7 @@
 #
 # Prints: requests/s and the host's CPU per request during the recording; the share of the host's samples
 # per library (kernel, Swift runtime, stratus...); the top functions by self time; and the top Stratus,
-# Hummingbird and NIO frames by inclusive time. Installs wrk and perf (linux-perf) if missing. Env: SECONDS_
+# Hummingbird, GRDB and JSON frames by inclusive time. Installs wrk and perf (linux-perf) if missing. Env: SECONDS_
 # (recording length, default 6), CONNECTIONS (default 32), PERF_DATA (keep the raw profile there).
 set -euo pipefail
 
@@ -61,16 +61,19 @@ rps="$(awk '/^Requests\/sec:/{print $2}' "$WORK/wrk.txt")"
 host_us="$(awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" -v r="$rps" -v s="$RECORD" \
     'BEGIN{printf "%.0f", (r>0)?t*1e6/hz/(r*s):0}')"
 
+# The first N sample lines of a perf report matching a pattern, indented and cut to 150 columns. awk reads all
+# its input, so no pipe is closed early (which `head` would do, failing the pipeline under pipefail).
+top_lines() { awk -v n="$1" -v re="$2" '/%/ && !/^#/ && $0 ~ re && ++count <= n {print "  " substr($0, 1, 150)}'; }
+
 echo "Host profile: GET /hello (trivial Python handler), wrk $CONNECTIONS connections, ${RECORD} s of perf record -g"
 echo "  $rps requests/s; host CPU per request ~${host_us} us"
 echo
 echo "Samples by library (self time):"
-perf report -i "$DATA" --no-children --sort dso --stdio -g none 2>/dev/null | awk '/%/ && !/^#/ {print "  " $0}' | head -8
+perf report -i "$DATA" --no-children --sort dso --stdio -g none 2>/dev/null | top_lines 8 .
 echo
 echo "Top functions by self time:"
-perf report -i "$DATA" --no-children --sort symbol --stdio -g none 2>/dev/null |
-    awk '/%/ && !/^#/ {print}' | head -25 | cut -c1-150 | sed 's/^/  /'
+perf report -i "$DATA" --no-children --sort symbol --stdio -g none 2>/dev/null | top_lines 25 .
 echo
-echo "Stratus, Hummingbird and NIO frames by inclusive time (children included):"
+echo "Stratus, Hummingbird, GRDB and JSON frames by inclusive time (children included):"
 perf report -i "$DATA" --children --sort symbol --stdio -g none 2>/dev/null |
-    awk '/%/ && !/^#/ && /Stratus|Hummingbird|NIOHTTP|GRDB|JSON/ {print}' | head -25 | cut -c1-150 | sed 's/^/  /'
+    top_lines 25 'Stratus|Hummingbird|GRDB|JSON'
