@@ -79,7 +79,8 @@ package final class StratusHost: Service, Sendable {
 
     package func run() async throws {
         let pools = dispatcher.allPools()
-        let pollers = queues.all().compactMap {
+        let (queues, dispatcher, log, logger) = (queues, dispatcher, log, logger)
+        let consumers = ConsumerSupervisor(queues: queues) {
             QueuePoller(queue: $0, queues: queues, dispatcher: dispatcher, log: log, logger: logger)
         }
         await withTaskGroup(of: Void.self) { outer in
@@ -87,7 +88,7 @@ package final class StratusHost: Service, Sendable {
                 await cancelWhenGracefulShutdown {
                     await withTaskGroup(of: Void.self) { group in
                         for pool in pools { group.addTask { await pool.run() } }
-                        for poller in pollers { group.addTask { await poller.run() } }
+                        group.addTask { await consumers.run() }
                         group.addTask { await self.deliveries.run() }
                         group.addTask { await self.expireMessages() }
                     }

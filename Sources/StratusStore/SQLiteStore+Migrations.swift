@@ -129,6 +129,10 @@ extension SQLiteStore {
         migrator.registerMigration("v7-delivery-target-index") { db in
             try db.execute(sql: "CREATE INDEX delivery_target_due ON delivery(target, next_attempt_at, id)")
         }
+        // Settings a client sets on a topic through SNS (`DisplayName`, `Policy`, …), as a JSON object.
+        migrator.registerMigration("v8-topic-attributes") { db in
+            try db.execute(sql: "ALTER TABLE topic ADD COLUMN attributes TEXT")
+        }
         return migrator
     }
 }

@@ -13,6 +13,16 @@ extension SQLiteStore {
         return try records.map { try $0.queueConfig() }
     }
 
+    /// Deletes a queue and its messages; returns whether it existed.
+    @discardableResult
+    package func deleteQueue(_ name: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM message WHERE queue = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM queue WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
     package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String] {
         let rows = try NewMessage.encode(messages)
         return try await pool.write { db in try NewMessage.insert(rows, into: queue, nowMs: nowMs, db) }

@@ -15,6 +15,50 @@ extension SQLiteStore {
         try await pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM topic ORDER BY name") }
     }
 
+    /// Deletes a topic and its subscriptions; deliveries already committed stay. Returns whether it existed.
+    @discardableResult
+    package func deleteTopic(_ name: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM subscription WHERE topic = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM topic WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
+    /// The settings clients set on each topic (`DisplayName`, …), by topic.
+    package func topicAttributes() async throws -> [String: [String: String]] {
+        let rows = try await pool.read { db -> [(String, String)] in
+            try Row.fetchAll(db, sql: "SELECT name, attributes FROM topic WHERE attributes IS NOT NULL").map {
+                ($0["name"], $0["attributes"])
+            }
+        }
+        var all: [String: [String: String]] = [:]
+        for (name, text) in rows {
+            all[name] = try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+        }
+        return all
+    }
+
+    /// Replaces the settings clients set on a topic; throws `TopicDoesNotExist` for an unknown topic.
+    package func setTopicAttributes(_ name: String, _ attributes: [String: String]) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let text = String(decoding: try encoder.encode(attributes), as: UTF8.self)
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE topic SET attributes = ? WHERE name = ?", arguments: [text, name])
+            if db.changesCount == 0 { throw StoreError.topicDoesNotExist(name) }
+        }
+    }
+
+    /// Deletes a subscription by id; returns whether it existed.
+    @discardableResult
+    package func deleteSubscription(_ id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM subscription WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
     /// Creates or replaces the subscription; throws `TopicDoesNotExist` when its topic was never put.
     package func putSubscription(_ subscription: Subscription) async throws {
         let record = SubscriptionRecord(subscription)

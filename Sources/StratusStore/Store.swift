@@ -57,6 +57,9 @@ package protocol Store: Sendable {
     /// Creates the queue or updates its settings; messages are kept.
     func putQueue(_ queue: QueueConfig) async throws
     func queues() async throws -> [QueueConfig]
+    /// Deletes a queue and its messages; returns whether it existed.
+    @discardableResult
+    func deleteQueue(_ name: String) async throws -> Bool
     /// Appends messages in one transaction; returns their message ids, in order.
     func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String]
     /// Receives up to `max` visible messages, oldest first, making them invisible for the visibility
@@ -85,6 +88,16 @@ package protocol Store: Sendable {
 
     func putTopic(_ name: String) async throws
     func topics() async throws -> [String]
+    /// Deletes a topic and its subscriptions (committed deliveries stay); returns whether it existed.
+    @discardableResult
+    func deleteTopic(_ name: String) async throws -> Bool
+    /// The settings clients set on each topic (`DisplayName`, …), by topic.
+    func topicAttributes() async throws -> [String: [String: String]]
+    /// Replaces the settings clients set on a topic.
+    func setTopicAttributes(_ name: String, _ attributes: [String: String]) async throws
+    /// Deletes a subscription by id; returns whether it existed.
+    @discardableResult
+    func deleteSubscription(_ id: String) async throws -> Bool
     /// Creates or replaces a subscription (by id).
     func putSubscription(_ subscription: Subscription) async throws
     func subscriptions(of topic: String) async throws -> [Subscription]

@@ -34,8 +34,9 @@ import Testing
     @Test func workInFlightAtSigtermFinishesAndIsNotRunAgain() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("event", code: Self.slow, manifest: "environment: {SLEEP: '6'}\ntimeout: 20s\n")
-        try project.addPython("consumer", code: Self.slow, manifest: "environment: {SLEEP: '6'}\ntimeout: 20s\n")
+        // Long enough that both are surely running at once on a loaded machine (each cold start may take seconds).
+        try project.addPython("event", code: Self.slow, manifest: "environment: {SLEEP: '10'}\ntimeout: 20s\n")
+        try project.addPython("consumer", code: Self.slow, manifest: "environment: {SLEEP: '10'}\ntimeout: 20s\n")
         try project.write(
             "triggers/q.yaml", "queues:\n  jobs:\n    visibilityTimeout: 30s\n    consumer: {function: consumer}\n")
         let host = try await DaemonHost(project: project.path)

@@ -108,13 +108,14 @@ package enum MessagingEvents {
             json.field("SentTimestamp", String(message.sentAtMs))
             json.field("SenderId", AWS.accountId)
             json.field("ApproximateFirstReceiveTimestamp", String(message.firstReceivedAtMs ?? message.sentAtMs))
+            if let trace = message.traceHeader { json.field("AWSTraceHeader", trace) }
             json.endObject()
             json.key("messageAttributes")
             json.beginObject()
             for (name, attribute) in message.attributes.sorted(by: { $0.key < $1.key }) {
                 json.key(name)
                 json.beginObject()
-                json.field("stringValue", attribute.stringValue)
+                json.field(attribute.isBinary ? "binaryValue" : "stringValue", attribute.stringValue)
                 json.key("stringListValues")
                 json.beginArray()
                 json.endArray()
@@ -125,7 +126,9 @@ package enum MessagingEvents {
                 json.endObject()
             }
             json.endObject()
-            json.field("md5OfBody", "")
+            json.key("md5OfMessageAttributes")
+            if let digest = MessageDigest.attributes(message.attributes) { json.string(digest) } else { json.null() }
+            json.field("md5OfBody", MessageDigest.body(message.body))
             json.field("eventSource", "aws:sqs")
             json.field("eventSourceARN", AWS.queueArn(message.queue))
             json.field("awsRegion", AWS.region)

@@ -8,9 +8,31 @@ package struct QueueConfig: Sendable, Equatable, Codable {
         package var batchWindowMs: Int64 = 0
         /// Batches in flight at once.
         package var maxConcurrency = 4
+        /// The event source mapping's id (Lambda's `UUID`); `nil` for a consumer declared in a trigger file.
+        package var uuid: String?
+        /// A disabled mapping takes nothing from the queue.
+        package var enabled = true
+        /// Whether a `batchItemFailures` answer keeps those messages (Lambda's `ReportBatchItemFailures`);
+        /// without it any success deletes the whole batch. Declared consumers always report.
+        package var reportBatchItemFailures = true
+        /// Epoch milliseconds of the mapping's last change.
+        package var modifiedAtMs: Int64 = 0
 
         package init(function: String) {
             self.function = function
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            function = try c.decode(String.self, forKey: .function)
+            batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+            batchWindowMs = try c.decodeIfPresent(Int64.self, forKey: .batchWindowMs) ?? batchWindowMs
+            maxConcurrency = try c.decodeIfPresent(Int.self, forKey: .maxConcurrency) ?? maxConcurrency
+            uuid = try c.decodeIfPresent(String.self, forKey: .uuid)
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
+            reportBatchItemFailures =
+                try c.decodeIfPresent(Bool.self, forKey: .reportBatchItemFailures) ?? reportBatchItemFailures
+            modifiedAtMs = try c.decodeIfPresent(Int64.self, forKey: .modifiedAtMs) ?? modifiedAtMs
         }
     }
 
@@ -23,17 +45,50 @@ package struct QueueConfig: Sendable, Equatable, Codable {
     package var retentionMs: Int64 = 4 * 86_400_000
     /// Default delay before a new message becomes visible.
     package var delayMs: Int64 = 0
+    /// The largest message body the queue takes (SQS `MaximumMessageSize`, 1 KiB to 1 MiB).
+    package var maxMessageBytes = QueueConfig.maxMessageBytes
+    /// How long a receive that names no wait waits (SQS `ReceiveMessageWaitTimeSeconds`).
+    package var receiveWaitMs: Int64 = 0
+    /// SQS `RedriveAllowPolicy` as the JSON text a client set; `nil`: allow all.
+    package var redriveAllowPolicy: String?
+    package var tags: [String: String] = [:]
+    /// SQS attributes Stratus keeps and shows but does not act on (`Policy`, `KmsMasterKeyId`, …).
+    package var otherAttributes: [String: String] = [:]
+    /// Epoch milliseconds of the creation and the last change of the settings (0: not known).
+    package var createdAtMs: Int64 = 0
+    package var modifiedAtMs: Int64 = 0
     package var consumer: Consumer?
 
     package init(name: String) {
         self.name = name
     }
 
-    /// Whether `other` has the same settings a client can set (everything but the consumer): creating a queue
-    /// that exists with the same settings is a no-op, with others it is `QueueAlreadyExists`.
+    /// Decodes a stored queue; keys written by later versions have their defaults when missing.
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        visibilityTimeoutMs = try c.decodeIfPresent(Int64.self, forKey: .visibilityTimeoutMs) ?? visibilityTimeoutMs
+        maxReceiveCount = try c.decodeIfPresent(Int.self, forKey: .maxReceiveCount)
+        deadLetterQueue = try c.decodeIfPresent(String.self, forKey: .deadLetterQueue)
+        retentionMs = try c.decodeIfPresent(Int64.self, forKey: .retentionMs) ?? retentionMs
+        delayMs = try c.decodeIfPresent(Int64.self, forKey: .delayMs) ?? delayMs
+        maxMessageBytes = try c.decodeIfPresent(Int.self, forKey: .maxMessageBytes) ?? maxMessageBytes
+        receiveWaitMs = try c.decodeIfPresent(Int64.self, forKey: .receiveWaitMs) ?? receiveWaitMs
+        redriveAllowPolicy = try c.decodeIfPresent(String.self, forKey: .redriveAllowPolicy)
+        tags = try c.decodeIfPresent([String: String].self, forKey: .tags) ?? tags
+        otherAttributes = try c.decodeIfPresent([String: String].self, forKey: .otherAttributes) ?? otherAttributes
+        createdAtMs = try c.decodeIfPresent(Int64.self, forKey: .createdAtMs) ?? createdAtMs
+        modifiedAtMs = try c.decodeIfPresent(Int64.self, forKey: .modifiedAtMs) ?? modifiedAtMs
+        consumer = try c.decodeIfPresent(Consumer.self, forKey: .consumer)
+    }
+
+    /// Whether `other` has the same settings a client can set (everything but the consumer and tags): creating
+    /// a queue that exists with the same settings is a no-op, with others it is `QueueAlreadyExists`.
     package func hasSameAttributes(as other: QueueConfig) -> Bool {
         visibilityTimeoutMs == other.visibilityTimeoutMs && maxReceiveCount == other.maxReceiveCount
             && deadLetterQueue == other.deadLetterQueue && retentionMs == other.retentionMs && delayMs == other.delayMs
+            && maxMessageBytes == other.maxMessageBytes && receiveWaitMs == other.receiveWaitMs
+            && redriveAllowPolicy == other.redriveAllowPolicy && otherAttributes == other.otherAttributes
     }
 
     /// The settings pinned into `Limits`: a queue stored by an older version, or edited by hand, can never
@@ -46,6 +101,8 @@ package struct QueueConfig: Sendable, Equatable, Codable {
         queue.visibilityTimeoutMs = clamp(visibilityTimeoutMs, Limits.visibilityTimeout)
         queue.retentionMs = clamp(retentionMs, Limits.retention)
         queue.delayMs = clamp(delayMs, Limits.messageDelay)
+        queue.receiveWaitMs = clamp(receiveWaitMs, Limits.receiveWait)
+        queue.maxMessageBytes = Swift.min(Swift.max(maxMessageBytes, 1024), Self.maxMessageBytes)
         queue.maxReceiveCount = maxReceiveCount.map {
             Swift.min(Swift.max($0, Limits.maxReceiveCount.lowerBound), Limits.maxReceiveCount.upperBound)
         }
@@ -80,11 +137,16 @@ package struct OutgoingMessage: Sendable, Equatable {
     package var attributes: [String: MessageAttribute]
     /// Delay before it becomes visible; `nil`: the queue's default.
     package var delayMs: Int64?
+    /// The X-Ray trace header, SQS's one message system attribute (`AWSTraceHeader`).
+    package var traceHeader: String?
 
-    package init(body: String, attributes: [String: MessageAttribute] = [:], delayMs: Int64? = nil) {
+    package init(
+        body: String, attributes: [String: MessageAttribute] = [:], delayMs: Int64? = nil, traceHeader: String? = nil
+    ) {
         self.body = body
         self.attributes = attributes
         self.delayMs = delayMs
+        self.traceHeader = traceHeader
     }
 }
 
@@ -101,6 +163,10 @@ package struct QueueMessage: Sendable, Equatable, Codable {
     package var receiveCount: Int
     /// Set by a receive; needed to delete the message or change its visibility.
     package var receiptHandle: String?
+    /// The sender's X-Ray trace header (`AWSTraceHeader`).
+    package var traceHeader: String?
+    /// The queue a dead-lettered message was moved from.
+    package var sourceQueue: String?
 
     package init(
         id: String, queue: String, body: String, attributes: [String: MessageAttribute], sentAtMs: Int64,

@@ -5,6 +5,15 @@ package struct Subscription: Sendable, Equatable {
         case queue(String)
         case http(String)
 
+        /// SNS's protocol: `lambda`, `sqs`, `http` or `https`.
+        package var protocolName: String {
+            switch self {
+            case .function: "lambda"
+            case .queue: "sqs"
+            case .http(let url): url.lowercased().hasPrefix("https:") ? "https" : "http"
+            }
+        }
+
         /// `function`, `queue` or `http`, and the name or URL: how the store and the API show it.
         package var kindAndTarget: (kind: String, target: String) {
             switch self {

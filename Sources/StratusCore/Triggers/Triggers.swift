@@ -7,8 +7,14 @@ package struct Triggers: Sendable, Equatable {
     package var queues: [QueueConfig] = []
     /// Topics by name with their subscriptions.
     package var topics: [String: [Subscription]] = [:]
-    /// Where each queue and topic was declared, for errors.
+    /// Where each queue and topic was declared (`file:line` by `queue:NAME` or `topic:NAME`), for errors.
     var declared: [String: String] = [:]
+
+    /// Where the queue `name` is declared (`triggers/x.yaml:3`), or `nil` when no trigger file declares it.
+    package func declaration(ofQueue name: String) -> String? { declared["queue:\(name)"] }
+
+    /// Where the topic `name` is declared, or `nil` when no trigger file declares it.
+    package func declaration(ofTopic name: String) -> String? { declared["topic:\(name)"] }
     /// Queue names referenced by subscriptions and dead-letter settings, checked once every file is merged.
     var references: [(queue: String, error: ManifestError)] = []
 

@@ -125,7 +125,9 @@ final class QueuePoller: Sendable {
         case .error, .timeout, .crashed:
             return  // the batch reappears after its visibility timeout
         }
-        guard let failed = Self.failedItems(in: result.payload, batch: fitting) else { return }
+        // Without `ReportBatchItemFailures` Lambda reads nothing of the answer: a success deletes the batch.
+        let reported = consumer.reportBatchItemFailures ? Self.failedItems(in: result.payload, batch: fitting) : []
+        guard let failed = reported else { return }
         let handles = fitting.filter { !failed.contains($0.id) }.compactMap(\.receiptHandle)
         if !handles.isEmpty { _ = try await queues.delete(from: queue.name, receiptHandles: handles) }
     }

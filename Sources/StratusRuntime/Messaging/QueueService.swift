@@ -28,6 +28,9 @@ package final class QueueService: Sendable {
     /// Wakes the delivery scheduler when a delivery is committed or one of its attempts ends.
     let deliveriesCommitted: QueueSignal
     static let deliveriesKey = "deliveries"
+    /// Wakes the consumer supervisor when a queue's consumer (event source mapping) may have changed.
+    let consumersChanged: QueueSignal
+    static let consumersKey = "consumers"
     private let configs = Mutex<[String: QueueConfig]>([:])
     /// Set when the host begins to shut down: receives answer with what they have instead of waiting.
     private let draining = Atomic<Bool>(false)
@@ -40,12 +43,26 @@ package final class QueueService: Sendable {
         self.clock = clock
         signal = QueueSignal(clock: clock)
         deliveriesCommitted = QueueSignal(clock: clock)
+        consumersChanged = QueueSignal(clock: clock)
     }
 
     /// Loads stored queues and declares those from trigger files (declared settings win). Stored settings
     /// outside `Limits` (written by an older version) are pinned into them.
     func load(declared: [QueueConfig]) async throws {
-        for queue in declared { try await store.putQueue(queue) }
+        let stored = Dictionary(try await store.queues().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for var queue in declared {
+            // Declared settings win; what the file cannot say is kept: when the queue was created, and an
+            // event source mapping made through the Lambda API on a queue whose file declares no consumer.
+            if let previous = stored[queue.name] {
+                queue.createdAtMs = previous.createdAtMs
+                queue.modifiedAtMs = previous.modifiedAtMs
+                if queue.consumer == nil, previous.consumer?.uuid != nil { queue.consumer = previous.consumer }
+            } else {
+                queue.createdAtMs = nowMs
+                queue.modifiedAtMs = nowMs
+            }
+            try await store.putQueue(queue)
+        }
         var all = try await store.queues()
         for (index, queue) in all.enumerated() where queue.clamped() != queue {
             // The store reads these settings too (retention, visibility): it must hold the pinned values.
@@ -90,21 +107,39 @@ package final class QueueService: Sendable {
         guard configs.withLock({ $0.count }) < Limits.queues else {
             throw QueueError(code: .overLimit, message: "this host already has \(Limits.queues) queues, the limit")
         }
+        var queue = queue
+        queue.createdAtMs = nowMs
+        queue.modifiedAtMs = queue.createdAtMs
         try await store.putQueue(queue)
         configs.withLock { $0[queue.name] = queue }
+        if queue.consumer != nil { consumersChanged.notify(Self.consumersKey) }
         return true
+    }
+
+    /// Deletes a queue and its messages; its receivers answer at once with nothing.
+    package func delete(_ name: String) async throws {
+        try await changes.withLock {
+            _ = try require(name)
+            try await store.deleteQueue(name)
+            configs.withLock { _ = $0.removeValue(forKey: name) }
+        }
+        signal.notify(name)
+        consumersChanged.notify(Self.consumersKey)
     }
 
     /// Changes the settings of an existing queue; its messages and its consumer are kept.
     package func update(_ name: String, _ change: (inout QueueConfig) throws -> Void) async throws -> QueueConfig {
         try await changes.withLock {
-            var queue = try require(name)
+            let before = try require(name)
+            var queue = before
             try change(&queue)
             queue.name = name
+            if queue != before { queue.modifiedAtMs = nowMs }
             try check(queue)
             try await store.putQueue(queue)
             configs.withLock { $0[name] = queue }
             signal.notify(name)
+            if queue.consumer != before.consumer { consumersChanged.notify(Self.consumersKey) }
             return queue
         }
     }
@@ -131,13 +166,13 @@ package final class QueueService: Sendable {
 
     /// Sends messages; answers only after they are committed.
     package func send(_ messages: [OutgoingMessage], to queue: String) async throws -> [String] {
-        _ = try require(queue)
+        let config = try require(queue)
         for message in messages {
-            if message.body.utf8.count > QueueConfig.maxMessageBytes {
+            if message.body.utf8.count > config.maxMessageBytes {
                 throw QueueError(
                     code: .tooLarge,
                     message:
-                        "message body is \(message.body.utf8.count) bytes; the limit is \(QueueConfig.maxMessageBytes) (1 MiB)"
+                        "message body is \(message.body.utf8.count) bytes; queue '\(queue)' takes at most \(config.maxMessageBytes)"
                 )
             }
             if let problem = MessageAttribute.problem(in: message.attributes) {
@@ -224,6 +259,7 @@ package final class QueueService: Sendable {
     package func endLongPolls() {
         draining.store(true, ordering: .relaxed)
         for queue in all() { signal.notify(queue.name) }
+        consumersChanged.notify(Self.consumersKey)
     }
 
     package func delete(from queue: String, receiptHandles: [String]) async throws -> Int {
@@ -269,5 +305,5 @@ package final class QueueService: Sendable {
     }
 
     /// Epoch milliseconds by the host's clock: the time every stored queue and delivery time is in.
-    var nowMs: Int64 { clock.epochMs }
+    package var nowMs: Int64 { clock.epochMs }
 }

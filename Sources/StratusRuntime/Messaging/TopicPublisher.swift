@@ -22,6 +22,8 @@ package final class TopicPublisher: Sendable {
     private let store: any Store
     private let queues: QueueService
     private let topics = Mutex<[String: [Subscription]]>([:])
+    /// What clients set on topics through SNS (`DisplayName`, `Policy`, …), by topic.
+    private let attributes = Mutex<[String: [String: String]]>([:])
     /// Creates and subscriptions one at a time (each checks a limit, then writes across an await).
     private let changes = AsyncMutex()
 
@@ -38,7 +40,52 @@ package final class TopicPublisher: Sendable {
         }
         var loaded: [String: [Subscription]] = [:]
         for topic in try await store.topics() { loaded[topic] = try await store.subscriptions(of: topic) }
+        let stored = try await store.topicAttributes()
         topics.withLock { $0 = loaded }
+        attributes.withLock { $0 = stored }
+    }
+
+    /// The settings clients set on `topic`; `nil` when there is no such topic.
+    package func attributes(of topic: String) -> [String: String]? {
+        guard topics.withLock({ $0[topic] != nil }) else { return nil }
+        return attributes.withLock { $0[topic] ?? [:] }
+    }
+
+    /// Sets one setting of a topic (`nil` removes it); durable.
+    package func setAttribute(_ name: String, _ value: String?, of topic: String) async throws {
+        try await changes.withLock {
+            guard var current = self.attributes(of: topic) else {
+                throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
+            }
+            current[name] = value
+            try await store.setTopicAttributes(topic, current)
+            attributes.withLock { $0[topic] = current }
+        }
+    }
+
+    /// Deletes a topic and its subscriptions; deliveries already committed go on.
+    package func delete(_ topic: String) async throws {
+        try await changes.withLock {
+            try await store.deleteTopic(topic)
+            topics.withLock { _ = $0.removeValue(forKey: topic) }
+            attributes.withLock { _ = $0.removeValue(forKey: topic) }
+        }
+    }
+
+    /// The subscription with this id, on any topic.
+    package func subscription(id: String) -> Subscription? {
+        topics.withLock { $0.values.lazy.flatMap { $0 }.first { $0.id == id } }
+    }
+
+    /// Removes a subscription; returns whether it existed.
+    @discardableResult
+    package func unsubscribe(_ id: String) async throws -> Bool {
+        try await changes.withLock {
+            guard let subscription = subscription(id: id) else { return false }
+            try await store.deleteSubscription(id)
+            topics.withLock { $0[subscription.topic]?.removeAll { $0.id == id } }
+            return true
+        }
     }
 
     package func all() -> [String: [Subscription]] {
@@ -88,8 +135,12 @@ package final class TopicPublisher: Sendable {
     }
 
     /// Publishes; answers with the message id only after every matching delivery is committed.
+    ///
+    /// `perProtocol` (SNS's `MessageStructure: json`) gives another message to subscriptions of a protocol
+    /// (`sqs`, `lambda`, `http`, `https`); the others get `message`.
     package func publish(
-        to topic: String, message: String, subject: String? = nil, attributes: [String: MessageAttribute] = [:]
+        to topic: String, message: String, subject: String? = nil, attributes: [String: MessageAttribute] = [:],
+        perProtocol: [String: String] = [:]
     ) async throws -> String {
         guard let subscriptions = topics.withLock({ $0[topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
@@ -106,9 +157,15 @@ package final class TopicPublisher: Sendable {
             messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes,
             timestamp: now)
         var fanOut: [FanOut] = []
-        for subscription in subscriptions where subscription.matches(body: message, attributes: attributes) {
+        for subscription in subscriptions {
+            var publication = publication
+            publication.message = perProtocol[subscription.endpoint.protocolName] ?? message
+            let message = publication.message
+            guard subscription.matches(body: message, attributes: attributes) else { continue }
             switch subscription.endpoint {
             case .queue(let queue):
+                // A queue deleted after it was subscribed gets nothing, as in SNS (the others still do).
+                guard queues.config(queue) != nil else { continue }
                 let body =
                     subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id)
                 fanOut.append(

@@ -18,6 +18,8 @@ package enum ControlAPI {
         LogsController(host: host).register(on: router)
         Metrics.register(on: router, host: host)
         LambdaFacade.register(on: router, host: host)
+        LambdaFunctionsAPI.register(on: router, host: host)
+        AWSRouter.register(on: router, host: host)
         return router
     }
 }

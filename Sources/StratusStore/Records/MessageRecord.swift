@@ -29,6 +29,10 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
     var firstReceivedAtMs: Int64?
     var receiveCount: Int
     var receiptHandle: String?
+    var sourceQueue: String?
+
+    /// The key under which the attributes' JSON keeps the trace header: a name no message attribute may have.
+    static let traceHeaderKey = "AWS.TraceHeader"
 
     init(row: Row) {
         seq = row[Columns.seq]
@@ -40,13 +44,19 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         firstReceivedAtMs = row[Columns.firstReceivedAt]
         receiveCount = row[Columns.receiveCount]
         receiptHandle = row[Columns.receiptHandle]
+        sourceQueue = row[Columns.sourceQueue]
     }
 
     func message(decoder: JSONDecoder) throws -> QueueMessage {
-        let decoded = try attributes.map { try decoder.decode([String: MessageAttribute].self, from: Data($0.utf8)) }
-        return QueueMessage(
-            id: id, queue: queue, body: body, attributes: decoded ?? [:], sentAtMs: sentAtMs,
+        var decoded =
+            try attributes.map { try decoder.decode([String: MessageAttribute].self, from: Data($0.utf8)) } ?? [:]
+        let traceHeader = decoded.removeValue(forKey: Self.traceHeaderKey)?.stringValue
+        var message = QueueMessage(
+            id: id, queue: queue, body: body, attributes: decoded, sentAtMs: sentAtMs,
             firstReceivedAtMs: firstReceivedAtMs, receiveCount: receiveCount, receiptHandle: receiptHandle)
+        message.traceHeader = traceHeader
+        message.sourceQueue = sourceQueue
+        return message
     }
 
     /// The row id a receipt handle (`<random>.<seq>`) names, or `nil` for a handle this store never made.
@@ -66,9 +76,11 @@ struct NewMessage: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return try messages.map { message in
-            let attributes =
-                message.attributes.isEmpty
-                ? nil : String(decoding: try encoder.encode(message.attributes), as: UTF8.self)
+            var stored = message.attributes
+            if let trace = message.traceHeader {
+                stored[MessageRecord.traceHeaderKey] = MessageAttribute(dataType: "String", stringValue: trace)
+            }
+            let attributes = stored.isEmpty ? nil : String(decoding: try encoder.encode(stored), as: UTF8.self)
             return NewMessage(body: message.body, attributes: attributes, delayMs: message.delayMs)
         }
     }

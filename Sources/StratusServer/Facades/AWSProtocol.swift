@@ -1,0 +1,284 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StratusCore
+
+/// An AWS answer before it is written in its protocol's format: AWS JSON for SQS's JSON protocol and
+/// Lambda, XML for the query protocols of SQS and SNS. The XML names of list members and map entries are
+/// part of the value, since each protocol spells them its own way.
+indirect enum AWSShape: Sendable {
+    case string(String)
+    case number(Int64)
+    case bool(Bool)
+    case structure([(String, AWSShape)])
+    /// `flattened`: each member is an element named `member` directly in the parent (SQS's query XML);
+    /// otherwise members are `<member>` elements inside the list's own element (SNS).
+    case list(member: String, flattened: Bool, [AWSShape])
+    /// Entries as `<entry><key/><value/></entry>` with these names; flattened as for lists.
+    case map(entry: String, flattened: Bool, key: String, value: String, [(String, AWSShape)])
+
+    static func strings(_ values: [String: String], entry: String, flattened: Bool, key: String, value: String)
+        -> AWSShape
+    {
+        .map(
+            entry: entry, flattened: flattened, key: key, value: value,
+            values.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+    }
+
+    /// The value as AWS JSON.
+    var json: [UInt8] {
+        var writer = JSONWriter()
+        write(into: &writer)
+        return writer.bytes
+    }
+
+    private func write(into json: inout JSONWriter) {
+        switch self {
+        case .string(let value): json.string(value)
+        case .number(let value): json.number(value)
+        case .bool(let value): json.bool(value)
+        case .structure(let fields):
+            json.beginObject()
+            for (name, value) in fields {
+                json.key(name)
+                value.write(into: &json)
+            }
+            json.endObject()
+        case .list(_, _, let members):
+            json.beginArray()
+            for member in members { member.write(into: &json) }
+            json.endArray()
+        case .map(_, _, _, _, let entries):
+            json.beginObject()
+            for (name, value) in entries {
+                json.key(name)
+                value.write(into: &json)
+            }
+            json.endObject()
+        }
+    }
+
+    /// Appends the value as the XML content of an element named `name` (flattened lists and maps repeat
+    /// their member element instead).
+    func writeXML(named name: String, into xml: inout String) {
+        switch self {
+        case .list(let member, true, let members):
+            for value in members { value.writeXML(named: member, into: &xml) }
+        case .map(let entry, true, let key, let valueName, let entries):
+            for (entryKey, value) in entries {
+                xml += "<\(entry)><\(key)>\(XML.escape(entryKey))</\(key)>"
+                value.writeXML(named: valueName, into: &xml)
+                xml += "</\(entry)>"
+            }
+        default:
+            xml += "<\(name)>"
+            writeXMLContent(into: &xml)
+            xml += "</\(name)>"
+        }
+    }
+
+    func writeXMLContent(into xml: inout String) {
+        switch self {
+        case .string(let value): xml += XML.escape(value)
+        case .number(let value): xml += String(value)
+        case .bool(let value): xml += value ? "true" : "false"
+        case .structure(let fields):
+            for (name, value) in fields { value.writeXML(named: name, into: &xml) }
+        case .list(let member, _, let members):
+            for value in members { value.writeXML(named: member, into: &xml) }
+        case .map(let entry, _, let key, let valueName, let entries):
+            for (entryKey, value) in entries {
+                xml += "<\(entry)><\(key)>\(XML.escape(entryKey))</\(key)>"
+                value.writeXML(named: valueName, into: &xml)
+                xml += "</\(entry)>"
+            }
+        }
+    }
+}
+
+enum XML {
+    /// Text escaped for element content: markup characters and the carriage return a parser would drop.
+    static func escape(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x0D }) else {
+            return text
+        }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 16)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "\r": out += "&#xD;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// A query-protocol answer: `<OpResponse xmlns=…><OpResult>…</OpResult><ResponseMetadata>…`.
+    static func response(action: String, namespace: String, result: AWSShape?, requestId: String) -> Response {
+        var xml = "<?xml version=\"1.0\"?><\(action)Response xmlns=\"\(namespace)\">"
+        if let result { result.writeXML(named: "\(action)Result", into: &xml) }
+        xml += "<ResponseMetadata><RequestId>\(requestId)</RequestId></ResponseMetadata></\(action)Response>"
+        return body(xml, status: .ok, requestId: requestId)
+    }
+
+    /// A query-protocol error: `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`.
+    static func error(
+        namespace: String, status: HTTPResponse.Status, code: String, message: String, sender: Bool = true,
+        requestId: String
+    ) -> Response {
+        let xml =
+            "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"\(namespace)\"><Error><Type>\(sender ? "Sender" : "Receiver")</Type>"
+            + "<Code>\(escape(code))</Code><Message>\(escape(message))</Message><Detail/></Error>"
+            + "<RequestId>\(requestId)</RequestId></ErrorResponse>"
+        return body(xml, status: status, requestId: requestId)
+    }
+
+    private static func body(_ xml: String, status: HTTPResponse.Status, requestId: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/xml", .amznRequestId: requestId],
+            body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+}
+
+/// What every AWS request carries besides its parameters.
+struct AWSRequestInfo: Sendable {
+    /// From the SigV4 credential scope; the host's default when unsigned.
+    var region: String
+    /// The service the request was signed for (`sqs`, `sns`, `lambda`), if signed.
+    var service: String?
+    /// `host:port` the client addressed, for the URLs handed back (queue URLs).
+    var authority: String
+    var requestId = RequestID.make()
+
+    init(_ request: Request) {
+        region = AWS.region
+        if let authorization = request.headers[.authorization],
+            let range = authorization.range(of: "Credential=")
+        {
+            let scope = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }.split(separator: "/")
+            // Credential=AKID/date/region/service/aws4_request
+            if scope.count >= 5 {
+                let region = String(scope[2])
+                if !region.isEmpty, region.utf8.count <= 32,
+                    region.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D })
+                {
+                    self.region = region
+                }
+                service = String(scope[3])
+            }
+        }
+        authority = request.head.authority ?? "localhost"
+    }
+}
+
+/// The parameters of a query-protocol request (`Action=…&Version=…`), from the URL and a form body.
+struct QueryParameters: Sendable {
+    private(set) var values: [String: String] = [:]
+
+    init(_ text: Substring) {
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]), !name.isEmpty else { continue }
+            values[name] = parts.count > 1 ? (Self.decode(parts[1]) ?? "") : ""
+        }
+    }
+
+    init(merging other: QueryParameters, with more: QueryParameters) {
+        values = other.values.merging(more.values) { _, new in new }
+    }
+
+    private static func decode(_ text: Substring) -> String? {
+        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    subscript(_ name: String) -> String? { values[name] }
+
+    /// Numbered members `prefix.1`, `prefix.2`, … in their order: each as the parameters under it
+    /// (`Entry.1.Id` is `Id` in the first), or its own value under the key "".
+    func members(_ prefix: String) -> [QueryParameters] {
+        var byIndex: [Int: QueryParameters] = [:]
+        let start = prefix + "."
+        for (name, value) in values where name.hasPrefix(start) {
+            let rest = name.dropFirst(start.count)
+            let indexText = rest.prefix { $0 != "." }
+            guard let index = Int(indexText), index >= 1 else { continue }
+            let key = rest.dropFirst(indexText.count).drop { $0 == "." }
+            byIndex[index, default: QueryParameters("")].values[String(key)] = value
+        }
+        return byIndex.sorted { $0.key < $1.key }.map(\.value)
+    }
+}
+
+/// Reads typed parameters from an AWS JSON request body, naming the parameter in every error.
+struct AWSInput: Sendable {
+    var fields: [String: JSONValue]
+
+    init(_ fields: [String: JSONValue]) {
+        self.fields = fields
+    }
+
+    subscript(_ name: String) -> JSONValue? {
+        if let value = fields[name], value != .null { return value }
+        return nil
+    }
+
+    func string(_ name: String) -> String? {
+        switch self[name] {
+        case .string(let value)?: value
+        case .number(let value)?: value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .bool(let value)?: value ? "true" : "false"
+        default: nil
+        }
+    }
+
+    /// An integer given as a JSON number or as the text of one (query parameters are text).
+    func int(_ name: String) -> Int? {
+        switch self[name] {
+        case .number(let value)?: value.rounded() == value && abs(value) < 1e15 ? Int(value) : nil
+        case .string(let text)?: Int(text.trimmingCharacters(in: .whitespaces))
+        default: nil
+        }
+    }
+
+    func bool(_ name: String) -> Bool? {
+        switch self[name] {
+        case .bool(let value)?: value
+        case .string(let text)?: text.lowercased() == "true" ? true : text.lowercased() == "false" ? false : nil
+        default: nil
+        }
+    }
+
+    func strings(_ name: String) -> [String] {
+        guard case .array(let values)? = self[name] else { return string(name).map { [$0] } ?? [] }
+        return values.compactMap { if case .string(let value) = $0 { value } else { nil } }
+    }
+
+    func stringMap(_ name: String) -> [String: String] {
+        guard case .object(let values)? = self[name] else { return [:] }
+        return values.compactMapValues { AWSInput(["v": $0]).string("v") }
+    }
+
+    func objects(_ name: String) -> [AWSInput] {
+        guard case .array(let values)? = self[name] else { return [] }
+        return values.map { if case .object(let fields) = $0 { AWSInput(fields) } else { AWSInput([:]) } }
+    }
+
+    func object(_ name: String) -> AWSInput? {
+        guard case .object(let fields)? = self[name] else { return nil }
+        return AWSInput(fields)
+    }
+}
+
+extension HTTPField.Name {
+    static let amzTarget = HTTPField.Name("X-Amz-Target")!
+    static let amznQueryError = HTTPField.Name("x-amzn-query-error")!
+}
+
+/// The body of an AWS request, or `nil` when it is larger than `limit` (the control plane's request limit).
+func collectBody(_ request: Request, limit: Int = Limits.requestBytes) async -> ByteBuffer? {
+    try? await request.body.collect(upTo: limit)
+}

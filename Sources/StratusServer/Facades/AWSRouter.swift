@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import StratusCore
+import StratusRuntime
+
+/// Where SQS and SNS requests arrive on the control port: `POST /` (both services, both SQS protocols)
+/// and, for SQS's query protocol, the queue URL itself (`POST /<account>/<queue>`). The service is told
+/// by `X-Amz-Target` (SQS JSON), then the SigV4 credential scope, then the query `Version`, then the action.
+enum AWSRouter {
+    static func register(on router: Router<ControlContext>, host: StratusHost) {
+        router.post("/") { request, _ in await handle(request, queuePath: nil, host: host) }
+        router.get("/") { request, _ in await handle(request, queuePath: nil, host: host) }
+        router.post("/:account/:queue") { request, context in
+            let account = try context.parameters.require("account")
+            guard !account.isEmpty, account.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                throw HTTPError(.notFound)
+            }
+            let queue = try context.parameters.decoded("queue")
+            return await handle(request, queuePath: "/\(account)/\(queue)", host: host)
+        }
+    }
+
+    private static func handle(_ request: Request, queuePath: String?, host: StratusHost) async -> Response {
+        if let target = request.headers[.amzTarget] {
+            if target.hasPrefix("AmazonSQS.") { return await SQSFacade.handleJSON(request, target: target, host: host) }
+            return LambdaFacade.error(
+                .badRequest, type: "UnknownOperationException",
+                body: ["message": "Stratus answers AmazonSQS.* on this port; '\(target.prefix(100))' is not known"])
+        }
+        var parameters = QueryParameters(request.uri.query.map { Substring($0) } ?? "")
+        if request.method == .post {
+            guard let body = await collectBody(request) else {
+                return XML.error(
+                    namespace: SQSFacade.namespace, status: .contentTooLarge, code: "RequestTooLarge",
+                    message: "The request body exceeds \(Limits.requestBytes) bytes.", requestId: RequestID.make())
+            }
+            parameters = QueryParameters(merging: parameters, with: QueryParameters(Substring(String(buffer: body))))
+        }
+        let info = AWSRequestInfo(request)
+        let isSNS: Bool =
+            switch info.service {
+            case "sns": true
+            case "sqs": false
+            default:
+                switch parameters["Version"] {
+                case SNSFacade.queryVersion: true
+                case SQSFacade.queryVersion: false
+                default: queuePath == nil && SNSFacade.actions.contains(parameters["Action"] ?? "")
+                }
+            }
+        if isSNS { return await SNSFacade.handle(request, parameters: parameters, host: host) }
+        return await SQSFacade.handleQuery(request, parameters: parameters, queuePath: queuePath, host: host)
+    }
+}

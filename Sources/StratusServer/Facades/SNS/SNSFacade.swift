@@ -1,0 +1,573 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StratusCore
+import StratusRuntime
+import StratusStore
+
+/// SNS on the control port: the query protocol with XML answers, on the host's one topic model (what it
+/// creates is what `/v1/topics` and `stratus topics` show; topics declared in trigger files can be
+/// published to and subscribed to, not deleted or changed here).
+struct SNSFacade {
+    static let namespace = "http://sns.amazonaws.com/doc/2010-03-31/"
+    static let queryVersion = "2010-03-31"
+    static let actions: Set<String> = [
+        "CreateTopic", "ListTopics", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "Subscribe",
+        "ConfirmSubscription", "Unsubscribe", "ListSubscriptions", "ListSubscriptionsByTopic",
+        "GetSubscriptionAttributes", "SetSubscriptionAttributes", "Publish", "PublishBatch", "TagResource",
+        "UntagResource", "ListTagsForResource",
+    ]
+
+    let host: StratusHost
+    let info: AWSRequestInfo
+
+    static func handle(_ request: Request, parameters: QueryParameters, host: StratusHost) async -> Response {
+        let info = AWSRequestInfo(request)
+        let action = parameters["Action"] ?? ""
+        do {
+            let result = try await SNSFacade(host: host, info: info).perform(action, parameters)
+            return XML.response(action: action, namespace: namespace, result: result, requestId: info.requestId)
+        } catch {
+            let failure = SNSError(error)
+            return XML.error(
+                namespace: namespace, status: failure.status, code: failure.code, message: failure.message,
+                sender: failure.status.code < 500, requestId: info.requestId)
+        }
+    }
+
+    private func perform(_ action: String, _ p: QueryParameters) async throws -> AWSShape? {
+        switch action {
+        case "CreateTopic":
+            guard let name = p["Name"] else { throw SNSError.invalid("Name") }
+            if name.hasSuffix(".fifo") {
+                throw SNSError(
+                    code: "InvalidParameter", message: "Invalid parameter: FIFO topics are not supported by Stratus yet"
+                )
+            }
+            guard QueueConfig.isValidName(name) else {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: Topic Name (1 to 80 letters, digits, hyphens or underscores)")
+            }
+            let attributes = Self.entries(p, "Attributes")
+            if host.topics.attributes(of: name) == nil {
+                try await host.topics.create(name)
+                for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
+                    try checkTopicAttribute(key)
+                    try await host.topics.setAttribute(key, value, of: name)
+                }
+            }
+            return .structure([("TopicArn", .string(topicArn(name)))])
+        case "ListTopics":
+            let names = host.topics.all().keys.sorted()
+            let (page, next) = try Self.page(names, token: p["NextToken"])
+            var fields: [(String, AWSShape)] = [
+                (
+                    "Topics",
+                    .list(
+                        member: "member", flattened: false,
+                        page.map { .structure([("TopicArn", .string(topicArn($0)))]) })
+                )
+            ]
+            if let next { fields.append(("NextToken", .string(next))) }
+            return .structure(fields)
+        case "DeleteTopic":
+            let topic = try topicName(p["TopicArn"])
+            try refuseDeclared(topic: topic, "delete")
+            try await host.topics.delete(topic)
+            return nil
+        case "GetTopicAttributes":
+            let topic = try topicName(p["TopicArn"])
+            return .structure([
+                (
+                    "Attributes",
+                    .strings(topicAttributes(topic), entry: "entry", flattened: false, key: "key", value: "value")
+                )
+            ])
+        case "SetTopicAttributes":
+            let topic = try topicName(p["TopicArn"])
+            guard let name = p["AttributeName"] else { throw SNSError.invalid("AttributeName") }
+            try refuseDeclared(topic: topic, "change")
+            try checkTopicAttribute(name)
+            try await host.topics.setAttribute(name, p["AttributeValue"].flatMap { $0.isEmpty ? nil : $0 }, of: topic)
+            return nil
+        case "Subscribe":
+            return try await subscribe(p)
+        case "ConfirmSubscription":
+            // Subscriptions are confirmed when they are made: a token names nothing to confirm.
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Token")
+        case "Unsubscribe":
+            let (topic, id) = try subscriptionId(p["SubscriptionArn"])
+            try refuseDeclared(subscription: id, topic: topic, "remove")
+            guard try await host.topics.unsubscribe(id) else { throw SNSError.notFound("Subscription does not exist") }
+            return nil
+        case "ListSubscriptions", "ListSubscriptionsByTopic":
+            var subscriptions = host.topics.all().sorted { $0.key < $1.key }.flatMap(\.value)
+            if action == "ListSubscriptionsByTopic" {
+                let topic = try topicName(p["TopicArn"])
+                subscriptions = subscriptions.filter { $0.topic == topic }
+            }
+            let (page, next) = try Self.page(subscriptions.map(\.id), token: p["NextToken"])
+            let byId = Dictionary(subscriptions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let members = page.compactMap { byId[$0] }.map { subscription -> AWSShape in
+                .structure([
+                    ("SubscriptionArn", .string(subscriptionArn(subscription))), ("Owner", .string(AWS.accountId)),
+                    ("Protocol", .string(subscription.endpoint.protocolName)),
+                    ("Endpoint", .string(endpoint(subscription.endpoint))),
+                    ("TopicArn", .string(topicArn(subscription.topic))),
+                ])
+            }
+            var fields: [(String, AWSShape)] = [("Subscriptions", .list(member: "member", flattened: false, members))]
+            if let next { fields.append(("NextToken", .string(next))) }
+            return .structure(fields)
+        case "GetSubscriptionAttributes":
+            let (_, id) = try subscriptionId(p["SubscriptionArn"])
+            guard let subscription = host.topics.subscription(id: id) else {
+                throw SNSError.notFound("Subscription does not exist")
+            }
+            return .structure([
+                (
+                    "Attributes",
+                    .strings(
+                        subscriptionAttributes(subscription), entry: "entry", flattened: false, key: "key",
+                        value: "value")
+                )
+            ])
+        case "SetSubscriptionAttributes":
+            let (topic, id) = try subscriptionId(p["SubscriptionArn"])
+            guard var subscription = host.topics.subscription(id: id) else {
+                throw SNSError.notFound("Subscription does not exist")
+            }
+            guard let name = p["AttributeName"] else { throw SNSError.invalid("AttributeName") }
+            try refuseDeclared(subscription: id, topic: topic, "change")
+            try apply([name: p["AttributeValue"] ?? ""], to: &subscription)
+            try await host.topics.subscribe(subscription)
+            return nil
+        case "Publish":
+            let topic: String
+            if let target = p["TargetArn"] ?? p["TopicArn"] {
+                topic = try topicName(target)
+            } else if p["PhoneNumber"] != nil {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: PhoneNumber (SMS is not supported by Stratus)")
+            } else {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
+            }
+            let id = try await publish(to: topic, p)
+            return .structure([("MessageId", .string(id))])
+        case "PublishBatch":
+            return try await publishBatch(p)
+        case "TagResource", "UntagResource", "ListTagsForResource":
+            throw SNSError(code: "InvalidAction", message: "Stratus does not keep tags on topics yet (\(action)).")
+        case "":
+            throw SNSError(code: "MissingAction", message: "The request must name an Action.")
+        default:
+            throw SNSError(
+                code: "InvalidAction", message: "The action \(action.prefix(100)) is not valid for this endpoint.")
+        }
+    }
+
+    // MARK: Subscriptions
+
+    private func subscribe(_ p: QueryParameters) async throws -> AWSShape {
+        let topic = try topicName(p["TopicArn"])
+        guard let protocolName = p["Protocol"]?.lowercased() else { throw SNSError.invalid("Protocol") }
+        guard let target = p["Endpoint"], !target.isEmpty else { throw SNSError.invalid("Endpoint") }
+        let endpoint: Subscription.Endpoint
+        switch protocolName {
+        case "sqs":
+            let queue = SQSOperations.name(ofArn: target)
+            guard target.hasPrefix("arn:"), host.queues.config(queue) != nil else {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: SQS endpoint ARN (no queue '\(queue.prefix(80))')")
+            }
+            endpoint = .queue(queue)
+        case "lambda":
+            let (name, _) = LambdaFacade.functionName(from: target)
+            guard host.dispatcher.function(named: name) != nil else {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: Lambda endpoint ARN (no function '\(name.prefix(80))' is loaded)")
+            }
+            endpoint = .function(name)
+        case "http", "https":
+            guard let url = URL(string: target), url.scheme?.lowercased() == protocolName, url.host?.isEmpty == false
+            else {
+                throw SNSError(
+                    code: "InvalidParameter", message: "Invalid parameter: Endpoint must match the specified protocol")
+            }
+            endpoint = .http(target)
+        default:
+            throw SNSError(
+                code: "InvalidParameter",
+                message:
+                    "Invalid parameter: Amazon SNS does not support this protocol string: \(protocolName.prefix(40)) (Stratus delivers to sqs, lambda, http and https)"
+            )
+        }
+        // Subscribing the same endpoint again answers the existing subscription, as SNS does.
+        if let existing = host.topics.all()[topic]?.first(where: { $0.endpoint == endpoint }) {
+            return .structure([("SubscriptionArn", .string(subscriptionArn(existing)))])
+        }
+        var subscription = Subscription(id: RequestID.make(), topic: topic, endpoint: endpoint)
+        try apply(Self.entries(p, "Attributes"), to: &subscription)
+        try await host.topics.subscribe(subscription)
+        return .structure([("SubscriptionArn", .string(subscriptionArn(subscription)))])
+    }
+
+    private func apply(_ attributes: [String: String], to subscription: inout Subscription) throws {
+        var policy = subscription.filterPolicy
+        var scope = subscription.filterScope
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            switch name {
+            case "FilterPolicy": policy = value.isEmpty ? nil : value
+            case "FilterPolicyScope":
+                guard let parsed = FilterPolicy.Scope(rawValue: value) else {
+                    throw SNSError(
+                        code: "InvalidParameter",
+                        message:
+                            "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [\(value.prefix(40))]. Please use either MessageBody or MessageAttributes"
+                    )
+                }
+                scope = parsed
+            case "RawMessageDelivery":
+                guard ["true", "false"].contains(value.lowercased()) else {
+                    throw SNSError(
+                        code: "InvalidParameter",
+                        message:
+                            "Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [\(value.prefix(40))]. Must be true or false."
+                    )
+                }
+                if case .function = subscription.endpoint {
+                    throw SNSError(
+                        code: "InvalidParameter",
+                        message:
+                            "Invalid parameter: Attributes Reason: Delivery protocol [lambda] does not support raw message delivery."
+                    )
+                }
+                subscription.raw = value.lowercased() == "true"
+            case "RedrivePolicy":
+                if value.isEmpty {
+                    subscription.deadLetterQueue = nil
+                    continue
+                }
+                guard let parsed = try? V1.decoder.decode([String: JSONValue].self, from: Data(value.utf8)),
+                    let arn = AWSInput(parsed).string("deadLetterTargetArn"),
+                    host.queues.config(SQSOperations.name(ofArn: arn)) != nil
+                else {
+                    throw SNSError(
+                        code: "InvalidParameter",
+                        message: "Invalid parameter: RedrivePolicy: deadLetterTargetArn must name an existing queue")
+                }
+                subscription.deadLetterQueue = SQSOperations.name(ofArn: arn)
+            case "DeliveryPolicy":
+                continue  // accepted; Stratus retries HTTP deliveries with its own policy (see README)
+            default:
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: AttributeName")
+            }
+        }
+        if let policy {
+            do {
+                try subscription.setFilter(json: policy, scope: scope)
+            } catch {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: FilterPolicy: \(error.message)")
+            }
+        } else {
+            subscription.filterPolicy = nil
+            subscription.filterScope = scope
+        }
+    }
+
+    private func subscriptionAttributes(_ subscription: Subscription) -> [String: String] {
+        var all: [String: String] = [
+            "SubscriptionArn": subscriptionArn(subscription), "TopicArn": topicArn(subscription.topic),
+            "Protocol": subscription.endpoint.protocolName, "Endpoint": endpoint(subscription.endpoint),
+            "Owner": AWS.accountId, "PendingConfirmation": "false", "ConfirmationWasAuthenticated": "true",
+            "RawMessageDelivery": subscription.raw ? "true" : "false",
+            "SubscriptionPrincipal": "arn:aws:iam::\(AWS.accountId):user/stratus",
+        ]
+        if let policy = subscription.filterPolicy {
+            all["FilterPolicy"] = policy
+            all["FilterPolicyScope"] = subscription.filterScope.rawValue
+        }
+        if let dlq = subscription.deadLetterQueue {
+            all["RedrivePolicy"] = #"{"deadLetterTargetArn":"arn:aws:sqs:\#(info.region):\#(AWS.accountId):\#(dlq)"}"#
+        }
+        return all
+    }
+
+    // MARK: Publishing
+
+    private func publish(to topic: String, _ p: QueryParameters) async throws -> String {
+        guard let message = p["Message"] else {
+            throw SNSError(
+                code: "InvalidParameter", message: "Invalid parameter: Message Reason: no value for required parameter")
+        }
+        guard !message.isEmpty else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Empty message")
+        }
+        var perProtocol: [String: String] = [:]
+        var defaultMessage = message
+        if let structure = p["MessageStructure"] {
+            guard structure == "json" else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: MessageStructure")
+            }
+            guard let object = try? V1.decoder.decode([String: JSONValue].self, from: Data(message.utf8)),
+                case .string(let fallback)? = object["default"]
+            else {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: Message Structure - No default entry in JSON message body")
+            }
+            defaultMessage = fallback
+            for (key, value) in object where key != "default" {
+                if case .string(let text) = value { perProtocol[key] = text }
+            }
+        }
+        if let subject = p["Subject"] {
+            guard !subject.isEmpty, subject.count <= 100, !subject.contains(where: \.isNewline) else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Subject")
+            }
+        }
+        let attributes = try Self.messageAttributes(p)
+        return try await host.topics.publish(
+            to: topic, message: defaultMessage, subject: p["Subject"], attributes: attributes, perProtocol: perProtocol)
+    }
+
+    private func publishBatch(_ p: QueryParameters) async throws -> AWSShape {
+        let topic = try topicName(p["TopicArn"])
+        let entries = p.members("PublishBatchRequestEntries.member")
+        guard !entries.isEmpty else {
+            throw SNSError(code: "EmptyBatchRequest", message: "The batch request doesn't contain any entries.")
+        }
+        guard entries.count <= 10 else {
+            throw SNSError(
+                code: "TooManyEntriesInBatchRequest",
+                message: "The batch request contains more entries than permissible.")
+        }
+        var ids: Set<String> = []
+        var total = 0
+        for entry in entries {
+            let id = entry["Id"] ?? ""
+            guard (1...80).contains(id.utf8.count),
+                id.utf8.allSatisfy({
+                    $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A)
+                })
+            else {
+                throw SNSError(
+                    code: "InvalidBatchEntryId",
+                    message: "The Id of a batch entry in a batch request doesn't abide by the specification.")
+            }
+            guard ids.insert(id).inserted else {
+                throw SNSError(
+                    code: "BatchEntryIdsNotDistinct",
+                    message: "Two or more batch entries in the request have the same Id.")
+            }
+            total += entry["Message"]?.utf8.count ?? 0
+        }
+        guard total <= TopicPublisher.maxMessageBytes else {
+            throw SNSError(
+                code: "BatchRequestTooLong",
+                message: "The length of all the messages put together is more than the limit.")
+        }
+        var successful: [AWSShape] = []
+        var failed: [AWSShape] = []
+        for entry in entries {
+            let id = entry["Id"] ?? ""
+            do {
+                let messageId = try await publish(to: topic, entry)
+                successful.append(.structure([("Id", .string(id)), ("MessageId", .string(messageId))]))
+            } catch {
+                let failure = SNSError(error)
+                guard failure.status.code < 500 || failure.code == "InternalError" else { throw error }
+                failed.append(
+                    .structure([
+                        ("Id", .string(id)), ("Code", .string(failure.code)), ("Message", .string(failure.message)),
+                        ("SenderFault", .bool(failure.status.code < 500)),
+                    ]))
+            }
+        }
+        return .structure([
+            ("Successful", .list(member: "member", flattened: false, successful)),
+            ("Failed", .list(member: "member", flattened: false, failed)),
+        ])
+    }
+
+    /// `MessageAttributes.entry.N.Name` / `.Value.DataType` / `.Value.StringValue` / `.Value.BinaryValue`.
+    private static func messageAttributes(_ p: QueryParameters) throws -> [String: MessageAttribute] {
+        var attributes: [String: MessageAttribute] = [:]
+        for entry in p.members("MessageAttributes.entry") {
+            guard let name = entry["Name"] else { continue }
+            guard let type = entry["Value.DataType"], !type.isEmpty else {
+                throw SNSError(
+                    code: "ParameterValueInvalid",
+                    message:
+                        "The message attribute '\(name.prefix(256))' must contain non-empty message attribute type.")
+            }
+            let value = type.hasPrefix("Binary") ? entry["Value.BinaryValue"] : entry["Value.StringValue"]
+            guard let value else {
+                throw SNSError(
+                    code: "ParameterValueInvalid",
+                    message:
+                        "The message attribute '\(name.prefix(256))' must contain non-empty message attribute value for message attribute type '\(type.prefix(100))'."
+                )
+            }
+            attributes[name] = MessageAttribute(dataType: type, stringValue: value)
+        }
+        if let problem = MessageAttribute.problem(in: attributes) {
+            throw SNSError(code: "ParameterValueInvalid", message: problem)
+        }
+        return attributes
+    }
+
+    // MARK: Names, ARNs, pages
+
+    private func topicAttributes(_ topic: String) -> [String: String] {
+        let subscriptions = host.topics.all()[topic] ?? []
+        var all: [String: String] = [
+            "TopicArn": topicArn(topic), "Owner": AWS.accountId, "SubscriptionsConfirmed": String(subscriptions.count),
+            "SubscriptionsPending": "0", "SubscriptionsDeleted": "0", "DisplayName": "",
+            "EffectiveDeliveryPolicy":
+                #"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false}}"#,
+        ]
+        all.merge(host.topics.attributes(of: topic) ?? [:]) { _, set in set }
+        return all
+    }
+
+    private static let topicSettable: Set<String> = [
+        "DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "TracingConfig", "SignatureVersion",
+        "ArchivePolicy", "DataProtectionPolicy",
+    ]
+
+    private func checkTopicAttribute(_ name: String) throws {
+        guard Self.topicSettable.contains(name) else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: AttributeName")
+        }
+    }
+
+    private func topicArn(_ topic: String) -> String { "arn:aws:sns:\(info.region):\(AWS.accountId):\(topic)" }
+
+    private func subscriptionArn(_ subscription: Subscription) -> String {
+        "\(topicArn(subscription.topic)):\(subscription.id)"
+    }
+
+    private func endpoint(_ endpoint: Subscription.Endpoint) -> String {
+        switch endpoint {
+        case .queue(let name): "arn:aws:sqs:\(info.region):\(AWS.accountId):\(name)"
+        case .function(let name): "arn:aws:lambda:\(info.region):\(AWS.accountId):function:\(name)"
+        case .http(let url): url
+        }
+    }
+
+    /// The topic an ARN names (its last segment), which must exist.
+    private func topicName(_ arn: String?) throws -> String {
+        guard let arn, !arn.isEmpty else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: TopicArn")
+        }
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[2] == "sns" else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: TopicArn")
+        }
+        let name = String(parts[5])
+        guard host.topics.attributes(of: name) != nil else { throw SNSError.notFound("Topic does not exist") }
+        return name
+    }
+
+    /// The topic and subscription id an ARN `arn:aws:sns:<region>:<account>:<topic>:<id>` names.
+    private func subscriptionId(_ arn: String?) throws -> (topic: String, id: String) {
+        let parts = (arn ?? "").split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
+        guard parts.count == 7, parts[0] == "arn", parts[2] == "sns" else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: SubscriptionArn")
+        }
+        return (String(parts[5]), String(parts[6]))
+    }
+
+    private func refuseDeclared(topic: String, _ verb: String) throws {
+        if let place = host.project.triggers.declaration(ofTopic: topic) {
+            throw SNSError(
+                code: "InvalidParameter",
+                message:
+                    "Invalid parameter: TopicArn Reason: topic '\(topic)' is declared in \(place); \(verb) it there (trigger files own the topics they declare)"
+            )
+        }
+    }
+
+    private func refuseDeclared(subscription id: String, topic: String, _ verb: String) throws {
+        if let place = host.project.triggers.declaration(ofTopic: topic),
+            host.project.triggers.topics[topic]?.contains(where: { $0.id == id }) == true
+        {
+            throw SNSError(
+                code: "InvalidParameter",
+                message:
+                    "Invalid parameter: SubscriptionArn Reason: this subscription is declared with topic '\(topic)' in \(place); \(verb) it there"
+            )
+        }
+    }
+
+    /// `Attributes.entry.N.key` / `.value`.
+    static func entries(_ p: QueryParameters, _ prefix: String) -> [String: String] {
+        var map: [String: String] = [:]
+        for entry in p.members("\(prefix).entry") {
+            if let key = entry["key"] { map[key] = entry["value"] ?? "" }
+        }
+        return map
+    }
+
+    /// Pages of 100, the token being the last item of the previous page.
+    static func page(_ items: [String], token: String?) throws -> (page: [String], next: String?) {
+        var rest = items[...]
+        if let token {
+            guard let after = Data(base64Encoded: token).map({ String(decoding: $0, as: UTF8.self) }) else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: NextToken")
+            }
+            rest = items.drop { $0 != after }.dropFirst()
+        }
+        let page = Array(rest.prefix(100))
+        let next = rest.count > 100 ? page.last.map { Data($0.utf8).base64EncodedString() } : nil
+        return (page, next)
+    }
+}
+
+/// An SNS error: its code, HTTP status and message.
+struct SNSError: Error {
+    var code: String
+    var message: String
+    var status: HTTPResponse.Status = .badRequest
+
+    static func notFound(_ message: String) -> SNSError {
+        SNSError(code: "NotFound", message: message, status: .notFound)
+    }
+
+    static func invalid(_ parameter: String) -> SNSError {
+        SNSError(
+            code: "InvalidParameter", message: "Invalid parameter: \(parameter) Reason: no value for required parameter"
+        )
+    }
+}
+
+extension SNSError {
+    init(_ error: any Error) {
+        switch error {
+        case let error as SNSError: self = error
+        case let error as TopicPublisher.TopicError:
+            switch error.code {
+            case .notFound: self = .notFound("Topic does not exist")
+            case .tooLarge: self = SNSError(code: "InvalidParameter", message: "Invalid parameter: Message too long")
+            case .invalid: self = SNSError(code: "InvalidParameter", message: "Invalid parameter: \(error.message)")
+            case .overLimit:
+                self = SNSError(
+                    code: error.message.contains("subscriptions") ? "SubscriptionLimitExceeded" : "TopicLimitExceeded",
+                    message: error.message, status: .forbidden)
+            }
+        case let error as QueueService.QueueError:
+            self = SNSError(code: "InvalidParameter", message: "Invalid parameter: \(error.message)")
+        case let error as StoreError where error.code == .topicDoesNotExist:
+            self = .notFound("Topic does not exist")
+        default:
+            self = SNSError(code: "InternalError", message: "\(error)", status: .internalServerError)
+        }
+    }
+}

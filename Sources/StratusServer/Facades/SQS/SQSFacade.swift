@@ -1,0 +1,194 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StratusCore
+import StratusRuntime
+import StratusStore
+
+/// SQS on the control port, in both protocols clients speak, detected per request: AWS JSON 1.0
+/// (`X-Amz-Target: AmazonSQS.<Op>`, what current botocore and the aws CLI send) and the query protocol
+/// (form `Action=<Op>`, XML answers). Both read into one `AWSInput` and run the same operation; errors come
+/// back in the request's protocol (`__type` + `x-amzn-query-error`, or an XML `ErrorResponse`).
+enum SQSFacade {
+    static let namespace = "http://queue.amazonaws.com/doc/2012-11-05/"
+    static let queryVersion = "2012-11-05"
+
+    /// A JSON-protocol request (`X-Amz-Target: AmazonSQS.<Op>`).
+    static func handleJSON(_ request: Request, target: String, host: StratusHost) async -> Response {
+        let info = AWSRequestInfo(request)
+        let action = String(target.dropFirst("AmazonSQS.".count))
+        do {
+            guard let buffer = await collectBody(request) else {
+                throw SQSError.invalidParameter("The request body exceeds \(Limits.requestBytes) bytes.")
+            }
+            let fields: [String: JSONValue]
+            if buffer.readableBytes == 0 {
+                fields = [:]
+            } else {
+                guard
+                    let decoded = try? V1.decoder.decode([String: JSONValue].self, from: Data(buffer.readableBytesView))
+                else {
+                    throw SQSError(
+                        type: "SerializationException", code: "SerializationException",
+                        message: "The request body is not a JSON object.")
+                }
+                fields = decoded
+            }
+            let operations = SQSOperations(host: host, info: info)
+            let result = try await operations.perform(action, AWSInput(fields))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/x-amz-json-1.0", .amznRequestId: info.requestId],
+                body: .init(byteBuffer: ByteBuffer(bytes: (result ?? .structure([])).json)))
+        } catch {
+            let failure = SQSError(error)
+            var body = JSONWriter()
+            body.beginObject()
+            body.field("__type", "com.amazonaws.sqs#\(failure.type)")
+            body.field("message", failure.message)
+            body.endObject()
+            return Response(
+                status: failure.status,
+                headers: [
+                    .contentType: "application/x-amz-json-1.0", .amznRequestId: info.requestId,
+                    .amznQueryError: "\(failure.code);Sender", .amznErrorType: "com.amazonaws.sqs#\(failure.type)",
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: body.bytes)))
+        }
+    }
+
+    /// A query-protocol request, its parameters already read; `queuePath` is the queue a request POSTed to
+    /// a queue URL (`/<account>/<name>`) names.
+    static func handleQuery(
+        _ request: Request, parameters: QueryParameters, queuePath: String?, host: StratusHost
+    ) async -> Response {
+        let info = AWSRequestInfo(request)
+        let action = parameters["Action"] ?? ""
+        do {
+            var input = Self.input(from: parameters)
+            if input["QueueUrl"] == nil, let queuePath { input.fields["QueueUrl"] = .string(queuePath) }
+            let result = try await SQSOperations(host: host, info: info).perform(action, input)
+            return XML.response(action: action, namespace: namespace, result: result, requestId: info.requestId)
+        } catch {
+            let failure = SQSError(error)
+            return XML.error(
+                namespace: namespace, status: failure.status, code: failure.code, message: failure.message,
+                requestId: info.requestId)
+        }
+    }
+
+    /// The query protocol's flattened parameters (`Attribute.1.Name`, `MessageAttribute.1.Value.StringValue`,
+    /// `SendMessageBatchRequestEntry.1.Id`, …) in the JSON protocol's shape.
+    static func input(from parameters: QueryParameters) -> AWSInput {
+        var fields: [String: JSONValue] = [:]
+        var handled: Set<String> = []
+        func pairs(_ prefix: String, key: String, value: String) -> JSONValue {
+            var object: [String: JSONValue] = [:]
+            for member in parameters.members(prefix) {
+                if let name = member[key] { object[name] = .string(member[value] ?? "") }
+            }
+            return .object(object)
+        }
+        func list(_ prefix: String) -> JSONValue {
+            .array(parameters.members(prefix).compactMap { $0[""].map(JSONValue.string) })
+        }
+        for name in parameters.values.keys {
+            let head = String(name.prefix { $0 != "." })
+            guard handled.insert(head).inserted else { continue }
+            switch head {
+            case "Attribute": fields["Attributes"] = pairs("Attribute", key: "Name", value: "Value")
+            case "Tag": fields["Tags"] = pairs("Tag", key: "Key", value: "Value")
+            case "TagKey": fields["TagKeys"] = list("TagKey")
+            case "AttributeName", "MessageAttributeName", "MessageSystemAttributeName":
+                fields[head + "s"] = list(head)
+            case "MessageAttribute", "MessageSystemAttribute":
+                fields[head + "s"] = messageAttributes(parameters, head)
+            case _ where head.hasSuffix("RequestEntry"):
+                fields["Entries"] = .array(parameters.members(head).map { .object(Self.input(from: $0).fields) })
+            default:
+                if name == head, let value = parameters[name] { fields[name] = .string(value) }
+            }
+        }
+        return AWSInput(fields)
+    }
+
+    private static func messageAttributes(_ parameters: QueryParameters, _ prefix: String) -> JSONValue {
+        var object: [String: JSONValue] = [:]
+        for member in parameters.members(prefix) {
+            guard let name = member["Name"] else { continue }
+            var value: [String: JSONValue] = [:]
+            for key in ["DataType", "StringValue", "BinaryValue"] {
+                if let text = member["Value.\(key)"] { value[key] = .string(text) }
+            }
+            object[name] = .object(value)
+        }
+        return .object(object)
+    }
+}
+
+/// An SQS error: its shape name (`__type`), its legacy code (what botocore shows as `Error.Code`), a message.
+struct SQSError: Error {
+    var type: String
+    var code: String
+    var message: String
+    var status: HTTPResponse.Status = .badRequest
+
+    static func invalidParameter(_ message: String) -> SQSError {
+        SQSError(type: "InvalidParameterValueException", code: "InvalidParameterValue", message: message)
+    }
+
+    static func missing(_ name: String) -> SQSError {
+        SQSError(
+            type: "MissingRequiredParameterException", code: "MissingParameter",
+            message: "The request must contain the parameter \(name).")
+    }
+
+    static let queueDoesNotExist = SQSError(
+        type: "QueueDoesNotExist", code: "AWS.SimpleQueueService.NonExistentQueue",
+        message: "The specified queue does not exist.")
+
+    static func batch(_ type: String, _ message: String) -> SQSError {
+        SQSError(type: type, code: "AWS.SimpleQueueService.\(type)", message: message)
+    }
+
+    static func invalidAttributeName(_ name: String) -> SQSError {
+        SQSError(type: "InvalidAttributeName", code: "InvalidAttributeName", message: "Unknown Attribute \(name).")
+    }
+
+    static func invalidAttributeValue(_ message: String) -> SQSError {
+        SQSError(type: "InvalidAttributeValue", code: "InvalidAttributeValue", message: message)
+    }
+
+    static func receiptHandleInvalid(_ handle: String) -> SQSError {
+        SQSError(
+            type: "ReceiptHandleIsInvalid", code: "ReceiptHandleIsInvalid",
+            message: "The input receipt handle \"\(handle.prefix(200))\" is not a valid receipt handle.")
+    }
+
+    static func unsupported(_ message: String) -> SQSError {
+        SQSError(type: "UnsupportedOperation", code: "AWS.SimpleQueueService.UnsupportedOperation", message: message)
+    }
+}
+
+extension SQSError {
+    /// Any error of the host, in SQS's terms.
+    init(_ error: any Error) {
+        switch error {
+        case let error as SQSError:
+            self = error
+        case let error as QueueService.QueueError:
+            switch error.code {
+            case .notFound: self = .queueDoesNotExist
+            case .alreadyExists:
+                self = SQSError(type: "QueueNameExists", code: "QueueAlreadyExists", message: error.message)
+            case .overLimit: self = SQSError(type: "OverLimit", code: "OverLimit", message: error.message)
+            case .tooLarge, .invalid: self = .invalidParameter(error.message)
+            }
+        case let error as StoreError where error.code == .queueDoesNotExist:
+            self = .queueDoesNotExist
+        default:
+            self = SQSError(
+                type: "InternalError", code: "InternalError", message: "\(error)", status: .internalServerError)
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import StratusCore
+import StratusRuntime
+
+/// Queue attributes: SQS's names and units (seconds, JSON policies as strings) on the host's `QueueConfig`.
+extension SQSOperations {
+    /// Every attribute `GetQueueAttributes` may name.
+    static let readable: Set<String> = [
+        "All", "QueueArn", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp", "VisibilityTimeout",
+        "MaximumMessageSize", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
+        "RedrivePolicy", "RedriveAllowPolicy", "Policy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds",
+        "SqsManagedSseEnabled",
+    ]
+
+    /// Kept as given and shown back; Stratus does not act on them (no IAM, no encryption at rest).
+    static let keptAsGiven: Set<String> = [
+        "Policy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled",
+    ]
+
+    /// The queue's attributes, every value a string as SQS gives them.
+    func attributes(of queue: QueueConfig) async throws -> [String: String] {
+        let counts = try await host.queues.counts(queue.name)
+        var all: [String: String] = [
+            "QueueArn": arn(queue.name),
+            "ApproximateNumberOfMessages": String(counts.visible),
+            "ApproximateNumberOfMessagesNotVisible": String(counts.inFlight),
+            "ApproximateNumberOfMessagesDelayed": String(counts.delayed),
+            "CreatedTimestamp": String(queue.createdAtMs / 1000),
+            "LastModifiedTimestamp": String(queue.modifiedAtMs / 1000),
+            "VisibilityTimeout": String(queue.visibilityTimeoutMs / 1000),
+            "MaximumMessageSize": String(queue.maxMessageBytes),
+            "MessageRetentionPeriod": String(queue.retentionMs / 1000),
+            "DelaySeconds": String(queue.delayMs / 1000),
+            "ReceiveMessageWaitTimeSeconds": String(queue.receiveWaitMs / 1000),
+            "SqsManagedSseEnabled": "false",
+        ]
+        if let dlq = queue.deadLetterQueue, let count = queue.maxReceiveCount {
+            var json = JSONWriter()
+            json.beginObject()
+            json.field("deadLetterTargetArn", arn(dlq))
+            json.key("maxReceiveCount")
+            json.number(Int64(count))
+            json.endObject()
+            all["RedrivePolicy"] = String(decoding: json.bytes, as: UTF8.self)
+        }
+        if let policy = queue.redriveAllowPolicy { all["RedriveAllowPolicy"] = policy }
+        all.merge(queue.otherAttributes) { _, given in given }
+        return all
+    }
+
+    /// Applies attributes a client sets (CreateQueue, SetQueueAttributes), each checked against SQS's range.
+    func apply(_ attributes: [String: String], to queue: inout QueueConfig) throws {
+        func seconds(_ name: String, _ value: String, _ range: ClosedRange<Int64>) throws -> Int64 {
+            guard let number = Int64(value.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
+                throw SQSError.invalidAttributeValue(
+                    "Invalid value for the parameter \(name). Reason: must be an integer between \(range.lowerBound) and \(range.upperBound)."
+                )
+            }
+            return number
+        }
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            switch name {
+            case "VisibilityTimeout": queue.visibilityTimeoutMs = try seconds(name, value, 0...43_200) * 1000
+            case "MessageRetentionPeriod": queue.retentionMs = try seconds(name, value, 60...1_209_600) * 1000
+            case "MaximumMessageSize": queue.maxMessageBytes = Int(try seconds(name, value, 1024...1_048_576))
+            case "DelaySeconds": queue.delayMs = try seconds(name, value, 0...900) * 1000
+            case "ReceiveMessageWaitTimeSeconds": queue.receiveWaitMs = try seconds(name, value, 0...20) * 1000
+            case "RedrivePolicy": try applyRedrivePolicy(value, to: &queue)
+            case "RedriveAllowPolicy": try applyRedriveAllowPolicy(value, to: &queue)
+            case "FifoQueue":
+                guard value.lowercased() == "false" else {
+                    throw SQSError.unsupported("FIFO queues are not supported by Stratus yet.")
+                }
+            case _ where Self.keptAsGiven.contains(name):
+                queue.otherAttributes[name] = value
+            default:
+                throw SQSError.invalidAttributeName(name)
+            }
+        }
+        // As at load: a consumer's messages must stay hidden while its function may still run them.
+        if let consumer = queue.consumer, let function = host.dispatcher.function(named: consumer.function),
+            queue.visibilityTimeoutMs < function.config.timeout.milliseconds
+        {
+            throw SQSError.invalidAttributeValue(
+                "Invalid value for the parameter VisibilityTimeout. Reason: the queue's consumer '\(consumer.function)' has a timeout of \(DurationParser.format(function.config.timeout)); the visibility timeout must be at least that."
+            )
+        }
+    }
+
+    private func applyRedrivePolicy(_ value: String, to queue: inout QueueConfig) throws {
+        if value.isEmpty {
+            queue.deadLetterQueue = nil
+            queue.maxReceiveCount = nil
+            return
+        }
+        let invalid = { (reason: String) in
+            SQSError.invalidAttributeValue(
+                "Value \(value.prefix(300)) for parameter RedrivePolicy is invalid. Reason: \(reason)")
+        }
+        guard let policy = try? V1.decoder.decode([String: JSONValue].self, from: Data(value.utf8)) else {
+            throw invalid("Invalid JSON.")
+        }
+        let fields = AWSInput(policy)
+        guard let target = fields.string("deadLetterTargetArn"), let count = fields.int("maxReceiveCount") else {
+            throw invalid(
+                "Redrive policy does not contain mandatory attribute: deadLetterTargetArn and maxReceiveCount.")
+        }
+        guard (1...1000).contains(count) else {
+            throw invalid(
+                "Invalid value for maxReceiveCount: \(count), valid values are from 1 to 1000 both inclusive.")
+        }
+        let dlq = Self.name(ofArn: target)
+        guard let deadLetter = host.queues.config(dlq) else { throw invalid("Dead letter target does not exist.") }
+        guard dlq != queue.name else { throw invalid("A queue cannot be its own dead-letter queue.") }
+        if let allow = deadLetter.redriveAllowPolicy,
+            let parsed = try? V1.decoder.decode([String: JSONValue].self, from: Data(allow.utf8))
+        {
+            let permission = AWSInput(parsed).string("redrivePermission")
+            let sources = AWSInput(parsed).strings("sourceQueueArns").map(Self.name(ofArn:))
+            if permission == "denyAll" || (permission == "byQueue" && !sources.contains(queue.name)) {
+                throw invalid("Dead letter target's RedriveAllowPolicy does not allow this queue.")
+            }
+        }
+        queue.deadLetterQueue = dlq
+        queue.maxReceiveCount = count
+    }
+
+    private func applyRedriveAllowPolicy(_ value: String, to queue: inout QueueConfig) throws {
+        if value.isEmpty {
+            queue.redriveAllowPolicy = nil
+            return
+        }
+        let invalid = { (reason: String) in
+            SQSError.invalidAttributeValue(
+                "Value \(value.prefix(300)) for parameter RedriveAllowPolicy is invalid. Reason: \(reason)")
+        }
+        guard let policy = try? V1.decoder.decode([String: JSONValue].self, from: Data(value.utf8)) else {
+            throw invalid("Invalid JSON.")
+        }
+        let fields = AWSInput(policy)
+        switch fields.string("redrivePermission") {
+        case "allowAll", "denyAll": break
+        case "byQueue":
+            let sources = fields.strings("sourceQueueArns")
+            guard (1...10).contains(sources.count) else {
+                throw invalid("byQueue needs between 1 and 10 sourceQueueArns.")
+            }
+        default:
+            throw invalid("redrivePermission must be one of allowAll, denyAll, byQueue.")
+        }
+        queue.redriveAllowPolicy = value
+    }
+}

@@ -1,0 +1,592 @@
+import Foundation
+import StratusCore
+import StratusRuntime
+import Synchronization
+
+/// The SQS operations, on the host's one queue model: what they create is what `/v1/queues` and
+/// `stratus queues` show, and queues declared in trigger files can be used but not changed here.
+struct SQSOperations {
+    let host: StratusHost
+    let info: AWSRequestInfo
+
+    /// Runs `action`; `nil` is an answer without a result element.
+    func perform(_ action: String, _ input: AWSInput) async throws -> AWSShape? {
+        switch action {
+        case "CreateQueue": return try await createQueue(input)
+        case "GetQueueUrl": return try getQueueUrl(input)
+        case "ListQueues": return try listQueues(input)
+        case "DeleteQueue": return try await deleteQueue(input)
+        case "GetQueueAttributes": return try await getQueueAttributes(input)
+        case "SetQueueAttributes": return try await setQueueAttributes(input)
+        case "SendMessage": return try await sendMessage(input)
+        case "SendMessageBatch": return try await sendMessageBatch(input)
+        case "ReceiveMessage": return try await receiveMessage(input)
+        case "DeleteMessage": return try await deleteMessage(input)
+        case "DeleteMessageBatch": return try await deleteMessageBatch(input)
+        case "ChangeMessageVisibility": return try await changeVisibility(input)
+        case "ChangeMessageVisibilityBatch": return try await changeVisibilityBatch(input)
+        case "PurgeQueue":
+            _ = try await host.queues.purge(try queueName(input))
+            return nil
+        case "ListDeadLetterSourceQueues": return try listDeadLetterSourceQueues(input)
+        case "StartMessageMoveTask": return try await startMessageMoveTask(input)
+        case "ListMessageMoveTasks": return try listMessageMoveTasks(input)
+        case "TagQueue": return try await tag(input, add: input.stringMap("Tags"), remove: [])
+        case "UntagQueue": return try await tag(input, add: [:], remove: input.strings("TagKeys"))
+        case "ListQueueTags":
+            let queue = try config(input)
+            return .structure([
+                ("Tags", .strings(queue.tags, entry: "Tag", flattened: true, key: "Key", value: "Value"))
+            ])
+        case "":
+            throw SQSError(type: "MissingAction", code: "MissingAction", message: "The request must name an Action.")
+        default:
+            throw SQSError(
+                type: "InvalidAction", code: "InvalidAction",
+                message:
+                    "The action \(action.prefix(100)) is not valid for this endpoint (Stratus does not implement it).")
+        }
+    }
+
+    // MARK: Queues
+
+    private func createQueue(_ input: AWSInput) async throws -> AWSShape {
+        guard let name = input.string("QueueName") else { throw SQSError.missing("QueueName") }
+        guard QueueConfig.isValidName(name) else {
+            if name.hasSuffix(".fifo") {
+                throw SQSError.unsupported("FIFO queues are not supported by Stratus yet (queue '\(name.prefix(80))').")
+            }
+            throw SQSError.invalidParameter(
+                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+        }
+        let attributes = input.stringMap("Attributes")
+        if let existing = host.queues.config(name) {
+            var wanted = existing
+            try apply(attributes, to: &wanted)
+            guard wanted.hasSameAttributes(as: existing) else {
+                let differing = attributes.keys.sorted().first { key in
+                    var one = existing
+                    try? apply([key: attributes[key]!], to: &one)
+                    return !one.hasSameAttributes(as: existing)
+                }
+                throw SQSError(
+                    type: "QueueNameExists", code: "QueueAlreadyExists",
+                    message:
+                        "A queue already exists with the same name and a different value for attribute \(differing ?? "Attributes")"
+                )
+            }
+            return .structure([("QueueUrl", .string(url(name)))])
+        }
+        var queue = QueueConfig(name: name)
+        try apply(attributes, to: &queue)
+        queue.tags = input.stringMap("Tags").merging(input.stringMap("tags")) { a, _ in a }
+        try await host.queues.create(queue)
+        return .structure([("QueueUrl", .string(url(name)))])
+    }
+
+    private func getQueueUrl(_ input: AWSInput) throws -> AWSShape {
+        guard let name = input.string("QueueName") else { throw SQSError.missing("QueueName") }
+        guard host.queues.config(name) != nil else { throw SQSError.queueDoesNotExist }
+        return .structure([("QueueUrl", .string(url(name)))])
+    }
+
+    private func listQueues(_ input: AWSInput) throws -> AWSShape {
+        let prefix = input.string("QueueNamePrefix") ?? ""
+        var names = host.queues.all().map(\.name).filter { $0.hasPrefix(prefix) }
+        let max = input.int("MaxResults")
+        if let max, !(1...1000).contains(max) {
+            throw SQSError.invalidParameter(
+                "Value \(max) for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
+            )
+        }
+        if let token = input.string("NextToken") {
+            guard let after = Data(base64Encoded: token).map({ String(decoding: $0, as: UTF8.self) }) else {
+                throw SQSError.invalidParameter("Invalid NextToken value.")
+            }
+            names = names.filter { $0 > after }
+        }
+        var fields: [(String, AWSShape)] = []
+        let page = Array(names.prefix(max ?? 1000))
+        if !page.isEmpty {
+            fields.append(("QueueUrls", .list(member: "QueueUrl", flattened: true, page.map { .string(url($0)) })))
+        }
+        if let max, names.count > max, let last = page.last {
+            fields.append(("NextToken", .string(Data(last.utf8).base64EncodedString())))
+        }
+        return .structure(fields)
+    }
+
+    private func deleteQueue(_ input: AWSInput) async throws -> AWSShape? {
+        let name = try queueName(input)
+        try refuseDeclared(name, "delete")
+        try await host.queues.delete(name)
+        return nil
+    }
+
+    private func getQueueAttributes(_ input: AWSInput) async throws -> AWSShape {
+        let queue = try config(input)
+        let requested = input.strings("AttributeNames")
+        let all = try await attributes(of: queue)
+        var chosen: [String: String] = [:]
+        for name in requested {
+            if name == "All" {
+                chosen = all
+                continue
+            }
+            guard Self.readable.contains(name) else { throw SQSError.invalidAttributeName(name) }
+            if let value = all[name] { chosen[name] = value }
+        }
+        if chosen.isEmpty { return .structure([]) }
+        return .structure([
+            ("Attributes", .strings(chosen, entry: "Attribute", flattened: true, key: "Name", value: "Value"))
+        ])
+    }
+
+    private func setQueueAttributes(_ input: AWSInput) async throws -> AWSShape? {
+        let name = try queueName(input)
+        let attributes = input.stringMap("Attributes")
+        try refuseDeclared(name, "change")
+        _ = try await host.queues.update(name) { queue in try apply(attributes, to: &queue) }
+        return nil
+    }
+
+    private func tag(_ input: AWSInput, add: [String: String], remove: [String]) async throws -> AWSShape? {
+        let name = try queueName(input)
+        try refuseDeclared(name, "tag")
+        _ = try await host.queues.update(name) { queue in
+            queue.tags.merge(add) { _, new in new }
+            for key in remove { queue.tags[key] = nil }
+            guard queue.tags.count <= 50 else { throw SQSError.invalidParameter("A queue can have at most 50 tags.") }
+        }
+        return nil
+    }
+
+    private func listDeadLetterSourceQueues(_ input: AWSInput) throws -> AWSShape {
+        let name = try config(input).name
+        let sources = host.queues.all().filter { $0.deadLetterQueue == name }.map { AWSShape.string(url($0.name)) }
+        return .structure([("queueUrls", .list(member: "QueueUrl", flattened: true, sources))])
+    }
+
+    /// SQS's redrive: moves a dead-letter queue's messages back to their source queues (or to `DestinationArn`)
+    /// as one task that has finished when the answer comes.
+    private func startMessageMoveTask(_ input: AWSInput) async throws -> AWSShape {
+        guard let source = input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
+        let dlq = Self.name(ofArn: source)
+        guard host.queues.config(dlq) != nil else { throw SQSError.queueDoesNotExist }
+        guard host.queues.all().contains(where: { $0.deadLetterQueue == dlq }) else {
+            throw SQSError.invalidParameter("Source queue must be configured as a Dead Letter Queue.")
+        }
+        let destination = input.string("DestinationArn").map(Self.name(ofArn:))
+        let moved = try await host.queues.redrive(from: dlq, to: destination)
+        let handle = Data("\(source)|\(RequestID.make())".utf8).base64EncodedString()
+        MoveTasks.record(
+            .init(
+                handle: handle, source: source, destination: input.string("DestinationArn"), moved: moved,
+                startedAtMs: host.queues.nowMs))
+        return .structure([("TaskHandle", .string(handle))])
+    }
+
+    private func listMessageMoveTasks(_ input: AWSInput) throws -> AWSShape {
+        guard let source = input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
+        let tasks = MoveTasks.tasks(for: source).map { task -> AWSShape in
+            var fields: [(String, AWSShape)] = [
+                ("Status", .string("COMPLETED")), ("SourceArn", .string(task.source)),
+                ("ApproximateNumberOfMessagesMoved", .number(Int64(task.moved))),
+                ("ApproximateNumberOfMessagesToMove", .number(Int64(task.moved))),
+                ("StartedTimestamp", .number(task.startedAtMs)),
+            ]
+            if let destination = task.destination { fields.append(("DestinationArn", .string(destination))) }
+            return .structure(fields)
+        }
+        return .structure([("Results", .list(member: "ListMessageMoveTasksResultEntry", flattened: true, tasks))])
+    }
+
+    // MARK: Messages
+
+    private func sendMessage(_ input: AWSInput) async throws -> AWSShape {
+        let queue = try config(input)
+        let message = try outgoing(input, queue: queue)
+        let ids = try await host.queues.send([message], to: queue.name)
+        return .structure(sent(message, id: ids[0]))
+    }
+
+    private func sendMessageBatch(_ input: AWSInput) async throws -> AWSShape {
+        let queue = try config(input)
+        let entries = try batchEntries(input)
+        var total = 0
+        var accepted: [(id: String, message: OutgoingMessage)] = []
+        var failed: [AWSShape] = []
+        for entry in entries {
+            let id = entry.string("Id") ?? ""
+            do {
+                let message = try outgoing(entry, queue: queue)
+                total += Self.size(of: message)
+                accepted.append((id, message))
+            } catch {
+                failed.append(Self.failure(id: id, error))
+            }
+        }
+        guard total <= QueueConfig.maxMessageBytes else {
+            throw SQSError.batch(
+                "BatchRequestTooLong",
+                "Batch requests cannot be longer than \(QueueConfig.maxMessageBytes) bytes. You have sent \(total) bytes."
+            )
+        }
+        let ids = accepted.isEmpty ? [] : try await host.queues.send(accepted.map(\.message), to: queue.name)
+        let successful = zip(accepted, ids).map { entry, messageId -> AWSShape in
+            .structure([("Id", .string(entry.id))] + sent(entry.message, id: messageId))
+        }
+        return .structure([
+            ("Successful", .list(member: "SendMessageBatchResultEntry", flattened: true, successful)),
+            ("Failed", .list(member: "BatchResultErrorEntry", flattened: true, failed)),
+        ])
+    }
+
+    private func sent(_ message: OutgoingMessage, id: String) -> [(String, AWSShape)] {
+        var fields: [(String, AWSShape)] = [
+            ("MessageId", .string(id)), ("MD5OfMessageBody", .string(MessageDigest.body(message.body))),
+        ]
+        if let digest = MessageDigest.attributes(message.attributes) {
+            fields.append(("MD5OfMessageAttributes", .string(digest)))
+        }
+        if let trace = message.traceHeader,
+            let digest = MessageDigest.attributes(["AWSTraceHeader": .init(dataType: "String", stringValue: trace)])
+        {
+            fields.append(("MD5OfMessageSystemAttributes", .string(digest)))
+        }
+        return fields
+    }
+
+    /// A message to send, checked as SQS checks it.
+    private func outgoing(_ input: AWSInput, queue: QueueConfig) throws -> OutgoingMessage {
+        guard let body = input.string("MessageBody") else { throw SQSError.missing("MessageBody") }
+        guard !body.isEmpty else { throw SQSError.missing("MessageBody") }
+        if let bad = body.unicodeScalars.first(where: { !Self.allowed($0) }) {
+            throw SQSError(
+                type: "InvalidMessageContents", code: "InvalidMessageContents",
+                message:
+                    "Invalid characters found. Deleting a message body with #x\(String(bad.value, radix: 16)) is not allowed."
+            )
+        }
+        var message = OutgoingMessage(body: body, attributes: try messageAttributes(input, "MessageAttributes"))
+        if let delay = input["DelaySeconds"] {
+            guard let seconds = input.int("DelaySeconds"), (0...900).contains(seconds) else {
+                throw SQSError.invalidParameter(
+                    "Value \(AWSInput(["v": delay]).string("v") ?? "") for parameter DelaySeconds is invalid. Reason: must be between 0 and 900, if provided."
+                )
+            }
+            message.delayMs = Int64(seconds) * 1000
+        }
+        if let system = input.object("MessageSystemAttributes") {
+            for name in system.fields.keys where name != "AWSTraceHeader" {
+                throw SQSError.invalidParameter(
+                    "Message system attribute name '\(name.prefix(100))' is invalid. Only AWSTraceHeader is supported.")
+            }
+            message.traceHeader = system.object("AWSTraceHeader")?.string("StringValue")
+        }
+        let size = Self.size(of: message)
+        guard size <= queue.maxMessageBytes else {
+            throw SQSError.invalidParameter(
+                "One or more parameters are invalid. Reason: Message must be shorter than \(queue.maxMessageBytes) bytes."
+            )
+        }
+        return message
+    }
+
+    /// Message attributes as SQS checks them: `{DataType, StringValue | BinaryValue}` each.
+    private func messageAttributes(_ input: AWSInput, _ key: String) throws -> [String: MessageAttribute] {
+        guard let object = input.object(key) else { return [:] }
+        var attributes: [String: MessageAttribute] = [:]
+        for (name, _) in object.fields {
+            guard let value = object.object(name), let type = value.string("DataType"), !type.isEmpty else {
+                throw SQSError.invalidParameter(
+                    "The message attribute '\(name.prefix(256))' must contain a non-empty DataType.")
+            }
+            let attribute: MessageAttribute
+            if type == "Binary" || type.hasPrefix("Binary.") {
+                guard let base64 = value.string("BinaryValue"), Data(base64Encoded: base64) != nil else {
+                    throw SQSError.invalidParameter(
+                        "The message attribute '\(name.prefix(256))' with type 'Binary' must use field 'Binary'.")
+                }
+                attribute = MessageAttribute(dataType: type, stringValue: base64)
+            } else {
+                guard let text = value.string("StringValue") else {
+                    throw SQSError.invalidParameter(
+                        "The message attribute '\(name.prefix(256))' with type '\(type.prefix(256))' must use field 'String'."
+                    )
+                }
+                attribute = MessageAttribute(dataType: type, stringValue: text)
+            }
+            attributes[name] = attribute
+        }
+        if let problem = MessageAttribute.problem(in: attributes) { throw SQSError.invalidParameter(problem) }
+        return attributes
+    }
+
+    private func receiveMessage(_ input: AWSInput) async throws -> AWSShape {
+        let queue = try config(input)
+        let max = try bounded(input, "MaxNumberOfMessages", 1...10, "Must be between 1 and 10, if provided.") ?? 1
+        let wait =
+            try bounded(input, "WaitTimeSeconds", 0...20, "Must be >= 0 and <= 20, if provided.").map {
+                Int64($0) * 1000
+            } ?? queue.receiveWaitMs
+        let visibility = try bounded(
+            input, "VisibilityTimeout", 0...43_200, "Must be between 0 and 43200, if provided.")
+        let messages = try await host.queues.receive(
+            from: queue.name, max: max, visibilityTimeoutMs: visibility.map { Int64($0) * 1000 },
+            wait: .milliseconds(wait))
+        let systemNames = Set(input.strings("AttributeNames") + input.strings("MessageSystemAttributeNames"))
+        let attributeNames = input.strings("MessageAttributeNames")
+        let shaped = messages.map { message -> AWSShape in
+            var fields: [(String, AWSShape)] = [
+                ("MessageId", .string(message.id)), ("ReceiptHandle", .string(message.receiptHandle ?? "")),
+                ("MD5OfBody", .string(MessageDigest.body(message.body))), ("Body", .string(message.body)),
+            ]
+            let system = systemAttributes(of: message, wanted: systemNames)
+            if !system.isEmpty {
+                fields.append(
+                    ("Attributes", .strings(system, entry: "Attribute", flattened: true, key: "Name", value: "Value")))
+            }
+            let attributes = message.attributes.filter { Self.selected($0.key, by: attributeNames) }
+            if let digest = MessageDigest.attributes(attributes) {
+                fields.append(("MD5OfMessageAttributes", .string(digest)))
+                let entries = attributes.sorted { $0.key < $1.key }.map { name, attribute -> (String, AWSShape) in
+                    (
+                        name,
+                        .structure([
+                            (attribute.isBinary ? "BinaryValue" : "StringValue", .string(attribute.stringValue)),
+                            ("DataType", .string(attribute.dataType)),
+                        ])
+                    )
+                }
+                fields.append(
+                    (
+                        "MessageAttributes",
+                        .map(entry: "MessageAttribute", flattened: true, key: "Name", value: "Value", entries)
+                    ))
+            }
+            return .structure(fields)
+        }
+        return .structure(shaped.isEmpty ? [] : [("Messages", .list(member: "Message", flattened: true, shaped))])
+    }
+
+    private func systemAttributes(of message: QueueMessage, wanted: Set<String>) -> [String: String] {
+        guard !wanted.isEmpty else { return [:] }
+        var all: [String: String] = [
+            "SenderId": AWS.accountId, "SentTimestamp": String(message.sentAtMs),
+            "ApproximateReceiveCount": String(message.receiveCount),
+            "ApproximateFirstReceiveTimestamp": String(message.firstReceivedAtMs ?? message.sentAtMs),
+        ]
+        if let trace = message.traceHeader { all["AWSTraceHeader"] = trace }
+        if let source = message.sourceQueue { all["DeadLetterQueueSourceArn"] = arn(source) }
+        if wanted.contains("All") { return all }
+        return all.filter { wanted.contains($0.key) }
+    }
+
+    private func deleteMessage(_ input: AWSInput) async throws -> AWSShape? {
+        let name = try queueName(input)
+        guard let handle = input.string("ReceiptHandle") else { throw SQSError.missing("ReceiptHandle") }
+        guard Self.isReceiptHandle(handle) else { throw SQSError.receiptHandleInvalid(handle) }
+        _ = try await host.queues.delete(from: name, receiptHandles: [handle])
+        return nil
+    }
+
+    private func deleteMessageBatch(_ input: AWSInput) async throws -> AWSShape {
+        let name = try queueName(input)
+        let entries = try batchEntries(input)
+        var successful: [AWSShape] = []
+        var failed: [AWSShape] = []
+        for entry in entries {
+            let id = entry.string("Id") ?? ""
+            guard let handle = entry.string("ReceiptHandle"), Self.isReceiptHandle(handle) else {
+                failed.append(
+                    Self.failure(id: id, SQSError.receiptHandleInvalid(entry.string("ReceiptHandle") ?? "")))
+                continue
+            }
+            _ = try await host.queues.delete(from: name, receiptHandles: [handle])
+            successful.append(.structure([("Id", .string(id))]))
+        }
+        return .structure([
+            ("Successful", .list(member: "DeleteMessageBatchResultEntry", flattened: true, successful)),
+            ("Failed", .list(member: "BatchResultErrorEntry", flattened: true, failed)),
+        ])
+    }
+
+    private func changeVisibility(_ input: AWSInput) async throws -> AWSShape? {
+        let name = try queueName(input)
+        try await changeVisibility(of: input, in: name)
+        return nil
+    }
+
+    private func changeVisibility(of entry: AWSInput, in queue: String) async throws {
+        guard let handle = entry.string("ReceiptHandle") else { throw SQSError.missing("ReceiptHandle") }
+        guard Self.isReceiptHandle(handle) else { throw SQSError.receiptHandleInvalid(handle) }
+        guard entry["VisibilityTimeout"] != nil else { throw SQSError.missing("VisibilityTimeout") }
+        let seconds =
+            try bounded(entry, "VisibilityTimeout", 0...43_200, "Must be between 0 and 43200, if provided.") ?? 0
+        guard
+            try await host.queues.changeVisibility(in: queue, receiptHandle: handle, timeoutMs: Int64(seconds) * 1000)
+        else {
+            throw SQSError(
+                type: "MessageNotInflight", code: "AWS.SimpleQueueService.MessageNotInflight",
+                message: "The message referred to isn't in flight (its receipt handle is not the latest).")
+        }
+    }
+
+    private func changeVisibilityBatch(_ input: AWSInput) async throws -> AWSShape {
+        let name = try queueName(input)
+        let entries = try batchEntries(input)
+        var successful: [AWSShape] = []
+        var failed: [AWSShape] = []
+        for entry in entries {
+            let id = entry.string("Id") ?? ""
+            do {
+                try await changeVisibility(of: entry, in: name)
+                successful.append(.structure([("Id", .string(id))]))
+            } catch let error as SQSError {
+                failed.append(Self.failure(id: id, error))
+            }
+        }
+        return .structure([
+            ("Successful", .list(member: "ChangeMessageVisibilityBatchResultEntry", flattened: true, successful)),
+            ("Failed", .list(member: "BatchResultErrorEntry", flattened: true, failed)),
+        ])
+    }
+
+    // MARK: Helpers
+
+    /// A batch's entries: 1 to 10, with distinct ids of letters, digits, `-` and `_`.
+    private func batchEntries(_ input: AWSInput) throws -> [AWSInput] {
+        let entries = input.objects("Entries")
+        guard !entries.isEmpty else {
+            throw SQSError.batch(
+                "EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.")
+        }
+        guard entries.count <= 10 else {
+            throw SQSError.batch(
+                "TooManyEntriesInBatchRequest",
+                "Maximum number of entries per request are 10. You have sent \(entries.count).")
+        }
+        var seen: Set<String> = []
+        for entry in entries {
+            let id = entry.string("Id") ?? ""
+            guard (1...80).contains(id.utf8.count),
+                id.utf8.allSatisfy({
+                    $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A)
+                })
+            else {
+                throw SQSError.batch(
+                    "InvalidBatchEntryId",
+                    "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long."
+                )
+            }
+            guard seen.insert(id).inserted else {
+                throw SQSError.batch("BatchEntryIdsNotDistinct", "Id \(id) repeated.")
+            }
+        }
+        return entries
+    }
+
+    private static func failure(id: String, _ error: any Error) -> AWSShape {
+        let failure = SQSError(error)
+        return .structure([
+            ("Id", .string(id)), ("SenderFault", .bool(true)), ("Code", .string(failure.code)),
+            ("Message", .string(failure.message)),
+        ])
+    }
+
+    /// An integer parameter within `range`, `nil` when absent; out of range or not a number is SQS's
+    /// `InvalidParameterValue` naming it.
+    private func bounded(_ input: AWSInput, _ name: String, _ range: ClosedRange<Int>, _ reason: String) throws -> Int?
+    {
+        guard let raw = input[name] else { return nil }
+        guard let value = input.int(name), range.contains(value) else {
+            throw SQSError.invalidParameter(
+                "Value \(AWSInput(["v": raw]).string("v") ?? "?") for parameter \(name) is invalid. Reason: \(reason)")
+        }
+        return value
+    }
+
+    /// The queue a `QueueUrl` names, by its last path segment, whatever host and port it carries.
+    private func queueName(_ input: AWSInput) throws -> String {
+        guard let url = input.string("QueueUrl"), !url.isEmpty else { throw SQSError.missing("QueueUrl") }
+        let path = url.split(separator: "?", maxSplits: 1).first ?? ""
+        guard let name = path.split(separator: "/").last.map(String.init), host.queues.config(name) != nil else {
+            throw SQSError.queueDoesNotExist
+        }
+        return name
+    }
+
+    private func config(_ input: AWSInput) throws -> QueueConfig {
+        guard let queue = host.queues.config(try queueName(input)) else { throw SQSError.queueDoesNotExist }
+        return queue
+    }
+
+    private func refuseDeclared(_ name: String, _ verb: String) throws {
+        if let place = host.project.triggers.declaration(ofQueue: name) {
+            throw SQSError.unsupported(
+                "Queue '\(name)' is declared in \(place); \(verb) it there (trigger files own the queues they declare)."
+            )
+        }
+    }
+
+    func url(_ name: String) -> String { "http://\(info.authority)/\(AWS.accountId)/\(name)" }
+    func arn(_ name: String) -> String { "arn:aws:sqs:\(info.region):\(AWS.accountId):\(name)" }
+
+    static func name(ofArn arn: String) -> String {
+        String(arn.split(separator: ":", omittingEmptySubsequences: false).last ?? "")
+    }
+
+    static func isReceiptHandle(_ handle: String) -> Bool {
+        guard let dot = handle.lastIndex(of: ".") else { return false }
+        return Int64(handle[handle.index(after: dot)...]) != nil
+    }
+
+    /// What SQS counts against `MaximumMessageSize`: the body and every attribute's name, type and value.
+    static func size(of message: OutgoingMessage) -> Int {
+        message.attributes.reduce(message.body.utf8.count) {
+            $0 + $1.key.utf8.count + $1.value.dataType.utf8.count + $1.value.stringValue.utf8.count
+        }
+    }
+
+    /// SQS's allowed characters: `#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF`.
+    static func allowed(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: true
+        default: false
+        }
+    }
+
+    /// Whether `MessageAttributeNames` asks for `name`: `All`, `.*`, the name, or a `prefix.*` it starts with.
+    static func selected(_ name: String, by patterns: [String]) -> Bool {
+        patterns.contains { pattern in
+            if pattern == "All" || pattern == ".*" || pattern == name { return true }
+            if pattern.hasSuffix(".*") { return name.hasPrefix(pattern.dropLast(1)) }
+            return false
+        }
+    }
+}
+
+/// The message move tasks (redrives) this host ran, newest first, for `ListMessageMoveTasks`.
+enum MoveTasks {
+    struct Task: Sendable {
+        var handle: String
+        var source: String
+        var destination: String?
+        var moved: Int
+        var startedAtMs: Int64
+    }
+
+    private static let tasks = Mutex<[Task]>([])
+
+    static func record(_ task: Task) {
+        tasks.withLock { tasks in
+            tasks.insert(task, at: 0)
+            if tasks.count > 100 { tasks.removeLast() }
+        }
+    }
+
+    static func tasks(for source: String) -> [Task] {
+        tasks.withLock { $0.filter { $0.source == source }.prefix(10).map { $0 } }
+    }
+}
