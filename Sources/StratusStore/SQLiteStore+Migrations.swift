@@ -133,6 +133,11 @@ extension SQLiteStore {
         migrator.registerMigration("v8-topic-attributes") { db in
             try db.execute(sql: "ALTER TABLE topic ADD COLUMN attributes TEXT")
         }
+        // What an HTTP delivery tells its endpoint in headers: the SNS message id and raw delivery.
+        migrator.registerMigration("v9-delivery-message") { db in
+            try db.execute(sql: "ALTER TABLE delivery ADD COLUMN message_id TEXT")
+            try db.execute(sql: "ALTER TABLE delivery ADD COLUMN raw INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

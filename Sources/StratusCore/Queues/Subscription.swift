@@ -97,6 +97,10 @@ package struct PendingDelivery: Sendable, Equatable {
     package var createdAtMs: Int64
     /// Where the delivery goes when it gives up (HTTP subscriptions with a DLQ).
     package var deadLetterQueue: String?
+    /// The SNS message id of a topic delivery (the `x-amz-sns-message-id` header of HTTP deliveries).
+    package var messageId: String?
+    /// Whether an HTTP delivery carries the bare message (`x-amz-sns-rawdelivery: true`).
+    package var raw = false
 
     package init(
         id: Int64 = 0, source: Source, target: Target, payload: String, attempts: Int = 0, nextAttemptAtMs: Int64,

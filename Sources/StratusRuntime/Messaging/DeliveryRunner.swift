@@ -376,6 +376,8 @@ final class DeliveryRunner: Sendable {
             "x-amz-sns-topic-arn": AWS.topicArn(topic),
             "x-amz-sns-subscription-arn": "\(AWS.topicArn(topic)):\(subscriptionId)",
         ]
+        if let messageId = delivery.messageId { request.headers.add(name: "x-amz-sns-message-id", value: messageId) }
+        if delivery.raw { request.headers.add(name: "x-amz-sns-rawdelivery", value: "true") }
         request.body = .bytes(ByteBuffer(string: delivery.payload))
         var status = 0
         do {

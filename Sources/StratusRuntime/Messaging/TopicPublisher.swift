@@ -178,13 +178,14 @@ package final class TopicPublisher: Sendable {
                             payload: MessagingEvents.snsEvent(publication, subscriptionId: subscription.id),
                             nextAttemptAtMs: nowMs, createdAtMs: nowMs)))
             case .http(let url):
-                fanOut.append(
-                    .delivery(
-                        PendingDelivery(
-                            source: .subscription(id: subscription.id, topic: topic), target: .http(url),
-                            payload: subscription.raw
-                                ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id),
-                            nextAttemptAtMs: nowMs, createdAtMs: nowMs, deadLetterQueue: subscription.deadLetterQueue)))
+                var delivery = PendingDelivery(
+                    source: .subscription(id: subscription.id, topic: topic), target: .http(url),
+                    payload: subscription.raw
+                        ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id),
+                    nextAttemptAtMs: nowMs, createdAtMs: nowMs, deadLetterQueue: subscription.deadLetterQueue)
+                delivery.messageId = publication.messageId
+                delivery.raw = subscription.raw
+                fanOut.append(.delivery(delivery))
             }
         }
         try await queues.commit(fanOut)

@@ -10,6 +10,8 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
         static let subscriptionId = Column("subscription_id")
         static let topic = Column("topic")
         static let eventId = Column("event_id")
+        static let messageId = Column("message_id")
+        static let raw = Column("raw")
         static let targetKind = Column("target_kind")
         static let target = Column("target")
         static let payload = Column("payload")
@@ -30,6 +32,8 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
     var nextAttemptAt: Int64
     var createdAt: Int64
     var deadLetterQueue: String?
+    var messageId: String?
+    var raw = false
 
     init(_ delivery: PendingDelivery) {
         id = nil
@@ -50,6 +54,8 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
         nextAttemptAt = delivery.nextAttemptAtMs
         createdAt = delivery.createdAtMs
         deadLetterQueue = delivery.deadLetterQueue
+        messageId = delivery.messageId
+        raw = delivery.raw
     }
 
     init(row: Row) {
@@ -64,6 +70,8 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
         nextAttemptAt = row[Columns.nextAttemptAt]
         createdAt = row[Columns.createdAt]
         deadLetterQueue = row[Columns.deadLetterQueue]
+        messageId = row[Columns.messageId]
+        raw = row[Columns.raw]
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -78,6 +86,8 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.nextAttemptAt] = nextAttemptAt
         container[Columns.createdAt] = createdAt
         container[Columns.deadLetterQueue] = deadLetterQueue
+        container[Columns.messageId] = messageId
+        container[Columns.raw] = raw
     }
 
     func delivery() throws -> PendingDelivery {
@@ -93,9 +103,12 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
             if let eventId { .asyncInvoke(eventId: eventId) } else {
                 .subscription(id: subscriptionId, topic: topic ?? "")
             }
-        return PendingDelivery(
+        var delivery = PendingDelivery(
             id: id ?? 0, source: source, target: target, payload: payload, attempts: attempts,
             nextAttemptAtMs: nextAttemptAt,
             createdAtMs: createdAt, deadLetterQueue: deadLetterQueue)
+        delivery.messageId = messageId
+        delivery.raw = raw
+        return delivery
     }
 }
