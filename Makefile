@@ -3,7 +3,7 @@ SWIFT ?= swift
 VENV ?= .venv
 PYTHON ?= python3
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
-PIP_PACKAGES := pytest boto3 awscli awslambdaric schemathesis hypothesis
+PIP_PACKAGES := pytest boto3 awscli awslambdaric schemathesis hypothesis requests
 
 .PHONY: run test lint test-swift test-compat build release deps venv bench format clean
 

@@ -1,0 +1,331 @@
+"""End-to-end flows through the AWS APIs with functions that really run: SNS → SQS (filtered) → a consumer made
+with CreateEventSourceMapping; a consumer reporting batch item failures, its poison messages dead-lettered by the
+queue's RedrivePolicy; SNS → a function; and everything made through the AWS APIs surviving a restart.
+
+The `recorder` function (conftest) appends each record it gets to a file in the project; the tests poll those
+files and the queues with deadlines, so timing never decides the outcome."""
+
+import base64
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import (
+    ACCOUNT,
+    REGION,
+    aws_client,
+    make_project,
+    md5_hex,
+    md5_of_attributes,
+    read_records,
+    start_host,
+    stop_host,
+    unique,
+    wait_for,
+)
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+RECORDER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:recorder"
+FLOW_DEADLINE = 30.0
+
+
+@pytest.fixture
+def cleanup(sqs, sns, lam):
+    """Collects what a flow made (queue URLs, topic ARNs, mapping UUIDs) and removes it afterwards."""
+    made = {"mappings": [], "topics": [], "queues": []}
+    yield made
+    for uuid in made["mappings"]:
+        try:
+            lam.delete_event_source_mapping(UUID=uuid)
+        except ClientError:
+            pass
+    for arn in made["topics"]:
+        try:
+            sns.delete_topic(TopicArn=arn)
+        except ClientError:
+            pass
+    for url in made["queues"]:
+        try:
+            sqs.delete_queue(QueueUrl=url)
+        except ClientError:
+            pass
+
+
+def make_queue(sqs, cleanup, prefix, **attributes):
+    name = unique(prefix)
+    url = sqs.create_queue(QueueName=name, Attributes={k: str(v) for k, v in attributes.items()})["QueueUrl"]
+    cleanup["queues"].append(url)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return name, url, arn
+
+
+def queue_is_empty(sqs, url):
+    counts = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
+    )["Attributes"]
+    return set(counts.values()) == {"0"}
+
+
+def assert_sqs_record(record, queue_arn):
+    """What every SQS event record carries (spec 4.1)."""
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"] == queue_arn
+    assert record["awsRegion"] == REGION
+    assert record["messageId"] and record["receiptHandle"]
+    assert record["md5OfBody"] == md5_hex(record["body"])
+    for key, value in record["attributes"].items():
+        assert isinstance(value, str), (key, value)
+    assert record["attributes"]["SentTimestamp"].isdigit()
+    assert record["attributes"]["ApproximateFirstReceiveTimestamp"].isdigit()
+
+
+# ---------------------------------------------------------------- SNS → SQS (filter) → consumer
+
+
+def test_topic_to_filtered_queues_to_a_consumer(sns, sqs, lam, stratus_host, cleanup):
+    project = stratus_host.project
+    topic_arn = sns.create_topic(Name=unique("flow-topic"))["TopicArn"]
+    cleanup["topics"].append(topic_arn)
+    env_name, env_url, env_arn = make_queue(sqs, cleanup, "flow-envelope", VisibilityTimeout=5)
+    raw_name, raw_url, raw_arn = make_queue(sqs, cleanup, "flow-raw", VisibilityTimeout=5)
+    policy = json.dumps({"kind": ["keep"]})
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=env_arn, Attributes={"FilterPolicy": policy})
+    sns.subscribe(
+        TopicArn=topic_arn, Protocol="sqs", Endpoint=raw_arn, Attributes={"FilterPolicy": policy, "RawMessageDelivery": "true"}
+    )
+    for arn in (env_arn, raw_arn):
+        cleanup["mappings"].append(lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="recorder")["UUID"])
+
+    keep_attrs = [
+        {"kind": {"DataType": "String", "StringValue": "keep"}},
+        {
+            "kind": {"DataType": "String", "StringValue": "keep"},
+            "n": {"DataType": "Number", "StringValue": "5"},
+            "bin": {"DataType": "Binary", "BinaryValue": b"\x00\x01\xff"},
+        },
+    ]
+    sns.publish(TopicArn=topic_arn, Message="drop-1", MessageAttributes={"kind": {"DataType": "String", "StringValue": "drop"}})
+    sns.publish(TopicArn=topic_arn, Message="drop-2")
+    kept = {}
+    for i, attributes in enumerate(keep_attrs, 1):
+        kept[f"keep-{i}"] = (sns.publish(TopicArn=topic_arn, Message=f"keep-{i}", MessageAttributes=attributes)["MessageId"], attributes)
+    # A message sent straight to the queue, without attributes.
+    direct = sqs.send_message(QueueUrl=env_url, MessageBody="direct")
+
+    wait_for(lambda: len(read_records(project, env_name)) >= 3 and len(read_records(project, raw_name)) >= 2, "the consumer to get the kept messages", FLOW_DEADLINE)
+    wait_for(lambda: queue_is_empty(sqs, env_url) and queue_is_empty(sqs, raw_url), "the consumer to delete what it processed", FLOW_DEADLINE)
+
+    # Envelope delivery: the body is the SNS envelope; the SQS message has no attributes.
+    env_records = read_records(project, env_name)
+    assert len(env_records) == 3, env_records
+    direct_records = [r for r in env_records if r["body"] == "direct"]
+    assert [r["messageId"] for r in direct_records] == [direct["MessageId"]]
+    envelopes = {}
+    for record in env_records:
+        assert_sqs_record(record, env_arn)
+        assert record["messageAttributes"] == {}
+        assert record["md5OfMessageAttributes"] is None
+        assert record["attributes"]["ApproximateReceiveCount"] == "1"
+        if record["body"] != "direct":
+            envelope = json.loads(record["body"])
+            envelopes[envelope["Message"]] = envelope
+    assert set(envelopes) == set(kept)  # exactly the matching ones
+    for message, (message_id, attributes) in kept.items():
+        assert envelopes[message]["MessageId"] == message_id
+        assert envelopes[message]["Type"] == "Notification"
+        assert envelopes[message]["TopicArn"] == topic_arn
+
+    # Raw delivery: the body is the message, the SNS attributes are SQS message attributes.
+    raw_records = {r["body"]: r for r in read_records(project, raw_name)}
+    assert set(raw_records) == set(kept)
+    for message, (_, attributes) in kept.items():
+        record = raw_records[message]
+        assert_sqs_record(record, raw_arn)
+        assert record["md5OfMessageAttributes"] == md5_of_attributes(attributes)
+        assert set(record["messageAttributes"]) == set(attributes)
+        for name, sent in attributes.items():
+            got = record["messageAttributes"][name]
+            assert got["dataType"] == sent["DataType"]
+            if sent["DataType"] == "Binary":
+                assert base64.b64decode(got["binaryValue"]) == sent["BinaryValue"]
+            else:
+                assert got["stringValue"] == sent["StringValue"]
+
+
+# ---------------------------------------------------------------- partial batch failures and the dead-letter queue
+
+
+def test_poison_messages_end_in_the_dead_letter_queue(sqs, lam, stratus_host, cleanup):
+    project = stratus_host.project
+    _, dlq_url, dlq_arn = make_queue(sqs, cleanup, "flow-dlq")
+    src_name, src_url, src_arn = make_queue(
+        sqs, cleanup, "flow-src", VisibilityTimeout=2, RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    )
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=src_arn, FunctionName="recorder", BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"]
+    )
+    cleanup["mappings"].append(mapping["UUID"])
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+    goods = {f"good-{i}" for i in range(3)}
+    poisons = {"poison-1", "poison-2"}
+    sent = sqs.send_message_batch(
+        QueueUrl=src_url, Entries=[{"Id": body, "MessageBody": body} for body in sorted(goods | poisons)]
+    )
+    assert sent.get("Failed", []) == []
+    ids = {e["Id"]: e["MessageId"] for e in sent["Successful"]}
+
+    dead = {}
+
+    def both_dead_lettered():
+        for m in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60).get("Messages", []):
+            dead[m["Body"]] = m
+        return set(dead) == poisons
+
+    wait_for(both_dead_lettered, "the poison messages in the dead-letter queue", FLOW_DEADLINE)
+    wait_for(lambda: queue_is_empty(sqs, src_url), "the source queue to be empty", FLOW_DEADLINE)
+    for body in poisons:
+        assert dead[body]["MessageId"] == ids[body]  # a dead-lettered message keeps its id
+        assert dead[body]["MD5OfBody"] == md5_hex(body)
+
+    records = read_records(project, src_name)
+    for record in records:
+        assert_sqs_record(record, src_arn)
+    processed = sorted(r["body"] for r in records if not r["failed"])
+    assert processed == sorted(goods), records  # each good message once: its batch's failures did not replay it
+    for body in poisons:
+        attempts = [r for r in records if r["body"] == body]
+        assert [r["attributes"]["ApproximateReceiveCount"] for r in attempts] == ["1", "2"], attempts
+        assert all(r["messageId"] == ids[body] for r in attempts)
+
+
+# ---------------------------------------------------------------- SNS → function
+
+
+def test_topic_to_a_function(sns, stratus_host, cleanup):
+    project = stratus_host.project
+    name = unique("flow-fn")
+    topic_arn = sns.create_topic(Name=name)["TopicArn"]
+    cleanup["topics"].append(topic_arn)
+    sub = sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=RECORDER_ARN, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert sub.startswith(topic_arn + ":")
+
+    attributes = {
+        "k": {"DataType": "String", "StringValue": "v"},
+        "b": {"DataType": "Binary", "BinaryValue": b"\x01\x02"},
+    }
+    first = sns.publish(TopicArn=topic_arn, Message="to the function", Subject="Hello", MessageAttributes=attributes)
+    second = sns.publish(TopicArn=topic_arn, Message="bare")
+
+    records = wait_for(lambda: (lambda rs: rs if len(rs) >= 2 else None)(read_records(project, f"sns-{name}")), "the function to get both notifications", FLOW_DEADLINE)
+    by_id = {r["Sns"]["MessageId"]: r for r in records}
+    assert set(by_id) == {first["MessageId"], second["MessageId"]}, records
+    for record in records:
+        assert record["EventSource"] == "aws:sns"
+        assert record["EventVersion"] == "1.0"
+        assert record["EventSubscriptionArn"] == sub
+        assert record["Sns"]["Type"] == "Notification"
+        assert record["Sns"]["TopicArn"] == topic_arn
+        assert TIMESTAMP.match(record["Sns"]["Timestamp"])
+    notification = by_id[first["MessageId"]]["Sns"]
+    assert (notification["Message"], notification["Subject"]) == ("to the function", "Hello")
+    assert notification["MessageAttributes"] == {
+        "k": {"Type": "String", "Value": "v"},
+        "b": {"Type": "Binary", "Value": base64.b64encode(b"\x01\x02").decode()},
+    }
+    bare = by_id[second["MessageId"]]["Sns"]
+    assert bare["Message"] == "bare"
+    # A Lambda event always has both keys: Subject null, MessageAttributes {}.
+    assert "Subject" in bare and bare["Subject"] is None
+    assert bare["MessageAttributes"] == {}
+
+
+# ---------------------------------------------------------------- restart
+
+
+def test_objects_made_through_the_aws_apis_survive_a_restart():
+    tmp = Path(tempfile.mkdtemp(prefix="stratus-aws-restart-"))
+    project, state = tmp / "project", tmp / "state"
+    project.mkdir()
+    state.mkdir()
+    make_project(project)
+    try:
+        host = start_host(project, state)
+        try:
+            sqs = aws_client("sqs", host.control_url)
+            sns = aws_client("sns", host.control_url)
+            lam = aws_client("lambda", host.control_url)
+            dlq_url = sqs.create_queue(QueueName="kept-dlq")["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}
+            url = sqs.create_queue(
+                QueueName="kept",
+                Attributes={"VisibilityTimeout": "17", "DelaySeconds": "0", "RedrivePolicy": json.dumps(redrive)},
+                tags={"team": "core"},
+            )["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            attributes = {"a": {"DataType": "String", "StringValue": "x"}}
+            sent = sqs.send_message(QueueUrl=url, MessageBody="kept message", MessageAttributes=attributes)
+            topic_arn = sns.create_topic(Name="kept-topic")["TopicArn"]
+            sub = sns.subscribe(
+                TopicArn=topic_arn,
+                Protocol="sqs",
+                Endpoint=queue_arn,
+                Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps({"k": ["v"]})},
+                ReturnSubscriptionArn=True,
+            )["SubscriptionArn"]
+            consumed_url = sqs.create_queue(QueueName="kept-consumed")["QueueUrl"]
+            consumed_arn = sqs.get_queue_attributes(QueueUrl=consumed_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            mapping = lam.create_event_source_mapping(
+                EventSourceArn=consumed_arn, FunctionName="recorder", BatchSize=7, FunctionResponseTypes=["ReportBatchItemFailures"]
+            )
+        finally:
+            rc = stop_host(host)
+        assert rc == 0, host.log()
+
+        host = start_host(project, state)
+        try:
+            sqs = aws_client("sqs", host.control_url)
+            sns = aws_client("sns", host.control_url)
+            lam = aws_client("lambda", host.control_url)
+            url = sqs.get_queue_url(QueueName="kept")["QueueUrl"]
+            assert url == f"{host.control_url}/{ACCOUNT}/kept"
+            got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            assert got["VisibilityTimeout"] == "17"
+            assert json.loads(got["RedrivePolicy"]) == redrive
+            assert got["QueueArn"] == queue_arn
+            assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "core"}
+            [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, MessageAttributeNames=["All"])["Messages"]
+            assert (message["MessageId"], message["Body"], message["MessageAttributes"]) == (
+                sent["MessageId"], "kept message", attributes
+            )
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+            assert topic_arn in {t["TopicArn"] for t in sns.list_topics()["Topics"]}
+            [subscription] = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+            assert (subscription["SubscriptionArn"], subscription["Endpoint"]) == (sub, queue_arn)
+            sub_attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+            assert sub_attrs["RawMessageDelivery"] == "true"
+            assert json.loads(sub_attrs["FilterPolicy"]) == {"k": ["v"]}
+            published = sns.publish(
+                TopicArn=topic_arn, Message="after restart", MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}}
+            )
+            [delivered] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+            assert delivered["Body"] == "after restart", published
+
+            [kept_mapping] = lam.list_event_source_mappings(EventSourceArn=consumed_arn)["EventSourceMappings"]
+            assert kept_mapping["UUID"] == mapping["UUID"]
+            assert kept_mapping["FunctionArn"] == RECORDER_ARN
+            assert kept_mapping["BatchSize"] == 7
+            assert kept_mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        finally:
+            rc = stop_host(host)
+        assert rc == 0, host.log()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

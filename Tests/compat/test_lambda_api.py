@@ -1,0 +1,329 @@
+"""Lambda read APIs and SQS event source mappings (consumers) on Stratus's control port: what boto3 and the
+stock `aws` CLI see. The functions are the project's (conftest.make_project): hello, boom (python, 5 s),
+ric, ricboom (provided) and recorder (python, 1 s)."""
+
+import re
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT, REGION, unique, wait_for
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+PROJECT_FUNCTIONS = {"hello", "boom", "ric", "ricboom", "recorder"}
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def list_all_functions(lam) -> list:
+    return [f for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]]
+
+
+def assert_not_found(info):
+    err = info.value.response
+    assert err["Error"]["Code"] == "ResourceNotFoundException", err
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 404, err
+
+
+def assert_conflict(info):
+    err = info.value.response
+    assert err["Error"]["Code"] == "ResourceConflictException", err
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 409, err
+
+
+@pytest.fixture
+def new_queue(sqs):
+    """new_queue(prefix) -> queue ARN: a uniquely named queue (deleted after the test)."""
+    made = []
+
+    def create(prefix="esm"):
+        url = sqs.create_queue(QueueName=unique(prefix))["QueueUrl"]
+        made.append(url)
+        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    yield create
+    for url in made:
+        try:
+            sqs.delete_queue(QueueUrl=url)
+        except ClientError:
+            pass
+
+
+@pytest.fixture
+def new_mapping(lam):
+    """new_mapping(**CreateEventSourceMapping args) -> the answer; the mapping is deleted after the test."""
+    made = []
+
+    def create(**kwargs):
+        answer = lam.create_event_source_mapping(**kwargs)
+        made.append(answer["UUID"])
+        return answer
+
+    yield create
+    for uuid in made:
+        try:
+            lam.delete_event_source_mapping(UUID=uuid)
+        except ClientError:
+            pass
+
+
+# ---------------------------------------------------------------- functions
+
+
+def test_list_functions(lam):
+    functions = {f["FunctionName"]: f for f in list_all_functions(lam)}
+    assert PROJECT_FUNCTIONS <= set(functions), sorted(functions)
+    hello = functions["hello"]
+    assert hello["FunctionArn"] == function_arn("hello")
+    assert hello["Runtime"].startswith("python"), hello["Runtime"]
+    assert hello["Handler"] == "app.handler"
+    assert hello["Timeout"] == 5
+    assert hello["MemorySize"] == 128
+    assert hello["Version"] == "$LATEST"
+    assert hello.get("State", "Active") == "Active"  # ListFunctions may leave State out, as AWS does
+    assert functions["recorder"]["Timeout"] == 1
+    assert functions["ric"]["Runtime"].startswith("provided"), functions["ric"]["Runtime"]
+
+
+def test_list_functions_pages(lam):
+    seen, marker, pages = [], None, 0
+    while True:
+        kwargs = {"MaxItems": 2}
+        if marker:
+            kwargs["Marker"] = marker
+        page = lam.list_functions(**kwargs)
+        pages += 1
+        assert len(page["Functions"]) <= 2
+        seen.extend(f["FunctionName"] for f in page["Functions"])
+        marker = page.get("NextMarker")
+        if not marker:
+            break
+        assert pages < 100
+    assert len(seen) == len(set(seen))  # nothing twice
+    assert PROJECT_FUNCTIONS <= set(seen)
+    assert pages >= 3
+
+
+def test_get_function(lam):
+    for name in ("hello", function_arn("hello")):
+        answer = lam.get_function(FunctionName=name)
+        config = answer["Configuration"]
+        assert config["FunctionName"] == "hello"
+        assert config["FunctionArn"] == function_arn("hello")
+        assert config["Runtime"].startswith("python")
+        assert config["Handler"] == "app.handler"
+        assert (config["Timeout"], config["MemorySize"], config["Version"]) == (5, 128, "$LATEST")
+        assert config["State"] == "Active"
+
+
+def test_get_function_configuration(lam):
+    config = lam.get_function_configuration(FunctionName="recorder")
+    assert config["FunctionName"] == "recorder"
+    assert config["FunctionArn"] == function_arn("recorder")
+    assert config["Runtime"].startswith("python")
+    assert (config["Handler"], config["Timeout"], config["MemorySize"]) == ("app.handler", 1, 128)
+    assert config["State"] == "Active"
+
+
+def test_missing_function(lam):
+    with pytest.raises(lam.exceptions.ResourceNotFoundException) as info:
+        lam.get_function(FunctionName="no-such-function")
+    assert_not_found(info)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException) as info:
+        lam.get_function_configuration(FunctionName=function_arn("no-such-function"))
+    assert_not_found(info)
+
+
+# ---------------------------------------------------------------- event source mappings
+
+
+def test_create_event_source_mapping(lam, new_queue, new_mapping):
+    queue_arn = new_queue()
+    made = new_mapping(EventSourceArn=queue_arn, FunctionName="recorder")
+    assert made["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert UUID.match(made["UUID"]), made["UUID"]
+    assert made["State"] in ("Creating", "Enabled"), made["State"]
+    assert made["EventSourceArn"] == queue_arn
+    assert made["FunctionArn"] == function_arn("recorder")
+    assert made["BatchSize"] == 10
+    assert made.get("MaximumBatchingWindowInSeconds", 0) == 0
+
+    got = wait_for(
+        lambda: (lambda m: m if m["State"] == "Enabled" else None)(lam.get_event_source_mapping(UUID=made["UUID"])),
+        "the mapping to be Enabled",
+    )
+    assert (got["UUID"], got["EventSourceArn"], got["FunctionArn"], got["BatchSize"]) == (
+        made["UUID"], queue_arn, function_arn("recorder"), 10
+    )
+
+
+def test_create_event_source_mapping_with_options(lam, new_queue, new_mapping):
+    queue_arn = new_queue()
+    made = new_mapping(
+        EventSourceArn=queue_arn,
+        FunctionName=function_arn("recorder"),
+        BatchSize=5,
+        MaximumBatchingWindowInSeconds=2,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        ScalingConfig={"MaximumConcurrency": 3},
+    )
+    got = lam.get_event_source_mapping(UUID=made["UUID"])
+    assert got["BatchSize"] == 5
+    assert got["MaximumBatchingWindowInSeconds"] == 2
+    assert got["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert got["ScalingConfig"] == {"MaximumConcurrency": 3}
+    assert got["FunctionArn"] == function_arn("recorder")
+
+
+def test_one_mapping_per_queue(lam, new_queue, new_mapping):
+    queue_arn = new_queue()
+    new_mapping(EventSourceArn=queue_arn, FunctionName="recorder")
+    # The same queue and function again: a conflict on AWS too.
+    with pytest.raises(lam.exceptions.ResourceConflictException) as info:
+        lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="recorder")
+    assert_conflict(info)
+    # Another function on the same queue: Stratus allows one consumer per queue (AWS would allow it).
+    with pytest.raises(lam.exceptions.ResourceConflictException) as info:
+        lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="hello")
+    assert_conflict(info)
+    [only] = lam.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"]
+    assert only["FunctionArn"] == function_arn("recorder")
+
+
+def test_batch_size_over_ten_needs_a_batching_window(lam, new_queue):
+    with pytest.raises(ClientError) as info:
+        lam.create_event_source_mapping(EventSourceArn=new_queue(), FunctionName="recorder", BatchSize=11)
+    err = info.value.response
+    assert err["Error"]["Code"] == "InvalidParameterValueException", err
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_mapping_to_missing_things(lam, new_queue):
+    for kwargs in (
+        {"EventSourceArn": new_queue(), "FunctionName": "no-such-function"},
+        {"EventSourceArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{unique('no-such-queue')}", "FunctionName": "recorder"},
+    ):
+        with pytest.raises(ClientError) as info:
+            lam.create_event_source_mapping(**kwargs)
+        err = info.value.response
+        # AWS answers InvalidParameterValueException (as LocalStack records it); a 404 ResourceNotFoundException
+        # names the missing thing as plainly.
+        assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) in (
+            ("InvalidParameterValueException", 400),
+            ("ResourceNotFoundException", 404),
+        ), err
+    with pytest.raises(lam.exceptions.ResourceNotFoundException) as info:
+        lam.get_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000")
+    assert_not_found(info)
+
+
+def test_list_event_source_mappings_filters(lam, new_queue, new_mapping):
+    q1, q2 = new_queue(), new_queue()
+    m1 = new_mapping(EventSourceArn=q1, FunctionName="recorder")["UUID"]
+    m2 = new_mapping(EventSourceArn=q2, FunctionName="hello")["UUID"]
+
+    by_queue = lam.list_event_source_mappings(EventSourceArn=q1)["EventSourceMappings"]
+    assert [m["UUID"] for m in by_queue] == [m1]
+    by_function = lam.list_event_source_mappings(FunctionName="hello")["EventSourceMappings"]
+    assert m2 in {m["UUID"] for m in by_function}
+    assert m1 not in {m["UUID"] for m in by_function}
+    assert all(m["FunctionArn"] == function_arn("hello") for m in by_function)
+    by_arn = lam.list_event_source_mappings(FunctionName=function_arn("recorder"))["EventSourceMappings"]
+    assert m1 in {m["UUID"] for m in by_arn}
+    every = {m["UUID"] for page in lam.get_paginator("list_event_source_mappings").paginate() for m in page["EventSourceMappings"]}
+    assert {m1, m2} <= every
+
+
+def test_update_event_source_mapping(lam, new_queue, new_mapping):
+    made = new_mapping(EventSourceArn=new_queue(), FunctionName="recorder")
+    updated = lam.update_event_source_mapping(UUID=made["UUID"], BatchSize=3, FunctionResponseTypes=["ReportBatchItemFailures"])
+    assert updated["BatchSize"] == 3
+    got = lam.get_event_source_mapping(UUID=made["UUID"])
+    assert got["BatchSize"] == 3
+    assert got["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+    lam.update_event_source_mapping(UUID=made["UUID"], Enabled=False)
+    wait_for(lambda: lam.get_event_source_mapping(UUID=made["UUID"])["State"] == "Disabled", "the mapping to be Disabled")
+    lam.update_event_source_mapping(UUID=made["UUID"], Enabled=True)
+    wait_for(lambda: lam.get_event_source_mapping(UUID=made["UUID"])["State"] == "Enabled", "the mapping to be Enabled again")
+    assert lam.get_event_source_mapping(UUID=made["UUID"])["BatchSize"] == 3  # kept through disable/enable
+
+
+def test_delete_event_source_mapping(lam, new_queue):
+    queue_arn = new_queue()
+    made = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="recorder")
+    deleted = lam.delete_event_source_mapping(UUID=made["UUID"])
+    assert deleted["UUID"] == made["UUID"]
+    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 202
+
+    def gone():
+        try:
+            lam.get_event_source_mapping(UUID=made["UUID"])
+        except lam.exceptions.ResourceNotFoundException:
+            return True
+        return False
+
+    wait_for(gone, "the deleted mapping to be gone")
+    assert lam.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"] == []
+    # The queue is free for a new consumer.
+    again = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="hello")
+    lam.delete_event_source_mapping(UUID=again["UUID"])
+
+
+# ---------------------------------------------------------------- the stock aws CLI
+
+
+def test_aws_cli_list_functions(aws_cli):
+    functions = {f["FunctionName"]: f for f in aws_cli("lambda", "list-functions").json["Functions"]}
+    assert PROJECT_FUNCTIONS <= set(functions)
+    assert functions["hello"]["FunctionArn"] == function_arn("hello")
+
+
+def test_aws_cli_event_source_mapping(aws_cli, lam, new_queue):
+    queue_arn = new_queue("cli")
+    made = aws_cli(
+        "lambda", "create-event-source-mapping", "--function-name", "recorder", "--event-source-arn", queue_arn,
+        "--batch-size", "4", "--function-response-types", "ReportBatchItemFailures",
+    ).json
+    try:
+        assert UUID.match(made["UUID"])
+        assert made["BatchSize"] == 4
+        assert made["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        listed = aws_cli("lambda", "list-event-source-mappings", "--event-source-arn", queue_arn).json["EventSourceMappings"]
+        assert [m["UUID"] for m in listed] == [made["UUID"]]
+    finally:
+        lam.delete_event_source_mapping(UUID=made["UUID"])
+
+
+# ---------------------------------------------------------------- Stratus: consumers declared in trigger files
+
+
+def declared_mapping(lam):
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:declared-consumed"
+    [mapping] = lam.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
+    return mapping
+
+
+def test_declared_consumer_is_listed(lam):
+    mapping = declared_mapping(lam)
+    assert UUID.match(mapping["UUID"])
+    assert mapping["FunctionArn"] == function_arn("recorder")
+    assert mapping["BatchSize"] == 5
+    assert mapping["State"] == "Enabled"
+    assert lam.get_event_source_mapping(UUID=mapping["UUID"])["EventSourceArn"] == mapping["EventSourceArn"]
+
+
+def test_declared_consumer_cannot_be_changed_or_deleted(lam):
+    mapping = declared_mapping(lam)
+    with pytest.raises(lam.exceptions.ResourceConflictException) as info:
+        lam.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=1)
+    assert_conflict(info)
+    with pytest.raises(lam.exceptions.ResourceConflictException) as info:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    assert_conflict(info)
+    with pytest.raises(lam.exceptions.ResourceConflictException) as info:
+        lam.create_event_source_mapping(EventSourceArn=mapping["EventSourceArn"], FunctionName="hello")
+    assert_conflict(info)
+    assert declared_mapping(lam)["BatchSize"] == 5

@@ -1,0 +1,640 @@
+"""SNS compatibility: what boto3 (the query protocol) and the stock `aws` CLI see against Stratus's control
+port, and what a subscribed queue or HTTP endpoint receives. Written from AWS behaviour (spec sections 6 and
+8); the tests at the end are about Stratus's own objects (trigger files, `/v1`, the CLI)."""
+
+import base64
+import json
+import re
+import subprocess
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT, REGION, STRATUS_BIN, unique, wait_for
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+SUBSCRIPTION_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+HELLO_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:hello"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def new_topic(sns):
+    made = []
+
+    def create(prefix="t", **attributes):
+        arn = sns.create_topic(Name=unique(prefix), Attributes=attributes)["TopicArn"]
+        made.append(arn)
+        return arn
+
+    yield create
+    for arn in made:
+        try:
+            sns.delete_topic(TopicArn=arn)
+        except ClientError:
+            pass
+
+
+@pytest.fixture
+def new_queue(sqs):
+    """new_queue(prefix) -> (url, arn): a uniquely named queue, deleted after the test."""
+    made = []
+
+    def create(prefix="q"):
+        url = sqs.create_queue(QueueName=unique(prefix))["QueueUrl"]
+        made.append(url)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    yield create
+    for url in made:
+        try:
+            sqs.delete_queue(QueueUrl=url)
+        except ClientError:
+            pass
+
+
+def subscribe_queue(sns, topic_arn, queue_arn, **attributes):
+    return sns.subscribe(
+        TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes, ReturnSubscriptionArn=True
+    )["SubscriptionArn"]
+
+
+def receive(sqs, url, want, deadline=30.0, **kwargs):
+    got = []
+    end = time.monotonic() + deadline
+    while len(got) < want:
+        assert time.monotonic() < end, f"received {len(got)} of {want} messages within {deadline}s: {got!r}"
+        got.extend(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, **kwargs).get("Messages", []))
+    return got
+
+
+def drain(sqs, url, until_message_id, deadline=30.0, **kwargs):
+    """Receives (and deletes) until the message whose SNS MessageId (envelope) or SQS body marker is
+    `until_message_id` arrives; returns every message seen on the way, that one last."""
+    seen = []
+    end = time.monotonic() + deadline
+    while True:
+        assert time.monotonic() < end, f"{until_message_id} never arrived; got {seen!r}"
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, **kwargs).get("Messages", []):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            seen.append(m)
+        if any(until_message_id in m["Body"] for m in seen):
+            return seen
+
+
+def error_of(info):
+    return info.value.response["Error"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+class Hook:
+    """A local HTTP endpoint for `http` subscriptions; records every POST (path, lower-cased headers, body)."""
+
+    def __init__(self):
+        self.posts = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
+                hook.posts.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def notifications(self, path):
+        return [(h, b) for p, h, b in list(self.posts) if p == path and h.get("x-amz-sns-message-type") == "Notification"]
+
+
+@pytest.fixture(scope="module")
+def hook():
+    h = Hook()
+    yield h
+    h.server.shutdown()
+
+
+# ---------------------------------------------------------------- topics
+
+
+def test_create_topic_is_idempotent(sns, new_topic):
+    arn = new_topic("create")
+    name = arn.rsplit(":", 1)[-1]
+    assert arn == f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+    assert sns.create_topic(Name=name)["TopicArn"] == arn
+
+
+def test_list_topics(sns, new_topic):
+    arns = {new_topic("list") for _ in range(3)}
+    listed = {t["TopicArn"] for page in sns.get_paginator("list_topics").paginate() for t in page["Topics"]}
+    assert arns <= listed
+
+
+def test_delete_topic(sns, new_topic, new_queue):
+    arn = new_topic("delete")
+    _, queue_arn = new_queue("delete")
+    sub = subscribe_queue(sns, arn, queue_arn)
+    sns.delete_topic(TopicArn=arn)
+    listed = {t["TopicArn"] for page in sns.get_paginator("list_topics").paginate() for t in page["Topics"]}
+    assert arn not in listed
+    subs = {s["SubscriptionArn"] for page in sns.get_paginator("list_subscriptions").paginate() for s in page["Subscriptions"]}
+    assert sub not in subs  # its subscriptions went with it
+    with pytest.raises(sns.exceptions.NotFoundException) as info:
+        sns.get_topic_attributes(TopicArn=arn)
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("NotFound", 404)
+
+
+def test_topic_attributes(sns, new_topic):
+    arn = new_topic("attrs")
+    got = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert got["TopicArn"] == arn
+    assert got["Owner"] == ACCOUNT
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue="My Topic")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "My Topic"
+    with pytest.raises(ClientError) as info:
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="NoSuchAttribute", AttributeValue="x")
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("InvalidParameter", 400)
+
+
+def test_create_topic_with_attributes(sns, new_topic):
+    arn = new_topic("cattrs", DisplayName="Shown")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "Shown"
+
+
+def test_missing_topic_is_not_found(sns):
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{unique('missing')}"
+    for call in (
+        lambda: sns.publish(TopicArn=arn, Message="x"),
+        lambda: sns.get_topic_attributes(TopicArn=arn),
+        lambda: sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:whatever"),
+        lambda: sns.list_subscriptions_by_topic(TopicArn=arn),
+    ):
+        with pytest.raises(sns.exceptions.NotFoundException) as info:
+            call()
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("NotFound", 404)
+
+
+# ---------------------------------------------------------------- subscriptions
+
+
+def test_subscribe_a_queue(sns, new_topic, new_queue):
+    topic_arn = new_topic("subq")
+    _, queue_arn = new_queue("subq")
+    sub = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
+    assert SUBSCRIPTION_ARN.match(sub), sub
+    assert sub.startswith(topic_arn + ":")
+    got = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert got["SubscriptionArn"] == sub
+    assert got["TopicArn"] == topic_arn
+    assert got["Protocol"] == "sqs"
+    assert got["Endpoint"] == queue_arn
+    assert got["Owner"] == ACCOUNT
+    assert got["PendingConfirmation"] == "false"
+    assert got["RawMessageDelivery"] == "false"
+    # The same subscription again is the same subscription.
+    assert sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"] == sub
+
+
+def test_subscribe_with_attributes(sns, new_topic, new_queue):
+    topic_arn = new_topic("subattrs")
+    _, queue_arn = new_queue("subattrs")
+    _, dlq_arn = new_queue("subattrs-dlq")
+    policy = {"kind": ["job", "task"], "size": [{"numeric": [">", 10]}]}
+    sub = subscribe_queue(
+        sns,
+        topic_arn,
+        queue_arn,
+        FilterPolicy=json.dumps(policy),
+        FilterPolicyScope="MessageAttributes",
+        RawMessageDelivery="true",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn}),
+    )
+    got = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert json.loads(got["FilterPolicy"]) == policy
+    assert got["FilterPolicyScope"] == "MessageAttributes"
+    assert got["RawMessageDelivery"] == "true"
+    assert json.loads(got["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn}
+
+
+def test_set_subscription_attributes(sns, new_topic, new_queue):
+    topic_arn = new_topic("setsub")
+    _, queue_arn = new_queue("setsub")
+    sub = subscribe_queue(sns, topic_arn, queue_arn)
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true")
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy", AttributeValue='{"a": ["b"]}')
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicyScope", AttributeValue="MessageBody")
+    got = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert got["RawMessageDelivery"] == "true"
+    assert json.loads(got["FilterPolicy"]) == {"a": ["b"]}
+    assert got["FilterPolicyScope"] == "MessageBody"
+
+
+def test_invalid_filter_policy_is_refused(sns, new_topic, new_queue):
+    topic_arn = new_topic("badfilter")
+    _, queue_arn = new_queue("badfilter")
+    with pytest.raises(ClientError) as info:
+        subscribe_queue(sns, topic_arn, queue_arn, FilterPolicy='{"a": "not-a-list"}')
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("InvalidParameter", 400)
+    assert sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"] == []
+
+
+def test_subscribe_a_function(sns, new_topic):
+    topic_arn = new_topic("sublambda")
+    sub = sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=HELLO_ARN)["SubscriptionArn"]
+    assert SUBSCRIPTION_ARN.match(sub), sub
+    got = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert (got["Protocol"], got["Endpoint"], got["TopicArn"]) == ("lambda", HELLO_ARN, topic_arn)
+    assert got["PendingConfirmation"] == "false"
+
+
+def test_list_subscriptions(sns, new_topic, new_queue):
+    topic_arn = new_topic("listsub")
+    other_topic = new_topic("listsub-other")
+    _, q1 = new_queue("listsub")
+    _, q2 = new_queue("listsub")
+    s1 = subscribe_queue(sns, topic_arn, q1)
+    s2 = subscribe_queue(sns, topic_arn, q2)
+    s3 = subscribe_queue(sns, other_topic, q1)
+    by_topic = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert {(s["SubscriptionArn"], s["Protocol"], s["Endpoint"], s["TopicArn"], s["Owner"]) for s in by_topic} == {
+        (s1, "sqs", q1, topic_arn, ACCOUNT),
+        (s2, "sqs", q2, topic_arn, ACCOUNT),
+    }
+    everything = {s["SubscriptionArn"] for page in sns.get_paginator("list_subscriptions").paginate() for s in page["Subscriptions"]}
+    assert {s1, s2, s3} <= everything
+
+
+def test_unsubscribe(sns, new_topic, new_queue):
+    topic_arn = new_topic("unsub")
+    _, queue_arn = new_queue("unsub")
+    sub = subscribe_queue(sns, topic_arn, queue_arn)
+    sns.unsubscribe(SubscriptionArn=sub)
+    assert sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"] == []
+    with pytest.raises(sns.exceptions.NotFoundException) as info:
+        sns.get_subscription_attributes(SubscriptionArn=sub)
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("NotFound", 404)
+
+
+# ---------------------------------------------------------------- publish and what a queue receives
+
+
+def test_publish_delivers_the_envelope_to_a_queue(sns, sqs, new_topic, new_queue):
+    topic_arn = new_topic("envelope")
+    url, queue_arn = new_queue("envelope")
+    sub = subscribe_queue(sns, topic_arn, queue_arn)
+    attributes = {
+        "s": {"DataType": "String", "StringValue": "text ✓"},
+        "n": {"DataType": "Number", "StringValue": "12.5"},
+        "b": {"DataType": "Binary", "BinaryValue": b"\x00\xffbin"},
+        "arr": {"DataType": "String.Array", "StringValue": '["a", "b"]'},
+    }
+    published = sns.publish(TopicArn=topic_arn, Message="the message", Subject="The subject", MessageAttributes=attributes)
+    [message] = receive(sqs, url, 1, MessageAttributeNames=["All"])
+    envelope = json.loads(message["Body"])
+    assert envelope["Type"] == "Notification"
+    assert envelope["MessageId"] == published["MessageId"]
+    assert envelope["TopicArn"] == topic_arn
+    assert envelope["Subject"] == "The subject"
+    assert envelope["Message"] == "the message"
+    assert TIMESTAMP.match(envelope["Timestamp"]), envelope["Timestamp"]
+    assert envelope["SignatureVersion"] == "1"
+    assert {"Signature", "SigningCertURL", "UnsubscribeURL"} <= set(envelope)
+    assert sub in envelope["UnsubscribeURL"]
+    assert envelope["MessageAttributes"] == {
+        "s": {"Type": "String", "Value": "text ✓"},
+        "n": {"Type": "Number", "Value": "12.5"},
+        "b": {"Type": "Binary", "Value": base64.b64encode(b"\x00\xffbin").decode()},
+        "arr": {"Type": "String.Array", "Value": '["a", "b"]'},
+    }
+    # The envelope is the body: the SQS message itself carries no attributes.
+    assert "MessageAttributes" not in message
+
+
+def test_envelope_without_subject_or_attributes(sns, sqs, new_topic, new_queue):
+    topic_arn = new_topic("bare")
+    url, queue_arn = new_queue("bare")
+    subscribe_queue(sns, topic_arn, queue_arn)
+    published = sns.publish(TopicArn=topic_arn, Message="plain")
+    [message] = receive(sqs, url, 1)
+    envelope = json.loads(message["Body"])
+    assert envelope["MessageId"] == published["MessageId"]
+    assert envelope["Message"] == "plain"
+    assert "Subject" not in envelope
+    assert "MessageAttributes" not in envelope
+
+
+def test_raw_message_delivery_to_a_queue(sns, sqs, new_topic, new_queue):
+    topic_arn = new_topic("raw")
+    url, queue_arn = new_queue("raw")
+    subscribe_queue(sns, topic_arn, queue_arn, RawMessageDelivery="true")
+    attributes = {
+        "s": {"DataType": "String", "StringValue": "v"},
+        "n": {"DataType": "Number", "StringValue": "3"},
+        "b": {"DataType": "Binary", "BinaryValue": b"\x01\x02"},
+    }
+    sns.publish(TopicArn=topic_arn, Message='{"raw": true}', Subject="ignored", MessageAttributes=attributes)
+    [message] = receive(sqs, url, 1, MessageAttributeNames=["All"])
+    assert message["Body"] == '{"raw": true}'
+    assert message["MessageAttributes"] == attributes
+
+
+def test_filter_policy_on_attributes(sns, sqs, new_topic, new_queue):
+    topic_arn = new_topic("filter")
+    url, queue_arn = new_queue("filter")
+    subscribe_queue(sns, topic_arn, queue_arn, FilterPolicy=json.dumps({"kind": ["keep"], "n": [{"numeric": [">=", 5]}]}))
+
+    def attrs(kind, n):
+        return {"kind": {"DataType": "String", "StringValue": kind}, "n": {"DataType": "Number", "StringValue": str(n)}}
+
+    sns.publish(TopicArn=topic_arn, Message="drop: wrong kind", MessageAttributes=attrs("other", 7))
+    sns.publish(TopicArn=topic_arn, Message="drop: too small", MessageAttributes=attrs("keep", 4))
+    sns.publish(TopicArn=topic_arn, Message="drop: no attributes")
+    kept = sns.publish(TopicArn=topic_arn, Message="keep me", MessageAttributes=attrs("keep", 5))
+    seen = drain(sqs, url, kept["MessageId"])
+    seen += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert [json.loads(m["Body"])["Message"] for m in seen] == ["keep me"]
+
+
+def test_filter_policy_on_the_body(sns, sqs, new_topic, new_queue):
+    topic_arn = new_topic("bodyfilter")
+    url, queue_arn = new_queue("bodyfilter")
+    subscribe_queue(
+        sns, topic_arn, queue_arn, FilterPolicy=json.dumps({"kind": [{"prefix": "job-"}]}), FilterPolicyScope="MessageBody"
+    )
+    sns.publish(TopicArn=topic_arn, Message=json.dumps({"kind": "task-1"}))
+    sns.publish(TopicArn=topic_arn, Message="not json at all")
+    kept = sns.publish(TopicArn=topic_arn, Message=json.dumps({"kind": "job-7"}))
+    seen = drain(sqs, url, kept["MessageId"])
+    seen += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert [json.loads(json.loads(m["Body"])["Message"]) for m in seen] == [{"kind": "job-7"}]
+
+
+def test_publish_with_target_arn(sns, sqs, new_topic, new_queue):
+    topic_arn = new_topic("target")
+    url, queue_arn = new_queue("target")
+    subscribe_queue(sns, topic_arn, queue_arn)
+    published = sns.publish(TargetArn=topic_arn, Message="via TargetArn")
+    [message] = receive(sqs, url, 1)
+    envelope = json.loads(message["Body"])
+    assert (envelope["MessageId"], envelope["TopicArn"], envelope["Message"]) == (published["MessageId"], topic_arn, "via TargetArn")
+
+
+def test_message_structure_json(sns, sqs, new_topic, new_queue):
+    topic_arn = new_topic("structure")
+    url, queue_arn = new_queue("structure")
+    raw_url, raw_arn = new_queue("structure-raw")
+    subscribe_queue(sns, topic_arn, queue_arn)
+    subscribe_queue(sns, topic_arn, raw_arn, RawMessageDelivery="true")
+    sns.publish(
+        TopicArn=topic_arn,
+        MessageStructure="json",
+        Message=json.dumps({"default": "for everyone", "sqs": "for queues", "lambda": "for functions"}),
+    )
+    [message] = receive(sqs, url, 1)
+    assert json.loads(message["Body"])["Message"] == "for queues"
+    [raw] = receive(sqs, raw_url, 1)
+    assert raw["Body"] == "for queues"
+
+
+def test_message_structure_json_needs_a_default(sns, new_topic):
+    topic_arn = new_topic("nodefault")
+    for message in (json.dumps({"sqs": "only"}), "not json"):
+        with pytest.raises(ClientError) as info:
+            sns.publish(TopicArn=topic_arn, MessageStructure="json", Message=message)
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("InvalidParameter", 400), message
+
+
+def test_publish_message_size_limit(sns, sqs, new_topic, new_queue):
+    topic_arn = new_topic("size")
+    url, queue_arn = new_queue("size")
+    subscribe_queue(sns, topic_arn, queue_arn, RawMessageDelivery="true")
+    with pytest.raises(ClientError) as info:
+        sns.publish(TopicArn=topic_arn, Message="x" * (256 * 1024 + 1))
+    err, status = error_of(info)
+    assert status == 400 and err["Code"] in ("InvalidParameter", "ParameterValueInvalid"), err
+    sns.publish(TopicArn=topic_arn, Message="x" * (256 * 1024))
+    [message] = receive(sqs, url, 1)
+    assert len(message["Body"]) == 256 * 1024
+
+
+def test_publish_batch(sns, sqs, new_topic, new_queue):
+    topic_arn = new_topic("pbatch")
+    url, queue_arn = new_queue("pbatch")
+    subscribe_queue(sns, topic_arn, queue_arn)
+    answer = sns.publish_batch(
+        TopicArn=topic_arn,
+        PublishBatchRequestEntries=[
+            {"Id": "one", "Message": "first"},
+            {"Id": "two", "Message": "second", "Subject": "S2"},
+            {
+                "Id": "three",
+                "Message": "third",
+                "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}},
+            },
+        ],
+    )
+    assert answer.get("Failed", []) == []
+    ids = {e["Id"]: e["MessageId"] for e in answer["Successful"]}
+    assert set(ids) == {"one", "two", "three"}
+    got = {}
+    for m in receive(sqs, url, 3):
+        envelope = json.loads(m["Body"])
+        got[envelope["MessageId"]] = envelope
+    assert set(got) == set(ids.values())
+    assert got[ids["one"]]["Message"] == "first"
+    assert got[ids["two"]]["Subject"] == "S2"
+    assert got[ids["three"]]["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
+
+
+def test_publish_batch_errors(sns, new_topic):
+    topic_arn = new_topic("pbatch-err")
+    for entries, code in (
+        ([{"Id": f"e{i:02d}", "Message": "m"} for i in range(11)], "TooManyEntriesInBatchRequest"),
+        ([{"Id": "a", "Message": "1"}, {"Id": "a", "Message": "2"}], "BatchEntryIdsNotDistinct"),
+        ([], "EmptyBatchRequest"),
+        ([{"Id": "not valid!", "Message": "1"}], "InvalidBatchEntryId"),
+    ):
+        with pytest.raises(ClientError) as info:
+            sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=entries)
+        err, status = error_of(info)
+        assert (err["Code"], status) == (code, 400), err
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.publish_batch(TopicArn=topic_arn + "-missing", PublishBatchRequestEntries=[{"Id": "a", "Message": "1"}])
+
+
+# ---------------------------------------------------------------- HTTP endpoints
+
+
+def test_http_subscription(sns, new_topic, hook):
+    topic_arn = new_topic("http")
+    path = f"/hook/{uuid.uuid4().hex}"
+    sub = sns.subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=hook.url + path, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    # Stratus confirms HTTP subscriptions at once (AWS would first POST a SubscriptionConfirmation).
+    assert SUBSCRIPTION_ARN.match(sub), sub
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["PendingConfirmation"] == "false"
+    published = sns.publish(
+        TopicArn=topic_arn, Message="to the hook", Subject="Hi", MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}}
+    )
+    [(headers, body)] = wait_for(lambda: hook.notifications(path), "the HTTP notification")
+    envelope = json.loads(body)
+    assert envelope["Type"] == "Notification"
+    assert envelope["MessageId"] == published["MessageId"]
+    assert envelope["TopicArn"] == topic_arn
+    assert envelope["Subject"] == "Hi"
+    assert envelope["Message"] == "to the hook"
+    assert envelope["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
+    assert TIMESTAMP.match(envelope["Timestamp"])
+    assert headers["x-amz-sns-message-id"] == published["MessageId"]
+    assert headers["x-amz-sns-topic-arn"] == topic_arn
+    assert headers["x-amz-sns-subscription-arn"] == sub
+    assert headers["content-type"].lower().startswith("text/plain")
+
+
+def test_http_raw_delivery(sns, new_topic, hook):
+    topic_arn = new_topic("httpraw")
+    path = f"/raw/{uuid.uuid4().hex}"
+    sns.subscribe(
+        TopicArn=topic_arn, Protocol="http", Endpoint=hook.url + path, Attributes={"RawMessageDelivery": "true"}
+    )
+    published = sns.publish(TopicArn=topic_arn, Message="just the message")
+    [(headers, body)] = wait_for(lambda: hook.notifications(path), "the raw HTTP notification")
+    assert body == "just the message"
+    assert headers["x-amz-sns-message-id"] == published["MessageId"]
+    assert headers["x-amz-sns-rawdelivery"] == "true"
+
+
+# ---------------------------------------------------------------- the stock aws CLI
+
+
+def test_aws_cli_topic_subscribe_publish(aws_cli, sns, sqs, new_queue):
+    url, queue_arn = new_queue("cli")
+    name = unique("cli")
+    topic_arn = aws_cli("sns", "create-topic", "--name", name).json["TopicArn"]
+    try:
+        assert topic_arn == f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+        sub = aws_cli(
+            "sns", "subscribe", "--topic-arn", topic_arn, "--protocol", "sqs", "--notification-endpoint", queue_arn
+        ).json["SubscriptionArn"]
+        assert sub.startswith(topic_arn + ":")
+        published = aws_cli(
+            "sns", "publish", "--topic-arn", topic_arn, "--message", "from the cli", "--subject", "CLI",
+            "--message-attributes", json.dumps({"k": {"DataType": "String", "StringValue": "v"}}),
+        ).json
+        [message] = receive(sqs, url, 1)
+        envelope = json.loads(message["Body"])
+        assert envelope["MessageId"] == published["MessageId"]
+        assert (envelope["Message"], envelope["Subject"]) == ("from the cli", "CLI")
+        assert envelope["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
+        listed = aws_cli("sns", "list-subscriptions-by-topic", "--topic-arn", topic_arn).json["Subscriptions"]
+        assert [s["SubscriptionArn"] for s in listed] == [sub]
+    finally:
+        sns.delete_topic(TopicArn=topic_arn)
+
+
+def test_aws_cli_missing_topic(aws_cli):
+    result = aws_cli("sns", "publish", "--topic-arn", f"arn:aws:sns:{REGION}:{ACCOUNT}:{unique('missing')}", "--message", "x", check=False)
+    assert result.returncode != 0
+    assert "NotFound" in result.stderr, result.stderr
+
+
+# ---------------------------------------------------------------- Stratus: declared topics, /v1 and the stratus CLI
+
+
+DECLARED_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:declared-t"
+
+
+def test_declared_topic_cannot_be_deleted_or_changed(sns):
+    with pytest.raises(ClientError) as info:
+        sns.delete_topic(TopicArn=DECLARED_TOPIC)
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("InvalidParameter", 400)
+    assert "triggers/aws.yaml" in err["Message"], err
+    with pytest.raises(ClientError) as info:
+        sns.set_topic_attributes(TopicArn=DECLARED_TOPIC, AttributeName="DisplayName", AttributeValue="changed")
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("InvalidParameter", 400)
+    assert "triggers/aws.yaml" in err["Message"], err
+    [declared_sub] = sns.list_subscriptions_by_topic(TopicArn=DECLARED_TOPIC)["Subscriptions"]
+    assert declared_sub["Protocol"] == "sqs"
+    assert declared_sub["Endpoint"] == f"arn:aws:sqs:{REGION}:{ACCOUNT}:declared-q"
+    with pytest.raises(ClientError) as info:
+        sns.unsubscribe(SubscriptionArn=declared_sub["SubscriptionArn"])
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("InvalidParameter", 400)
+    assert "triggers/aws.yaml" in err["Message"], err
+    # All of it is still there.
+    assert sns.get_topic_attributes(TopicArn=DECLARED_TOPIC)["Attributes"]["TopicArn"] == DECLARED_TOPIC
+    assert sns.list_subscriptions_by_topic(TopicArn=DECLARED_TOPIC)["Subscriptions"] == [declared_sub]
+
+
+def test_publish_to_a_declared_topic_reaches_its_declared_queue(sns, sqs):
+    published = sns.publish(TopicArn=DECLARED_TOPIC, Message=unique("declared"))
+    url = sqs.get_queue_url(QueueName="declared-q")["QueueUrl"]
+    seen = drain(sqs, url, published["MessageId"])
+    envelope = json.loads(seen[-1]["Body"])
+    assert (envelope["MessageId"], envelope["TopicArn"]) == (published["MessageId"], DECLARED_TOPIC)
+
+
+def test_subscribe_to_a_declared_topic_is_allowed(sns, sqs, new_queue):
+    url, queue_arn = new_queue("to-declared")
+    sub = subscribe_queue(sns, DECLARED_TOPIC, queue_arn)
+    try:
+        published = sns.publish(TopicArn=DECLARED_TOPIC, Message="also to mine")
+        [message] = receive(sqs, url, 1)
+        assert json.loads(message["Body"])["MessageId"] == published["MessageId"]
+    finally:
+        sns.unsubscribe(SubscriptionArn=sub)
+
+
+def test_topic_made_through_sns_is_a_stratus_topic(sns, control_url, new_topic, new_queue):
+    topic_arn = new_topic("v1")
+    name = topic_arn.rsplit(":", 1)[-1]
+    _, queue_arn = new_queue("v1")
+    queue_name = queue_arn.rsplit(":", 1)[-1]
+    subscribe_queue(sns, topic_arn, queue_arn, RawMessageDelivery="true", FilterPolicy=json.dumps({"k": ["v"]}))
+
+    topics = requests.get(f"{control_url}/v1/topics", timeout=30).json()["topics"]
+    [topic] = [t for t in topics if t["name"] == name]
+    [subscription] = topic["subscriptions"]
+    assert (subscription["kind"], subscription["target"], subscription["raw"]) == ("queue", queue_name, True)
+    assert json.loads(subscription["filter"]) == {"k": ["v"]}
+
+    cli = subprocess.run([STRATUS_BIN, "topics", "--endpoint", control_url, "--json"], capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 0, cli.stderr
+    [listed] = [t for t in json.loads(cli.stdout)["topics"] if t["name"] == name]
+    assert [s["target"] for s in listed["subscriptions"]] == [queue_name]
+
+    sns.delete_topic(TopicArn=topic_arn)
+    topics = requests.get(f"{control_url}/v1/topics", timeout=30).json()["topics"]
+    assert name not in {t["name"] for t in topics}
+
+
+def test_topic_made_through_v1_is_an_sns_topic(sns, control_url):
+    name = unique("from-v1")
+    made = requests.post(f"{control_url}/v1/topics", json={"name": name}, timeout=30)
+    assert made.status_code == 201, made.text
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+    try:
+        assert sns.create_topic(Name=name)["TopicArn"] == arn
+        assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["TopicArn"] == arn
+    finally:
+        sns.delete_topic(TopicArn=arn)
