@@ -55,6 +55,9 @@ package enum Limits {
     package static let asyncPayloadBytes = 1_048_576
     /// The body of a `/v1` request that is not a payload.
     package static let requestBytes = 1_048_576 * 2
+    /// The body of an SQS or SNS request: room for a 1 MiB message (or batch) however its protocol encodes it
+    /// (JSON escapes and percent-encoding can take up to 6 bytes a character).
+    package static let awsRequestBytes = 1_048_576 * 8
 
     // MARK: Logs
 

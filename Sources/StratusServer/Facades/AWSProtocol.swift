@@ -278,7 +278,7 @@ extension HTTPField.Name {
     static let amznQueryError = HTTPField.Name("x-amzn-query-error")!
 }
 
-/// The body of an AWS request, or `nil` when it is larger than `limit` (the control plane's request limit).
-func collectBody(_ request: Request, limit: Int = Limits.requestBytes) async -> ByteBuffer? {
+/// The body of an AWS request, or `nil` when it is larger than `limit`.
+func collectBody(_ request: Request, limit: Int = Limits.awsRequestBytes) async -> ByteBuffer? {
     try? await request.body.collect(upTo: limit)
 }

@@ -32,7 +32,7 @@ enum AWSRouter {
             guard let body = await collectBody(request) else {
                 return XML.error(
                     namespace: SQSFacade.namespace, status: .contentTooLarge, code: "RequestTooLarge",
-                    message: "The request body exceeds \(Limits.requestBytes) bytes.", requestId: RequestID.make())
+                    message: "The request body exceeds \(Limits.awsRequestBytes) bytes.", requestId: RequestID.make())
             }
             parameters = QueryParameters(merging: parameters, with: QueryParameters(Substring(String(buffer: body))))
         }

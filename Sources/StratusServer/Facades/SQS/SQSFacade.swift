@@ -19,7 +19,7 @@ enum SQSFacade {
         let action = String(target.dropFirst("AmazonSQS.".count))
         do {
             guard let buffer = await collectBody(request) else {
-                throw SQSError.invalidParameter("The request body exceeds \(Limits.requestBytes) bytes.")
+                throw SQSError.invalidParameter("The request body exceeds \(Limits.awsRequestBytes) bytes.")
             }
             let fields: [String: JSONValue]
             if buffer.readableBytes == 0 {
