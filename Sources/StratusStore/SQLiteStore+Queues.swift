@@ -75,8 +75,7 @@ extension SQLiteStore {
             }
             return received
         }
-        let decoder = JSONDecoder()
-        return try received.map { try $0.message(decoder: decoder) }
+        return try received.map { try $0.message() }
     }
 
     package func delete(from queue: String, receiptHandles: [String]) async throws -> Int {

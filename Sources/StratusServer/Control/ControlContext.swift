@@ -31,7 +31,7 @@ package struct V1RequestDecoder: RequestDecoder {
         }
         let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
         // `null` is not "absent": a key set to null is refused unless the request type lets it clear something.
-        if let object = try? V1.decoder.decode([String: JSONValue].self, from: data) {
+        if let object = JSONValue.parseObject(data) {
             let clearable = (T.self as? any V1.Clearable.Type)?.clearableKeys ?? []
             if let key = object.filter({ $0.value == .null && !clearable.contains($0.key) }).keys.sorted().first {
                 throw APIError.invalid("'\(key.prefix(100))' must not be null")

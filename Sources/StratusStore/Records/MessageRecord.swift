@@ -47,9 +47,8 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         sourceQueue = row[Columns.sourceQueue]
     }
 
-    func message(decoder: JSONDecoder) throws -> QueueMessage {
-        var decoded =
-            try attributes.map { try decoder.decode([String: MessageAttribute].self, from: Data($0.utf8)) } ?? [:]
+    func message() throws -> QueueMessage {
+        var decoded = try attributes.map(Self.decodeAttributes) ?? [:]
         let traceHeader = decoded.removeValue(forKey: Self.traceHeaderKey)?.stringValue
         var message = QueueMessage(
             id: id, queue: queue, body: body, attributes: decoded, sentAtMs: sentAtMs,
@@ -57,6 +56,24 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         message.traceHeader = traceHeader
         message.sourceQueue = sourceQueue
         return message
+    }
+
+    /// Attributes as `NewMessage.encode` writes them: `{"name":{"dataType":…,"stringValue":…}}`.
+    static func decodeAttributes(_ text: String) throws -> [String: MessageAttribute] {
+        guard let object = JSONValue.parseObject(text.utf8) else {
+            throw StoreError(
+                code: .invalidRecord, message: "Message attributes are not a JSON object: \(text.prefix(100))")
+        }
+        var attributes: [String: MessageAttribute] = [:]
+        for (name, value) in object {
+            guard case .object(let fields) = value, case .string(let type)? = fields["dataType"],
+                case .string(let text)? = fields["stringValue"]
+            else {
+                throw StoreError(code: .invalidRecord, message: "Message attribute '\(name.prefix(100))' is malformed.")
+            }
+            attributes[name] = MessageAttribute(dataType: type, stringValue: text)
+        }
+        return attributes
     }
 
     /// The row id a receipt handle (`<random>.<seq>`) names, or `nil` for a handle this store never made.
@@ -73,14 +90,25 @@ struct NewMessage: Sendable {
     var delayMs: Int64?
 
     static func encode(_ messages: [OutgoingMessage]) throws -> [NewMessage] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try messages.map { message in
+        messages.map { message in
             var stored = message.attributes
             if let trace = message.traceHeader {
                 stored[MessageRecord.traceHeaderKey] = MessageAttribute(dataType: "String", stringValue: trace)
             }
-            let attributes = stored.isEmpty ? nil : String(decoding: try encoder.encode(stored), as: UTF8.self)
+            var attributes: String?
+            if !stored.isEmpty {
+                var json = JSONWriter()
+                json.beginObject()
+                for (name, attribute) in stored.sorted(by: { $0.key < $1.key }) {
+                    json.key(name)
+                    json.beginObject()
+                    json.field("dataType", attribute.dataType)
+                    json.field("stringValue", attribute.stringValue)
+                    json.endObject()
+                }
+                json.endObject()
+                attributes = String(decoding: json.bytes, as: UTF8.self)
+            }
             return NewMessage(body: message.body, attributes: attributes, delayMs: message.delayMs)
         }
     }

@@ -219,7 +219,7 @@ struct EventSourceMappings {
             throw LambdaError.invalid("The request body is too large")
         }
         if buffer.readableBytes == 0 { return AWSInput([:]) }
-        guard let fields = try? V1.decoder.decode([String: JSONValue].self, from: Data(buffer.readableBytesView)) else {
+        guard let fields = JSONValue.parseObject(buffer.readableBytesView) else {
             throw LambdaError(.badRequest, "InvalidRequestContentException", "Could not parse request body into json")
         }
         return AWSInput(fields)

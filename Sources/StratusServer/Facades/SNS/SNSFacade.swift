@@ -254,7 +254,7 @@ struct SNSFacade {
                     subscription.deadLetterQueue = nil
                     continue
                 }
-                guard let parsed = try? V1.decoder.decode([String: JSONValue].self, from: Data(value.utf8)),
+                guard let parsed = JSONValue.parseObject(value.utf8),
                     let arn = AWSInput(parsed).string("deadLetterTargetArn"),
                     host.queues.config(SQSOperations.name(ofArn: arn)) != nil
                 else {
@@ -315,7 +315,7 @@ struct SNSFacade {
             guard structure == "json" else {
                 throw SNSError(code: "InvalidParameter", message: "Invalid parameter: MessageStructure")
             }
-            guard let object = try? V1.decoder.decode([String: JSONValue].self, from: Data(message.utf8)),
+            guard let object = JSONValue.parseObject(message.utf8),
                 case .string(let fallback)? = object["default"]
             else {
                 throw SNSError(

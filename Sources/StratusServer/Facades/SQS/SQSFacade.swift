@@ -26,7 +26,7 @@ enum SQSFacade {
                 fields = [:]
             } else {
                 guard
-                    let decoded = try? V1.decoder.decode([String: JSONValue].self, from: Data(buffer.readableBytesView))
+                    let decoded = JSONValue.parseObject(buffer.readableBytesView)
                 else {
                     throw SQSError(
                         type: "SerializationException", code: "SerializationException",

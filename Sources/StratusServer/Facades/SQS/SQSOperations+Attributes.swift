@@ -98,7 +98,7 @@ extension SQSOperations {
             SQSError.invalidAttributeValue(
                 "Value \(value.prefix(300)) for parameter RedrivePolicy is invalid. Reason: \(reason)")
         }
-        guard let policy = try? V1.decoder.decode([String: JSONValue].self, from: Data(value.utf8)) else {
+        guard let policy = JSONValue.parseObject(value.utf8) else {
             throw invalid("Invalid JSON.")
         }
         let fields = AWSInput(policy)
@@ -114,7 +114,7 @@ extension SQSOperations {
         guard let deadLetter = host.queues.config(dlq) else { throw invalid("Dead letter target does not exist.") }
         guard dlq != queue.name else { throw invalid("A queue cannot be its own dead-letter queue.") }
         if let allow = deadLetter.redriveAllowPolicy,
-            let parsed = try? V1.decoder.decode([String: JSONValue].self, from: Data(allow.utf8))
+            let parsed = JSONValue.parseObject(allow.utf8)
         {
             let permission = AWSInput(parsed).string("redrivePermission")
             let sources = AWSInput(parsed).strings("sourceQueueArns").map(Self.name(ofArn:))
@@ -135,7 +135,7 @@ extension SQSOperations {
             SQSError.invalidAttributeValue(
                 "Value \(value.prefix(300)) for parameter RedriveAllowPolicy is invalid. Reason: \(reason)")
         }
-        guard let policy = try? V1.decoder.decode([String: JSONValue].self, from: Data(value.utf8)) else {
+        guard let policy = JSONValue.parseObject(value.utf8) else {
             throw invalid("Invalid JSON.")
         }
         let fields = AWSInput(policy)
