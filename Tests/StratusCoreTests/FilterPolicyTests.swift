@@ -430,3 +430,30 @@ private func array(_ value: String) -> MessageAttribute {
         #expect(key?.message == "has the key 1, which is not a string")
     }
 }
+
+/// What a subscription may name as an HTTP endpoint, and what message attributes may carry: both sides of
+/// every rule (a port past 65535 once trapped the HTTP client and crashed the host at delivery).
+@Suite struct SubscriptionEndpointAndAttributeTests {
+    @Test(arguments: [
+        ("http://127.0.0.1:65535/hook", true), ("http://127.0.0.1:1/", true), ("https://example.com/x", true),
+        ("http://[::1]:8080/", true), ("http://localhost/", true),
+        ("http://127.0.0.1:65536/", false), ("http://127.0.0.1:0/", false), ("http://127.0.0.1:99999/", false),
+        ("http://127.0.0.1:99999999999999999999/", false), ("http://[::1]:65536/", false), ("ftp://h/", false),
+        ("http://", false), ("not a url", false),
+    ])
+    func httpEndpoints(url: String, valid: Bool) {
+        #expect((Subscription.Endpoint.problem(withHTTPURL: url) == nil) == valid, "\(url)")
+    }
+
+    @Test(arguments: [
+        ("Number", "1", true), ("Number", "-12.5e3", true), ("Number", "1e126", true), ("Number", "1e127", false),
+        ("Number", "NaN", false), ("Number", "Infinity", false), ("Number", "0x10", false), ("Number", "1e400", false),
+        ("Binary", "AQI=", true), ("Binary", "!!not*base64", false),
+        ("String", "tab\tand\nlines\r", true), ("String", "bell\u{07}", false), ("String", "\u{FFFE}", false),
+        ("String.\u{03}", "x", false),
+    ])
+    func attributeValues(type: String, value: String, valid: Bool) {
+        let problem = MessageAttribute.problem(in: ["a": MessageAttribute(dataType: type, stringValue: value)])
+        #expect((problem == nil) == valid, "\(type) \(value.debugDescription): \(problem ?? "valid")")
+    }
+}

@@ -44,7 +44,7 @@ import Testing
             (["n": MessageAttribute(dataType: "Number.float", stringValue: "1.5")], nil),
             (
                 ["n": MessageAttribute(dataType: "Number", stringValue: "abc")],
-                "message attribute 'n' is a Number but its value 'abc' is not a number"
+                "message attribute 'n' is a Number but its value 'abc' is not a decimal number between -10^126 and 10^126"
             ),
             (
                 ["b": MessageAttribute(dataType: "Blob", stringValue: "x")],

@@ -27,7 +27,7 @@ import Testing
         #expect(binary == "e3e69c978daf8c19115edab8f17d3a4d")
     }
 
-    @Test func queryParametersBecomeTheJSONProtocolsShape() {
+    @Test func queryParametersBecomeTheJSONProtocolsShape() throws {
         let form =
             "Action=SendMessageBatch&QueueUrl=http%3A%2F%2Fh%2F000000000000%2Fq"
             + "&SendMessageBatchRequestEntry.2.Id=b&SendMessageBatchRequestEntry.2.MessageBody=two+words"
@@ -36,14 +36,14 @@ import Testing
             + "&SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.DataType=String"
             + "&SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringValue=v"
             + "&Attribute.1.Name=VisibilityTimeout&Attribute.1.Value=10&AttributeName.1=All"
-        let input = SQSFacade.input(from: QueryParameters(Substring(form)))
-        #expect(input.string("QueueUrl") == "http://h/000000000000/q")
-        let entries = input.objects("Entries")
-        #expect(entries.map { $0.string("Id") } == ["a", "b"])
-        #expect(entries.map { $0.string("MessageBody") } == ["one", "two words"])
-        #expect(entries[0].object("MessageAttributes")?.object("k")?.string("StringValue") == "v")
-        #expect(input.stringMap("Attributes") == ["VisibilityTimeout": "10"])
-        #expect(input.strings("AttributeNames") == ["All"])
+        let input = try SQSFacade.input(from: QueryParameters(Substring(form)))
+        #expect(try input.string("QueueUrl") == "http://h/000000000000/q")
+        let entries = try input.objects("Entries")
+        #expect(try entries.map { try $0.string("Id") } == ["a", "b"])
+        #expect(try entries.map { try $0.string("MessageBody") } == ["one", "two words"])
+        #expect(try entries[0].object("MessageAttributes")?.object("k")?.string("StringValue") == "v")
+        #expect(try input.stringMap("Attributes") == ["VisibilityTimeout": "10"])
+        #expect(try input.strings("AttributeNames") == ["All"])
     }
 
     @Test func bothSQSProtocolsAnswerInTheirOwnShape() async throws {

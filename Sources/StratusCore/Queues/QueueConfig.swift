@@ -122,8 +122,8 @@ package struct QueueConfig: Sendable, Equatable, Codable {
     package static let maxMessageBytes = 1_048_576
 
     /// Whether `name` is a valid queue or topic name (SQS: 1–80 of `[A-Za-z0-9_-]`).
-    package static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 80
+    package static func isValidName(_ name: String, maxLength: Int = 80) -> Bool {
+        !name.isEmpty && name.utf8.count <= maxLength
             && name.utf8.allSatisfy {
                 ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
                     || $0 == 0x5F

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A topic subscription: where a publish goes when its filter policy matches.
 package struct Subscription: Sendable, Equatable {
     package enum Endpoint: Sendable, Equatable {
@@ -54,6 +56,12 @@ package struct Subscription: Sendable, Equatable {
         filterScope = scope
         filterPolicy = text
         filter = parsed
+    }
+
+    /// Whether `other` delivers the same way: filter, scope, raw delivery and dead-letter queue.
+    package func hasSameSettings(as other: Subscription) -> Bool {
+        filterPolicy == other.filterPolicy && (filterPolicy == nil || filterScope == other.filterScope)
+            && raw == other.raw && deadLetterQueue == other.deadLetterQueue
     }
 
     /// Whether a publish with this body and these attributes goes to this subscription.
@@ -121,4 +129,28 @@ package struct PendingDelivery: Sendable, Equatable {
 package enum FanOut: Sendable, Equatable {
     case queue(String, OutgoingMessage)
     case delivery(PendingDelivery)
+}
+
+extension Subscription.Endpoint {
+    /// What is wrong with `url` as an HTTP subscription endpoint, or `nil`: an `http://` or `https://` URL with
+    /// a host and, if it names one, a port from 1 to 65535 (a port beyond that traps the HTTP client).
+    package static func problem(withHTTPURL url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty
+        else {
+            return "expected an http:// or https:// URL with a host (got '\(url.prefix(200))')"
+        }
+        if let port = components.port, !(1...65_535).contains(port) {
+            return "the port of '\(url.prefix(200))' must be between 1 and 65535"
+        }
+        // A port too large for `Int` leaves `port` nil: look at what follows the host.
+        if components.port == nil,
+            let authority = url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first,
+            let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]"),
+            !authority[authority.index(after: colon)...].isEmpty
+        {
+            return "the port of '\(url.prefix(200))' must be between 1 and 65535"
+        }
+        return nil
+    }
 }

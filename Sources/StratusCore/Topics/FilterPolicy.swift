@@ -246,6 +246,46 @@ extension MessageAttribute {
     /// What is wrong with a message's attributes, as SQS and SNS check them, or `nil` when they are valid:
     /// at most 10; names of 1–256 letters, digits, `-`, `_` or `.`, not starting with `AWS.` or `Amazon.`;
     /// a data type of `String`, `Number` or `Binary` (with an optional `.label`); numbers that parse.
+    /// SQS's and SNS's allowed characters: `#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF`
+    /// (what XML 1.0 can carry).
+    package static func hasAllowedCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { scalar in
+            switch scalar.value {
+            case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: true
+            default: false
+            }
+        }
+    }
+
+    /// A decimal number as SQS takes one: optional sign, digits, optional fraction and exponent, within
+    /// ±10^126 (no `NaN`, `Infinity` or hexadecimal).
+    static func isDecimal(_ text: String) -> Bool {
+        let bytes = Array(text.trimmingCharacters(in: .whitespaces).utf8)
+        var index = 0
+        func digits() -> Int {
+            let start = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            return index - start
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
+        let whole = digits()
+        var fraction = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            fraction = digits()
+        }
+        guard whole + fraction > 0 else { return false }
+        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                index += 1
+            }
+            guard digits() > 0 else { return false }
+        }
+        guard index == bytes.count, let value = Double(String(decoding: bytes, as: UTF8.self)) else { return false }
+        return value.isFinite && abs(value) <= 1e126
+    }
+
     package static func problem(in attributes: [String: MessageAttribute]) -> String? {
         if attributes.count > Limits.messageAttributes {
             return "\(attributes.count) message attributes; at most \(Limits.messageAttributes) are allowed"
@@ -268,9 +308,16 @@ extension MessageAttribute {
                 return
                     "message attribute '\(name)' has data type '\(attribute.dataType.prefix(300))'; expected String, Number or Binary"
             }
-            if base == "Number", Double(attribute.stringValue.trimmingCharacters(in: .whitespaces)) == nil {
+            if base == "Number", !Self.isDecimal(attribute.stringValue) {
                 return
-                    "message attribute '\(name)' is a Number but its value '\(attribute.stringValue.prefix(100))' is not a number"
+                    "message attribute '\(name)' is a Number but its value '\(attribute.stringValue.prefix(100))' is not a decimal number between -10^126 and 10^126"
+            }
+            if base == "Binary", Data(base64Encoded: attribute.stringValue) == nil {
+                return "message attribute '\(name)' is Binary but its value is not base64"
+            }
+            if !Self.hasAllowedCharacters(attribute.stringValue) || !Self.hasAllowedCharacters(attribute.dataType) {
+                return
+                    "message attribute '\(name)' contains characters SQS and SNS do not allow (control characters other than tab, line feed and carriage return)"
             }
             if attribute.stringValue.isEmpty {
                 return "message attribute '\(name)' has an empty value"

@@ -73,10 +73,7 @@ extension Triggers {
             references.append((targetName, target.error("unknown queue '\(targetName)'; declare it under queues:")))
             return .queue(targetName)
         default:
-            guard let url = URL(string: targetName), ["http", "https"].contains(url.scheme ?? ""), url.host != nil
-            else {
-                throw target.error("expected an http:// or https:// URL (got '\(targetName)')")
-            }
+            if let problem = Subscription.Endpoint.problem(withHTTPURL: targetName) { throw target.error(problem) }
             return .http(targetName)
         }
     }

@@ -75,8 +75,11 @@ package struct Triggers: Sendable, Equatable {
     }
 
     private mutating func declare(_ kind: String, _ name: String, _ item: YAMLValue) throws(ManifestError) {
-        guard QueueConfig.isValidName(name) else {
-            throw item.error("invalid \(kind) name '\(name)'; expected 1-80 letters, digits, '-' or '_'")
+        // SQS allows 80 characters in a queue name, SNS 256 in a topic name.
+        let maxLength = kind == "topic" ? 256 : 80
+        guard QueueConfig.isValidName(name, maxLength: maxLength) else {
+            throw item.error(
+                "invalid \(kind) name '\(name.prefix(300))'; expected 1-\(maxLength) letters, digits, '-' or '_'")
         }
         let key = "\(kind):\(name)"
         if let other = declared[key] { throw item.error("\(kind) '\(name)' is defined twice: here and at \(other)") }

@@ -367,6 +367,10 @@ final class DeliveryRunner: Sendable {
         guard case .subscription(let subscriptionId, let topic) = delivery.source else {
             return try await giveUp(delivery, reason: "an async invoke cannot go to an HTTP endpoint")
         }
+        // Stored by an older version that did not check endpoints: such a URL would trap the HTTP client.
+        if let problem = Subscription.Endpoint.problem(withHTTPURL: url) {
+            return try await giveUp(delivery, reason: problem)
+        }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers = [

@@ -135,7 +135,7 @@ package final class QueueService: Sendable {
             try change(&queue)
             queue.name = name
             if queue != before { queue.modifiedAtMs = nowMs }
-            try check(queue)
+            try check(queue, deadLetterQueueChanged: queue.deadLetterQueue != before.deadLetterQueue)
             try await store.putQueue(queue)
             configs.withLock { $0[name] = queue }
             signal.notify(name)
@@ -145,7 +145,7 @@ package final class QueueService: Sendable {
     }
 
     /// Settings that would make no sense together: a dead-letter queue that does not exist, or the queue itself.
-    private func check(_ queue: QueueConfig) throws {
+    private func check(_ queue: QueueConfig, deadLetterQueueChanged: Bool = true) throws {
         guard queue.clamped() == queue else {
             throw QueueError(code: .invalid, message: "queue '\(queue.name)' has a setting outside its limits")
         }
@@ -153,7 +153,8 @@ package final class QueueService: Sendable {
             guard dlq != queue.name else {
                 throw QueueError(code: .invalid, message: "queue '\(queue.name)' cannot be its own dead-letter queue")
             }
-            guard config(dlq) != nil else {
+            // A dead-letter queue deleted since it was set does not keep the queue from other changes.
+            guard config(dlq) != nil || !deadLetterQueueChanged else {
                 throw QueueError(code: .notFound, message: "dead-letter queue '\(dlq)' does not exist")
             }
         }
@@ -177,6 +178,13 @@ package final class QueueService: Sendable {
             }
             if let problem = MessageAttribute.problem(in: message.attributes) {
                 throw QueueError(code: .invalid, message: problem)
+            }
+            if !MessageAttribute.hasAllowedCharacters(message.body) {
+                throw QueueError(
+                    code: .invalid,
+                    message:
+                        "message body contains characters SQS does not allow (control characters other than tab, line feed and carriage return)"
+                )
             }
             if let delay = message.delayMs, !Limits.messageDelay.contains(.milliseconds(delay)) {
                 throw QueueError(code: .invalid, message: "delay must be between 0s and 15m")

@@ -94,9 +94,10 @@ package final class TopicPublisher: Sendable {
 
     /// Creates a topic at run time; it survives restarts.
     package func create(_ name: String) async throws {
-        guard QueueConfig.isValidName(name) else {
+        guard QueueConfig.isValidName(name, maxLength: 256) else {
             throw TopicError(
-                code: .invalid, message: "invalid topic name '\(name)'; expected 1-80 letters, digits, '-' or '_'")
+                code: .invalid,
+                message: "invalid topic name '\(name.prefix(300))'; expected 1-256 letters, digits, '-' or '_'")
         }
         try await changes.withLock {
             let (exists, count) = topics.withLock { ($0[name] != nil, $0.count) }
@@ -109,9 +110,23 @@ package final class TopicPublisher: Sendable {
         }
     }
 
-    /// Adds a subscription at run time; it survives restarts.
-    package func subscribe(_ subscription: Subscription) async throws {
-        try await changes.withLock { try await subscribeLocked(subscription) }
+    /// Adds a subscription at run time (or replaces the one with its id); it survives restarts.
+    ///
+    /// With `reusingEndpoint` (SNS's Subscribe), a subscription of the topic to the same endpoint is kept and
+    /// returned instead, checked and created under one lock so that concurrent calls make one subscription.
+    @discardableResult
+    package func subscribe(_ subscription: Subscription, reusingEndpoint: Bool = false) async throws -> Subscription {
+        try await changes.withLock {
+            if reusingEndpoint,
+                let existing = topics.withLock({ $0[subscription.topic] })?.first(where: {
+                    $0.endpoint == subscription.endpoint
+                })
+            {
+                return existing
+            }
+            try await subscribeLocked(subscription)
+            return subscription
+        }
     }
 
     private func subscribeLocked(_ subscription: Subscription) async throws {
@@ -145,10 +160,17 @@ package final class TopicPublisher: Sendable {
         guard let subscriptions = topics.withLock({ $0[topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
         }
-        guard message.utf8.count <= Self.maxMessageBytes else {
+        for text in [message] + perProtocol.values where text.utf8.count > Self.maxMessageBytes {
             throw TopicError(
                 code: .tooLarge,
-                message: "message is \(message.utf8.count) bytes; the limit is \(Self.maxMessageBytes) (256 KB)")
+                message: "message is \(text.utf8.count) bytes; the limit is \(Self.maxMessageBytes) (256 KB)")
+        }
+        for text in [message, subject ?? ""] + perProtocol.values where !MessageAttribute.hasAllowedCharacters(text) {
+            throw TopicError(
+                code: .invalid,
+                message:
+                    "the message or subject contains characters SNS does not allow (control characters other than tab, line feed and carriage return)"
+            )
         }
         if let problem = MessageAttribute.problem(in: attributes) { throw TopicError(code: .invalid, message: problem) }
         let nowMs = queues.nowMs

@@ -74,11 +74,8 @@ struct TopicsController {
         case "queue":
             return .queue(target)
         default:
-            guard let url = URL(string: target), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-                let name = url.host, !name.isEmpty
-            else {
-                throw APIError.invalid(
-                    "'http' must be an http:// or https:// URL with a host (got '\(target.prefix(200))')")
+            if let problem = Subscription.Endpoint.problem(withHTTPURL: target) {
+                throw APIError.invalid("'http': \(problem)")
             }
             return .http(target)
         }

@@ -97,9 +97,15 @@ indirect enum AWSShape: Sendable {
 }
 
 enum XML {
-    /// Text escaped for element content: markup characters and the carriage return a parser would drop.
+    /// Text escaped for element content: markup characters and the carriage return a parser would drop; a
+    /// character XML 1.0 cannot carry at all (what the store may hold from older versions, or an error that
+    /// quotes a request) becomes U+FFFD, so that every answer parses.
     static func escape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x0D }) else {
+        guard
+            text.utf8.contains(where: {
+                $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 < 0x20 || $0 == 0xEF
+            })
+        else {
             return text
         }
         var out = ""
@@ -111,7 +117,12 @@ enum XML {
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "\r": out += "&#xD;"
-            default: out.unicodeScalars.append(scalar)
+            case "\t", "\n": out.unicodeScalars.append(scalar)
+            default:
+                switch scalar.value {
+                case 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: out.unicodeScalars.append(scalar)
+                default: out += "\u{FFFD}"
+                }
             }
         }
         return out
@@ -178,17 +189,28 @@ struct AWSRequestInfo: Sendable {
 /// The parameters of a query-protocol request (`Action=…&Version=…`), from the URL and a form body.
 struct QueryParameters: Sendable {
     private(set) var values: [String: String] = [:]
+    /// The first parameter whose percent-encoding is not valid UTF-8, if any: the request is refused.
+    private(set) var undecodable: String?
 
     init(_ text: Substring) {
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]), !name.isEmpty else { continue }
-            values[name] = parts.count > 1 ? (Self.decode(parts[1]) ?? "") : ""
+            guard let name = Self.decode(parts[0]) else {
+                undecodable = undecodable ?? String(parts[0].prefix(100))
+                continue
+            }
+            guard !name.isEmpty else { continue }
+            guard let value = parts.count > 1 ? Self.decode(parts[1]) : "" else {
+                undecodable = undecodable ?? name
+                continue
+            }
+            values[name] = value
         }
     }
 
     init(merging other: QueryParameters, with more: QueryParameters) {
         values = other.values.merging(more.values) { _, new in new }
+        undecodable = other.undecodable ?? more.undecodable
     }
 
     private static func decode(_ text: Substring) -> String? {
@@ -197,15 +219,24 @@ struct QueryParameters: Sendable {
 
     subscript(_ name: String) -> String? { values[name] }
 
+    /// A parameter the protocol cannot place (`Attribute.0.Name`, a member without its name).
+    struct Malformed: Error {
+        var message: String
+    }
+
     /// Numbered members `prefix.1`, `prefix.2`, … in their order: each as the parameters under it
-    /// (`Entry.1.Id` is `Id` in the first), or its own value under the key "".
-    func members(_ prefix: String) -> [QueryParameters] {
+    /// (`Entry.1.Id` is `Id` in the first), or its own value under the key "". A member number that is not
+    /// 1 to 1000 is `Malformed`: nothing a client sends is silently dropped.
+    func members(_ prefix: String) throws(Malformed) -> [QueryParameters] {
         var byIndex: [Int: QueryParameters] = [:]
         let start = prefix + "."
         for (name, value) in values where name.hasPrefix(start) {
             let rest = name.dropFirst(start.count)
             let indexText = rest.prefix { $0 != "." }
-            guard let index = Int(indexText), index >= 1 else { continue }
+            guard let index = Int(indexText), (1...1000).contains(index) else {
+                throw Malformed(
+                    message: "Parameter \(name.prefix(100)) is invalid: member numbers run from 1 to 1000.")
+            }
             let key = rest.dropFirst(indexText.count).drop { $0 == "." }
             byIndex[index, default: QueryParameters("")].values[String(key)] = value
         }
@@ -213,8 +244,17 @@ struct QueryParameters: Sendable {
     }
 }
 
-/// Reads typed parameters from an AWS JSON request body, naming the parameter in every error.
+/// Reads typed parameters from an AWS request, naming the parameter in every error: a value of the wrong
+/// type is an error, never taken for absent. (The query protocol's values are all text; numbers and booleans
+/// are read from it.)
 struct AWSInput: Sendable {
+    /// A parameter whose value has the wrong type; each facade answers it in its protocol's shape.
+    struct WrongType: Error {
+        var name: String
+        var expected: String
+        var message: String { "Value for parameter \(name.prefix(100)) is invalid. Reason: must be \(expected)." }
+    }
+
     var fields: [String: JSONValue]
 
     init(_ fields: [String: JSONValue]) {
@@ -226,50 +266,98 @@ struct AWSInput: Sendable {
         return nil
     }
 
-    func string(_ name: String) -> String? {
+    func string(_ name: String) throws(WrongType) -> String? {
         switch self[name] {
-        case .string(let value)?: value
-        case .number(let value)?: value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-        case .bool(let value)?: value ? "true" : "false"
-        default: nil
+        case nil: return nil
+        case .string(let value)?: return value
+        default: throw WrongType(name: name, expected: "a string")
         }
     }
 
-    /// An integer given as a JSON number or as the text of one (query parameters are text).
-    func int(_ name: String) -> Int? {
+    /// An integer given as a JSON number or as the text of one.
+    func int(_ name: String) throws(WrongType) -> Int? {
         switch self[name] {
-        case .number(let value)?: value.rounded() == value && abs(value) < 1e15 ? Int(value) : nil
-        case .string(let text)?: Int(text.trimmingCharacters(in: .whitespaces))
-        default: nil
+        case nil: return nil
+        case .number(let value)? where value.rounded() == value && abs(value) < 1e15: return Int(value)
+        case .string(let text)?:
+            if let value = Int(text.trimmingCharacters(in: .whitespaces)) { return value }
+            throw WrongType(name: name, expected: "an integer")
+        default: throw WrongType(name: name, expected: "an integer")
         }
     }
 
-    func bool(_ name: String) -> Bool? {
+    func bool(_ name: String) throws(WrongType) -> Bool? {
         switch self[name] {
-        case .bool(let value)?: value
-        case .string(let text)?: text.lowercased() == "true" ? true : text.lowercased() == "false" ? false : nil
-        default: nil
+        case nil: return nil
+        case .bool(let value)?: return value
+        case .string(let text)? where ["true", "false"].contains(text.lowercased()): return text.lowercased() == "true"
+        default: throw WrongType(name: name, expected: "true or false")
         }
     }
 
-    func strings(_ name: String) -> [String] {
-        guard case .array(let values)? = self[name] else { return string(name).map { [$0] } ?? [] }
-        return values.compactMap { if case .string(let value) = $0 { value } else { nil } }
+    func strings(_ name: String) throws(WrongType) -> [String] {
+        switch self[name] {
+        case nil: return []
+        case .array(let values)?:
+            var strings: [String] = []
+            for value in values {
+                guard case .string(let text) = value else { throw WrongType(name: name, expected: "a list of strings") }
+                strings.append(text)
+            }
+            return strings
+        default: throw WrongType(name: name, expected: "a list of strings")
+        }
     }
 
-    func stringMap(_ name: String) -> [String: String] {
-        guard case .object(let values)? = self[name] else { return [:] }
-        return values.compactMapValues { AWSInput(["v": $0]).string("v") }
+    func stringMap(_ name: String) throws(WrongType) -> [String: String] {
+        switch self[name] {
+        case nil: return [:]
+        case .object(let values)?:
+            var map: [String: String] = [:]
+            for (key, value) in values {
+                guard case .string(let text) = value else {
+                    throw WrongType(name: "\(name).\(key)", expected: "a string")
+                }
+                map[key] = text
+            }
+            return map
+        default: throw WrongType(name: name, expected: "a map of strings")
+        }
     }
 
-    func objects(_ name: String) -> [AWSInput] {
-        guard case .array(let values)? = self[name] else { return [] }
-        return values.map { if case .object(let fields) = $0 { AWSInput(fields) } else { AWSInput([:]) } }
+    func objects(_ name: String) throws(WrongType) -> [AWSInput] {
+        switch self[name] {
+        case nil: return []
+        case .array(let values)?:
+            var objects: [AWSInput] = []
+            for value in values {
+                guard case .object(let fields) = value else {
+                    throw WrongType(name: name, expected: "a list of objects")
+                }
+                objects.append(AWSInput(fields))
+            }
+            return objects
+        default: throw WrongType(name: name, expected: "a list of objects")
+        }
     }
 
-    func object(_ name: String) -> AWSInput? {
-        guard case .object(let fields)? = self[name] else { return nil }
-        return AWSInput(fields)
+    func object(_ name: String) throws(WrongType) -> AWSInput? {
+        switch self[name] {
+        case nil: return nil
+        case .object(let fields)?: return AWSInput(fields)
+        default: throw WrongType(name: name, expected: "an object")
+        }
+    }
+
+    /// The value's text, for an error message that quotes what was sent.
+    static func text(of value: JSONValue?) -> String {
+        switch value {
+        case .string(let text)?: String(text.prefix(100))
+        case .number(let number)?:
+            number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case let value?: String(value.jsonText.prefix(100))
+        case nil: ""
+        }
     }
 }
 

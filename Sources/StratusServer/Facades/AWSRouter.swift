@@ -8,8 +8,8 @@ import StratusRuntime
 /// by `X-Amz-Target` (SQS JSON), then the SigV4 credential scope, then the query `Version`, then the action.
 enum AWSRouter {
     static func register(on router: Router<ControlContext>, host: StratusHost) {
+        // POST only: a query-protocol GET would let any page that can make the browser load a URL act.
         router.post("/") { request, _ in await handle(request, queuePath: nil, host: host) }
-        router.get("/") { request, _ in await handle(request, queuePath: nil, host: host) }
         router.post("/:account/:queue") { request, context in
             let account = try context.parameters.require("account")
             guard !account.isEmpty, account.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
@@ -23,9 +23,21 @@ enum AWSRouter {
     private static func handle(_ request: Request, queuePath: String?, host: StratusHost) async -> Response {
         if let target = request.headers[.amzTarget] {
             if target.hasPrefix("AmazonSQS.") { return await SQSFacade.handleJSON(request, target: target, host: host) }
-            return LambdaFacade.error(
-                .badRequest, type: "UnknownOperationException",
-                body: ["message": "Stratus answers AmazonSQS.* on this port; '\(target.prefix(100))' is not known"])
+            var body = JSONWriter()
+            body.beginObject()
+            body.field("__type", "UnknownOperationException")
+            body.field(
+                "message",
+                "Stratus answers AmazonSQS.* on this port (SNS uses the query protocol); '\(target.prefix(100))' is not known"
+            )
+            body.endObject()
+            return Response(
+                status: .badRequest,
+                headers: [
+                    .contentType: "application/x-amz-json-1.0", .amznErrorType: "UnknownOperationException",
+                    .amznRequestId: RequestID.make(),
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: body.bytes)))
         }
         var parameters = QueryParameters(request.uri.query.map { Substring($0) } ?? "")
         if request.method == .post {
@@ -34,7 +46,17 @@ enum AWSRouter {
                     namespace: SQSFacade.namespace, status: .contentTooLarge, code: "RequestTooLarge",
                     message: "The request body exceeds \(Limits.awsRequestBytes) bytes.", requestId: RequestID.make())
             }
-            parameters = QueryParameters(merging: parameters, with: QueryParameters(Substring(String(buffer: body))))
+            guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
+                return XML.error(
+                    namespace: SQSFacade.namespace, status: .badRequest, code: "MalformedQueryString",
+                    message: "The request body is not valid UTF-8.", requestId: RequestID.make())
+            }
+            parameters = QueryParameters(merging: parameters, with: QueryParameters(Substring(text)))
+        }
+        if let name = parameters.undecodable {
+            return XML.error(
+                namespace: SQSFacade.namespace, status: .badRequest, code: "MalformedQueryString",
+                message: "Parameter \(name) is not percent-encoded UTF-8.", requestId: RequestID.make())
         }
         let info = AWSRequestInfo(request)
         let isSNS: Bool =

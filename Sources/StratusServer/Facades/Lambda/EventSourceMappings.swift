@@ -91,7 +91,7 @@ struct EventSourceMappings {
 
     func create(_ request: Request) async throws -> (HTTPResponse.Status, AWSShape) {
         let input = try await body(request)
-        guard let arn = input.string("EventSourceArn") else {
+        guard let arn = try input.string("EventSourceArn") else {
             throw LambdaError.invalid(
                 "EventSourceArn is required (Stratus maps SQS queues: arn:aws:sqs:REGION:ACCOUNT:NAME)")
         }
@@ -105,7 +105,7 @@ struct EventSourceMappings {
                 "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. Queue '\(queueName.prefix(80))' does not exist."
             )
         }
-        guard let functionName = input.string("FunctionName") else {
+        guard let functionName = try input.string("FunctionName") else {
             throw LambdaError.invalid("FunctionName is required")
         }
         let function = try LambdaFunctionsAPI.function(functionName, host)
@@ -136,7 +136,7 @@ struct EventSourceMappings {
         let input = try await body(request)
         var consumer = mapping.consumer
         var timeout = host.dispatcher.function(named: consumer.function)?.config.timeout ?? .zero
-        if let name = input.string("FunctionName") {
+        if let name = try input.string("FunctionName") {
             let function = try LambdaFunctionsAPI.function(name, host)
             consumer.function = function.name
             timeout = function.config.timeout
@@ -168,13 +168,13 @@ struct EventSourceMappings {
         _ input: AWSInput, to consumer: inout QueueConfig.Consumer, queue: QueueConfig, timeout: Duration
     ) throws {
         if input["BatchSize"] != nil {
-            guard let size = input.int("BatchSize"), (1...10_000).contains(size) else {
+            guard let size = try input.int("BatchSize"), (1...10_000).contains(size) else {
                 throw LambdaError.invalid("BatchSize must be between 1 and 10000 for SQS")
             }
             consumer.batchSize = size
         }
         if input["MaximumBatchingWindowInSeconds"] != nil {
-            guard let window = input.int("MaximumBatchingWindowInSeconds"), (0...300).contains(window) else {
+            guard let window = try input.int("MaximumBatchingWindowInSeconds"), (0...300).contains(window) else {
                 throw LambdaError.invalid("MaximumBatchingWindowInSeconds must be between 0 and 300")
             }
             consumer.batchWindowMs = Int64(window) * 1000
@@ -183,16 +183,16 @@ struct EventSourceMappings {
             throw LambdaError.invalid(
                 "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
         }
-        if let enabled = input.bool("Enabled") { consumer.enabled = enabled }
+        if let enabled = try input.bool("Enabled") { consumer.enabled = enabled }
         if input["FunctionResponseTypes"] != nil {
-            let types = input.strings("FunctionResponseTypes")
+            let types = try input.strings("FunctionResponseTypes")
             guard types.allSatisfy({ $0 == "ReportBatchItemFailures" }) else {
                 throw LambdaError.invalid("FunctionResponseTypes may only contain ReportBatchItemFailures")
             }
             consumer.reportBatchItemFailures = !types.isEmpty
         }
-        if let scaling = input.object("ScalingConfig"), scaling["MaximumConcurrency"] != nil {
-            guard let concurrency = scaling.int("MaximumConcurrency"), (2...1000).contains(concurrency) else {
+        if let scaling = try input.object("ScalingConfig"), scaling["MaximumConcurrency"] != nil {
+            guard let concurrency = try scaling.int("MaximumConcurrency"), (2...1000).contains(concurrency) else {
                 throw LambdaError.invalid("ScalingConfig.MaximumConcurrency must be between 2 and 1000")
             }
             consumer.maxConcurrency = concurrency

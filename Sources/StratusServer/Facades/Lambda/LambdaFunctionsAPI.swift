@@ -91,6 +91,9 @@ enum LambdaFunctionsAPI {
                 error.status, type: error.type, body: ["Type": "User", "message": error.message])
             response.headers[.amznRequestId] = info.requestId
             return response
+        } catch let error as AWSInput.WrongType {
+            return LambdaFacade.error(
+                .badRequest, type: "InvalidParameterValueException", body: ["Type": "User", "message": error.message])
         } catch let error as QueueService.QueueError {
             let status: HTTPResponse.Status = error.code == .notFound ? .notFound : .badRequest
             let type = error.code == .notFound ? "ResourceNotFoundException" : "InvalidParameterValueException"

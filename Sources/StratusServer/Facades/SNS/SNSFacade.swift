@@ -44,16 +44,16 @@ struct SNSFacade {
                     code: "InvalidParameter", message: "Invalid parameter: FIFO topics are not supported by Stratus yet"
                 )
             }
-            guard QueueConfig.isValidName(name) else {
+            guard QueueConfig.isValidName(name, maxLength: 256) else {
                 throw SNSError(
                     code: "InvalidParameter",
-                    message: "Invalid parameter: Topic Name (1 to 80 letters, digits, hyphens or underscores)")
+                    message: "Invalid parameter: Topic Name (1 to 256 letters, digits, hyphens or underscores)")
             }
-            let attributes = Self.entries(p, "Attributes")
+            let attributes = try Self.entries(p, "Attributes")
+            for (key, value) in attributes { try checkTopicAttribute(key, value) }
             if host.topics.attributes(of: name) == nil {
                 try await host.topics.create(name)
                 for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
-                    try checkTopicAttribute(key)
                     try await host.topics.setAttribute(key, value, of: name)
                 }
             }
@@ -72,7 +72,13 @@ struct SNSFacade {
             if let next { fields.append(("NextToken", .string(next))) }
             return .structure(fields)
         case "DeleteTopic":
-            let topic = try topicName(p["TopicArn"])
+            // Deleting a topic that does not exist succeeds, as in SNS.
+            let topic: String
+            do {
+                topic = try topicName(p["TopicArn"])
+            } catch let error as SNSError where error.code == "NotFound" {
+                return nil
+            }
             try refuseDeclared(topic: topic, "delete")
             try await host.topics.delete(topic)
             return nil
@@ -88,7 +94,7 @@ struct SNSFacade {
             let topic = try topicName(p["TopicArn"])
             guard let name = p["AttributeName"] else { throw SNSError.invalid("AttributeName") }
             try refuseDeclared(topic: topic, "change")
-            try checkTopicAttribute(name)
+            try checkTopicAttribute(name, p["AttributeValue"] ?? "")
             try await host.topics.setAttribute(name, p["AttributeValue"].flatMap { $0.isEmpty ? nil : $0 }, of: topic)
             return nil
         case "Subscribe":
@@ -195,10 +201,12 @@ struct SNSFacade {
             }
             endpoint = .function(name)
         case "http", "https":
-            guard let url = URL(string: target), url.scheme?.lowercased() == protocolName, url.host?.isEmpty == false
-            else {
+            guard target.lowercased().hasPrefix(protocolName + "://") else {
                 throw SNSError(
                     code: "InvalidParameter", message: "Invalid parameter: Endpoint must match the specified protocol")
+            }
+            if let problem = Subscription.Endpoint.problem(withHTTPURL: target) {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Endpoint: \(problem)")
             }
             endpoint = .http(target)
         default:
@@ -208,14 +216,17 @@ struct SNSFacade {
                     "Invalid parameter: Amazon SNS does not support this protocol string: \(protocolName.prefix(40)) (Stratus delivers to sqs, lambda, http and https)"
             )
         }
-        // Subscribing the same endpoint again answers the existing subscription, as SNS does.
-        if let existing = host.topics.all()[topic]?.first(where: { $0.endpoint == endpoint }) {
-            return .structure([("SubscriptionArn", .string(subscriptionArn(existing)))])
-        }
         var subscription = Subscription(id: RequestID.make(), topic: topic, endpoint: endpoint)
-        try apply(Self.entries(p, "Attributes"), to: &subscription)
-        try await host.topics.subscribe(subscription)
-        return .structure([("SubscriptionArn", .string(subscriptionArn(subscription)))])
+        try apply(try Self.entries(p, "Attributes"), to: &subscription)
+        // Subscribing the same endpoint again answers the existing subscription, as SNS does, if it asks for
+        // the same attributes; checked and created under one lock, so concurrent calls make one subscription.
+        let kept = try await host.topics.subscribe(subscription, reusingEndpoint: true)
+        guard kept.id == subscription.id || kept.hasSameSettings(as: subscription) else {
+            throw SNSError(
+                code: "InvalidParameter",
+                message: "Invalid parameter: Attributes Reason: Subscription already exists with different attributes")
+        }
+        return .structure([("SubscriptionArn", .string(subscriptionArn(kept)))])
     }
 
     private func apply(_ attributes: [String: String], to subscription: inout Subscription) throws {
@@ -255,7 +266,7 @@ struct SNSFacade {
                     continue
                 }
                 guard let parsed = JSONValue.parseObject(value.utf8),
-                    let arn = AWSInput(parsed).string("deadLetterTargetArn"),
+                    let arn = try? AWSInput(parsed).string("deadLetterTargetArn"),
                     host.queues.config(SQSOperations.name(ofArn: arn)) != nil
                 else {
                     throw SNSError(
@@ -309,6 +320,9 @@ struct SNSFacade {
         guard !message.isEmpty else {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Empty message")
         }
+        guard message.utf8.count <= TopicPublisher.maxMessageBytes else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Message too long")
+        }
         var perProtocol: [String: String] = [:]
         var defaultMessage = message
         if let structure = p["MessageStructure"] {
@@ -322,9 +336,18 @@ struct SNSFacade {
                     code: "InvalidParameter",
                     message: "Invalid parameter: Message Structure - No default entry in JSON message body")
             }
+            guard !fallback.isEmpty else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Empty message")
+            }
             defaultMessage = fallback
             for (key, value) in object where key != "default" {
-                if case .string(let text) = value { perProtocol[key] = text }
+                guard case .string(let text) = value else {
+                    throw SNSError(
+                        code: "InvalidParameter",
+                        message:
+                            "Invalid parameter: Message Structure - the value for '\(key.prefix(40))' must be a string")
+                }
+                perProtocol[key] = text
             }
         }
         if let subject = p["Subject"] {
@@ -339,7 +362,7 @@ struct SNSFacade {
 
     private func publishBatch(_ p: QueryParameters) async throws -> AWSShape {
         let topic = try topicName(p["TopicArn"])
-        let entries = p.members("PublishBatchRequestEntries.member")
+        let entries = try p.members("PublishBatchRequestEntries.member")
         guard !entries.isEmpty else {
             throw SNSError(code: "EmptyBatchRequest", message: "The batch request doesn't contain any entries.")
         }
@@ -399,7 +422,7 @@ struct SNSFacade {
     /// `MessageAttributes.entry.N.Name` / `.Value.DataType` / `.Value.StringValue` / `.Value.BinaryValue`.
     private static func messageAttributes(_ p: QueryParameters) throws -> [String: MessageAttribute] {
         var attributes: [String: MessageAttribute] = [:]
-        for entry in p.members("MessageAttributes.entry") {
+        for entry in try p.members("MessageAttributes.entry") {
             guard let name = entry["Name"] else { continue }
             guard let type = entry["Value.DataType"], !type.isEmpty else {
                 throw SNSError(
@@ -442,9 +465,19 @@ struct SNSFacade {
         "ArchivePolicy", "DataProtectionPolicy",
     ]
 
-    private func checkTopicAttribute(_ name: String) throws {
+    /// A settable topic attribute, its value within SNS's limits (a display name of at most 100 characters,
+    /// others up to 30 KiB) and of the characters SNS allows.
+    private func checkTopicAttribute(_ name: String, _ value: String) throws {
         guard Self.topicSettable.contains(name) else {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: AttributeName")
+        }
+        let limit = name == "DisplayName" ? 100 : 30_720
+        guard (name == "DisplayName" ? value.count : value.utf8.count) <= limit else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: \(name) is longer than \(limit)")
+        }
+        guard MessageAttribute.hasAllowedCharacters(value) else {
+            throw SNSError(
+                code: "InvalidParameter", message: "Invalid parameter: \(name) contains characters SNS does not allow")
         }
     }
 
@@ -476,13 +509,18 @@ struct SNSFacade {
         return name
     }
 
-    /// The topic and subscription id an ARN `arn:aws:sns:<region>:<account>:<topic>:<id>` names.
+    /// The topic and subscription id an ARN `arn:aws:sns:<region>:<account>:<topic>:<id>` names: a
+    /// subscription of that topic, or `NotFound`.
     private func subscriptionId(_ arn: String?) throws -> (topic: String, id: String) {
         let parts = (arn ?? "").split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
         guard parts.count == 7, parts[0] == "arn", parts[2] == "sns" else {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: SubscriptionArn")
         }
-        return (String(parts[5]), String(parts[6]))
+        let (topic, id) = (String(parts[5]), String(parts[6]))
+        guard host.topics.subscription(id: id)?.topic == topic else {
+            throw SNSError.notFound("Subscription does not exist")
+        }
+        return (topic, id)
     }
 
     private func refuseDeclared(topic: String, _ verb: String) throws {
@@ -508,10 +546,13 @@ struct SNSFacade {
     }
 
     /// `Attributes.entry.N.key` / `.value`.
-    static func entries(_ p: QueryParameters, _ prefix: String) -> [String: String] {
+    static func entries(_ p: QueryParameters, _ prefix: String) throws(QueryParameters.Malformed) -> [String: String] {
         var map: [String: String] = [:]
-        for entry in p.members("\(prefix).entry") {
-            if let key = entry["key"] { map[key] = entry["value"] ?? "" }
+        for (index, entry) in try p.members("\(prefix).entry").enumerated() {
+            guard let key = entry["key"] else {
+                throw QueryParameters.Malformed(message: "\(prefix).entry.\(index + 1).key is required.")
+            }
+            map[key] = entry["value"] ?? ""
         }
         return map
     }
@@ -552,6 +593,8 @@ extension SNSError {
     init(_ error: any Error) {
         switch error {
         case let error as SNSError: self = error
+        case let error as QueryParameters.Malformed:
+            self = SNSError(code: "InvalidParameter", message: "Invalid parameter: \(error.message)")
         case let error as TopicPublisher.TopicError:
             switch error.code {
             case .notFound: self = .notFound("Topic does not exist")

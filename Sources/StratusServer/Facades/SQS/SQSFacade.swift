@@ -65,7 +65,7 @@ enum SQSFacade {
         let info = AWSRequestInfo(request)
         let action = parameters["Action"] ?? ""
         do {
-            var input = Self.input(from: parameters)
+            var input = try Self.input(from: parameters)
             if input["QueueUrl"] == nil, let queuePath { input.fields["QueueUrl"] = .string(queuePath) }
             let result = try await SQSOperations(host: host, info: info).perform(action, input)
             return XML.response(action: action, namespace: namespace, result: result, requestId: info.requestId)
@@ -79,32 +79,39 @@ enum SQSFacade {
 
     /// The query protocol's flattened parameters (`Attribute.1.Name`, `MessageAttribute.1.Value.StringValue`,
     /// `SendMessageBatchRequestEntry.1.Id`, …) in the JSON protocol's shape.
-    static func input(from parameters: QueryParameters) -> AWSInput {
+    static func input(from parameters: QueryParameters) throws(QueryParameters.Malformed) -> AWSInput {
         var fields: [String: JSONValue] = [:]
         var handled: Set<String> = []
-        func pairs(_ prefix: String, key: String, value: String) -> JSONValue {
+        func pairs(_ prefix: String, key: String, value: String) throws(QueryParameters.Malformed) -> JSONValue {
             var object: [String: JSONValue] = [:]
-            for member in parameters.members(prefix) {
-                if let name = member[key] { object[name] = .string(member[value] ?? "") }
+            for (index, member) in try parameters.members(prefix).enumerated() {
+                guard let name = member[key] else {
+                    throw QueryParameters.Malformed(message: "\(prefix).\(index + 1).\(key) is required.")
+                }
+                object[name] = .string(member[value] ?? "")
             }
             return .object(object)
         }
-        func list(_ prefix: String) -> JSONValue {
-            .array(parameters.members(prefix).compactMap { $0[""].map(JSONValue.string) })
+        func list(_ prefix: String) throws(QueryParameters.Malformed) -> JSONValue {
+            .array(try parameters.members(prefix).compactMap { $0[""].map(JSONValue.string) })
         }
         for name in parameters.values.keys {
             let head = String(name.prefix { $0 != "." })
             guard handled.insert(head).inserted else { continue }
             switch head {
-            case "Attribute": fields["Attributes"] = pairs("Attribute", key: "Name", value: "Value")
-            case "Tag": fields["Tags"] = pairs("Tag", key: "Key", value: "Value")
-            case "TagKey": fields["TagKeys"] = list("TagKey")
+            case "Attribute": fields["Attributes"] = try pairs("Attribute", key: "Name", value: "Value")
+            case "Tag": fields["Tags"] = try pairs("Tag", key: "Key", value: "Value")
+            case "TagKey": fields["TagKeys"] = try list("TagKey")
             case "AttributeName", "MessageAttributeName", "MessageSystemAttributeName":
-                fields[head + "s"] = list(head)
+                fields[head + "s"] = try list(head)
             case "MessageAttribute", "MessageSystemAttribute":
-                fields[head + "s"] = messageAttributes(parameters, head)
+                fields[head + "s"] = try messageAttributes(parameters, head)
             case _ where head.hasSuffix("RequestEntry"):
-                fields["Entries"] = .array(parameters.members(head).map { .object(Self.input(from: $0).fields) })
+                var entries: [JSONValue] = []
+                for member in try parameters.members(head) {
+                    entries.append(.object(try Self.input(from: member).fields))
+                }
+                fields["Entries"] = .array(entries)
             default:
                 if name == head, let value = parameters[name] { fields[name] = .string(value) }
             }
@@ -112,10 +119,14 @@ enum SQSFacade {
         return AWSInput(fields)
     }
 
-    private static func messageAttributes(_ parameters: QueryParameters, _ prefix: String) -> JSONValue {
+    private static func messageAttributes(_ parameters: QueryParameters, _ prefix: String)
+        throws(QueryParameters.Malformed) -> JSONValue
+    {
         var object: [String: JSONValue] = [:]
-        for member in parameters.members(prefix) {
-            guard let name = member["Name"] else { continue }
+        for (index, member) in try parameters.members(prefix).enumerated() {
+            guard let name = member["Name"] else {
+                throw QueryParameters.Malformed(message: "\(prefix).\(index + 1).Name is required.")
+            }
             var value: [String: JSONValue] = [:]
             for key in ["DataType", "StringValue", "BinaryValue"] {
                 if let text = member["Value.\(key)"] { value[key] = .string(text) }
@@ -152,7 +163,9 @@ struct SQSError: Error {
     }
 
     static func invalidAttributeName(_ name: String) -> SQSError {
-        SQSError(type: "InvalidAttributeName", code: "InvalidAttributeName", message: "Unknown Attribute \(name).")
+        SQSError(
+            type: "InvalidAttributeName", code: "InvalidAttributeName",
+            message: "Unknown Attribute \(name.prefix(256)).")
     }
 
     static func invalidAttributeValue(_ message: String) -> SQSError {
@@ -176,6 +189,10 @@ extension SQSError {
         switch error {
         case let error as SQSError:
             self = error
+        case let error as AWSInput.WrongType:
+            self = .invalidParameter(error.message)
+        case let error as QueryParameters.Malformed:
+            self = .invalidParameter(error.message)
         case let error as QueueService.QueueError:
             switch error.code {
             case .notFound: self = .queueDoesNotExist

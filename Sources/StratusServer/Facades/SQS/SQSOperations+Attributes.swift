@@ -73,6 +73,10 @@ extension SQSOperations {
                     throw SQSError.unsupported("FIFO queues are not supported by Stratus yet.")
                 }
             case _ where Self.keptAsGiven.contains(name):
+                guard value.utf8.count <= 20_480, MessageAttribute.hasAllowedCharacters(value) else {
+                    throw SQSError.invalidAttributeValue(
+                        "Invalid value for the parameter \(name): at most 20 KiB, without control characters.")
+                }
                 queue.otherAttributes[name] = value
             default:
                 throw SQSError.invalidAttributeName(name)
@@ -102,7 +106,8 @@ extension SQSOperations {
             throw invalid("Invalid JSON.")
         }
         let fields = AWSInput(policy)
-        guard let target = fields.string("deadLetterTargetArn"), let count = fields.int("maxReceiveCount") else {
+        guard let target = try fields.string("deadLetterTargetArn"), let count = try fields.int("maxReceiveCount")
+        else {
             throw invalid(
                 "Redrive policy does not contain mandatory attribute: deadLetterTargetArn and maxReceiveCount.")
         }
@@ -116,8 +121,8 @@ extension SQSOperations {
         if let allow = deadLetter.redriveAllowPolicy,
             let parsed = JSONValue.parseObject(allow.utf8)
         {
-            let permission = AWSInput(parsed).string("redrivePermission")
-            let sources = AWSInput(parsed).strings("sourceQueueArns").map(Self.name(ofArn:))
+            let permission = try? AWSInput(parsed).string("redrivePermission")
+            let sources = ((try? AWSInput(parsed).strings("sourceQueueArns")) ?? []).map(Self.name(ofArn:))
             if permission == "denyAll" || (permission == "byQueue" && !sources.contains(queue.name)) {
                 throw invalid("Dead letter target's RedriveAllowPolicy does not allow this queue.")
             }
@@ -139,10 +144,10 @@ extension SQSOperations {
             throw invalid("Invalid JSON.")
         }
         let fields = AWSInput(policy)
-        switch fields.string("redrivePermission") {
+        switch try fields.string("redrivePermission") {
         case "allowAll", "denyAll": break
         case "byQueue":
-            let sources = fields.strings("sourceQueueArns")
+            let sources = try fields.strings("sourceQueueArns")
             guard (1...10).contains(sources.count) else {
                 throw invalid("byQueue needs between 1 and 10 sourceQueueArns.")
             }

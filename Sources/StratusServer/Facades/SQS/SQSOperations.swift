@@ -31,8 +31,8 @@ struct SQSOperations {
         case "ListDeadLetterSourceQueues": return try listDeadLetterSourceQueues(input)
         case "StartMessageMoveTask": return try await startMessageMoveTask(input)
         case "ListMessageMoveTasks": return try listMessageMoveTasks(input)
-        case "TagQueue": return try await tag(input, add: input.stringMap("Tags"), remove: [])
-        case "UntagQueue": return try await tag(input, add: [:], remove: input.strings("TagKeys"))
+        case "TagQueue": return try await tag(input, add: try input.stringMap("Tags"), remove: [])
+        case "UntagQueue": return try await tag(input, add: [:], remove: try input.strings("TagKeys"))
         case "ListQueueTags":
             let queue = try config(input)
             return .structure([
@@ -51,7 +51,7 @@ struct SQSOperations {
     // MARK: Queues
 
     private func createQueue(_ input: AWSInput) async throws -> AWSShape {
-        guard let name = input.string("QueueName") else { throw SQSError.missing("QueueName") }
+        guard let name = try input.string("QueueName") else { throw SQSError.missing("QueueName") }
         guard QueueConfig.isValidName(name) else {
             if name.hasSuffix(".fifo") {
                 throw SQSError.unsupported("FIFO queues are not supported by Stratus yet (queue '\(name.prefix(80))').")
@@ -59,7 +59,7 @@ struct SQSOperations {
             throw SQSError.invalidParameter(
                 "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
         }
-        let attributes = input.stringMap("Attributes")
+        let attributes = try input.stringMap("Attributes")
         if let existing = host.queues.config(name) {
             var wanted = existing
             try apply(attributes, to: &wanted)
@@ -79,27 +79,29 @@ struct SQSOperations {
         }
         var queue = QueueConfig(name: name)
         try apply(attributes, to: &queue)
-        queue.tags = input.stringMap("Tags").merging(input.stringMap("tags")) { a, _ in a }
+        queue.tags = try input.stringMap("Tags").merging(try input.stringMap("tags")) { a, _ in a }
+        try Self.checkTags(queue.tags)
+        guard queue.tags.count <= 50 else { throw SQSError.invalidParameter("A queue can have at most 50 tags.") }
         try await host.queues.create(queue)
         return .structure([("QueueUrl", .string(url(name)))])
     }
 
     private func getQueueUrl(_ input: AWSInput) throws -> AWSShape {
-        guard let name = input.string("QueueName") else { throw SQSError.missing("QueueName") }
+        guard let name = try input.string("QueueName") else { throw SQSError.missing("QueueName") }
         guard host.queues.config(name) != nil else { throw SQSError.queueDoesNotExist }
         return .structure([("QueueUrl", .string(url(name)))])
     }
 
     private func listQueues(_ input: AWSInput) throws -> AWSShape {
-        let prefix = input.string("QueueNamePrefix") ?? ""
+        let prefix = try input.string("QueueNamePrefix") ?? ""
         var names = host.queues.all().map(\.name).filter { $0.hasPrefix(prefix) }
-        let max = input.int("MaxResults")
+        let max = try input.int("MaxResults")
         if let max, !(1...1000).contains(max) {
             throw SQSError.invalidParameter(
                 "Value \(max) for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
             )
         }
-        if let token = input.string("NextToken") {
+        if let token = try input.string("NextToken") {
             guard let after = Data(base64Encoded: token).map({ String(decoding: $0, as: UTF8.self) }) else {
                 throw SQSError.invalidParameter("Invalid NextToken value.")
             }
@@ -125,7 +127,7 @@ struct SQSOperations {
 
     private func getQueueAttributes(_ input: AWSInput) async throws -> AWSShape {
         let queue = try config(input)
-        let requested = input.strings("AttributeNames")
+        let requested = try input.strings("AttributeNames")
         let all = try await attributes(of: queue)
         var chosen: [String: String] = [:]
         for name in requested {
@@ -144,7 +146,7 @@ struct SQSOperations {
 
     private func setQueueAttributes(_ input: AWSInput) async throws -> AWSShape? {
         let name = try queueName(input)
-        let attributes = input.stringMap("Attributes")
+        let attributes = try input.stringMap("Attributes")
         try refuseDeclared(name, "change")
         _ = try await host.queues.update(name) { queue in try apply(attributes, to: &queue) }
         return nil
@@ -153,6 +155,7 @@ struct SQSOperations {
     private func tag(_ input: AWSInput, add: [String: String], remove: [String]) async throws -> AWSShape? {
         let name = try queueName(input)
         try refuseDeclared(name, "tag")
+        try Self.checkTags(add)
         _ = try await host.queues.update(name) { queue in
             queue.tags.merge(add) { _, new in new }
             for key in remove { queue.tags[key] = nil }
@@ -170,24 +173,24 @@ struct SQSOperations {
     /// SQS's redrive: moves a dead-letter queue's messages back to their source queues (or to `DestinationArn`)
     /// as one task that has finished when the answer comes.
     private func startMessageMoveTask(_ input: AWSInput) async throws -> AWSShape {
-        guard let source = input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
+        guard let source = try input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
         let dlq = Self.name(ofArn: source)
         guard host.queues.config(dlq) != nil else { throw SQSError.queueDoesNotExist }
         guard host.queues.all().contains(where: { $0.deadLetterQueue == dlq }) else {
             throw SQSError.invalidParameter("Source queue must be configured as a Dead Letter Queue.")
         }
-        let destination = input.string("DestinationArn").map(Self.name(ofArn:))
+        let destination = try input.string("DestinationArn").map(Self.name(ofArn:))
         let moved = try await host.queues.redrive(from: dlq, to: destination)
         let handle = Data("\(source)|\(RequestID.make())".utf8).base64EncodedString()
         MoveTasks.record(
             .init(
-                handle: handle, source: source, destination: input.string("DestinationArn"), moved: moved,
+                handle: handle, source: source, destination: try input.string("DestinationArn"), moved: moved,
                 startedAtMs: host.queues.nowMs))
         return .structure([("TaskHandle", .string(handle))])
     }
 
     private func listMessageMoveTasks(_ input: AWSInput) throws -> AWSShape {
-        guard let source = input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
+        guard let source = try input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
         let tasks = MoveTasks.tasks(for: source).map { task -> AWSShape in
             var fields: [(String, AWSShape)] = [
                 ("Status", .string("COMPLETED")), ("SourceArn", .string(task.source)),
@@ -217,7 +220,7 @@ struct SQSOperations {
         var accepted: [(id: String, message: OutgoingMessage)] = []
         var failed: [AWSShape] = []
         for entry in entries {
-            let id = entry.string("Id") ?? ""
+            let id = try entry.string("Id") ?? ""
             do {
                 let message = try outgoing(entry, queue: queue)
                 total += Self.size(of: message)
@@ -259,7 +262,7 @@ struct SQSOperations {
 
     /// A message to send, checked as SQS checks it.
     private func outgoing(_ input: AWSInput, queue: QueueConfig) throws -> OutgoingMessage {
-        guard let body = input.string("MessageBody") else { throw SQSError.missing("MessageBody") }
+        guard let body = try input.string("MessageBody") else { throw SQSError.missing("MessageBody") }
         guard !body.isEmpty else { throw SQSError.missing("MessageBody") }
         if let bad = body.unicodeScalars.first(where: { !Self.allowed($0) }) {
             throw SQSError(
@@ -270,19 +273,26 @@ struct SQSOperations {
         }
         var message = OutgoingMessage(body: body, attributes: try messageAttributes(input, "MessageAttributes"))
         if let delay = input["DelaySeconds"] {
-            guard let seconds = input.int("DelaySeconds"), (0...900).contains(seconds) else {
+            guard let seconds = try input.int("DelaySeconds"), (0...900).contains(seconds) else {
                 throw SQSError.invalidParameter(
-                    "Value \(AWSInput(["v": delay]).string("v") ?? "") for parameter DelaySeconds is invalid. Reason: must be between 0 and 900, if provided."
+                    "Value \(try AWSInput(["v": delay]).string("v") ?? "") for parameter DelaySeconds is invalid. Reason: must be between 0 and 900, if provided."
                 )
             }
             message.delayMs = Int64(seconds) * 1000
         }
-        if let system = input.object("MessageSystemAttributes") {
+        if let system = try input.object("MessageSystemAttributes") {
             for name in system.fields.keys where name != "AWSTraceHeader" {
                 throw SQSError.invalidParameter(
                     "Message system attribute name '\(name.prefix(100))' is invalid. Only AWSTraceHeader is supported.")
             }
-            message.traceHeader = system.object("AWSTraceHeader")?.string("StringValue")
+            message.traceHeader = try system.object("AWSTraceHeader")?.string("StringValue")
+            if let trace = message.traceHeader,
+                trace.isEmpty || trace.utf8.count > 2048 || !MessageAttribute.hasAllowedCharacters(trace)
+            {
+                throw SQSError.invalidParameter(
+                    "The AWSTraceHeader message system attribute must have 1 to 2048 bytes, without control characters."
+                )
+            }
         }
         let size = Self.size(of: message)
         guard size <= queue.maxMessageBytes else {
@@ -295,22 +305,22 @@ struct SQSOperations {
 
     /// Message attributes as SQS checks them: `{DataType, StringValue | BinaryValue}` each.
     private func messageAttributes(_ input: AWSInput, _ key: String) throws -> [String: MessageAttribute] {
-        guard let object = input.object(key) else { return [:] }
+        guard let object = try input.object(key) else { return [:] }
         var attributes: [String: MessageAttribute] = [:]
         for (name, _) in object.fields {
-            guard let value = object.object(name), let type = value.string("DataType"), !type.isEmpty else {
+            guard let value = try object.object(name), let type = try value.string("DataType"), !type.isEmpty else {
                 throw SQSError.invalidParameter(
                     "The message attribute '\(name.prefix(256))' must contain a non-empty DataType.")
             }
             let attribute: MessageAttribute
             if type == "Binary" || type.hasPrefix("Binary.") {
-                guard let base64 = value.string("BinaryValue"), Data(base64Encoded: base64) != nil else {
+                guard let base64 = try value.string("BinaryValue"), Data(base64Encoded: base64) != nil else {
                     throw SQSError.invalidParameter(
                         "The message attribute '\(name.prefix(256))' with type 'Binary' must use field 'Binary'.")
                 }
                 attribute = MessageAttribute(dataType: type, stringValue: base64)
             } else {
-                guard let text = value.string("StringValue") else {
+                guard let text = try value.string("StringValue") else {
                     throw SQSError.invalidParameter(
                         "The message attribute '\(name.prefix(256))' with type '\(type.prefix(256))' must use field 'String'."
                     )
@@ -335,8 +345,8 @@ struct SQSOperations {
         let messages = try await host.queues.receive(
             from: queue.name, max: max, visibilityTimeoutMs: visibility.map { Int64($0) * 1000 },
             wait: .milliseconds(wait))
-        let systemNames = Set(input.strings("AttributeNames") + input.strings("MessageSystemAttributeNames"))
-        let attributeNames = input.strings("MessageAttributeNames")
+        let systemNames = Set(try input.strings("AttributeNames") + input.strings("MessageSystemAttributeNames"))
+        let attributeNames = try input.strings("MessageAttributeNames")
         let shaped = messages.map { message -> AWSShape in
             var fields: [(String, AWSShape)] = [
                 ("MessageId", .string(message.id)), ("ReceiptHandle", .string(message.receiptHandle ?? "")),
@@ -385,7 +395,7 @@ struct SQSOperations {
 
     private func deleteMessage(_ input: AWSInput) async throws -> AWSShape? {
         let name = try queueName(input)
-        guard let handle = input.string("ReceiptHandle") else { throw SQSError.missing("ReceiptHandle") }
+        guard let handle = try input.string("ReceiptHandle") else { throw SQSError.missing("ReceiptHandle") }
         guard Self.isReceiptHandle(handle) else { throw SQSError.receiptHandleInvalid(handle) }
         _ = try await host.queues.delete(from: name, receiptHandles: [handle])
         return nil
@@ -397,10 +407,10 @@ struct SQSOperations {
         var successful: [AWSShape] = []
         var failed: [AWSShape] = []
         for entry in entries {
-            let id = entry.string("Id") ?? ""
-            guard let handle = entry.string("ReceiptHandle"), Self.isReceiptHandle(handle) else {
+            let id = try entry.string("Id") ?? ""
+            guard let handle = try entry.string("ReceiptHandle"), Self.isReceiptHandle(handle) else {
                 failed.append(
-                    Self.failure(id: id, SQSError.receiptHandleInvalid(entry.string("ReceiptHandle") ?? "")))
+                    Self.failure(id: id, SQSError.receiptHandleInvalid(try entry.string("ReceiptHandle") ?? "")))
                 continue
             }
             _ = try await host.queues.delete(from: name, receiptHandles: [handle])
@@ -419,7 +429,7 @@ struct SQSOperations {
     }
 
     private func changeVisibility(of entry: AWSInput, in queue: String) async throws {
-        guard let handle = entry.string("ReceiptHandle") else { throw SQSError.missing("ReceiptHandle") }
+        guard let handle = try entry.string("ReceiptHandle") else { throw SQSError.missing("ReceiptHandle") }
         guard Self.isReceiptHandle(handle) else { throw SQSError.receiptHandleInvalid(handle) }
         guard entry["VisibilityTimeout"] != nil else { throw SQSError.missing("VisibilityTimeout") }
         let seconds =
@@ -439,7 +449,7 @@ struct SQSOperations {
         var successful: [AWSShape] = []
         var failed: [AWSShape] = []
         for entry in entries {
-            let id = entry.string("Id") ?? ""
+            let id = try entry.string("Id") ?? ""
             do {
                 try await changeVisibility(of: entry, in: name)
                 successful.append(.structure([("Id", .string(id))]))
@@ -455,9 +465,22 @@ struct SQSOperations {
 
     // MARK: Helpers
 
+    /// SQS's tag limits: keys of 1 to 128 characters, values of at most 256, of the characters SQS allows.
+    static func checkTags(_ tags: [String: String]) throws {
+        for (key, value) in tags {
+            guard (1...128).contains(key.count), value.count <= 256, MessageAttribute.hasAllowedCharacters(key),
+                MessageAttribute.hasAllowedCharacters(value)
+            else {
+                throw SQSError.invalidParameter(
+                    "Tag '\(key.prefix(128))' is invalid: keys have 1 to 128 characters and values at most 256, without control characters."
+                )
+            }
+        }
+    }
+
     /// A batch's entries: 1 to 10, with distinct ids of letters, digits, `-` and `_`.
     private func batchEntries(_ input: AWSInput) throws -> [AWSInput] {
-        let entries = input.objects("Entries")
+        let entries = try input.objects("Entries")
         guard !entries.isEmpty else {
             throw SQSError.batch(
                 "EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.")
@@ -469,7 +492,7 @@ struct SQSOperations {
         }
         var seen: Set<String> = []
         for entry in entries {
-            let id = entry.string("Id") ?? ""
+            let id = try entry.string("Id") ?? ""
             guard (1...80).contains(id.utf8.count),
                 id.utf8.allSatisfy({
                     $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A)
@@ -500,16 +523,17 @@ struct SQSOperations {
     private func bounded(_ input: AWSInput, _ name: String, _ range: ClosedRange<Int>, _ reason: String) throws -> Int?
     {
         guard let raw = input[name] else { return nil }
-        guard let value = input.int(name), range.contains(value) else {
+        guard let value = try? input.int(name), range.contains(value) else {
             throw SQSError.invalidParameter(
-                "Value \(AWSInput(["v": raw]).string("v") ?? "?") for parameter \(name) is invalid. Reason: \(reason)")
+                "Value \(try AWSInput(["v": raw]).string("v") ?? "?") for parameter \(name) is invalid. Reason: \(reason)"
+            )
         }
         return value
     }
 
     /// The queue a `QueueUrl` names, by its last path segment, whatever host and port it carries.
     private func queueName(_ input: AWSInput) throws -> String {
-        guard let url = input.string("QueueUrl"), !url.isEmpty else { throw SQSError.missing("QueueUrl") }
+        guard let url = try input.string("QueueUrl"), !url.isEmpty else { throw SQSError.missing("QueueUrl") }
         let path = url.split(separator: "?", maxSplits: 1).first ?? ""
         guard let name = path.split(separator: "/").last.map(String.init), host.queues.config(name) != nil else {
             throw SQSError.queueDoesNotExist
