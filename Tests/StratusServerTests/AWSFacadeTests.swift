@@ -46,6 +46,19 @@ import Testing
         #expect(try input.strings("AttributeNames") == ["All"])
     }
 
+    @Test(arguments: [
+        ("plain", "plain"), ("a+b", "a b"), ("%41%42", "AB"), ("%e2%82%AC", "€"), ("100%25", "100%"), ("", ""),
+    ])
+    func formValuesDecode(encoded: String, decoded: String) {
+        #expect(QueryParameters.decode(Substring(encoded)) == decoded)
+    }
+
+    @Test(arguments: ["%", "%4", "%zz", "%ff%fe", "a%G1"])
+    func badFormEscapesAreRefused(encoded: String) {
+        #expect(QueryParameters.decode(Substring(encoded)) == nil)
+        #expect(QueryParameters(Substring("k=\(encoded)")).undecodable == "k")
+    }
+
     @Test func bothSQSProtocolsAnswerInTheirOwnShape() async throws {
         try await ServerFixture.with { fixture in
             try await fixture.control { client in

@@ -213,8 +213,36 @@ struct QueryParameters: Sendable {
         undecodable = other.undecodable ?? more.undecodable
     }
 
-    private static func decode(_ text: Substring) -> String? {
-        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    /// Form decoding: `+` is a space, `%XX` a byte; `nil` for a bad escape or bytes that are not UTF-8.
+    static func decode(_ text: Substring) -> String? {
+        let utf8 = text.utf8
+        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(text) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var index = utf8.startIndex
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "%") {
+                let first = utf8.index(after: index)
+                guard first != utf8.endIndex, utf8.index(after: first) != utf8.endIndex,
+                    let high = hex(utf8[first]), let low = hex(utf8[utf8.index(after: first)])
+                else { return nil }
+                bytes.append(high << 4 | low)
+                index = utf8.index(first, offsetBy: 2)
+                continue
+            }
+            bytes.append(byte == UInt8(ascii: "+") ? 0x20 : byte)
+            index = utf8.index(after: index)
+        }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     subscript(_ name: String) -> String? { values[name] }

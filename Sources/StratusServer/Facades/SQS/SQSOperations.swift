@@ -406,6 +406,7 @@ struct SQSOperations {
         let entries = try batchEntries(input)
         var successful: [AWSShape] = []
         var failed: [AWSShape] = []
+        var handles: [String] = []
         for entry in entries {
             let id = try entry.string("Id") ?? ""
             guard let handle = try entry.string("ReceiptHandle"), Self.isReceiptHandle(handle) else {
@@ -413,9 +414,11 @@ struct SQSOperations {
                     Self.failure(id: id, SQSError.receiptHandleInvalid(try entry.string("ReceiptHandle") ?? "")))
                 continue
             }
-            _ = try await host.queues.delete(from: name, receiptHandles: [handle])
+            handles.append(handle)
             successful.append(.structure([("Id", .string(id))]))
         }
+        // One transaction for the batch (a stale handle deletes nothing and succeeds, as in SQS).
+        if !handles.isEmpty { _ = try await host.queues.delete(from: name, receiptHandles: handles) }
         return .structure([
             ("Successful", .list(member: "DeleteMessageBatchResultEntry", flattened: true, successful)),
             ("Failed", .list(member: "BatchResultErrorEntry", flattened: true, failed)),
