@@ -1116,9 +1116,10 @@ def main():
     ap.add_argument("--publishes", type=int, default=None, help="M for the SNS throughput (default 2000)")
     ap.add_argument("--samples", type=int, default=None, help="publish -> receivable samples (default 200)")
     ap.add_argument("--threads", type=int, default=4, help="client threads for the throughput figures (default 4)")
-    ap.add_argument("--processes", type=int, default=1,
-                    help="spread the --threads over this many client processes (default 1: all threads in this "
-                         "process, whose interpreter lock bounds what the client can drive; see the client max column)")
+    ap.add_argument("--processes", type=int, default=2,
+                    help="spread the --threads over this many client processes (default 2: with 1, the interpreter "
+                         "lock of one Python process bounds what the client can drive below what Stratus serves; "
+                         "see the client max column)")
     ap.add_argument("--phase-cap", type=float, default=None,
                     help="seconds after which a phase stops and reports what it did (default 30, --quick 10): "
                          "moto slows down as its queues grow")
