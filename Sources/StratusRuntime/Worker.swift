@@ -130,7 +130,7 @@ package final class Worker: Sendable {
         environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(channel.localAddress?.port ?? 0)"
         do {
             let process = try await spawn(environment) { [weak worker] status in worker?.processExited(status) }
-            let capture = OutputCapture(descriptor: process.outputDescriptor, queue: .global())
+            let capture = OutputCapture(descriptor: process.outputDescriptor)
             worker.state.withLock {
                 $0.process = process
                 $0.capture = capture

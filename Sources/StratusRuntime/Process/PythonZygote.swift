@@ -95,7 +95,7 @@ package final class PythonZygote: Sendable {
         }
         close(pair[1])
         // The zygote prints nothing unless it fails; its output is drained so that it never blocks on it.
-        let output = OutputCapture(descriptor: process.outputDescriptor, queue: .global())
+        let output = OutputCapture(descriptor: process.outputDescriptor)
         let zygote = PythonZygote(socket: pair[0], process: process, cgroups: cgroups, logger: logger)
         let reader = Thread {
             zygote.readAnswers()
