@@ -564,7 +564,7 @@ def test_message_bodies_follow_the_sqs_character_rules(wire, objects, body):
     )
 )
 def test_odd_receipt_handles_touch_no_message(wire, objects, handle):
-    """Whatever a receipt handle looks like, it is refused (ReceiptHandleIsInvalid, MessageNotInflight) or deletes
+    """Whatever a receipt handle looks like, it is refused (ReceiptHandleIsInvalid, InvalidParameterValue) or deletes
     nothing that it does not name: a message received with its real handle stays in flight."""
     url = queue_url(objects["handles"])
     keep = f"keep-{uuid.uuid4().hex}"
@@ -809,8 +809,9 @@ def test_declared_subscriptions_cannot_be_changed_through_another_topic_in_the_a
         check_query(removed, "Unsubscribe")
         after = texts(xml_root(wire.sns(Action="ListSubscriptionsByTopic", TopicArn=topic_arn("declared-t")), "l"),
                       "SubscriptionArn")
-        # The ARN names a subscription that topic does not have: NotFound (404), and nothing changes.
-        assert (changed.status, removed.status, after) == (404, 404, [declared]), (
+        # The ARN names a subscription that topic does not have: a change is NotFound (404), an Unsubscribe
+        # succeeds as SNS's does for a subscription that does not exist (200), and nothing changes.
+        assert (changed.status, removed.status, after) == (404, 200, [declared]), (
             f"through {disguised}: SetSubscriptionAttributes {changed.status}, Unsubscribe {removed.status}; "
             f"declared-t's subscriptions afterwards: {after}")
 
@@ -1012,7 +1013,7 @@ def test_message_size_limits(wire, sqs, stable, control_url):
     with pytest.raises(botocore.exceptions.ClientError) as refused:
         sqs.send_message(QueueUrl=url, MessageBody="a" * 1_048_577)
     assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
-    sqs.purge_queue(QueueUrl=url)
+    wire.sqs_json("PurgeQueue", {"QueueUrl": url})  # cleanup (a purge in the last minute answers PurgeQueueInProgress)
     topic = topic_arn(stable["topic"])
     assert wire.sns(Action="Publish", TopicArn=topic, Message="a" * 262_144).status == 200
     over = wire.sns(Action="Publish", TopicArn=topic, Message="\u00e9" * 131_073)
@@ -1156,7 +1157,8 @@ def test_arns_with_too_few_or_too_many_colons(wire, kind, value):
     elif kind == "subscription":
         for action in ("Unsubscribe", "GetSubscriptionAttributes"):
             answer = wire.sns(Action=action, SubscriptionArn=value)
-            assert answer.status in (400, 404), answer.text
+            # Unsubscribing what does not exist succeeds, as in SNS; anything else is a 4xx.
+            assert answer.status in (400, 404) or (action == "Unsubscribe" and answer.status == 200), answer.text
             check_query(answer, value)
     elif kind == "source":
         for op in ("StartMessageMoveTask", "ListMessageMoveTasks"):

@@ -638,3 +638,22 @@ def test_topic_made_through_v1_is_an_sns_topic(sns, control_url):
         assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["TopicArn"] == arn
     finally:
         sns.delete_topic(TopicArn=arn)
+
+
+def test_unsubscribe_twice_succeeds_and_errors_have_sns_shape(sns, new_topic, new_queue, control_url):
+    topic = new_topic("unsub2")
+    _, queue_arn = new_queue("unsub2")
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
+    sns.unsubscribe(SubscriptionArn=sub)
+    sns.unsubscribe(SubscriptionArn=sub)  # as SNS: a subscription that no longer exists is not an error
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    with pytest.raises(ClientError) as raised:
+        sns.get_topic_attributes(TopicArn=topic + "-missing")
+    assert raised.value.response["Error"] == {"Type": "Sender", "Code": "NotFound", "Message": "Topic does not exist"}
+
+
+def test_new_topics_have_the_default_access_policy(sns, new_topic):
+    topic = new_topic("policy")
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    [statement] = policy["Statement"]
+    assert statement["Resource"] == topic and "SNS:Publish" in statement["Action"]

@@ -1046,3 +1046,29 @@ def test_queue_made_through_v1_is_an_sqs_queue(sqs, control_url):
         assert attrs(sqs, url, "VisibilityTimeout")["VisibilityTimeout"] == "7"
     finally:
         sqs.delete_queue(QueueUrl=f"{control_url}/{ACCOUNT}/{name}")
+
+
+def test_purge_twice_within_a_minute_is_purge_queue_in_progress(sqs, new_queue):
+    url = new_queue("purge2")
+    sqs.send_message(QueueUrl=url, MessageBody="gone")
+    sqs.purge_queue(QueueUrl=url)
+    with pytest.raises(ClientError) as raised:
+        sqs.purge_queue(QueueUrl=url)
+    assert raised.value.response["Error"]["Code"] == "AWS.SimpleQueueService.PurgeQueueInProgress"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_visibility_change_of_a_deleted_message_is_invalid_parameter_value(sqs, new_queue):
+    url = new_queue("vis-deleted")
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    with pytest.raises(ClientError) as raised:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def test_new_queues_report_managed_encryption_on(sqs, new_queue):
+    url = new_queue("sse")
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["SqsManagedSseEnabled"])["Attributes"]
+    assert attributes == {"SqsManagedSseEnabled": "true"}

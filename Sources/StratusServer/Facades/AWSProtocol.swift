@@ -141,9 +141,11 @@ enum XML {
         namespace: String, status: HTTPResponse.Status, code: String, message: String, sender: Bool = true,
         requestId: String
     ) -> Response {
+        // SQS's query errors carry an empty `Detail`, SNS's do not.
+        let detail = namespace == SQSFacade.namespace ? "<Detail/>" : ""
         let xml =
             "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"\(namespace)\"><Error><Type>\(sender ? "Sender" : "Receiver")</Type>"
-            + "<Code>\(escape(code))</Code><Message>\(escape(message))</Message><Detail/></Error>"
+            + "<Code>\(escape(code))</Code><Message>\(escape(message))</Message>\(detail)</Error>"
             + "<RequestId>\(requestId)</RequestId></ErrorResponse>"
         return body(xml, status: status, requestId: requestId)
     }

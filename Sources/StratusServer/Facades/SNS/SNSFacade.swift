@@ -103,9 +103,16 @@ struct SNSFacade {
             // Subscriptions are confirmed when they are made: a token names nothing to confirm.
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Token")
         case "Unsubscribe":
-            let (topic, id) = try subscriptionId(p["SubscriptionArn"])
+            // Removing a subscription that does not exist (any more) succeeds, as in SNS.
+            let topic: String
+            let id: String
+            do {
+                (topic, id) = try subscriptionId(p["SubscriptionArn"])
+            } catch let error as SNSError where error.code == "NotFound" {
+                return nil
+            }
             try refuseDeclared(subscription: id, topic: topic, "remove")
-            guard try await host.topics.unsubscribe(id) else { throw SNSError.notFound("Subscription does not exist") }
+            try await host.topics.unsubscribe(id)
             return nil
         case "ListSubscriptions", "ListSubscriptionsByTopic":
             var subscriptions = host.topics.all().sorted { $0.key < $1.key }.flatMap(\.value)
@@ -453,11 +460,17 @@ struct SNSFacade {
         var all: [String: String] = [
             "TopicArn": topicArn(topic), "Owner": AWS.accountId, "SubscriptionsConfirmed": String(subscriptions.count),
             "SubscriptionsPending": "0", "SubscriptionsDeleted": "0", "DisplayName": "",
+            "Policy": Self.defaultPolicy(topicArn(topic)),
             "EffectiveDeliveryPolicy":
                 #"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false}}"#,
         ]
         all.merge(host.topics.attributes(of: topic) ?? [:]) { _, set in set }
         return all
+    }
+
+    /// The access policy SNS gives a new topic (Stratus does not enforce policies).
+    private static func defaultPolicy(_ arn: String) -> String {
+        #"{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],"Resource":"\#(arn)","Condition":{"StringEquals":{"AWS:SourceOwner":"\#(AWS.accountId)"}}}]}"#
     }
 
     private static let topicSettable: Set<String> = [

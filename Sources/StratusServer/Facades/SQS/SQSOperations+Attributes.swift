@@ -33,7 +33,7 @@ extension SQSOperations {
             "MessageRetentionPeriod": String(queue.retentionMs / 1000),
             "DelaySeconds": String(queue.delayMs / 1000),
             "ReceiveMessageWaitTimeSeconds": String(queue.receiveWaitMs / 1000),
-            "SqsManagedSseEnabled": "false",
+            "SqsManagedSseEnabled": "true",
         ]
         if let dlq = queue.deadLetterQueue, let count = queue.maxReceiveCount {
             var json = JSONWriter()

@@ -26,7 +26,20 @@ struct SQSOperations {
         case "ChangeMessageVisibility": return try await changeVisibility(input)
         case "ChangeMessageVisibilityBatch": return try await changeVisibilityBatch(input)
         case "PurgeQueue":
-            _ = try await host.queues.purge(try queueName(input))
+            let name = try queueName(input)
+            // SQS allows one purge a minute per queue.
+            let nowMs = host.queues.nowMs
+            let allowed = Self.lastPurges.withLock { purges in
+                if let last = purges[name], nowMs - last < 60_000 { return false }
+                purges[name] = nowMs
+                return true
+            }
+            guard allowed else {
+                throw SQSError(
+                    type: "PurgeQueueInProgress", code: "AWS.SimpleQueueService.PurgeQueueInProgress",
+                    message: "Only one PurgeQueue operation on \(name) is allowed every 60 seconds.")
+            }
+            _ = try await host.queues.purge(name)
             return nil
         case "ListDeadLetterSourceQueues": return try listDeadLetterSourceQueues(input)
         case "StartMessageMoveTask": return try await startMessageMoveTask(input)
@@ -440,9 +453,9 @@ struct SQSOperations {
         guard
             try await host.queues.changeVisibility(in: queue, receiptHandle: handle, timeoutMs: Int64(seconds) * 1000)
         else {
-            throw SQSError(
-                type: "MessageNotInflight", code: "AWS.SimpleQueueService.MessageNotInflight",
-                message: "The message referred to isn't in flight (its receipt handle is not the latest).")
+            throw SQSError.invalidParameter(
+                "Value \(handle.prefix(200)) for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."
+            )
         }
     }
 
@@ -467,6 +480,9 @@ struct SQSOperations {
     }
 
     // MARK: Helpers
+
+    /// When each queue was last purged (epoch ms), for SQS's one purge a minute.
+    static let lastPurges = Mutex<[String: Int64]>([:])
 
     /// SQS's tag limits: keys of 1 to 128 characters, values of at most 256, of the characters SQS allows.
     static func checkTags(_ tags: [String: String]) throws {
