@@ -1072,3 +1072,12 @@ def test_new_queues_report_managed_encryption_on(sqs, new_queue):
     url = new_queue("sse")
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["SqsManagedSseEnabled"])["Attributes"]
     assert attributes == {"SqsManagedSseEnabled": "true"}
+
+
+def test_out_of_range_numbers_are_named_in_the_error(sqs, new_queue):
+    url = new_queue("named")
+    with pytest.raises(ClientError) as raised:
+        sqs.send_message(QueueUrl=url, MessageBody="x", DelaySeconds=901)
+    error = raised.value.response["Error"]
+    assert error["Code"] == "InvalidParameterValue"
+    assert error["Message"].startswith("Value 901 for parameter DelaySeconds is invalid")

@@ -288,7 +288,7 @@ struct SQSOperations {
         if let delay = input["DelaySeconds"] {
             guard let seconds = try input.int("DelaySeconds"), (0...900).contains(seconds) else {
                 throw SQSError.invalidParameter(
-                    "Value \(try AWSInput(["v": delay]).string("v") ?? "") for parameter DelaySeconds is invalid. Reason: must be between 0 and 900, if provided."
+                    "Value \(AWSInput.text(of: delay)) for parameter DelaySeconds is invalid. Reason: must be between 0 and 900, if provided."
                 )
             }
             message.delayMs = Int64(seconds) * 1000
@@ -544,26 +544,23 @@ struct SQSOperations {
         guard let raw = input[name] else { return nil }
         guard let value = try? input.int(name), range.contains(value) else {
             throw SQSError.invalidParameter(
-                "Value \(try AWSInput(["v": raw]).string("v") ?? "?") for parameter \(name) is invalid. Reason: \(reason)"
+                "Value \(AWSInput.text(of: raw)) for parameter \(name) is invalid. Reason: \(reason)"
             )
         }
         return value
     }
 
     /// The queue a `QueueUrl` names, by its last path segment, whatever host and port it carries.
-    private func queueName(_ input: AWSInput) throws -> String {
+    private func config(_ input: AWSInput) throws -> QueueConfig {
         guard let url = try input.string("QueueUrl"), !url.isEmpty else { throw SQSError.missing("QueueUrl") }
         let path = url.split(separator: "?", maxSplits: 1).first ?? ""
-        guard let name = path.split(separator: "/").last.map(String.init), host.queues.config(name) != nil else {
+        guard let name = path.split(separator: "/").last.map(String.init), let queue = host.queues.config(name) else {
             throw SQSError.queueDoesNotExist
         }
-        return name
-    }
-
-    private func config(_ input: AWSInput) throws -> QueueConfig {
-        guard let queue = host.queues.config(try queueName(input)) else { throw SQSError.queueDoesNotExist }
         return queue
     }
+
+    private func queueName(_ input: AWSInput) throws -> String { try config(input).name }
 
     private func refuseDeclared(_ name: String, _ verb: String) throws {
         if let place = host.project.triggers.declaration(ofQueue: name) {
