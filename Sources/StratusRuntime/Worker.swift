@@ -38,6 +38,9 @@ package struct WorkerResult: Sendable {
     package var maxMemoryUsedMB: Int
     /// The host ended it because it is shutting down (the drain timeout passed), not the function.
     package var abortedByHost = false
+    /// The worker died idle before its runtime received the invocation: no code of the function ran for it,
+    /// and it may go to another worker.
+    package var neverDelivered = false
 }
 
 /// A child process running one function's runtime, with its own Runtime API endpoint on loopback.
@@ -161,11 +164,14 @@ package final class Worker: Sendable {
                             durationMs: 0, initDurationMs: failure.initDurationMs, maxMemoryUsedMB: 0))
                     return
                 }
+                // A warm worker that died since it was acquired never had the invocation; one that died in
+                // its init charges its crash to the invocation it was started for.
+                let warm = state.withLock { $0.api.initialized }
                 continuation.resume(
                     returning: WorkerResult(
                         outcome: .hostError(
                             status: .crashed, type: "Runtime.ExitError", message: "worker is not running"),
-                        output: "", durationMs: 0, initDurationMs: nil, maxMemoryUsedMB: 0))
+                        output: "", durationMs: 0, initDurationMs: nil, maxMemoryUsedMB: 0, neverDelivered: warm))
             case .deliver(let respond):
                 respond(delivered(invocation))
             case .wait:
@@ -260,6 +266,14 @@ package final class Worker: Sendable {
         case .refuseSecond:
             // One runtime asks for work at a time: a second /next would silently replace the first.
             respond(.error(.conflict, type: "InvalidStateTransition", message: "another /next is already waiting"))
+        }
+    }
+
+    /// The `/next` answer carrying invocation `id` was written, or was not (its connection closed: the
+    /// runtime asks again, or the worker has died and the invocation goes elsewhere; its timeout keeps running).
+    func delivery(id: String, written: Bool) {
+        state.withLock { state in
+            if written { state.api.received(id) } else { _ = state.api.undeliver(id) }
         }
     }
 
@@ -369,9 +383,10 @@ package final class Worker: Sendable {
     }
 
     private func processExited(_ status: Int32) {
-        let id = state.withLock { state -> String? in
+        let (id, neverDelivered) = state.withLock { state -> (String?, Bool) in
             state.memoryTask?.cancel()
-            return state.api.die()
+            let neverDelivered = state.api.heldButNeverDelivered
+            return (state.api.die(), neverDelivered)
         }
         serverChannel.withLock { $0?.close(promise: nil) }
         guard let id else { return }
@@ -382,15 +397,17 @@ package final class Worker: Sendable {
         complete(
             id: id,
             outcome: .hostError(
-                status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"), force: true
-        )
+                status: .crashed, type: "Runtime.ExitError", message: "RequestId: \(id) Error: \(message)"),
+            force: true,
+            neverDelivered: neverDelivered)
     }
 
     /// Ends the current invocation if it is `id` (and was delivered, unless `force`). Returns whether it did.
     @discardableResult
-    private func complete(id: String, outcome: WorkerResult.Outcome, force: Bool = false, abortedByHost: Bool = false)
-        -> Bool
-    {
+    private func complete(
+        id: String, outcome: WorkerResult.Outcome, force: Bool = false, abortedByHost: Bool = false,
+        neverDelivered: Bool = false
+    ) -> Bool {
         let now = ContinuousClock.now
         let taken = state.withLock { state -> (Held, OutputCapture?, ChildProcess?, Int)? in
             guard let held = state.api.complete(id, force: force) else { return nil }
@@ -411,7 +428,7 @@ package final class Worker: Sendable {
         current.continuation.resume(
             returning: WorkerResult(
                 outcome: outcome, output: output, durationMs: duration, initDurationMs: current.initDurationMs,
-                maxMemoryUsedMB: memory, abortedByHost: abortedByHost))
+                maxMemoryUsedMB: memory, abortedByHost: abortedByHost, neverDelivered: neverDelivered))
         return true
     }
 

@@ -74,4 +74,35 @@ import Testing
             return
         }
     }
+
+    @Test func onlyAnInvocationAWarmRuntimeNeverReceivedMayGoElsewhere() {
+        // A cold worker's invocation is charged its init crash.
+        var cold = Machine()
+        _ = cold.invoke(id: "a", held: 1)
+        #expect(!cold.heldButNeverDelivered)
+
+        // A warm worker whose parked /next closed, then died: the invocation never reached it.
+        var warm = Machine()
+        let connection = Connection()
+        _ = warm.next(from: ObjectIdentifier(connection), waiter: "n")
+        warm.connectionClosed(ObjectIdentifier(connection))
+        _ = warm.invoke(id: "b", held: 2)
+        #expect(warm.heldButNeverDelivered)
+
+        // Handed to a parked /next whose answer could not be written: not received, and the next /next gets it.
+        var unwritten = Machine()
+        _ = unwritten.next(from: ObjectIdentifier(connection), waiter: "n")
+        _ = unwritten.invoke(id: "c", held: 3)
+        #expect(unwritten.heldButNeverDelivered, "handed over, not yet written")
+        let undelivered = unwritten.undeliver("c")
+        let other = unwritten.undeliver("other")
+        #expect(undelivered && !other)
+        guard case .deliver(let again) = unwritten.next(from: ObjectIdentifier(Connection()), waiter: "m") else {
+            Issue.record("asked again, it gets it again")
+            return
+        }
+        #expect(again == "c")
+        unwritten.received("c")
+        #expect(!unwritten.heldButNeverDelivered, "written to the runtime: a death now is the invocation's")
+    }
 }

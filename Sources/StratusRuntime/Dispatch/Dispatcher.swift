@@ -142,6 +142,9 @@ package final class Dispatcher: Sendable {
         pools.withLock { $0[name]?.function }
     }
 
+    /// How many workers an invocation is offered to when warm workers die before taking it.
+    private static let deliveryAttempts = 3
+
     /// Runs `name` once with `payload` and records the invocation. Failures of the function are results.
     package func invoke(
         _ name: String, payload: ByteBuffer, origin: Origin, clientContext: String? = nil
@@ -160,10 +163,17 @@ package final class Dispatcher: Sendable {
             return finish(&record, .breakerOpen(retryAfter: gate.retryAfter), body: nil, gate: gate)
         }
         do {
-            let (worker, _) = try await pool.acquire()
-            let result = await worker.invoke(
-                WorkerInvocation(id: record.id, payload: payload, clientContext: clientContext))
-            pool.release(worker)
+            let invocation = WorkerInvocation(id: record.id, payload: payload, clientContext: clientContext)
+            var result: WorkerResult
+            var attempts = 0
+            repeat {
+                // A warm worker that died before its runtime took the invocation (its zygote was killed, it
+                // was stopped from outside) ran nothing of it: the invocation goes to another worker.
+                let (worker, _) = try await pool.acquire()
+                result = await worker.invoke(invocation)
+                pool.release(worker)
+                attempts += 1
+            } while result.neverDelivered && attempts < Self.deliveryAttempts
             record.durationMs = result.durationMs
             record.initDurationMs = result.initDurationMs
             record.maxMemoryUsedMB = result.maxMemoryUsedMB

@@ -68,9 +68,10 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         if head.headers.contains(name: "Origin") || head.headers.contains(name: "Sec-Fetch-Site") {
-            return write(
+            write(
                 context, .error(.forbidden, type: "Forbidden", message: "browser requests are refused"),
                 keepAlive: false)
+            return
         }
         if oversized {
             oversized = false
@@ -79,14 +80,16 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 worker.responseTooLarge(id: String(parts[1]))
             }
             let message = "Response payload size exceeded maximum allowed payload size (\(Limits.responseBytes) bytes)."
-            return write(
+            write(
                 context, .error(.payloadTooLarge, type: "Function.ResponseSizeTooLarge", message: message),
                 keepAlive: head.isKeepAlive)
+            return
         }
         guard path.hasPrefix(Self.prefix) else {
-            return write(
+            write(
                 context, .error(.notFound, type: "NotFound", message: "unknown path \(path)"),
                 keepAlive: head.isKeepAlive)
+            return
         }
         let parts = path.dropFirst(Self.prefix.count).split(separator: "/")
         let errorType = head.headers.first(name: "Lambda-Runtime-Function-Error-Type")
@@ -94,10 +97,14 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.GET, 2, "invocation", "next"):
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let keepAlive = head.isKeepAlive
+            let worker = worker
             worker.nextInvocation(connection: ObjectIdentifier(self)) { response in
                 bound.eventLoop.execute {
                     let (handler, context) = bound.value
-                    handler.write(context, response, keepAlive: keepAlive)
+                    let written = handler.write(context, response, keepAlive: keepAlive)
+                    // The runtime went away while its /next was being answered: it never got the invocation.
+                    guard let id = response.headers.first(name: "Lambda-Runtime-Aws-Request-Id") else { return }
+                    written.whenComplete { worker.delivery(id: id, written: (try? $0.get()) != nil) }
                 }
             }
         case (.POST, 3, "invocation", "response"):
@@ -114,8 +121,13 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func write(_ context: ChannelHandlerContext, _ response: RuntimeAPIResponse, keepAlive: Bool) {
-        guard context.channel.isActive else { return }
+    @discardableResult
+    private func write(_ context: ChannelHandlerContext, _ response: RuntimeAPIResponse, keepAlive: Bool)
+        -> EventLoopFuture<Void>
+    {
+        guard context.channel.isActive else {
+            return context.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+        }
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
         if headers["Content-Type"].isEmpty { headers.add(name: "Content-Type", value: "application/json") }
@@ -125,5 +137,6 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive { done.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
+        return done
     }
 }

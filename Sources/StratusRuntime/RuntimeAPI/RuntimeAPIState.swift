@@ -7,7 +7,10 @@ package struct RuntimeAPIState<Waiter, Held> {
     package struct Invocation {
         package var id: String
         package var held: Held
+        /// Handed to the runtime's `/next`.
         package var delivered: Bool
+        /// That answer was written to the runtime's connection.
+        package var received = false
     }
 
     /// The answer to a runtime's `GET /next`.
@@ -79,6 +82,15 @@ package struct RuntimeAPIState<Waiter, Held> {
         return current.held
     }
 
+    /// The answer handing invocation `id` over could not be written: the runtime does not have it, and
+    /// gets it again at its next `/next`. Returns whether `id` is the invocation held.
+    package mutating func undeliver(_ id: String) -> Bool {
+        guard current?.id == id else { return false }
+        current?.delivered = false
+        current?.received = false
+        return true
+    }
+
     /// A connection closed: a `/next` it had parked is gone with it.
     package mutating func connectionClosed(_ connection: ObjectIdentifier) {
         if parked?.connection == connection { parked = nil }
@@ -88,5 +100,18 @@ package struct RuntimeAPIState<Waiter, Held> {
     package mutating func die() -> String? {
         dead = true
         return current?.id
+    }
+
+    /// Whether the invocation held never reached a runtime that had already asked for work: a warm worker
+    /// died between invocations, and the invocation can run elsewhere as if this worker never existed.
+    package var heldButNeverDelivered: Bool {
+        guard let current else { return false }
+        return !current.received && initialized
+    }
+
+    /// The answer handing invocation `id` over was written to the runtime's connection.
+    package mutating func received(_ id: String) {
+        guard current?.id == id, current?.delivered == true else { return }
+        current?.received = true
     }
 }
