@@ -23,7 +23,10 @@ package struct ControlExposure: Sendable {
 
     /// Whether `host` (an address to bind or a `Host` name, without port) is loopback.
     package static func isLoopback(_ host: String) -> Bool {
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        // Runs on every control request: no Foundation character sets.
+        var name = Substring(host.lowercased())
+        while name.first == "[" { name = name.dropFirst() }
+        while name.last == "]" { name = name.dropLast() }
         if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
         let octets = name.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
@@ -47,7 +50,8 @@ package struct ControlExposure: Sendable {
     /// Why `request` is refused, or `nil` when it may go on.
     func refusal(of request: Request) -> Refusal? {
         // As the router reads it: empty segments do not count (`//v1/topics` is `/v1/topics`).
-        let path = "/" + request.uri.path.split(separator: "/").joined(separator: "/")
+        let raw = request.uri.path
+        let path = Self.hasEmptySegments(raw) ? "/" + raw.split(separator: "/").joined(separator: "/") : raw
         let authority = request.head.authority ?? ""
         if let token {
             if path != "/v1/health", !Self.presents(token, request.headers[.authorization]) {
@@ -77,6 +81,19 @@ package struct ControlExposure: Sendable {
                 "/v1 requests with a body must be Content-Type: application/json")
         }
         return nil
+    }
+
+    /// Whether `path` has an empty segment (`//`, no leading `/`, a trailing `/`) the router would drop.
+    static func hasEmptySegments(_ path: String) -> Bool {
+        let bytes = path.utf8
+        guard bytes.first == UInt8(ascii: "/") else { return true }
+        if bytes.count == 1 { return false }
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "/") && previous == UInt8(ascii: "/") { return true }
+            previous = byte
+        }
+        return previous == UInt8(ascii: "/")
     }
 
     static func isJSON(_ contentType: String?) -> Bool {

@@ -170,7 +170,7 @@ struct AWSRequestInfo: Sendable {
     init(_ request: Request) {
         region = AWS.region
         if let authorization = request.headers[.authorization],
-            let range = authorization.range(of: "Credential=")
+            let range = authorization.firstRange(of: "Credential=")
         {
             let scope = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }.split(separator: "/")
             // Credential=AKID/date/region/service/aws4_request
