@@ -1,7 +1,18 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import NIOPosix
 
 @main
+enum Main {
+    static func main() async {
+        // Swift concurrency's jobs run on the event loops that do the I/O: a task that a socket resumes goes
+        // on on that loop's thread instead of waking a thread of another pool (two thread hops per request).
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await Stratus.main()
+    }
+}
+
 struct Stratus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stratus",
