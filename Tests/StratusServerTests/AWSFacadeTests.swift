@@ -59,6 +59,22 @@ import Testing
         #expect(QueryParameters(Substring("k=\(encoded)")).undecodable == "k")
     }
 
+    @Test(arguments: [
+        (
+            "AWS4-HMAC-SHA256 Credential=AKID/20261130/eu-west-1/sqs/aws4_request, SignedHeaders=host, Signature=x",
+            ["AKID", "20261130", "eu-west-1", "sqs", "aws4_request"]
+        ),
+        ("AWS4-HMAC-SHA256 Credential=a//b", ["a", "", "b"]),
+        ("Credential=", [""]),
+        ("AWS4-HMAC-SHA256 Credential", nil),
+        ("", nil),
+        ("Bearer abc", nil),
+    ])
+    func theCredentialScopeIsReadFromTheAuthorization(header: String, parts: [String]?) {
+        let scope = AWSRequestInfo.credentialScope(header)
+        #expect(scope?.map { String(decoding: $0, as: UTF8.self) } == parts)
+    }
+
     @Test func bothSQSProtocolsAnswerInTheirOwnShape() async throws {
         try await ServerFixture.with { fixture in
             try await fixture.control { client in

@@ -169,22 +169,35 @@ struct AWSRequestInfo: Sendable {
 
     init(_ request: Request) {
         region = AWS.region
-        if let authorization = request.headers[.authorization],
-            let range = authorization.firstRange(of: "Credential=")
-        {
-            let scope = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }.split(separator: "/")
+        if let authorization = request.headers[.authorization], let scope = Self.credentialScope(authorization) {
             // Credential=AKID/date/region/service/aws4_request
             if scope.count >= 5 {
-                let region = String(scope[2])
-                if !region.isEmpty, region.utf8.count <= 32,
-                    region.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D })
+                let region = scope[2]
+                if !region.isEmpty, region.count <= 32,
+                    region.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D })
                 {
-                    self.region = region
+                    self.region = String(decoding: region, as: UTF8.self)
                 }
-                service = String(scope[3])
+                service = String(decoding: scope[3], as: UTF8.self)
             }
         }
         authority = request.head.authority ?? "localhost"
+    }
+}
+
+extension AWSRequestInfo {
+    /// The `/`-separated parts of a SigV4 `Credential=` value, read from the bytes (every AWS request has one).
+    static func credentialScope(_ authorization: String) -> [ArraySlice<UInt8>]? {
+        let bytes = Array(authorization.utf8)
+        let key = Array("Credential=".utf8)
+        guard bytes.count >= key.count else { return nil }
+        for start in 0...(bytes.count - key.count) where bytes[start..<start + key.count].elementsEqual(key) {
+            var end = start + key.count
+            while end < bytes.count, bytes[end] != UInt8(ascii: ","), bytes[end] != UInt8(ascii: " ") { end += 1 }
+            return bytes[(start + key.count)..<end].split(
+                separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        }
+        return nil
     }
 }
 
