@@ -143,6 +143,23 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ("/", false), ("/v1/topics", false), ("/v1/topics/orders", false), ("//v1/topics", true),
+        ("/v1//topics", true), ("/v1/topics/", true), ("v1/topics", true), ("", true),
+    ])
+    func pathsWithEmptySegmentsAreNormalisedAsTheRouterReadsThem(path: String, empty: Bool) {
+        #expect(ControlExposure.hasEmptySegments(path) == empty)
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1", true), ("127.255.0.9", true), ("localhost", true), ("LOCALHOST", true), ("a.localhost", true),
+        ("[::1]", true), ("::1", true), ("128.0.0.1", false), ("127.0.0.256", false), ("127.0.0", false),
+        ("evil.com", false), ("localhost.evil.com", false), ("[", false), ("", false),
+    ])
+    func loopbackHostsAreKnownFromOthers(host: String, loopback: Bool) {
+        #expect(ControlExposure.isLoopback(host) == loopback)
+    }
+
     @Test func webPagesAndForeignHostsAreRefused() async throws {
         try await ServerFixture.with { fixture in
             try await fixture.control { client in

@@ -84,7 +84,7 @@ package struct ControlExposure: Sendable {
     }
 
     /// Whether `path` has an empty segment (`//`, no leading `/`, a trailing `/`) the router would drop.
-    static func hasEmptySegments(_ path: String) -> Bool {
+    package static func hasEmptySegments(_ path: String) -> Bool {
         let bytes = path.utf8
         guard bytes.first == UInt8(ascii: "/") else { return true }
         if bytes.count == 1 { return false }
