@@ -21,6 +21,7 @@ from pathlib import Path
 import boto3
 import botocore.config
 import pytest
+from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[2]
 STRATUS_BIN = os.environ.get("STRATUS_BIN", str(REPO / ".build" / "debug" / "stratus"))
@@ -343,6 +344,31 @@ def aws_cli(control_url, tmp_path_factory):
 def unique(prefix: str) -> str:
     """A queue/topic name no other test (or earlier run on the same state) uses."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def new_queue(sqs):
+    """new_queue(prefix, tags=None, **attributes) -> url: a uniquely named queue, deleted after the test."""
+    made = []
+
+    def create(prefix="q", tags=None, **attributes):
+        kwargs = {"QueueName": unique(prefix), "Attributes": {k: str(v) for k, v in attributes.items()}}
+        if tags:
+            kwargs["tags"] = tags
+        url = sqs.create_queue(**kwargs)["QueueUrl"]
+        made.append(url)
+        return url
+
+    yield create
+    for url in made:
+        try:
+            sqs.delete_queue(QueueUrl=url)
+        except ClientError:
+            pass
+
+
+def arn_of(sqs, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def md5_hex(data) -> str:

@@ -10,6 +10,8 @@ import json
 import re
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -249,12 +251,18 @@ def test_topic_to_a_function(sns, stratus_host, cleanup):
 # ---------------------------------------------------------------- restart
 
 
-def test_objects_made_through_the_aws_apis_survive_a_restart():
-    tmp = Path(tempfile.mkdtemp(prefix="stratus-aws-restart-"))
+def scratch_project(prefix: str):
+    """A temporary directory with the test project and an empty state directory: (tmp, project, state)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     project, state = tmp / "project", tmp / "state"
     project.mkdir()
     state.mkdir()
     make_project(project)
+    return tmp, project, state
+
+
+def test_objects_made_through_the_aws_apis_survive_a_restart():
+    tmp, project, state = scratch_project("stratus-aws-restart-")
     try:
         host = start_host(project, state)
         try:
@@ -335,14 +343,7 @@ def test_messages_acknowledged_through_the_aws_apis_survive_sigkill():
     """boto3 clients send batches and publish to a topic fanning out to a queue while the host is SIGKILLed: every
     message id the host acknowledged is received after a restart on the same state (duplicates are not possible
     for sends, each id is counted once)."""
-    import threading
-    import time
-
-    tmp = Path(tempfile.mkdtemp(prefix="stratus-aws-kill-"))
-    project, state = tmp / "project", tmp / "state"
-    project.mkdir()
-    state.mkdir()
-    make_project(project)
+    tmp, project, state = scratch_project("stratus-aws-kill-")
     try:
         host = start_host(project, state)
         sqs = aws_client("sqs", host.control_url)

@@ -7,7 +7,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, REGION, unique, wait_for
+from conftest import ACCOUNT, REGION, arn_of, unique, wait_for
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 PROJECT_FUNCTIONS = {"hello", "boom", "ric", "ricboom", "recorder"}
@@ -34,21 +34,9 @@ def assert_conflict(info):
 
 
 @pytest.fixture
-def new_queue(sqs):
-    """new_queue(prefix) -> queue ARN: a uniquely named queue (deleted after the test)."""
-    made = []
-
-    def create(prefix="esm"):
-        url = sqs.create_queue(QueueName=unique(prefix))["QueueUrl"]
-        made.append(url)
-        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-    yield create
-    for url in made:
-        try:
-            sqs.delete_queue(QueueUrl=url)
-        except ClientError:
-            pass
+def new_queue_arn(new_queue, sqs):
+    """new_queue_arn() -> the ARN of a uniquely named queue, deleted after the test."""
+    return lambda prefix="esm": arn_of(sqs, new_queue(prefix))
 
 
 @pytest.fixture
@@ -139,8 +127,8 @@ def test_missing_function(lam):
 # ---------------------------------------------------------------- event source mappings
 
 
-def test_create_event_source_mapping(lam, new_queue, new_mapping):
-    queue_arn = new_queue()
+def test_create_event_source_mapping(lam, new_queue_arn, new_mapping):
+    queue_arn = new_queue_arn()
     made = new_mapping(EventSourceArn=queue_arn, FunctionName="recorder")
     assert made["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert UUID.match(made["UUID"]), made["UUID"]
@@ -159,8 +147,8 @@ def test_create_event_source_mapping(lam, new_queue, new_mapping):
     )
 
 
-def test_create_event_source_mapping_with_options(lam, new_queue, new_mapping):
-    queue_arn = new_queue()
+def test_create_event_source_mapping_with_options(lam, new_queue_arn, new_mapping):
+    queue_arn = new_queue_arn()
     made = new_mapping(
         EventSourceArn=queue_arn,
         FunctionName=function_arn("recorder"),
@@ -177,8 +165,8 @@ def test_create_event_source_mapping_with_options(lam, new_queue, new_mapping):
     assert got["FunctionArn"] == function_arn("recorder")
 
 
-def test_one_mapping_per_queue(lam, new_queue, new_mapping):
-    queue_arn = new_queue()
+def test_one_mapping_per_queue(lam, new_queue_arn, new_mapping):
+    queue_arn = new_queue_arn()
     new_mapping(EventSourceArn=queue_arn, FunctionName="recorder")
     # The same queue and function again: a conflict on AWS too.
     with pytest.raises(lam.exceptions.ResourceConflictException) as info:
@@ -192,17 +180,17 @@ def test_one_mapping_per_queue(lam, new_queue, new_mapping):
     assert only["FunctionArn"] == function_arn("recorder")
 
 
-def test_batch_size_over_ten_needs_a_batching_window(lam, new_queue):
+def test_batch_size_over_ten_needs_a_batching_window(lam, new_queue_arn):
     with pytest.raises(ClientError) as info:
-        lam.create_event_source_mapping(EventSourceArn=new_queue(), FunctionName="recorder", BatchSize=11)
+        lam.create_event_source_mapping(EventSourceArn=new_queue_arn(), FunctionName="recorder", BatchSize=11)
     err = info.value.response
     assert err["Error"]["Code"] == "InvalidParameterValueException", err
     assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
-def test_mapping_to_missing_things(lam, new_queue):
+def test_mapping_to_missing_things(lam, new_queue_arn):
     for kwargs in (
-        {"EventSourceArn": new_queue(), "FunctionName": "no-such-function"},
+        {"EventSourceArn": new_queue_arn(), "FunctionName": "no-such-function"},
         {"EventSourceArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{unique('no-such-queue')}", "FunctionName": "recorder"},
     ):
         with pytest.raises(ClientError) as info:
@@ -219,8 +207,8 @@ def test_mapping_to_missing_things(lam, new_queue):
     assert_not_found(info)
 
 
-def test_list_event_source_mappings_filters(lam, new_queue, new_mapping):
-    q1, q2 = new_queue(), new_queue()
+def test_list_event_source_mappings_filters(lam, new_queue_arn, new_mapping):
+    q1, q2 = new_queue_arn(), new_queue_arn()
     m1 = new_mapping(EventSourceArn=q1, FunctionName="recorder")["UUID"]
     m2 = new_mapping(EventSourceArn=q2, FunctionName="hello")["UUID"]
 
@@ -236,8 +224,8 @@ def test_list_event_source_mappings_filters(lam, new_queue, new_mapping):
     assert {m1, m2} <= every
 
 
-def test_update_event_source_mapping(lam, new_queue, new_mapping):
-    made = new_mapping(EventSourceArn=new_queue(), FunctionName="recorder")
+def test_update_event_source_mapping(lam, new_queue_arn, new_mapping):
+    made = new_mapping(EventSourceArn=new_queue_arn(), FunctionName="recorder")
     updated = lam.update_event_source_mapping(UUID=made["UUID"], BatchSize=3, FunctionResponseTypes=["ReportBatchItemFailures"])
     assert updated["BatchSize"] == 3
     got = lam.get_event_source_mapping(UUID=made["UUID"])
@@ -251,8 +239,8 @@ def test_update_event_source_mapping(lam, new_queue, new_mapping):
     assert lam.get_event_source_mapping(UUID=made["UUID"])["BatchSize"] == 3  # kept through disable/enable
 
 
-def test_delete_event_source_mapping(lam, new_queue):
-    queue_arn = new_queue()
+def test_delete_event_source_mapping(lam, new_queue_arn):
+    queue_arn = new_queue_arn()
     made = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="recorder")
     deleted = lam.delete_event_source_mapping(UUID=made["UUID"])
     assert deleted["UUID"] == made["UUID"]
@@ -281,8 +269,8 @@ def test_aws_cli_list_functions(aws_cli):
     assert functions["hello"]["FunctionArn"] == function_arn("hello")
 
 
-def test_aws_cli_event_source_mapping(aws_cli, lam, new_queue):
-    queue_arn = new_queue("cli")
+def test_aws_cli_event_source_mapping(aws_cli, lam, new_queue_arn):
+    queue_arn = new_queue_arn("cli")
     made = aws_cli(
         "lambda", "create-event-source-mapping", "--function-name", "recorder", "--event-source-arn", queue_arn,
         "--batch-size", "4", "--function-response-types", "ReportBatchItemFailures",

@@ -15,7 +15,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, REGION, STRATUS_BIN, unique, wait_for
+from conftest import ACCOUNT, REGION, STRATUS_BIN, arn_of, unique, wait_for
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SUBSCRIPTION_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -43,22 +43,14 @@ def new_topic(sns):
 
 
 @pytest.fixture
-def new_queue(sqs):
-    """new_queue(prefix) -> (url, arn): a uniquely named queue, deleted after the test."""
-    made = []
+def queue_and_arn(new_queue, sqs):
+    """queue_and_arn(prefix) -> (url, arn): a uniquely named queue, deleted after the test."""
 
     def create(prefix="q"):
-        url = sqs.create_queue(QueueName=unique(prefix))["QueueUrl"]
-        made.append(url)
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        return url, arn
+        url = new_queue(prefix)
+        return url, arn_of(sqs, url)
 
-    yield create
-    for url in made:
-        try:
-            sqs.delete_queue(QueueUrl=url)
-        except ClientError:
-            pass
+    return create
 
 
 def subscribe_queue(sns, topic_arn, queue_arn, **attributes):
@@ -143,9 +135,9 @@ def test_list_topics(sns, new_topic):
     assert arns <= listed
 
 
-def test_delete_topic(sns, new_topic, new_queue):
+def test_delete_topic(sns, new_topic, queue_and_arn):
     arn = new_topic("delete")
-    _, queue_arn = new_queue("delete")
+    _, queue_arn = queue_and_arn("delete")
     sub = subscribe_queue(sns, arn, queue_arn)
     sns.delete_topic(TopicArn=arn)
     listed = {t["TopicArn"] for page in sns.get_paginator("list_topics").paginate() for t in page["Topics"]}
@@ -193,9 +185,9 @@ def test_missing_topic_is_not_found(sns):
 # ---------------------------------------------------------------- subscriptions
 
 
-def test_subscribe_a_queue(sns, new_topic, new_queue):
+def test_subscribe_a_queue(sns, new_topic, queue_and_arn):
     topic_arn = new_topic("subq")
-    _, queue_arn = new_queue("subq")
+    _, queue_arn = queue_and_arn("subq")
     sub = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
     assert SUBSCRIPTION_ARN.match(sub), sub
     assert sub.startswith(topic_arn + ":")
@@ -211,10 +203,10 @@ def test_subscribe_a_queue(sns, new_topic, new_queue):
     assert sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"] == sub
 
 
-def test_subscribe_with_attributes(sns, new_topic, new_queue):
+def test_subscribe_with_attributes(sns, new_topic, queue_and_arn):
     topic_arn = new_topic("subattrs")
-    _, queue_arn = new_queue("subattrs")
-    _, dlq_arn = new_queue("subattrs-dlq")
+    _, queue_arn = queue_and_arn("subattrs")
+    _, dlq_arn = queue_and_arn("subattrs-dlq")
     policy = {"kind": ["job", "task"], "size": [{"numeric": [">", 10]}]}
     sub = subscribe_queue(
         sns,
@@ -232,9 +224,9 @@ def test_subscribe_with_attributes(sns, new_topic, new_queue):
     assert json.loads(got["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn}
 
 
-def test_set_subscription_attributes(sns, new_topic, new_queue):
+def test_set_subscription_attributes(sns, new_topic, queue_and_arn):
     topic_arn = new_topic("setsub")
-    _, queue_arn = new_queue("setsub")
+    _, queue_arn = queue_and_arn("setsub")
     sub = subscribe_queue(sns, topic_arn, queue_arn)
     sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true")
     sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy", AttributeValue='{"a": ["b"]}')
@@ -245,9 +237,9 @@ def test_set_subscription_attributes(sns, new_topic, new_queue):
     assert got["FilterPolicyScope"] == "MessageBody"
 
 
-def test_invalid_filter_policy_is_refused(sns, new_topic, new_queue):
+def test_invalid_filter_policy_is_refused(sns, new_topic, queue_and_arn):
     topic_arn = new_topic("badfilter")
-    _, queue_arn = new_queue("badfilter")
+    _, queue_arn = queue_and_arn("badfilter")
     with pytest.raises(ClientError) as info:
         subscribe_queue(sns, topic_arn, queue_arn, FilterPolicy='{"a": "not-a-list"}')
     err, status = error_of(info)
@@ -264,11 +256,11 @@ def test_subscribe_a_function(sns, new_topic):
     assert got["PendingConfirmation"] == "false"
 
 
-def test_list_subscriptions(sns, new_topic, new_queue):
+def test_list_subscriptions(sns, new_topic, queue_and_arn):
     topic_arn = new_topic("listsub")
     other_topic = new_topic("listsub-other")
-    _, q1 = new_queue("listsub")
-    _, q2 = new_queue("listsub")
+    _, q1 = queue_and_arn("listsub")
+    _, q2 = queue_and_arn("listsub")
     s1 = subscribe_queue(sns, topic_arn, q1)
     s2 = subscribe_queue(sns, topic_arn, q2)
     s3 = subscribe_queue(sns, other_topic, q1)
@@ -281,9 +273,9 @@ def test_list_subscriptions(sns, new_topic, new_queue):
     assert {s1, s2, s3} <= everything
 
 
-def test_unsubscribe(sns, new_topic, new_queue):
+def test_unsubscribe(sns, new_topic, queue_and_arn):
     topic_arn = new_topic("unsub")
-    _, queue_arn = new_queue("unsub")
+    _, queue_arn = queue_and_arn("unsub")
     sub = subscribe_queue(sns, topic_arn, queue_arn)
     sns.unsubscribe(SubscriptionArn=sub)
     assert sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"] == []
@@ -296,9 +288,9 @@ def test_unsubscribe(sns, new_topic, new_queue):
 # ---------------------------------------------------------------- publish and what a queue receives
 
 
-def test_publish_delivers_the_envelope_to_a_queue(sns, sqs, new_topic, new_queue):
+def test_publish_delivers_the_envelope_to_a_queue(sns, sqs, new_topic, queue_and_arn):
     topic_arn = new_topic("envelope")
-    url, queue_arn = new_queue("envelope")
+    url, queue_arn = queue_and_arn("envelope")
     sub = subscribe_queue(sns, topic_arn, queue_arn)
     attributes = {
         "s": {"DataType": "String", "StringValue": "text ✓"},
@@ -328,9 +320,9 @@ def test_publish_delivers_the_envelope_to_a_queue(sns, sqs, new_topic, new_queue
     assert "MessageAttributes" not in message
 
 
-def test_envelope_without_subject_or_attributes(sns, sqs, new_topic, new_queue):
+def test_envelope_without_subject_or_attributes(sns, sqs, new_topic, queue_and_arn):
     topic_arn = new_topic("bare")
-    url, queue_arn = new_queue("bare")
+    url, queue_arn = queue_and_arn("bare")
     subscribe_queue(sns, topic_arn, queue_arn)
     published = sns.publish(TopicArn=topic_arn, Message="plain")
     [message] = receive(sqs, url, 1)
@@ -341,9 +333,9 @@ def test_envelope_without_subject_or_attributes(sns, sqs, new_topic, new_queue):
     assert "MessageAttributes" not in envelope
 
 
-def test_raw_message_delivery_to_a_queue(sns, sqs, new_topic, new_queue):
+def test_raw_message_delivery_to_a_queue(sns, sqs, new_topic, queue_and_arn):
     topic_arn = new_topic("raw")
-    url, queue_arn = new_queue("raw")
+    url, queue_arn = queue_and_arn("raw")
     subscribe_queue(sns, topic_arn, queue_arn, RawMessageDelivery="true")
     attributes = {
         "s": {"DataType": "String", "StringValue": "v"},
@@ -356,9 +348,9 @@ def test_raw_message_delivery_to_a_queue(sns, sqs, new_topic, new_queue):
     assert message["MessageAttributes"] == attributes
 
 
-def test_filter_policy_on_attributes(sns, sqs, new_topic, new_queue):
+def test_filter_policy_on_attributes(sns, sqs, new_topic, queue_and_arn):
     topic_arn = new_topic("filter")
-    url, queue_arn = new_queue("filter")
+    url, queue_arn = queue_and_arn("filter")
     subscribe_queue(sns, topic_arn, queue_arn, FilterPolicy=json.dumps({"kind": ["keep"], "n": [{"numeric": [">=", 5]}]}))
 
     def attrs(kind, n):
@@ -373,9 +365,9 @@ def test_filter_policy_on_attributes(sns, sqs, new_topic, new_queue):
     assert [json.loads(m["Body"])["Message"] for m in seen] == ["keep me"]
 
 
-def test_filter_policy_on_the_body(sns, sqs, new_topic, new_queue):
+def test_filter_policy_on_the_body(sns, sqs, new_topic, queue_and_arn):
     topic_arn = new_topic("bodyfilter")
-    url, queue_arn = new_queue("bodyfilter")
+    url, queue_arn = queue_and_arn("bodyfilter")
     subscribe_queue(
         sns, topic_arn, queue_arn, FilterPolicy=json.dumps({"kind": [{"prefix": "job-"}]}), FilterPolicyScope="MessageBody"
     )
@@ -387,9 +379,9 @@ def test_filter_policy_on_the_body(sns, sqs, new_topic, new_queue):
     assert [json.loads(json.loads(m["Body"])["Message"]) for m in seen] == [{"kind": "job-7"}]
 
 
-def test_publish_with_target_arn(sns, sqs, new_topic, new_queue):
+def test_publish_with_target_arn(sns, sqs, new_topic, queue_and_arn):
     topic_arn = new_topic("target")
-    url, queue_arn = new_queue("target")
+    url, queue_arn = queue_and_arn("target")
     subscribe_queue(sns, topic_arn, queue_arn)
     published = sns.publish(TargetArn=topic_arn, Message="via TargetArn")
     [message] = receive(sqs, url, 1)
@@ -397,10 +389,10 @@ def test_publish_with_target_arn(sns, sqs, new_topic, new_queue):
     assert (envelope["MessageId"], envelope["TopicArn"], envelope["Message"]) == (published["MessageId"], topic_arn, "via TargetArn")
 
 
-def test_message_structure_json(sns, sqs, new_topic, new_queue):
+def test_message_structure_json(sns, sqs, new_topic, queue_and_arn):
     topic_arn = new_topic("structure")
-    url, queue_arn = new_queue("structure")
-    raw_url, raw_arn = new_queue("structure-raw")
+    url, queue_arn = queue_and_arn("structure")
+    raw_url, raw_arn = queue_and_arn("structure-raw")
     subscribe_queue(sns, topic_arn, queue_arn)
     subscribe_queue(sns, topic_arn, raw_arn, RawMessageDelivery="true")
     sns.publish(
@@ -423,9 +415,9 @@ def test_message_structure_json_needs_a_default(sns, new_topic):
         assert (err["Code"], status) == ("InvalidParameter", 400), message
 
 
-def test_publish_message_size_limit(sns, sqs, new_topic, new_queue):
+def test_publish_message_size_limit(sns, sqs, new_topic, queue_and_arn):
     topic_arn = new_topic("size")
-    url, queue_arn = new_queue("size")
+    url, queue_arn = queue_and_arn("size")
     subscribe_queue(sns, topic_arn, queue_arn, RawMessageDelivery="true")
     with pytest.raises(ClientError) as info:
         sns.publish(TopicArn=topic_arn, Message="x" * (256 * 1024 + 1))
@@ -436,9 +428,9 @@ def test_publish_message_size_limit(sns, sqs, new_topic, new_queue):
     assert len(message["Body"]) == 256 * 1024
 
 
-def test_publish_batch(sns, sqs, new_topic, new_queue):
+def test_publish_batch(sns, sqs, new_topic, queue_and_arn):
     topic_arn = new_topic("pbatch")
-    url, queue_arn = new_queue("pbatch")
+    url, queue_arn = queue_and_arn("pbatch")
     subscribe_queue(sns, topic_arn, queue_arn)
     answer = sns.publish_batch(
         TopicArn=topic_arn,
@@ -525,8 +517,8 @@ def test_http_raw_delivery(sns, new_topic, hook):
 # ---------------------------------------------------------------- the stock aws CLI
 
 
-def test_aws_cli_topic_subscribe_publish(aws_cli, sns, sqs, new_queue):
-    url, queue_arn = new_queue("cli")
+def test_aws_cli_topic_subscribe_publish(aws_cli, sns, sqs, queue_and_arn):
+    url, queue_arn = queue_and_arn("cli")
     name = unique("cli")
     topic_arn = aws_cli("sns", "create-topic", "--name", name).json["TopicArn"]
     try:
@@ -594,8 +586,8 @@ def test_publish_to_a_declared_topic_reaches_its_declared_queue(sns, sqs):
     assert (envelope["MessageId"], envelope["TopicArn"]) == (published["MessageId"], DECLARED_TOPIC)
 
 
-def test_subscribe_to_a_declared_topic_is_allowed(sns, sqs, new_queue):
-    url, queue_arn = new_queue("to-declared")
+def test_subscribe_to_a_declared_topic_is_allowed(sns, sqs, queue_and_arn):
+    url, queue_arn = queue_and_arn("to-declared")
     sub = subscribe_queue(sns, DECLARED_TOPIC, queue_arn)
     try:
         published = sns.publish(TopicArn=DECLARED_TOPIC, Message="also to mine")
@@ -605,10 +597,10 @@ def test_subscribe_to_a_declared_topic_is_allowed(sns, sqs, new_queue):
         sns.unsubscribe(SubscriptionArn=sub)
 
 
-def test_topic_made_through_sns_is_a_stratus_topic(sns, control_url, new_topic, new_queue):
+def test_topic_made_through_sns_is_a_stratus_topic(sns, control_url, new_topic, queue_and_arn):
     topic_arn = new_topic("v1")
     name = topic_arn.rsplit(":", 1)[-1]
-    _, queue_arn = new_queue("v1")
+    _, queue_arn = queue_and_arn("v1")
     queue_name = queue_arn.rsplit(":", 1)[-1]
     subscribe_queue(sns, topic_arn, queue_arn, RawMessageDelivery="true", FilterPolicy=json.dumps({"k": ["v"]}))
 
@@ -640,9 +632,9 @@ def test_topic_made_through_v1_is_an_sns_topic(sns, control_url):
         sns.delete_topic(TopicArn=arn)
 
 
-def test_unsubscribe_twice_succeeds_and_errors_have_sns_shape(sns, new_topic, new_queue, control_url):
+def test_unsubscribe_twice_succeeds_and_errors_have_sns_shape(sns, new_topic, queue_and_arn, control_url):
     topic = new_topic("unsub2")
-    _, queue_arn = new_queue("unsub2")
+    _, queue_arn = queue_and_arn("unsub2")
     sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
     sns.unsubscribe(SubscriptionArn=sub)
     sns.unsubscribe(SubscriptionArn=sub)  # as SNS: a subscription that no longer exists is not an error

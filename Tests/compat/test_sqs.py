@@ -16,7 +16,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, REGION, STRATUS_BIN, aws_client, md5_hex, md5_of_attributes, unique, wait_for
+from conftest import ACCOUNT, REGION, STRATUS_BIN, arn_of, aws_client, md5_hex, md5_of_attributes, unique, wait_for
 
 QUERY_NS = "http://queue.amazonaws.com/doc/2012-11-05/"
 NS = {"q": QUERY_NS}
@@ -24,27 +24,6 @@ TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8
 
 
 # ---------------------------------------------------------------- helpers
-
-
-@pytest.fixture
-def new_queue(sqs):
-    """new_queue(prefix, **attributes) -> url: a uniquely named queue, deleted after the test."""
-    made = []
-
-    def create(prefix="q", tags=None, **attributes):
-        kwargs = {"QueueName": unique(prefix), "Attributes": {k: str(v) for k, v in attributes.items()}}
-        if tags:
-            kwargs["tags"] = tags
-        url = sqs.create_queue(**kwargs)["QueueUrl"]
-        made.append(url)
-        return url
-
-    yield create
-    for url in made:
-        try:
-            sqs.delete_queue(QueueUrl=url)
-        except ClientError:
-            pass
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +34,6 @@ def sqs_unchecked(control_url):
 
 def name_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
-
-
-def arn_of(sqs, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def attrs(sqs, url: str, *names) -> dict:
