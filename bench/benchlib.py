@@ -78,11 +78,11 @@ def cpu_per_item(cpu0, me0, cpu1, me1, n, wall, suffix="", cores=True):
 class Host:
     """`stratus serve PROJECT` on 127.0.0.1 port 0 (HTTP and control), its output pumped so it never blocks."""
 
-    def __init__(self, binary, project, state=None):
+    def __init__(self, binary, project, state=None, extra_args=()):
         self.lines = []
         self.control_port = None
         self.exit_code = None
-        argv = [binary, "serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0"]
+        argv = [binary, "serve", project, "--http", "127.0.0.1:0", "--control", "127.0.0.1:0", *extra_args]
         if state is not None:
             argv += ["--state", state]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -364,8 +364,8 @@ def run_bench(name, args, prefix, margin, measure, print_table):
     hosts = []
     root = tempfile.mkdtemp(prefix=prefix)
 
-    def start_host(project):
-        hosts.append(Host(args.stratus, project, os.path.join(root, "state")))
+    def start_host(project, extra_args=()):
+        hosts.append(Host(args.stratus, project, os.path.join(root, "state"), extra_args))
         hosts[0].wait_ready(30)
         return hosts[0]
 

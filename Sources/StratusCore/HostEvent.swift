@@ -19,6 +19,15 @@ package struct HostEvent: Sendable, Equatable, Codable {
         case resumed = "RESUMED"
         /// The host stopped; what was still running was killed after the drain timeout.
         case shutdown = "SHUTDOWN"
+        /// A function's code or settings changed on disk (`serve --watch`): new invocations run the new
+        /// revision, running ones finish on the old.
+        case reloaded = "RELOADED"
+        /// A function directory appeared while the host runs.
+        case loaded = "LOADED"
+        /// A function directory was removed: its workers finish what they run, then stop.
+        case removed = "REMOVED"
+        /// An edit could not be loaded (file:line and why): the last good version keeps serving.
+        case reloadFailed = "RELOAD_FAILED"
     }
 
     /// Position in the event log, assigned when stored.

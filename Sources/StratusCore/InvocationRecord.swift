@@ -48,6 +48,9 @@ package struct InvocationRecord: Sendable, Equatable, Codable {
     package var output: String
     /// The async event this attempt belongs to (Event invokes and their retries share it).
     package var eventId: String?
+    /// The code revision that served it (a hash of the function's directory): tells invocations before and
+    /// after a reload or deploy apart.
+    package var revision: String?
 
     package init(
         id: String, function: String, version: String = "$LATEST", trigger: Trigger, source: String = "",

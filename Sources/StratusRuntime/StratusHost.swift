@@ -5,6 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import StratusCore
 import StratusStore
+import Synchronization
 
 /// The running host: the store, the invocation log, the dispatcher and every function's worker pool.
 ///
@@ -27,22 +28,35 @@ package final class StratusHost: Service, Sendable {
     package let configuration: Configuration
     package let dispatcher: Dispatcher
     package let log: InvocationLog
-    package let project: ProjectLoader.Project
     package let queues: QueueService
     package let topics: TopicPublisher
     private let deliveries: DeliveryRunner
     private let launcher: WorkerLauncher
-    private let budget: WorkerBudget
-    private let logger: Logger
+    let budget: WorkerBudget
+    let logger: Logger
     private let drainStarts: AsyncStream<Void>.Continuation
     private let drainStartRequests: AsyncStream<Void>
+    /// What serves now: the project as last loaded (a bad edit keeps the last good part) and its routes.
+    let loaded: Mutex<(project: ProjectLoader.Project, routes: RouteTable)>
+    /// Pools installed by a reload, for `run()` to run.
+    let poolStarts: AsyncStream<WorkerPool>.Continuation
+    private let poolStartRequests: AsyncStream<WorkerPool>
+    let reloads = AsyncMutex()
+    private let reclaim: @Sendable (String) -> Bool
+
+    /// The project as it serves now.
+    package var project: ProjectLoader.Project { loaded.withLock { $0.project } }
+
+    /// The HTTP routes as they serve now.
+    package var routes: RouteTable { loaded.withLock { $0.routes } }
 
     /// A host for a loaded `project` on an open `store`; both are built by the caller (`stratus serve`).
     package init(
         project: ProjectLoader.Project, store: SQLiteStore, configuration: Configuration = .init(), logger: Logger
     ) {
         self.configuration = configuration
-        self.project = project
+        loaded = Mutex((project, RouteTable(routes: project.triggers.routes)))
+        (poolStartRequests, poolStarts) = AsyncStream.makeStream(of: WorkerPool.self)
         self.logger = logger
         (drainStartRequests, drainStarts) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         log = InvocationLog(store: store, retention: configuration.retention, logger: logger)
@@ -51,19 +65,20 @@ package final class StratusHost: Service, Sendable {
         launcher = WorkerLauncher(group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         budget = WorkerBudget(limit: configuration.maxWorkers)
         let dispatcher = self.dispatcher
-        let reclaim: @Sendable (String) -> Bool = { starved in
+        reclaim = { starved in
             dispatcher.allPools().contains { $0.function.name != starved && $0.reclaimIdleWorker(for: starved) }
-        }
-        for function in project.functions {
-            _ = dispatcher.install(
-                WorkerPool(
-                    function: function, launcher: launcher, budget: budget, log: log, clock: clock, logger: logger,
-                    reclaim: reclaim))
         }
         queues = QueueService(store: store, clock: clock)
         topics = TopicPublisher(store: store, queues: queues)
         deliveries = DeliveryRunner(
             store: store, queues: queues, topics: topics, dispatcher: dispatcher, log: log, logger: logger)
+        for function in project.functions { _ = dispatcher.install(makePool(function)) }
+    }
+
+    func makePool(_ function: DeployedFunction) -> WorkerPool {
+        WorkerPool(
+            function: function, launcher: launcher, budget: budget, log: log, clock: configuration.clock,
+            logger: logger, reclaim: reclaim)
     }
 
     /// Loads durable state (queues, topics, subscriptions) and declares those of the trigger files.
@@ -88,6 +103,11 @@ package final class StratusHost: Service, Sendable {
                 await cancelWhenGracefulShutdown {
                     await withTaskGroup(of: Void.self) { group in
                         for pool in pools { group.addTask { await pool.run() } }
+                        group.addTask { [poolStartRequests = self.poolStartRequests] in
+                            await withTaskGroup(of: Void.self) { reloaded in
+                                for await pool in poolStartRequests { reloaded.addTask { await pool.run() } }
+                            }
+                        }
                         group.addTask { await consumers.run() }
                         group.addTask { await self.deliveries.run() }
                         group.addTask { await self.expireMessages() }

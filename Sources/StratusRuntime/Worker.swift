@@ -72,6 +72,9 @@ package final class Worker: Sendable {
         /// An init error posted before the invocation that started the worker reached it (a forked worker can
         /// fail its import that fast): that invocation gets it when it arrives.
         var earlyInitError: (type: String, body: ByteBuffer, initDurationMs: Double)?
+        /// Callers of `ready(timeout:)`, answered at the first `/next` (true) or when the process exits.
+        var readyWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+        var nextReadyWaiter = 0
     }
 
     package let function: DeployedFunction
@@ -242,17 +245,50 @@ package final class Worker: Sendable {
         if let process = state.withLock({ $0.process }) { _ = await process.waitForExit() }
     }
 
+    /// Waits until the runtime asks for its first invocation (`true`), or until it exits or `timeout` passes.
+    package func ready(timeout: Duration) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let (answer, id) = state.withLock { state -> (Bool?, Int) in
+                if state.api.initialized { return (true, 0) }
+                if state.api.dead { return (false, 0) }
+                let id = state.nextReadyWaiter
+                state.nextReadyWaiter += 1
+                state.readyWaiters[id] = continuation
+                return (nil, id)
+            }
+            if let answer { return continuation.resume(returning: answer) }
+            eventLoop.scheduleTask(in: .init(timeout)) { [self] in
+                state.withLock { $0.readyWaiters.removeValue(forKey: id) }?.resume(returning: false)
+            }
+        }
+    }
+
+    private func answerReadyWaiters(_ ready: Bool) {
+        let waiters = state.withLock { state in
+            defer { state.readyWaiters = [:] }
+            return Array(state.readyWaiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: ready) }
+    }
+
     // MARK: Runtime API
 
     func nextInvocation(connection: ObjectIdentifier, respond: @escaping @Sendable (RuntimeAPIResponse) -> Void) {
         let now = ContinuousClock.now
-        let (answer, invocation) = state.withLock {
-            state -> (RuntimeAPIState<Respond, Held>.NextAnswer, WorkerInvocation?) in
+        let (answer, invocation, readyWaiters) = state.withLock {
+            state -> (RuntimeAPIState<Respond, Held>.NextAnswer, WorkerInvocation?, [CheckedContinuation<Bool, Never>])
+            in
             let wasInitialized = state.api.initialized
             let answer = state.api.next(from: connection, waiter: respond)
-            if !wasInitialized && state.api.initialized { state.initDurationMs = (now - spawnedAt).seconds * 1000 }
-            return (answer, state.api.current?.held.invocation)
+            var readyWaiters: [CheckedContinuation<Bool, Never>] = []
+            if !wasInitialized && state.api.initialized {
+                state.initDurationMs = (now - spawnedAt).seconds * 1000
+                readyWaiters = Array(state.readyWaiters.values)
+                state.readyWaiters = [:]
+            }
+            return (answer, state.api.current?.held.invocation, readyWaiters)
         }
+        for waiter in readyWaiters { waiter.resume(returning: true) }
         switch answer {
         case .deliver:
             if let invocation { respond(delivered(invocation)) }
@@ -389,6 +425,7 @@ package final class Worker: Sendable {
             return (state.api.die(), neverDelivered)
         }
         serverChannel.withLock { $0?.close(promise: nil) }
+        answerReadyWaiters(false)
         guard let id else { return }
         let reason = ChildProcess.describe(status: status)
         let message =

@@ -138,6 +138,10 @@ extension SQLiteStore {
             try db.execute(sql: "ALTER TABLE delivery ADD COLUMN message_id TEXT")
             try db.execute(sql: "ALTER TABLE delivery ADD COLUMN raw INTEGER NOT NULL DEFAULT 0")
         }
+        // Which code revision served an invocation: reloads and deploys change it while the host runs.
+        migrator.registerMigration("v10-invocation-revision") { db in
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN revision TEXT")
+        }
         return migrator
     }
 }

@@ -227,13 +227,22 @@ package struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
         configuration.prewarm && idle.isEmpty && starting == 0 && !busy.isEmpty && total < configuration.max
     }
 
-    /// Takes every worker and waiter out, for shutdown.
-    package mutating func drain() -> (workers: [Worker], waiters: [Int]) {
+    /// Takes every worker and waiter out, for shutdown or retirement: idle and busy workers apart.
+    package mutating func drain() -> (idle: [Worker], busy: [Worker], waiters: [Int]) {
         defer {
             idle = []
             busy = []
             waiters = []
         }
-        return (allWorkers, waiters.map(\.id))
+        return (idle.map(\.worker), Array(busy), waiters.map(\.id))
+    }
+
+    /// Starts up to `count` workers ahead of any demand, within the ceiling (a reload warms the new revision
+    /// before it takes traffic); returns how many to start, each reported with `startedWarm` or `startFailed`.
+    package mutating func startAhead(_ count: Int) -> Int {
+        let starts = Swift.max(0, Swift.min(count, configuration.max - total))
+        starting += starts
+        counters.scaleUps += starts
+        return starts
     }
 }

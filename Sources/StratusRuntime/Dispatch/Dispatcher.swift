@@ -63,6 +63,12 @@ package final class Dispatcher: Sendable {
         return previous
     }
 
+    /// Takes `name` out of service (its directory was removed); returns its pool, for the caller to retire.
+    package func remove(_ name: String) -> WorkerPool? {
+        breakers.withLock { _ = $0.removeValue(forKey: name) }
+        return pools.withLock { $0.removeValue(forKey: name) }
+    }
+
     // MARK: Consumers waiting for a function
 
     /// Notes that `consumer` waits for `function` to load; `first` when it was not waiting already. Read
@@ -149,7 +155,7 @@ package final class Dispatcher: Sendable {
     package func invoke(
         _ name: String, payload: ByteBuffer, origin: Origin, clientContext: String? = nil
     ) async throws(DispatchError) -> Result {
-        guard let pool = pools.withLock({ $0[name] }) else { throw .functionNotFound(name) }
+        guard var pool = pools.withLock({ $0[name] }) else { throw .functionNotFound(name) }
         let function = pool.function
         var record = InvocationRecord(
             id: RequestID.make(), function: name, version: function.version, trigger: origin.trigger,
@@ -158,6 +164,7 @@ package final class Dispatcher: Sendable {
             memorySizeMB: function.config.memoryMB,
             maxMemoryUsedMB: 0, output: "")
         record.eventId = origin.eventId
+        record.revision = function.revision
         let gate = enter(name)
         if let gate, !gate.allowed {
             return finish(&record, .breakerOpen(retryAfter: gate.retryAfter), body: nil, gate: gate)
@@ -169,7 +176,8 @@ package final class Dispatcher: Sendable {
             repeat {
                 // A warm worker that died before its runtime took the invocation (its zygote was killed, it
                 // was stopped from outside) ran nothing of it: the invocation goes to another worker.
-                let (worker, _) = try await pool.acquire()
+                let worker = try await acquire(name, from: &pool)
+                record.revision = worker.function.revision
                 result = await worker.invoke(invocation)
                 pool.release(worker)
                 attempts += 1
@@ -198,6 +206,20 @@ package final class Dispatcher: Sendable {
             return finish(&record, .cannotStart(reason: reason), body: nil, gate: gate)
         } catch {
             return finish(&record, .hostStopping, body: nil, gate: gate)
+        }
+    }
+
+    /// A worker from `pool`, or from the pool that replaced it while the caller waited (a reload).
+    private func acquire(_ name: String, from pool: inout WorkerPool) async throws(WorkerPool.AcquireError) -> Worker {
+        while true {
+            do {
+                return try await pool.acquire().worker
+            } catch .retired {
+                guard let next = pools.withLock({ $0[name] }), next !== pool else {
+                    throw .cannotStart("function \(name) was removed while the invocation waited for a worker")
+                }
+                pool = next
+            }
         }
     }
 

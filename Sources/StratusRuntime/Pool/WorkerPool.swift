@@ -14,6 +14,9 @@ package final class WorkerPool: Sendable {
         /// The runtime could not be started at all (missing interpreter, bootstrap not executable).
         case cannotStart(String)
         case stopped
+        /// A newer revision of the function replaced this pool (or the function was removed): ask the
+        /// dispatcher for the pool that serves it now.
+        case retired
     }
 
     private enum Lease: Sendable {
@@ -26,6 +29,8 @@ package final class WorkerPool: Sendable {
         var parked: [Int: CheckedContinuation<Lease, any Error>] = [:]
         var nextWaiter = 0
         var stopped = false
+        /// Stopped by a reload: busy workers finish their invocation, then stop.
+        var retiring = false
         /// When the run loop wakes on its own next; events that need it no sooner leave it asleep.
         var plannedWake: ContinuousClock.Instant?
     }
@@ -111,7 +116,7 @@ package final class WorkerPool: Sendable {
             lease = try await withCheckedThrowingContinuation { continuation in
                 let now = clock.now
                 let (decision, needsTick) = state.withLock { state -> (Result<Lease, AcquireError>?, Bool) in
-                    if state.stopped { return (.failure(.stopped), false) }
+                    if state.stopped { return (.failure(state.retiring ? .retired : .stopped), false) }
                     let id = state.nextWaiter
                     state.nextWaiter += 1
                     let mayGrow = state.machine.idleCount == 0 && state.machine.total < state.machine.configuration.max
@@ -163,14 +168,21 @@ package final class WorkerPool: Sendable {
     package func release(_ worker: Worker) {
         let alive = worker.isAlive
         let now = clock.now
-        let (action, newDeadline) = state.withLock { state -> (PoolStateMachine<Worker>.ReleaseAction, Bool) in
-            guard !state.stopped else { return (.none, false) }
+        let (action, newDeadline, retiring) = state.withLock {
+            state -> (PoolStateMachine<Worker>.ReleaseAction, Bool, Bool) in
+            guard !state.stopped else { return (.none, false, state.retiring) }
             let wasIdle = state.machine.idleCount
             let action = state.machine.released(worker, alive: alive, now: now)
             // A first idle worker sets a retirement deadline, which matters only if the loop would sleep past it.
             let firstIdle = wasIdle == 0 && state.machine.idleCount == 1
             let retirement = now + state.machine.configuration.idle
-            return (action, firstIdle && state.plannedWake.map { $0 > retirement } ?? true)
+            return (action, firstIdle && state.plannedWake.map { $0 > retirement } ?? true, false)
+        }
+        if retiring {
+            // A newer revision serves the function now: this worker's last invocation has ended.
+            budget.give(for: function.name)
+            worker.stop()
+            return
         }
         // A dead worker may leave the warm floor short.
         if newDeadline || !alive { wakeUp() }
@@ -207,7 +219,8 @@ package final class WorkerPool: Sendable {
         do {
             let worker = try await launcher.launch(function) { [weak self] in self?.wakeUp() }
             let total = state.withLock { state in
-                state.machine.started(worker)
+                // A retired pool lets the worker serve the invocation it was started for; `release` stops it.
+                if !state.stopped { state.machine.started(worker) }
                 return state.machine.total
             }
             event(
@@ -229,10 +242,17 @@ package final class WorkerPool: Sendable {
             let worker = try await launcher.launch(function) { [weak self] in self?.wakeUp() }
             let now = clock.now
             let (action, total, stopped) = state.withLock { state in
-                (state.machine.startedWarm(worker, now: now), state.machine.total, state.stopped)
+                state.stopped
+                    ? (.none, state.machine.total, true)
+                    : (state.machine.startedWarm(worker, now: now), state.machine.total, false)
             }
             wakeUp()
-            if stopped { worker.stop() }
+            if stopped {
+                // The pool stopped or was retired while this worker started: nobody will use it.
+                budget.give(for: function.name)
+                worker.stop()
+                return
+            }
             event(
                 .scaleUp,
                 "warm worker \(worker.pid.map(String.init) ?? "?") started ahead of demand (\(total)/\(function.config.scaling.max))"
@@ -328,7 +348,7 @@ package final class WorkerPool: Sendable {
             state.stopped = true
             let drained = state.machine.drain()
             defer { state.parked = [:] }
-            return (drained.workers, drained.waiters.compactMap { state.parked[$0] })
+            return (drained.idle + drained.busy, drained.waiters.compactMap { state.parked[$0] })
         }
         warmStarts.finish()
         wakeUp()
@@ -345,6 +365,45 @@ package final class WorkerPool: Sendable {
         for worker in workers { await worker.waitForExit() }
         budget.give(for: function.name, count: workers.count)
         return aborted
+    }
+
+    /// Starts `count` workers before the pool takes any invocation and waits (at most `timeout`) until their
+    /// runtimes ask for work: a reload warms the new revision while the old one still serves. Within the
+    /// pool's ceiling and the host's budget.
+    package func warmUp(_ count: Int, timeout: Duration) async {
+        var starts = 0
+        while starts < count, budget.take(for: function.name) { starts += 1 }
+        let granted = state.withLock { $0.machine.startAhead(starts) }
+        if granted < starts { budget.give(for: function.name, count: starts - granted) }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<granted { group.addTask { await self.startWarm() } }
+        }
+        let workers = state.withLock { $0.machine.allWorkers }
+        await withTaskGroup(of: Void.self) { group in
+            for worker in workers { group.addTask { _ = await worker.ready(timeout: timeout) } }
+        }
+    }
+
+    /// How many workers the pool has, starting ones included.
+    package var workerCount: Int { state.withLock { $0.machine.total } }
+
+    /// Hands the function over to a newer pool: callers waiting here are told `.retired` (the dispatcher
+    /// sends them to the new pool), idle workers stop now, busy ones when their invocation ends. Returns when
+    /// the workers that were busy have exited.
+    package func retire() async {
+        let (idle, busy, waiters) = state.withLock { state in
+            state.stopped = true
+            state.retiring = true
+            let drained = state.machine.drain()
+            defer { state.parked = [:] }
+            return (drained.idle, drained.busy, drained.waiters.compactMap { state.parked[$0] })
+        }
+        warmStarts.finish()
+        wakeUp()
+        waiters.forEach { $0.resume(throwing: AcquireError.retired) }
+        for worker in idle { worker.stop() }
+        budget.give(for: function.name, count: idle.count)
+        for worker in idle + busy { await worker.waitForExit() }
     }
 
     private func event(_ kind: HostEvent.Kind, _ message: String) {

@@ -4,9 +4,9 @@ import StratusCore
 /// A function as loaded from its directory: its manifest and where its code lives.
 package struct DeployedFunction: Sendable, Equatable {
     package var config: FunctionConfig
-    /// Absolute path of `functions/<name>`.
+    /// Where the code runs from: `functions/<name>`, or a deployed revision's snapshot in the state directory.
     package var directory: String
-    /// A short hash of the directory's files, so a user can tell which code a record ran.
+    /// A short hash of the code (see `CodeStore`), so a user can tell which code a record ran.
     package var revision: String
 
     package var name: String { config.name }

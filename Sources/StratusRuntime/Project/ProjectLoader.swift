@@ -12,7 +12,9 @@ package enum ProjectLoader {
         package var failedFunctions: Set<String> = []
     }
 
-    /// Loads every function directory; a bad one is reported and skipped, the others load.
+    /// Loads every function directory; a bad one is reported and skipped, the others load. Functions run from
+    /// their directory (so that a stack trace names the file the user edits); each gets the revision of its code
+    /// as read now.
     package static func load(directory: String) -> Project {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let functionsDir = root.appendingPathComponent("functions")
@@ -41,10 +43,16 @@ package enum ProjectLoader {
                     continue
                 }
                 project.functions.append(
-                    DeployedFunction(config: config, directory: dir.path, revision: revision(of: dir)))
-            } catch {
+                    DeployedFunction(
+                        config: config, directory: dir.path, revision: try CodeStore.revision(of: dir.path)))
+            } catch let error as ManifestError {
                 project.errors.append(error)
                 if FunctionConfig.isValidName(name) { project.failedFunctions.insert(name) }
+            } catch {
+                // The code could not be read (too large, unreadable).
+                project.errors.append(
+                    ManifestError(file: "functions/\(name)/", line: nil, key: "", message: "\(error)"))
+                project.failedFunctions.insert(name)
             }
         }
         loadTriggers(root.appendingPathComponent("triggers"), into: &project)
@@ -91,34 +99,5 @@ package enum ProjectLoader {
             return "functions/\(config.name)/bootstrap is not executable (chmod +x it)"
         }
         return nil
-    }
-
-    /// FNV-1a over the directory's file names and contents: a short, stable code revision.
-    static func revision(of dir: URL) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ bytes: some Sequence<UInt8>) {
-            for byte in bytes {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x100_0000_01b3
-            }
-        }
-        let files = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey])
-        var paths: [String] = []
-        while let url = files?.nextObject() as? URL {
-            let relative = String(url.path.dropFirst(dir.path.count))
-            if relative.contains("/node_modules/") || relative.contains("__pycache__") { continue }
-            if (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { paths.append(relative) }
-        }
-        for path in paths.sorted() {
-            mix(path.utf8)
-            if let data = FileManager.default.contents(atPath: dir.path + path), data.count < 8 << 20 { mix(data) }
-        }
-        return String(hash, radix: 16).leftPadded(to: 16).prefix(8).description
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

@@ -12,11 +12,9 @@ package struct Gateway: HTTPResponder {
     static let maxBody = 6 * 1024 * 1024
 
     let host: StratusHost
-    let table: RouteTable
 
     package init(host: StratusHost) {
         self.host = host
-        self.table = RouteTable(routes: host.project.triggers.routes)
     }
 
     package func respond(to request: Request, context: Context) async throws -> Response {
@@ -24,6 +22,7 @@ package struct Gateway: HTTPResponder {
         let path = request.uri.path
         let method = request.method.rawValue
         let origin = request.headers[.origin]
+        let table = host.routes  // as they serve now: `serve --watch` swaps them
 
         // CORS preflight: answered here, the function is not invoked.
         if method == "OPTIONS", let origin, let wanted = request.headers[.accessControlRequestMethod],

@@ -24,6 +24,7 @@ struct InvocationRow: FetchableRecord, TableRecord {
         static let maxMemoryUsedMB = Column("max_memory_used_mb")
         static let output = Column("output")
         static let eventId = Column("event_id")
+        static let revision = Column("revision")
     }
 
     var record: InvocationRecord
@@ -45,14 +46,16 @@ struct InvocationRow: FetchableRecord, TableRecord {
             output: row[Columns.output])
         record.sequence = row[Columns.seq]
         record.eventId = row[Columns.eventId]
+        record.revision = row[Columns.revision]
     }
 
     /// The write-behind log's insert, one cached statement for every row: a record insert would build its SQL
     /// and a container per row, which the log pays for every invocation.
     static let insertSQL = """
         INSERT INTO invocation (id, function, version, trigger, source, attempt, start_ms, duration_ms,
-            init_duration_ms, status, error_type, error_message, memory_size_mb, max_memory_used_mb, output, event_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            init_duration_ms, status, error_type, error_message, memory_size_mb, max_memory_used_mb, output, event_id,
+            revision)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// The values of `insertSQL`, in its order.
@@ -61,7 +64,7 @@ struct InvocationRow: FetchableRecord, TableRecord {
             record.id, record.function, record.version, record.trigger.rawValue, record.source, record.attempt,
             SQLiteStore.epochMs(record.start), record.durationMs, record.initDurationMs, record.status.rawValue,
             record.errorType, record.errorMessage, record.memorySizeMB, record.maxMemoryUsedMB, record.output,
-            record.eventId,
+            record.eventId, record.revision,
         ]
     }
 }

@@ -75,7 +75,7 @@ struct Logs: AsyncParsableCommand {
             for record in page.invocations {
                 let text =
                     options.json
-                    ? String(decoding: try V1.encoder.encode(record), as: UTF8.self) + "\n" : record.lambdaLog
+                    ? String(decoding: try V1.encoder.encode(record), as: UTF8.self) + "\n" : record.annotatedLog
                 lines.append((record.start, text))
             }
             if events {

@@ -45,6 +45,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A Host name the control plane accepts besides loopback (repeatable), e.g. a name in /etc/hosts.")
     var allowHost: [String] = []
 
+    @Flag(
+        help:
+            "Reload functions/ and triggers/ when they change: changed functions are drained and swapped, a broken edit keeps the last good version."
+    )
+    var watch = false
+
     func run() async throws {
         var logger = Logger(label: "stratus")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -102,9 +108,12 @@ struct Serve: AsyncParsableCommand {
             onServerRunning: { ready.listening("control", $0.localAddress) }, logger: quietLogger)
         // Stopped in reverse order: the drain clock starts first, then the servers finish their requests,
         // then the host stops its workers, then the log is flushed.
+        var services: [any Service] = [host.log, host, controlApp, gateway]
+        if watch { services.append(ProjectReloader(host: host, directory: directory)) }
+        services.append(DrainDeadline(host: host))
         let group = ServiceGroup(
             configuration: .init(
-                services: [host.log, host, controlApp, gateway, DrainDeadline(host: host)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: quietLogger))
         try await group.run()
         print("stratus: stopped")
@@ -158,6 +167,28 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("\(option) expects HOST:PORT, e.g. 127.0.0.1:8080 (got '\(text)')")
         }
         return (String(text[..<colon]), port)
+    }
+}
+
+/// `serve --watch`: reloads the project after each burst of changes under `functions/` and `triggers/`, and
+/// prints what changed.
+struct ProjectReloader: Service {
+    let host: StratusHost
+    let directory: String
+
+    func run() async throws {
+        let watcher = ProjectWatcher(directory: directory)
+        print("  watching functions/ and triggers/ for changes")
+        fflush(nil)
+        await cancelWhenGracefulShutdown {
+            await watcher.run {
+                let lines = await host.reload(ProjectLoader.load(directory: directory))
+                guard !lines.isEmpty else { return }
+                print("Reloaded:")
+                for line in lines { print(line) }
+                fflush(nil)
+            }
+        }
     }
 }
 
