@@ -37,6 +37,7 @@ bench: deps venv release
 	$(VENV)/bin/python bench/breaker_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/soak_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/idle_bench.py --stratus $(CURDIR)/.build/release/stratus
+	$(VENV)/bin/python bench/reload_bench.py --stratus $(CURDIR)/.build/release/stratus
 	bash bench/http_bench.sh $(CURDIR)/.build/release/stratus
 	bash bench/profile.sh $(CURDIR)/.build/release/stratus
 	bash bench/aws_peers.sh && $(VENV)/bin/python bench/aws_bench.py --stratus $(CURDIR)/.build/release/stratus
