@@ -207,4 +207,51 @@ import Testing
         #expect(try await Self.body(host.gatewayURL + "/hello") == (200, "hello"))
         #expect(await host.stop() == 0)
     }
+
+    @Test func aConsumerChangedMidStreamLosesAndRepeatsNothing() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        func worker(_ tag: String) -> String {
+            """
+            import time
+            def handler(event, context):
+                for record in event["Records"]:
+                    print("\(tag)", record["body"])
+                time.sleep(0.2)
+                return {}
+            """
+        }
+        try project.addPython("worker", code: worker("v1"))
+        let queue = { (batch: Int) in "queues:\n  jobs:\n    consumer: {function: worker, batchSize: \(batch)}\n" }
+        try project.write("triggers/queues.yaml", queue(2))
+        let host = try await ServeProcess(project: project.path, extraArguments: ["--watch"])
+        for index in 0..<60 {
+            let sent = try await HTTP.post(host.controlURL + "/v1/queues/jobs/messages", json: ["body": "m\(index)"])
+            #expect(sent.status == 201)
+        }
+        // While the queue drains: the consumer's batch size and the function's code change.
+        try Self.save(project, "triggers/queues.yaml", queue(5))
+        try Self.save(project, "functions/worker/app.py", worker("v2"))
+        #expect(
+            await waitUntil(timeout: .seconds(30)) {
+                (try? host.queueCounts()["jobs"]) == ["visible": 0, "inFlight": 0, "delayed": 0]
+            })
+        #expect(host.log.contains("queue     jobs -> worker (changed)"))
+        #expect(host.log.contains("reloaded  worker"))
+
+        let records = try host.cli(["logs", "worker", "--limit", "1000", "--json"]).stdout.split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        var seen: [String: Int] = [:]
+        for record in records {
+            #expect(record["status"] as? String == "ok")
+            for line in (record["output"] as? String ?? "").split(separator: "\n") {
+                let words = line.split(separator: " ")
+                if words.count == 2, words[0] == "v1" || words[0] == "v2" { seen[String(words[1]), default: 0] += 1 }
+            }
+        }
+        #expect(seen.count == 60, "messages processed: \(seen.count) of 60")
+        #expect(seen.values.allSatisfy { $0 == 1 }, "processed more than once: \(seen.filter { $0.value > 1 })")
+        #expect(records.contains { ($0["output"] as? String ?? "").contains("v2 ") }, "the new code consumed the rest")
+        #expect(await host.stop() == 0)
+    }
 }
