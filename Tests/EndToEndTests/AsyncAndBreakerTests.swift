@@ -82,6 +82,14 @@ import Testing
         #expect((record["responseContext"] as? [String: Any])?["functionError"] as? String == "Unhandled")
         #expect((record["responsePayload"] as? [String: Any])?["errorType"] as? String == "ValueError")
         #expect(try records(host, ["doomed"]).count == 2)
+
+        // /metrics counts every attempt's outcome: flaky retried twice then delivered, doomed retried once then
+        // went to its destination.
+        let metrics = String(decoding: try await HTTP.get(host.controlURL + "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains(#"stratus_deliveries_total{target="function",outcome="retried"} 3"#), "\(metrics)")
+        #expect(metrics.contains(#"stratus_deliveries_total{target="function",outcome="delivered"} 1"#))
+        #expect(metrics.contains(#"stratus_deliveries_total{target="function",outcome="dead_lettered"} 1"#))
+        #expect(metrics.contains(#"stratus_invocations_total{function="doomed",status="error"} 2"#))
         #expect(await host.stop() == 0)
     }
 
@@ -118,6 +126,10 @@ import Testing
         #expect(try records(host, ["fragile", "--status", "rejected"]).count == 1)
         let status = try host.cli(["status"]).stdout
         #expect(status.contains("OPEN"))
+        let metrics = String(decoding: try await HTTP.get(host.controlURL + "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains(#"stratus_breaker_state{function="fragile"} 2.0"#))
+        #expect(metrics.contains(#"stratus_rejections_total{function="fragile"} 1"#))
+        #expect(metrics.contains(#"stratus_host_events_total{function="fragile",kind="BREAKER_OPEN"} 1"#))
 
         // Messages sent while it is open stay put: not received, so no receive count is spent.
         for n in 0..<5 { #expect(try host.cli(["send", "jobs", "--data", "job \(n)"]).status == 0) }

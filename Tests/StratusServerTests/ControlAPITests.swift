@@ -113,6 +113,82 @@ import Testing
         }
     }
 
+    @Test func metricsCountWhatHappenedInPrometheusFormat() async throws {
+        try await ServerFixture.with { fixture in
+            try await fixture.control { client in
+                for _ in 0..<3 {
+                    let ok = try await client.execute(
+                        uri: "/v1/functions/echo/invoke", method: .post, headers: .json, body: .json("{}"))
+                    #expect(ok.status == .ok)
+                }
+                let failed = try await client.execute(
+                    uri: "/v1/functions/raises/invoke", method: .post, headers: .json, body: .json("{}"))
+                #expect(failed.status == .ok)
+                let published = try await client.execute(
+                    uri: "/v1/queues/orders-copy/messages", method: .post, headers: .json, body: .json(#"{"body":"x"}"#)
+                )
+                #expect(published.status == .created)
+
+                let scrape = try await client.execute(uri: "/metrics", method: .get)
+                #expect(scrape.status == .ok)
+                #expect(scrape.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+                let text = String(buffer: scrape.body)
+                let lines = text.split(separator: "\n").map(String.init)
+                #expect(lines.contains(#"stratus_invocations_total{function="echo",status="ok"} 3"#))
+                #expect(lines.contains(#"stratus_invocations_total{function="raises",status="error"} 1"#))
+                func value(_ series: String) -> Double? {
+                    lines.first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) }
+                }
+                // The first call started a worker; a later one may have too (while the pre-warmed one started).
+                let coldStarts = value(#"stratus_cold_starts_total{function="echo"}"#)
+                #expect((1...3).contains(coldStarts ?? 0))
+                #expect(value(#"stratus_init_duration_seconds_count{function="echo"}"#) == coldStarts)
+                #expect(lines.contains(#"stratus_invocation_duration_seconds_count{function="echo"} 3"#))
+                // Lambda-like buckets from 1 ms to 15 minutes.
+                #expect(
+                    lines.contains {
+                        $0.hasPrefix(#"stratus_invocation_duration_seconds_bucket{function="echo",le="0.001"}"#)
+                    })
+                #expect(lines.contains(#"stratus_invocation_duration_seconds_bucket{function="echo",le="900.0"} 3"#))
+                #expect(lines.contains(#"stratus_invocation_duration_seconds_bucket{function="echo",le="+Inf"} 3"#))
+                #expect(lines.contains(#"stratus_queue_messages{queue="orders-copy",state="visible"} 1.0"#))
+                #expect(lines.contains(#"stratus_workers{function="echo",state="busy"} 0.0"#))
+                #expect(
+                    lines.contains {
+                        $0.hasPrefix(#"stratus_workers{function="echo",state="idle"} "#) && !$0.hasSuffix(" 0.0")
+                    })
+                #expect(lines.contains { $0.hasPrefix(#"stratus_host_events_total{function="echo",kind="SCALE_UP"}"#) })
+                #expect(lines.contains { $0.hasPrefix("stratus_process_resident_memory_bytes ") })
+                #expect(lines.contains { $0.hasPrefix("stratus_process_open_fds ") })
+
+                // Every family has HELP and TYPE, and every sample belongs to a declared family.
+                var declared: Set<String> = []
+                for line in lines where line.hasPrefix("# TYPE ") {
+                    let name = String(line.split(separator: " ")[2])
+                    declared.insert(name)
+                    #expect(
+                        lines.contains { $0.hasPrefix("# HELP \(name) ") && $0.count > "# HELP \(name) ".count + 10 },
+                        "\(name) has no HELP")
+                }
+                let expected: Set = [
+                    "stratus_invocations_total", "stratus_invocation_duration_seconds", "stratus_init_duration_seconds",
+                    "stratus_cold_starts_total", "stratus_throttles_total", "stratus_rejections_total",
+                    "stratus_host_events_total", "stratus_workers", "stratus_callers_waiting", "stratus_breaker_state",
+                    "stratus_queue_messages", "stratus_process_resident_memory_bytes", "stratus_process_open_fds",
+                ]
+                #expect(expected.subtracting(declared).isEmpty, "missing: \(expected.subtracting(declared).sorted())")
+                for line in lines where !line.hasPrefix("#") {
+                    let name = String(line.prefix { $0 != "{" && $0 != " " })
+                    let family = ["_bucket", "_sum", "_count"].reduce(name) { name, suffix in
+                        name.hasSuffix(suffix) && declared.contains(String(name.dropLast(suffix.count)))
+                            ? String(name.dropLast(suffix.count)) : name
+                    }
+                    #expect(declared.contains(family), "\(line) has no TYPE")
+                }
+            }
+        }
+    }
+
     @Test func badRequestsGetTheErrorShapeAndChangeNothing() async throws {
         try await ServerFixture.with { fixture in
             try await fixture.control { client in

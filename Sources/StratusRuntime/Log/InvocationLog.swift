@@ -38,9 +38,14 @@ package final class InvocationLog: Service, Sendable {
     private let commits = QueueSignal()
     private let draining = Atomic<Bool>(false)
 
+    /// Every invocation and host event recorded here is counted here too (`/metrics`).
+    package let metrics: HostMetrics
+
     package init(
-        store: any Store, retention: Retention = .init(), interval: Duration = .milliseconds(100), logger: Logger
+        store: any Store, retention: Retention = .init(), interval: Duration = .milliseconds(100),
+        metrics: HostMetrics = HostMetrics(), logger: Logger
     ) {
+        self.metrics = metrics
         self.store = store
         self.retention = retention
         self.interval = interval
@@ -50,6 +55,7 @@ package final class InvocationLog: Service, Sendable {
 
     /// Queues a record for the next batch. Never blocks on disk.
     package func record(_ record: InvocationRecord) {
+        metrics.note(record)
         let first = state.withLock { state in
             state.pending.append(record)
             state.recorded += 1
@@ -60,6 +66,7 @@ package final class InvocationLog: Service, Sendable {
 
     /// Queues a host event (scaling, throttling) for the next batch.
     package func record(event: HostEvent) {
+        metrics.note(event)
         let first = state.withLock { state in
             state.pendingEvents.append(event)
             state.recorded += 1

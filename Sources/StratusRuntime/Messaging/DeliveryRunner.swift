@@ -272,6 +272,7 @@ final class DeliveryRunner: Sendable {
         switch result.record.status {
         case .ok:
             try await store.finishDelivery(delivery.id)
+            log.metrics.delivery(to: "function", outcome: "delivered")
         case .throttled, .rejected:
             // Not the function's fault: try again soon without spending a retry (an open breaker's probe time
             // is when the scheduler looks at this function again).
@@ -283,6 +284,7 @@ final class DeliveryRunner: Sendable {
                     delivery, function: function, condition: .retriesExhausted, eventId: eventId, last: result,
                     reason: "\(attempts) attempts failed, last: \(result.record.errorType ?? "error")")
             }
+            log.metrics.delivery(to: "function", outcome: "retried")
             try await store.rescheduleDelivery(
                 delivery.id, attempts: attempts,
                 nextAttemptAtMs: nowMs + Self.backoffMs(attempt: attempts, async: config))
@@ -339,6 +341,7 @@ final class DeliveryRunner: Sendable {
             try await store.deadLetterDelivery(
                 delivery.id, into: queue, message: OutgoingMessage(body: json), nowMs: queues.nowMs)
             queues.signal.notify(queue)
+            log.metrics.delivery(to: "function", outcome: "dead_lettered")
             log.record(
                 event: HostEvent(
                     function: function.name, kind: .deadLettered,
@@ -356,6 +359,7 @@ final class DeliveryRunner: Sendable {
                     delivery, reason: "\(reason); onFailure topic '\(topic)' refused the record: \(error.message)")
             }
             try await store.finishDelivery(delivery.id)
+            log.metrics.delivery(to: "function", outcome: "dead_lettered")
             log.record(
                 event: HostEvent(
                     function: function.name, kind: .deadLettered,
@@ -392,7 +396,10 @@ final class DeliveryRunner: Sendable {
         } catch {
             status = 0
         }
-        if (200..<300).contains(status) { return try await store.finishDelivery(delivery.id) }
+        if (200..<300).contains(status) {
+            log.metrics.delivery(to: "http", outcome: "delivered")
+            return try await store.finishDelivery(delivery.id)
+        }
         let attempts = delivery.attempts + 1
         if attempts > httpPolicy.retries {
             return try await giveUp(
@@ -400,6 +407,7 @@ final class DeliveryRunner: Sendable {
                 reason: "HTTP \(status == 0 ? "connection failed" : String(status)) after \(attempts) attempts")
         }
         let delay = httpPolicy.baseDelayMs * Int64(attempts)
+        log.metrics.delivery(to: "http", outcome: "retried")
         try await store.rescheduleDelivery(
             delivery.id, attempts: attempts, nextAttemptAtMs: queues.nowMs + delay)
     }
@@ -407,18 +415,21 @@ final class DeliveryRunner: Sendable {
     /// Retries exhausted: to the dead-letter queue if there is one, else dropped loudly.
     private func giveUp(_ delivery: PendingDelivery, reason: String) async throws {
         let target: String
+        let kind: String
         switch delivery.target {
-        case .function(let name): target = "function \(name)"
-        case .http(let url): target = url
+        case .function(let name): (target, kind) = ("function \(name)", "function")
+        case .http(let url): (target, kind) = (url, "http")
         }
         if let queue = delivery.deadLetterQueue, queues.config(queue) != nil {
             try await queues.deadLetter(delivery, into: queue, message: OutgoingMessage(body: delivery.payload))
+            log.metrics.delivery(to: kind, outcome: "dead_lettered")
             log.record(
                 event: HostEvent(
                     function: target, kind: .deadLettered, message: "delivery to \(target) moved to \(queue): \(reason)"
                 ))
         } else {
             try await store.finishDelivery(delivery.id)
+            log.metrics.delivery(to: kind, outcome: "dropped")
             log.record(
                 event: HostEvent(function: target, kind: .dropped, message: "delivery to \(target) dropped: \(reason)"))
             logger.warning("delivery dropped", metadata: ["target": "\(target)", "reason": "\(reason)"])
