@@ -28,6 +28,10 @@ package struct HostEvent: Sendable, Equatable, Codable {
         case removed = "REMOVED"
         /// An edit could not be loaded (file:line and why): the last good version keeps serving.
         case reloadFailed = "RELOAD_FAILED"
+        /// `stratus deploy` made a new revision live.
+        case deployed = "DEPLOYED"
+        /// `stratus rollback` made an earlier revision live again.
+        case rolledBack = "ROLLED_BACK"
     }
 
     /// Position in the event log, assigned when stored.

@@ -53,6 +53,9 @@ package enum Limits {
     package static let responseBytes = 6_291_556
     /// An async (`Event`) invocation's payload: Lambda's 1 MB.
     package static let asyncPayloadBytes = 1_048_576
+    /// A `stratus deploy` archive (an uncompressed tar): Lambda's 250 MB of unzipped code, and room for the
+    /// tar headers.
+    package static let deployArchiveBytes = 256 * 1024 * 1024
     /// The body of a `/v1` request that is not a payload.
     package static let requestBytes = 1_048_576 * 2
     /// The body of an SQS or SNS request: room for a 1 MiB message (or batch) however its protocol encodes it

@@ -21,16 +21,33 @@ extension StratusHost {
 
             for function in new.functions {
                 guard let pool = current[function.name] else {
-                    await putInService(function)
+                    let failure = await putInService(function, verify: true)
                     serving.functions.append(function)
                     record(.loaded, function.name, "rev \(function.revision)")
                     lines.append(
                         "  loaded    \(function.name)  (\(function.config.runtime.rawValue), rev \(function.revision))")
+                    if let failure {
+                        record(.reloadFailed, function.name, "rev \(function.revision) does not start: \(failure)")
+                        lines.append("  FAILED    \(function.name) rev \(function.revision) does not start: \(failure)")
+                    }
+                    continue
+                }
+                guard pool.function != function else {
+                    serving.functions.append(function)
+                    continue
+                }
+                if let failure = await putInService(function, replacing: pool, verify: true) {
+                    // The new code cannot start (a syntax error, a failing import): the old revision keeps serving.
+                    serving.functions.append(pool.function)
+                    let message =
+                        "rev \(function.revision) does not start: \(failure)\nrev \(pool.function.revision) keeps serving"
+                    record(.reloadFailed, function.name, message)
+                    lines.append(
+                        "  FAILED    \(function.name) " + message.replacingOccurrences(of: "\n", with: "\n            ")
+                    )
                     continue
                 }
                 serving.functions.append(function)
-                guard pool.function != function else { continue }
-                await putInService(function, replacing: pool)
                 let change =
                     pool.function.revision == function.revision
                     ? "rev \(function.revision), settings changed"
@@ -51,7 +68,7 @@ extension StratusHost {
                 }
                 _ = dispatcher.remove(name)
                 budget.reserve(0, for: name)
-                Task { await pool.retire() }
+                retireInBackground(pool)
                 record(
                     .removed, name, "rev \(pool.function.revision): running invocations finish, then its workers stop")
                 lines.append("  removed   \(name)")
@@ -74,6 +91,8 @@ extension StratusHost {
                     try await topics.redeclare(new.triggers.topics, previously: old.triggers.topics)
                     lines += Self.describeChanges(from: old.triggers, to: new.triggers)
                 } catch {
+                    // Kept as they were, so that the next reload applies them again.
+                    serving.triggers = old.triggers
                     record(.reloadFailed, "host", "trigger files could not be applied: \(error)")
                     lines.append("  FAILED    trigger files could not be applied: \(error)")
                 }
@@ -85,15 +104,24 @@ extension StratusHost {
         }
     }
 
-    /// Starts `function`'s new pool, warms it, and installs it in place of `old` (which then retires).
-    private func putInService(_ function: DeployedFunction, replacing old: WorkerPool? = nil) async {
+    /// Starts `function`'s new pool and warms it (as many workers as `old` had, at least its warm floor, and
+    /// with `verify` at least one); then installs it in place of `old`, which retires. With `verify`, a new
+    /// revision none of whose workers starts is not installed when there is an `old` to keep: returns why.
+    func putInService(_ function: DeployedFunction, replacing old: WorkerPool? = nil, verify: Bool = false) async
+        -> String?
+    {
         let pool = makePool(function)
         let scaling = function.config.scaling
-        let ahead = max(scaling.min, min(old?.workerCount ?? 0, scaling.max))
-        await pool.warmUp(ahead, timeout: .seconds(10))
+        let ahead = max(scaling.min, min(old?.workerCount ?? 0, scaling.max), verify ? 1 : 0)
+        let warm = await pool.warmUp(ahead, timeout: .seconds(10))
+        if verify, let failure = warm.failure, old != nil {
+            await pool.shutdown()
+            return failure
+        }
         poolStarts.yield(pool)
         _ = dispatcher.install(pool)
-        if let old { Task { await old.retire() } }
+        if let old { retireInBackground(old) }
+        return verify ? warm.failure : nil
     }
 
     private func record(_ kind: HostEvent.Kind, _ function: String, _ message: String) {

@@ -21,6 +21,8 @@ package final class StratusHost: Service, Sendable {
         package var drainTimeout: Duration = .seconds(30)
         /// Time for every decision (pools, breakers, retries, queues); tests pass a `ManualClock`.
         package var clock: any HostClock = SystemClock()
+        /// Where `stratus deploy` keeps functions and their revisions; `nil`: the host takes no deploys.
+        package var deployments: Deployments?
 
         package init() {}
     }
@@ -42,6 +44,8 @@ package final class StratusHost: Service, Sendable {
     let poolStarts: AsyncStream<WorkerPool>.Continuation
     private let poolStartRequests: AsyncStream<WorkerPool>
     let reloads = AsyncMutex()
+    /// Pools replaced or removed by a reload whose running invocations have not all ended: a shutdown stops them too.
+    private let retiringPools = Mutex<[ObjectIdentifier: WorkerPool]>([:])
     private let reclaim: @Sendable (String) -> Bool
 
     /// The project as it serves now.
@@ -75,6 +79,16 @@ package final class StratusHost: Service, Sendable {
         for function in project.functions { _ = dispatcher.install(makePool(function)) }
     }
 
+    /// Lets `pool`'s running invocations finish, then stops its workers; a shutdown meanwhile stops them at once.
+    func retireInBackground(_ pool: WorkerPool) {
+        let key = ObjectIdentifier(pool)
+        retiringPools.withLock { $0[key] = pool }
+        Task {
+            await pool.retire()
+            _ = retiringPools.withLock { $0.removeValue(forKey: key) }
+        }
+    }
+
     func makePool(_ function: DeployedFunction) -> WorkerPool {
         WorkerPool(
             function: function, launcher: launcher, budget: budget, log: log, clock: configuration.clock,
@@ -104,7 +118,7 @@ package final class StratusHost: Service, Sendable {
                     await withTaskGroup(of: Void.self) { group in
                         for pool in pools { group.addTask { await pool.run() } }
                         group.addTask { [poolStartRequests = self.poolStartRequests] in
-                            await withTaskGroup(of: Void.self) { reloaded in
+                            await withDiscardingTaskGroup { reloaded in
                                 for await pool in poolStartRequests { reloaded.addTask { await pool.run() } }
                             }
                         }
@@ -142,7 +156,7 @@ package final class StratusHost: Service, Sendable {
             }
             let timeout = DurationParser.format(configuration.drainTimeout)
             var aborted = 0
-            for pool in dispatcher.allPools() {
+            for pool in dispatcher.allPools() + retiringPools.withLock({ Array($0.values) }) {
                 aborted += await pool.shutdown(abort: "host shut down: still running after --drain-timeout \(timeout)")
             }
             if aborted > 0 {
@@ -189,7 +203,7 @@ package final class StratusHost: Service, Sendable {
 
     /// Stops every worker of every function and waits for their processes to exit.
     package func stopWorkers() async {
-        for pool in dispatcher.allPools() { await pool.shutdown() }
+        for pool in dispatcher.allPools() + retiringPools.withLock({ Array($0.values) }) { await pool.shutdown() }
         await launcher.stop()
         WorkerCgroups.available?.removeIfEmpty()
     }

@@ -72,6 +72,8 @@ package final class Worker: Sendable {
         /// An init error posted before the invocation that started the worker reached it (a forked worker can
         /// fail its import that fast): that invocation gets it when it arrives.
         var earlyInitError: (type: String, body: ByteBuffer, initDurationMs: Double)?
+        /// How the process ended, once it has.
+        var exitStatus: Int32?
         /// Callers of `ready(timeout:)`, answered at the first `/next` (true) or when the process exits.
         var readyWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
         var nextReadyWaiter = 0
@@ -263,6 +265,22 @@ package final class Worker: Sendable {
         }
     }
 
+    /// Why the runtime never asked for work: its init error or how it exited, and the end of what it printed
+    /// (a traceback, say).
+    package func startFailure() -> String {
+        let (early, status, capture) = state.withLock { ($0.earlyInitError, $0.exitStatus, $0.capture) }
+        var reason = "its runtime did not ask for work"
+        if let early {
+            let message = LambdaPayloads.ErrorFields.read(early.body.readableBytesView)?.errorMessage
+            reason = "\(early.type)" + (message.map { ": \($0)" } ?? "")
+        } else if let status {
+            reason = "its runtime exited (\(ChildProcess.describe(status: status)))"
+        }
+        _ = capture?.drain()
+        let output = capture?.take().split(separator: "\n").suffix(12).joined(separator: "\n") ?? ""
+        return output.isEmpty ? reason : reason + "\n" + output
+    }
+
     private func answerReadyWaiters(_ ready: Bool) {
         let waiters = state.withLock { state in
             defer { state.readyWaiters = [:] }
@@ -420,6 +438,7 @@ package final class Worker: Sendable {
 
     private func processExited(_ status: Int32) {
         let (id, neverDelivered) = state.withLock { state -> (String?, Bool) in
+            state.exitStatus = status
             state.memoryTask?.cancel()
             let neverDelivered = state.api.heldButNeverDelivered
             return (state.api.die(), neverDelivered)

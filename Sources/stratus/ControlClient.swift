@@ -20,15 +20,19 @@ struct ControlClient {
     static let maxAnswer = 64 * 1024 * 1024
 
     /// Sends a request; exits 69 when the host cannot be reached.
-    func send(_ method: String, _ path: String, body: Data? = nil) async throws -> (status: Int, body: Data) {
+    func send(
+        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
+        headers: [(String, String)] = []
+    ) async throws -> (status: Int, body: Data) {
         let url = endpoint.trimmingSuffix("/") + path
         guard URL(string: url)?.host != nil else { throw ValidationError("invalid endpoint '\(endpoint)'") }
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if method != "GET" {
             // The control plane refuses bodies of any other type (a web page cannot send this one unasked).
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body ?? Data()))
         }
         do {
@@ -43,8 +47,11 @@ struct ControlClient {
     }
 
     /// Sends a request and returns the body of a 2xx answer; prints the API error and exits 1 otherwise.
-    func call(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
-        let (status, data) = try await send(method, path, body: body)
+    func call(
+        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
+        headers: [(String, String)] = []
+    ) async throws -> Data {
+        let (status, data) = try await send(method, path, body: body, contentType: contentType, headers: headers)
         guard (200..<300).contains(status) else {
             let message = (try? V1.decoder.decode(V1.ErrorBody.self, from: data))?.error.message
             printError("error: \(message ?? String(decoding: data, as: UTF8.self)) (HTTP \(status))")

@@ -149,3 +149,51 @@ extension V1 {
         }
     }
 }
+
+extension V1 {
+    /// The answer to a deploy or a rollback: the revision now live and the one it replaced.
+    package struct Deployed: Sendable, Codable, Equatable {
+        package var function: String
+        package var revision: String
+        package var previousRevision: String?
+
+        package init(function: String, revision: String, previousRevision: String?) {
+            self.function = function
+            self.revision = revision
+            self.previousRevision = previousRevision
+        }
+    }
+
+    /// `POST /v1/functions/{name}/rollback`: the revision to make live (default: the one before the live one).
+    package struct Rollback: Sendable, Codable, Equatable {
+        package var to: String?
+
+        package init(to: String?) {
+            self.to = to
+        }
+    }
+
+    /// `stratus versions FN`: a deployed function's kept revisions, oldest first.
+    package struct Versions: Sendable, Codable, Equatable {
+        package struct Version: Sendable, Codable, Equatable {
+            package var revision: String
+            package var time: Date
+            package var source: String
+            package var live: Bool
+
+            package init(revision: String, time: Date, source: String, live: Bool) {
+                self.revision = revision
+                self.time = time
+                self.source = source
+                self.live = live
+            }
+        }
+        package var function: String
+        package var versions: [Version]
+
+        package init(function: String, versions: [Version]) {
+            self.function = function
+            self.versions = versions
+        }
+    }
+}

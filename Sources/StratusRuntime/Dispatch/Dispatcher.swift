@@ -38,7 +38,13 @@ package final class Dispatcher: Sendable {
     }
 
     private let pools: Mutex<[String: WorkerPool]>
-    private let breakers = Mutex<[String: CircuitBreakerState]>([:])
+    /// Breakers by function, and which install made each: a call that started before a reload replaced the
+    /// function's breaker does not count in the new one.
+    private struct Breakers {
+        var states: [String: CircuitBreakerState] = [:]
+        var generations: [String: Int] = [:]
+    }
+    private let breakers = Mutex(Breakers())
     private let installs: QueueSignal
     /// The host's clock: breakers and records read it.
     package let clock: any HostClock
@@ -56,7 +62,8 @@ package final class Dispatcher: Sendable {
 
     package func install(_ pool: WorkerPool) -> WorkerPool? {
         breakers.withLock { breakers in
-            breakers[pool.function.name] = pool.function.config.circuitBreaker.map(CircuitBreakerState.init)
+            breakers.states[pool.function.name] = pool.function.config.circuitBreaker.map(CircuitBreakerState.init)
+            breakers.generations[pool.function.name, default: 0] += 1
         }
         let previous = pools.withLock { $0.updateValue(pool, forKey: pool.function.name) }
         installs.notify(pool.function.name)
@@ -65,7 +72,7 @@ package final class Dispatcher: Sendable {
 
     /// Takes `name` out of service (its directory was removed); returns its pool, for the caller to retire.
     package func remove(_ name: String) -> WorkerPool? {
-        breakers.withLock { _ = $0.removeValue(forKey: name) }
+        breakers.withLock { _ = $0.states.removeValue(forKey: name) }
         return pools.withLock { $0.removeValue(forKey: name) }
     }
 
@@ -91,7 +98,7 @@ package final class Dispatcher: Sendable {
     /// Whether `name`'s breaker would let a call through now (queue and async consumption pause otherwise).
     package func breakerAllows(_ name: String) -> Bool {
         let now = clock.now
-        return breakers.withLock { $0[name]?.wouldAllow(now: now) ?? true }
+        return breakers.withLock { $0.states[name]?.wouldAllow(now: now) ?? true }
     }
 
     /// Functions whose breaker would refuse a call now, with when it lets a probe through (epoch ms): async
@@ -101,7 +108,7 @@ package final class Dispatcher: Sendable {
         let nowMs = clock.epochMs
         return breakers.withLock { breakers in
             var blocked: [String: Int64] = [:]
-            for (name, breaker) in breakers where !breaker.wouldAllow(now: now) {
+            for (name, breaker) in breakers.states where !breaker.wouldAllow(now: now) {
                 let wait = breaker.probeAt.map { max(0, ($0 - now).milliseconds) } ?? 1000
                 blocked[name] = nowMs + wait
             }
@@ -112,7 +119,7 @@ package final class Dispatcher: Sendable {
     /// The breaker's state and, when open, when it probes next.
     package func breakerStatus(_ name: String) -> (state: CircuitBreakerState.State, probeAt: Date?)? {
         breakers.withLock { breakers in
-            guard let breaker = breakers[name] else { return nil }
+            guard let breaker = breakers.states[name] else { return nil }
             let probe = breaker.probeAt.map { clock.date.addingTimeInterval(($0 - clock.now).seconds) }
             return (breaker.state, probe)
         }
@@ -121,8 +128,8 @@ package final class Dispatcher: Sendable {
     /// Closes `name`'s breaker by hand; `false` when the function has none.
     package func resetBreaker(_ name: String) -> Bool {
         let (exists, transition) = breakers.withLock { breakers -> (Bool, CircuitBreakerState.Transition?) in
-            guard breakers[name] != nil else { return (false, nil) }
-            return (true, breakers[name]!.reset())
+            guard breakers.states[name] != nil else { return (false, nil) }
+            return (true, breakers.states[name]!.reset())
         }
         if let transition { note(transition, function: name) }
         return exists
@@ -228,16 +235,22 @@ package final class Dispatcher: Sendable {
         var allowed: Bool
         var retryAfter: Int
         var ticket: CircuitBreakerState.Ticket
+        /// Which install of the breaker gave the ticket.
+        var generation: Int
     }
 
     /// Asks `name`'s breaker (if it has one) whether a call may go ahead now.
     private func enter(_ name: String) -> Gate? {
         let now = clock.now
         let decision = breakers.withLock { breakers -> (gate: Gate, transition: CircuitBreakerState.Transition?)? in
-            guard breakers[name] != nil else { return nil }
-            let answer = breakers[name]!.allow(now: now)
-            let wait = breakers[name]!.probeAt.map { max(1, Int(($0 - now).seconds.rounded(.up))) } ?? 1
-            return (Gate(allowed: answer.allowed, retryAfter: wait, ticket: answer.ticket), answer.transition)
+            guard breakers.states[name] != nil else { return nil }
+            let answer = breakers.states[name]!.allow(now: now)
+            let wait = breakers.states[name]!.probeAt.map { max(1, Int(($0 - now).seconds.rounded(.up))) } ?? 1
+            let generation = breakers.generations[name] ?? 0
+            return (
+                Gate(allowed: answer.allowed, retryAfter: wait, ticket: answer.ticket, generation: generation),
+                answer.transition
+            )
         }
         if let transition = decision?.transition { note(transition, function: name) }
         return decision?.gate
@@ -254,12 +267,16 @@ package final class Dispatcher: Sendable {
         if let gate, gate.allowed {
             if ending.ran && !abortedByHost {
                 let failure = record.status != .ok
-                let transition = breakers.withLock {
-                    $0[name]?.record(failure: failure, now: clock.now, ticket: gate.ticket)
+                let transition = breakers.withLock { breakers -> CircuitBreakerState.Transition? in
+                    guard breakers.generations[name] == gate.generation else { return nil }
+                    return breakers.states[name]?.record(failure: failure, now: clock.now, ticket: gate.ticket)
                 }
                 if let transition { note(transition, function: name) }
             } else {
-                breakers.withLock { $0[name]?.abandon(gate.ticket) }
+                breakers.withLock { breakers in
+                    guard breakers.generations[name] == gate.generation else { return }
+                    breakers.states[name]?.abandon(gate.ticket)
+                }
             }
         }
         log.record(record)

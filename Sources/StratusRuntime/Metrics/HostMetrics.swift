@@ -179,29 +179,32 @@ package final class HostMetrics: Sendable {
 struct DescribedFactory: MetricsFactory {
     let registry: PrometheusCollectorRegistry
 
-    private func help(_ label: String) -> String { HostMetrics.help[label] ?? "" }
+    /// The family `label` with its HELP text.
+    private func family(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: label, unitName: "", helpText: HostMetrics.help[label] ?? "")
+    }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: family(label), labels: dimensions)
     }
 
     func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: family(label), labels: dimensions)
     }
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        guard aggregate else { return registry.makeGauge(name: label, labels: dimensions, help: help(label)) }
+        guard aggregate else { return registry.makeGauge(descriptor: family(label), labels: dimensions) }
         return registry.makeValueHistogram(
-            name: label, labels: dimensions, buckets: [0.001, 0.01, 0.1, 1, 10, 100, 1000], help: help(label))
+            descriptor: family(label), labels: dimensions, buckets: [0.001, 0.01, 0.1, 1, 10, 100, 1000])
     }
 
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        registry.makeGauge(name: label, labels: dimensions, help: help(label))
+        registry.makeGauge(descriptor: family(label), labels: dimensions)
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         registry.makeDurationHistogram(
-            name: label, labels: dimensions, buckets: HostMetrics.durationBuckets, help: help(label))
+            descriptor: family(label), labels: dimensions, buckets: HostMetrics.durationBuckets)
     }
 
     func destroyCounter(_ handler: any CounterHandler) {

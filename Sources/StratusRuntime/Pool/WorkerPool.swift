@@ -31,6 +31,8 @@ package final class WorkerPool: Sendable {
         var stopped = false
         /// Stopped by a reload: busy workers finish their invocation, then stop.
         var retiring = false
+        /// The workers that were busy when the pool retired.
+        var retired: [Worker] = []
         /// When the run loop wakes on its own next; events that need it no sooner leave it asleep.
         var plannedWake: ContinuousClock.Instant?
     }
@@ -170,7 +172,12 @@ package final class WorkerPool: Sendable {
         let now = clock.now
         let (action, newDeadline, retiring) = state.withLock {
             state -> (PoolStateMachine<Worker>.ReleaseAction, Bool, Bool) in
-            guard !state.stopped else { return (.none, false, state.retiring) }
+            guard !state.stopped else {
+                // Retired: this worker's last invocation ended (its slot goes back now). Shut down: the shutdown
+                // stopped it and gave its slot back.
+                state.retired.removeAll { $0 === worker }
+                return (.none, false, state.retiring)
+            }
             let wasIdle = state.machine.idleCount
             let action = state.machine.released(worker, alive: alive, now: now)
             // A first idle worker sets a retirement deadline, which matters only if the loop would sleep past it.
@@ -204,8 +211,7 @@ package final class WorkerPool: Sendable {
             budget.forceTake(for: function.name)
             resume(waiter, with: .success(.start))
         case .startWarm:
-            budget.forceTake(for: function.name)
-            warmStarts.yield()
+            requestWarmStart()
         }
     }
 
@@ -309,6 +315,8 @@ package final class WorkerPool: Sendable {
             if reclaim(function.name) { growth = budget.available(for: function.name) }
         }
         let (actions, deadIdle) = state.withLock { state -> (PoolStateMachine<Worker>.TickActions, [Worker]) in
+            // Stopped or retired meanwhile: the machine was drained, nothing is to be started or retired here.
+            guard !state.stopped else { return (.init(), []) }
             let dead = state.machine.allWorkers.filter { !$0.isAlive }
             let removed = dead.filter { state.machine.removeIdle($0) }
             return (state.machine.tick(now: now, growth: growth), removed)
@@ -334,9 +342,16 @@ package final class WorkerPool: Sendable {
             budget.forceTake(for: function.name)
             resume(waiter, with: .success(.start))
         }
-        for _ in 0..<actions.startWarm {
-            budget.forceTake(for: function.name)
-            warmStarts.yield()
+        for _ in 0..<actions.startWarm { requestWarmStart() }
+    }
+
+    /// Takes the slot of a warm start the state machine decided on and asks `run()` for it; when the pool
+    /// stopped meanwhile, nothing starts and the slot goes back.
+    private func requestWarmStart() {
+        budget.forceTake(for: function.name)
+        if case .terminated = warmStarts.yield() {
+            budget.give(for: function.name)
+            _ = state.withLock { $0.machine.startFailed() }
         }
     }
 
@@ -347,8 +362,15 @@ package final class WorkerPool: Sendable {
         let (workers, waiters) = state.withLock { state in
             state.stopped = true
             let drained = state.machine.drain()
-            defer { state.parked = [:] }
-            return (drained.idle + drained.busy, drained.waiters.compactMap { state.parked[$0] })
+            // Only the waiters still in the machine: a decision taken just before (a hand-off, a start, a
+            // timeout) has claimed its waiter and resumes it itself.
+            let retired = state.retired
+            state.retired = []
+            state.retiring = false
+            return (
+                drained.idle + drained.busy + retired,
+                drained.waiters.compactMap { state.parked.removeValue(forKey: $0) }
+            )
         }
         warmStarts.finish()
         wakeUp()
@@ -370,7 +392,9 @@ package final class WorkerPool: Sendable {
     /// Starts `count` workers before the pool takes any invocation and waits (at most `timeout`) until their
     /// runtimes ask for work: a reload warms the new revision while the old one still serves. Within the
     /// pool's ceiling and the host's budget.
-    package func warmUp(_ count: Int, timeout: Duration) async {
+    /// Returns how many started and, when none of them became ready, why the first did not.
+    @discardableResult
+    package func warmUp(_ count: Int, timeout: Duration) async -> (started: Int, failure: String?) {
         var starts = 0
         while starts < count, budget.take(for: function.name) { starts += 1 }
         let granted = state.withLock { $0.machine.startAhead(starts) }
@@ -379,9 +403,13 @@ package final class WorkerPool: Sendable {
             for _ in 0..<granted { group.addTask { await self.startWarm() } }
         }
         let workers = state.withLock { $0.machine.allWorkers }
-        await withTaskGroup(of: Void.self) { group in
-            for worker in workers { group.addTask { _ = await worker.ready(timeout: timeout) } }
+        let ready = await withTaskGroup(of: Bool.self) { group in
+            for worker in workers { group.addTask { await worker.ready(timeout: timeout) } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
+        guard ready == 0, granted > 0 else { return (workers.count, nil) }
+        if let worker = workers.first { return (workers.count, worker.startFailure()) }
+        return (0, "its workers could not be started")
     }
 
     /// How many workers the pool has, starting ones included.
@@ -391,13 +419,17 @@ package final class WorkerPool: Sendable {
     /// sends them to the new pool), idle workers stop now, busy ones when their invocation ends. Returns when
     /// the workers that were busy have exited.
     package func retire() async {
-        let (idle, busy, waiters) = state.withLock { state in
+        let drained = state.withLock {
+            state -> (idle: [Worker], busy: [Worker], waiters: [CheckedContinuation<Lease, any Error>])? in
+            guard !state.stopped else { return nil }
             state.stopped = true
             state.retiring = true
             let drained = state.machine.drain()
-            defer { state.parked = [:] }
-            return (drained.idle, drained.busy, drained.waiters.compactMap { state.parked[$0] })
+            // Busy workers stay known, so that a shutdown during the drain can stop them.
+            state.retired = drained.busy
+            return (drained.idle, drained.busy, drained.waiters.compactMap { state.parked.removeValue(forKey: $0) })
         }
+        guard let (idle, busy, waiters) = drained else { return }
         warmStarts.finish()
         wakeUp()
         waiters.forEach { $0.resume(throwing: AcquireError.retired) }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StratusCore
 
 /// Snapshots of function code in the state directory, so that a revision names exactly the code its workers
 /// run: an edit saved while a worker of the previous revision starts cannot leak into it, and an earlier
@@ -39,8 +40,9 @@ package struct CodeStore: Sendable {
     }
 
     /// Reads `directory` and makes its snapshot for `function` (nothing is written when that revision exists).
-    package func snapshot(of directory: String, function: String) throws -> Snapshot {
-        let code = try Self.read(directory)
+    /// With `linkingNodeModules` false (an upload, whose directory goes away), `node_modules` is copied too.
+    package func snapshot(of directory: String, function: String, linkingNodeModules: Bool = true) throws -> Snapshot {
+        let code = try Self.read(directory, linkingNodeModules: linkingNodeModules)
         let target = "\(root)/\(function)/\(code.revision)"
         let manager = FileManager.default
         if manager.fileExists(atPath: target) {
@@ -69,8 +71,13 @@ package struct CodeStore: Sendable {
                         chmod(temporary, executable ? 0o555 : 0o444)
                         guard rename(temporary, blob) == 0 else { throw CodeError(description: "cannot write \(blob)") }
                     }
-                    guard link(blob, destination) == 0 else {
-                        throw CodeError(description: "cannot link \(destination): \(String(cString: strerror(errno)))")
+                    if link(blob, destination) != 0 {
+                        // A blob shared by very many snapshots reaches the file system's link limit: copy it.
+                        guard errno == EMLINK, manager.createFile(atPath: destination, contents: data) else {
+                            throw CodeError(
+                                description: "cannot link \(destination): \(String(cString: strerror(errno)))")
+                        }
+                        chmod(destination, executable ? 0o555 : 0o444)
                     }
                 }
             }
@@ -112,6 +119,19 @@ package struct CodeStore: Sendable {
         }
     }
 
+    /// `directory`'s code as `stratus deploy` uploads it: what a snapshot would hold, `node_modules` included.
+    package static func archive(of directory: String) throws -> [UInt8] {
+        let code = try read(directory, linkingNodeModules: false)
+        return TarArchive.write(
+            code.files.map { file in
+                switch file.content {
+                case .bytes(let data, _, let executable):
+                    TarArchive.Entry(path: file.path, kind: .file(data, executable: executable))
+                case .link(let target): TarArchive.Entry(path: file.path, kind: .symlink(target))
+                }
+            })
+    }
+
     // MARK: Reading a directory
 
     private struct File {
@@ -128,7 +148,9 @@ package struct CodeStore: Sendable {
         !name.hasPrefix(".") && !name.hasSuffix("~") && name != "__pycache__"
     }
 
-    private static func read(_ directory: String) throws -> (revision: String, files: [File]) {
+    private static func read(_ directory: String, linkingNodeModules: Bool = true) throws -> (
+        revision: String, files: [File]
+    ) {
         let manager = FileManager.default
         let base = URL(fileURLWithPath: directory).standardizedFileURL.path
         var files: [File] = []
@@ -141,17 +163,26 @@ package struct CodeStore: Sendable {
                 var info = stat()
                 guard lstat(full, &info) == 0 else { continue }
                 let kind = info.st_mode & S_IFMT
-                if name == "node_modules" {
+                if name == "node_modules", linkingNodeModules {
                     files.append(File(path: path, content: .link(full)))
                     continue
                 }
                 if kind == S_IFLNK {
-                    // A link to a file is read as that file; a link to a directory stays a link.
+                    // A link to a file is read as that file; a link to a directory stays a link: relative when
+                    // it points inside the directory (so that the snapshot's points inside the snapshot).
                     var target = stat()
                     guard stat(full, &target) == 0 else { continue }
                     if target.st_mode & S_IFMT == S_IFDIR {
-                        files.append(
-                            File(path: path, content: .link(URL(fileURLWithPath: full).resolvingSymlinksInPath().path)))
+                        let resolved = URL(fileURLWithPath: full).resolvingSymlinksInPath().path
+                        let root = URL(fileURLWithPath: base).resolvingSymlinksInPath().path
+                        let up = String(repeating: "../", count: path.split(separator: "/").count - 1)
+                        if resolved.hasPrefix(root + "/") {
+                            files.append(File(path: path, content: .link(up + resolved.dropFirst(root.count + 1))))
+                        } else if resolved == root {
+                            files.append(File(path: path, content: .link(up.isEmpty ? "." : up)))
+                        } else {
+                            files.append(File(path: path, content: .link(resolved)))
+                        }
                         continue
                     }
                     info = target
@@ -182,7 +213,11 @@ package struct CodeStore: Sendable {
             switch file.content {
             case .bytes(_, let digest, let executable):
                 hasher.update(data: Data("\0\(digest)\(executable ? "x" : "")\n".utf8))
-            case .link: hasher.update(data: Data("\0link\n".utf8))
+            case .link(let target):
+                // node_modules is linked to wherever the project is: where it is is not part of the code.
+                let shown =
+                    file.path.hasSuffix("node_modules") && target.hasSuffix("/node_modules") ? "node_modules" : target
+                hasher.update(data: Data("\0link:\(shown)\n".utf8))
             }
         }
         let revision = hasher.finalize().prefix(4).map { String(format: "%02x", $0) }.joined()

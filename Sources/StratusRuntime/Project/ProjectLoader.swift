@@ -10,12 +10,17 @@ package enum ProjectLoader {
         package var errors: [ManifestError] = []
         /// Functions whose directory exists but did not load: triggers naming them load and wait for them.
         package var failedFunctions: Set<String> = []
+        /// Functions that came from `stratus deploy` rather than `functions/`.
+        package var deployed: Set<String> = []
     }
 
     /// Loads every function directory; a bad one is reported and skipped, the others load. Functions run from
     /// their directory (so that a stack trace names the file the user edits); each gets the revision of its code
     /// as read now.
-    package static func load(directory: String) -> Project {
+    ///
+    /// `deployed` are the functions put on the host with `stratus deploy` (at their live revision): they serve
+    /// with the project's, and triggers may name them. A `functions/` directory of the same name wins.
+    package static func load(directory: String, deployed: [DeployedFunction] = []) -> Project {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let functionsDir = root.appendingPathComponent("functions")
         var project = Project()
@@ -55,6 +60,11 @@ package enum ProjectLoader {
                 project.failedFunctions.insert(name)
             }
         }
+        let fromDirectories = Set(project.functions.map(\.name)).union(project.failedFunctions)
+        for function in deployed where !fromDirectories.contains(function.name) {
+            project.functions.append(function)
+            project.deployed.insert(function.name)
+        }
         loadTriggers(root.appendingPathComponent("triggers"), into: &project)
         return project
     }
@@ -86,6 +96,22 @@ package enum ProjectLoader {
         } catch {
             project.errors.append(error)
         }
+    }
+
+    /// Reads and checks one function directory as a load does (`stratus deploy`, before and after the
+    /// upload): its `function.yaml`, named `shownPath` in errors, and the code a runtime needs.
+    package static func checkFunction(named name: String, at directory: String, shownPath: String) throws(ManifestError)
+        -> FunctionConfig
+    {
+        let dir = URL(fileURLWithPath: directory)
+        guard let text = try? String(contentsOf: dir.appendingPathComponent("function.yaml"), encoding: .utf8) else {
+            throw ManifestError(file: shownPath, line: nil, key: "", message: "missing or unreadable")
+        }
+        let config = try FunctionConfig.parse(yaml: text, name: name, file: shownPath)
+        if let problem = checkCode(config, in: dir) {
+            throw ManifestError(file: shownPath, line: nil, key: "", message: problem)
+        }
+        return config
     }
 
     /// Problems visible without running the code: a `provided` function needs an executable `bootstrap`.

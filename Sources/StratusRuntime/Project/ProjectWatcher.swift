@@ -31,13 +31,17 @@ package final class ProjectWatcher: Sendable {
             signal.yield()
         }
         defer { stop() }
+        var handled = -1
         for await _ in bursts {
+            // A signal queued while the last burst was being gathered is part of that burst.
+            if changes.load(ordering: .relaxed) == handled { continue }
             let start = ContinuousClock.now
             while ContinuousClock.now - start < longest {
                 let seen = changes.load(ordering: .relaxed)
                 do { try await Task.sleep(for: quiet) } catch { return }
                 if changes.load(ordering: .relaxed) == seen { break }
             }
+            handled = changes.load(ordering: .relaxed)
             await onChange()
         }
     }
@@ -130,11 +134,11 @@ package final class ProjectWatcher: Sendable {
         private static func loop(descriptor: Int32, wakeup: Int32, root: String, changed: @Sendable () -> Void) {
             var paths: [Int32: String] = [:]
             func add(_ path: String, recursive: Bool) {
-                let wd = inotify_add_watch(descriptor, path, mask | UInt32(IN_ONLYDIR))
+                let wd = inotify_add_watch(descriptor, path, mask | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW))
                 guard wd >= 0 else { return }
                 paths[wd] = path
                 guard recursive, let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
-                for name in names where !ProjectWatcher.ignoredDirectories.contains(name) {
+                for name in names where !ProjectWatcher.ignoredDirectories.contains(name) && !name.hasPrefix(".") {
                     var isDirectory: ObjCBool = false
                     let child = path + "/" + name
                     if FileManager.default.fileExists(atPath: child, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -172,6 +176,13 @@ package final class ProjectWatcher: Sendable {
                     let nameBytes = buffer[(offset + 16)..<min(count, offset + 16 + length)].prefix { $0 != 0 }
                     let name = String(decoding: nameBytes, as: UTF8.self)
                     offset += 16 + length
+                    if eventMask & UInt32(IN_Q_OVERFLOW) != 0 {
+                        // Events were lost (a large checkout): watch every directory again and reload.
+                        add(root + "/functions", recursive: true)
+                        add(root + "/triggers", recursive: false)
+                        relevant = true
+                        continue
+                    }
                     if eventMask & UInt32(IN_IGNORED) != 0 {
                         paths[wd] = nil
                         continue
@@ -186,7 +197,8 @@ package final class ProjectWatcher: Sendable {
                         relevant = true
                         continue
                     }
-                    if ProjectWatcher.ignoredDirectories.contains(name) { continue }
+                    // Hidden files (an editor's swap file) and bytecode are not code: they change nothing.
+                    if ProjectWatcher.ignoredDirectories.contains(name) || name.hasPrefix(".") { continue }
                     if eventMask & UInt32(IN_ISDIR) != 0, eventMask & (UInt32(IN_CREATE) | UInt32(IN_MOVED_TO)) != 0,
                         directory.hasPrefix(root + "/functions")
                     {

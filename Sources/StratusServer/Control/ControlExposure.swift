@@ -74,7 +74,7 @@ package struct ControlExposure: Sendable {
             return Refusal(.forbidden, "ForbiddenOrigin", "requests from web pages of other origins are refused")
         }
         if path.hasPrefix("/v1/"), request.method != .get, request.method != .head,
-            !Self.isJSON(request.headers[.contentType])
+            !Self.isJSON(request.headers[.contentType]), !Self.isDeploy(request, path: path)
         {
             return Refusal(
                 .unsupportedMediaType, "UnsupportedMediaType",
@@ -94,6 +94,15 @@ package struct ControlExposure: Sendable {
             previous = byte
         }
         return previous == UInt8(ascii: "/")
+    }
+
+    /// `PUT /v1/functions/NAME` with a tar: like JSON, not a type a web page can send without asking first.
+    static func isDeploy(_ request: Request, path: String) -> Bool {
+        guard request.method == .put, path.hasPrefix("/v1/functions/"),
+            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+                .lowercased()
+        else { return false }
+        return type == "application/x-tar"
     }
 
     static func isJSON(_ contentType: String?) -> Bool {
@@ -154,4 +163,6 @@ struct ControlExposureMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension HTTPField.Name {
     static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    /// What `stratus deploy` uploaded (its directory), kept with the revision.
+    static let stratusSource = HTTPField.Name("X-Stratus-Source")!
 }

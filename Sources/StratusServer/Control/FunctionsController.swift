@@ -30,6 +30,50 @@ struct FunctionsController {
             let eventId = try await host.invokeAsync(name, payload: String(buffer: payload))
             return try JSONBody.response(V1.AsyncAccepted(eventId: eventId), status: .accepted)
         }
+        router.put("/v1/functions/:name") { request, context in
+            let name = try context.parameters.decoded("name")
+            guard FunctionConfig.isValidName(name) else {
+                throw APIError.invalid("invalid function name '\(name.prefix(100))'; expected [a-z0-9][a-z0-9-]{0,63}")
+            }
+            let archive: ByteBuffer
+            do {
+                archive = try await request.body.collect(upTo: Limits.deployArchiveBytes)
+            } catch {
+                throw APIError(
+                    .contentTooLarge, code: "RequestTooLarge",
+                    message: "the archive exceeds \(Limits.deployArchiveBytes / 1024 / 1024) MB")
+            }
+            let source =
+                request.headers[.stratusSource].map {
+                    String(
+                        $0.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(512).map(
+                            Character.init))
+                } ?? "upload"
+            let previous = host.dispatcher.function(named: name)
+            do {
+                let deployed = try await host.deploy(name, archive: Array(archive.readableBytesView), source: source)
+                return try JSONBody.response(deployed, status: previous == nil ? .created : .ok)
+            } catch let refusal as StratusHost.DeployRefusal {
+                throw Self.apiError(refusal)
+            }
+        }
+        router.get("/v1/functions/:name/versions") { _, context in
+            let name = try context.parameters.decoded("name")
+            do {
+                return try JSONBody.response(try host.versions(of: name))
+            } catch let refusal as StratusHost.DeployRefusal {
+                throw Self.apiError(refusal)
+            }
+        }
+        router.post("/v1/functions/:name/rollback") { request, context in
+            let name = try context.parameters.decoded("name")
+            let body = try await request.decode(as: V1.Rollback.self, context: context)
+            do {
+                return try JSONBody.response(try await host.rollback(name, to: body.to))
+            } catch let refusal as StratusHost.DeployRefusal {
+                throw Self.apiError(refusal)
+            }
+        }
         router.post("/v1/functions/:name/breaker/reset") { _, context in
             let name = try context.parameters.decoded("name")
             guard host.dispatcher.function(named: name) != nil else { throw APIError.notFound(function: name) }
@@ -37,6 +81,22 @@ struct FunctionsController {
                 throw APIError(.badRequest, code: "NoCircuitBreaker", message: "\(name) has circuitBreaker: off")
             }
             return try JSONBody.response(V1.BreakerReset(function: name))
+        }
+    }
+
+    /// A refused deploy, rollback or versions call in the `/v1` error shape.
+    static func apiError(_ refusal: StratusHost.DeployRefusal) -> APIError {
+        switch refusal {
+        case .unavailable: APIError(.notImplemented, code: "NotAvailable", message: refusal.description)
+        case .projectFunction: APIError(.conflict, code: "ProjectFunction", message: refusal.description)
+        case .refused(let error):
+            switch error {
+            case .invalidArchive: APIError(.badRequest, code: "InvalidArchive", message: refusal.description)
+            case .invalidFunction: APIError(.badRequest, code: "InvalidFunction", message: refusal.description)
+            case .notDeployed: APIError(.notFound, code: "FunctionNotFound", message: refusal.description)
+            case .unknownRevision: APIError(.notFound, code: "RevisionNotFound", message: refusal.description)
+            case .storage: APIError(.internalServerError, code: "StorageError", message: refusal.description)
+            }
         }
     }
 

@@ -85,10 +85,14 @@ struct Serve: AsyncParsableCommand {
         let stateDirectory = state ?? URL(fileURLWithPath: directory).appendingPathComponent(".stratus").path
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: stateDirectory + "/stratus.sqlite")
-        let project = ProjectLoader.load(directory: directory)
+        let deployments = Deployments(stateDirectory: stateDirectory)
+        configuration.deployments = deployments
+        let deployed = deployments.load()
+        let project = ProjectLoader.load(directory: directory, deployed: deployed.functions)
         let host = StratusHost(project: project, store: store, configuration: configuration, logger: logger)
         try await host.prepare()
         printLoaded(host, stateDirectory: stateDirectory)
+        for error in deployed.errors { print("  FAILED  \(error)") }
 
         let ready = ReadyBanner(host: host)
         let server = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .init(Limits.idleConnection)))
@@ -124,8 +128,8 @@ struct Serve: AsyncParsableCommand {
         print("Stratus: project \(URL(fileURLWithPath: directory).standardizedFileURL.path)")
         for function in host.project.functions {
             print(
-                "  loaded  \(function.name)  (\(function.config.runtime.rawValue), \(function.version), rev \(function.revision))"
-            )
+                "  loaded  \(function.name)  (\(function.config.runtime.rawValue), \(function.version), rev \(function.revision)"
+                    + (host.project.deployed.contains(function.name) ? ", deployed)" : ")"))
         }
         for route in host.project.triggers.routes {
             print("  route   \(route.routeKey) -> \(route.function)")
@@ -182,7 +186,8 @@ struct ProjectReloader: Service {
         fflush(nil)
         await cancelWhenGracefulShutdown {
             await watcher.run {
-                let lines = await host.reload(ProjectLoader.load(directory: directory))
+                let lines = await host.reload(
+                    ProjectLoader.load(directory: directory, deployed: host.deployedFunctions()))
                 guard !lines.isEmpty else { return }
                 print("Reloaded:")
                 for line in lines { print(line) }
