@@ -146,6 +146,17 @@ import Testing
         try Self.save(project, "functions/hello/function.yaml", "runtime: python\nhandler: app.handler\n")
         #expect(await waitUntil { (try? await Self.body(url)) ?? (0, "") == (200, "unseen") })
         try Self.save(project, "triggers/http.yaml", Self.route)
+
+        // Code that cannot even be imported: its workers are started first, none starts, and the running
+        // revision keeps serving; the error names the line.
+        try Self.save(project, "functions/hello/app.py", "def handler(event, context)\n    return 1\n")
+        #expect(await waitUntil { host.log.contains("does not start: Runtime.UserCodeSyntaxError") }, "\(host.log)")
+        #expect(host.log.contains("keeps serving"))
+        #expect(try await Self.body(url) == (200, "unseen"))
+        let failed = try host.cli(["logs", "--events"]).stdout
+        #expect(failed.contains("RELOAD_FAILED hello: rev "))
+        try Self.save(project, "functions/hello/app.py", Self.handler("fixed"))
+        #expect(await waitUntil { (try? await Self.body(url)) ?? (0, "") == (200, "fixed") })
         #expect(await host.stop() == 0)
     }
 
