@@ -101,6 +101,9 @@ package final class Worker: Sendable {
     /// Whether the worker can take another invocation.
     package var isAlive: Bool { state.withLock { !$0.api.dead } }
 
+    /// Whether its runtime ever asked for work (its init ended).
+    package var wasReady: Bool { state.withLock { $0.api.initialized } }
+
     /// Whether the worker holds an invocation.
     package var isBusy: Bool { state.withLock { $0.api.current != nil } }
 

@@ -85,11 +85,19 @@ package final class ServeProcess: Sendable {
     /// Everything the host printed so far.
     package var log: String { output.value.withLock { $0 } }
 
-    /// Sends SIGTERM and waits for the exit status.
+    /// Sends SIGTERM and waits for the exit status (SIGKILL after 20 s: a host must never outlive its test).
     package func stop() async -> Int32 {
         process.terminate()
-        _ = await waitUntil(timeout: .seconds(20)) { !self.process.isRunning }
+        if !(await waitUntil(timeout: .seconds(20)) { !self.process.isRunning }) {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         return process.terminationStatus
+    }
+
+    /// A test that ends early (a failed `#require`, a thrown error) must not leave its host running.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Runs a client command against this host.

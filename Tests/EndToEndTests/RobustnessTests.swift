@@ -42,6 +42,34 @@ import Testing
             status, headers, body = request("GET", "/2018-06-01/runtime/invocation/next")
         """#
 
+    /// A warm floor of code that cannot start (it raises at import) is retried with a growing wait: the host
+    /// neither spins nor fills its log, and a call still gets the function's own init error.
+    @Test func aWarmFloorThatCannotStartBacksOff() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.addPython("doomed", code: "raise RuntimeError('cannot start')\n", manifest: "scaling: {min: 1}\n")
+        let host = try await ServeProcess(project: project.path)
+        func cpuTicks() -> Int {
+            let stat =
+                (try? String(contentsOfFile: "/proc/\(host.process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            return fields.count > 12 ? (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0) : 0
+        }
+        try await Task.sleep(for: .seconds(1))
+        let before = cpuTicks()
+        try await Task.sleep(for: .seconds(4))  // what an idle host does in 4 s, not a wait for a condition
+        let spent = cpuTicks() - before
+        let events = try host.cli(["logs", "--events", "--limit", "1000"]).stdout
+        let exits = events.components(separatedBy: "exited").count - 1
+        #expect(exits >= 2 && exits <= 8, "workers started and exited \(exits) times in 5 s")
+        #expect(events.contains("workers in a row failed before they were ready"))
+        #expect(spent < 100, "the host used \(spent) ticks of CPU in 4 s")
+        let call = try host.cli(["invoke", "doomed"])
+        #expect(call.status == 1)
+        #expect(call.stderr.contains("cannot start"))
+        #expect(await host.stop() == 0)
+    }
+
     @Test func runtimeAPIRefusesWhatARuntimeMustNotDo() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }

@@ -107,6 +107,34 @@ import Testing
             pool.acquire(waiter: 3, now: t0, canGrow: true) == .use(12), "the next caller does not pay a cold start")
     }
 
+    @Test func workersThatCannotStartAreRetriedWithBackoffNotInALoop() {
+        var pool = machine(min: 1, max: 2)
+        #expect(pool.tick(now: t0, growth: 10).startWarm == 1)
+        // The first failure is retried at once; from the second on, warm starts wait, doubling to a minute.
+        #expect(pool.workerFailedToStart(now: t0) == nil)
+        _ = pool.startFailed()
+        #expect(pool.tick(now: t0, growth: 10).startWarm == 1)
+        #expect(pool.workerFailedToStart(now: t0) == .milliseconds(500))
+        _ = pool.startFailed()
+        #expect(pool.tick(now: t0 + .milliseconds(499), growth: 10).startWarm == 0, "held back")
+        #expect(pool.nextDeadline() == t0 + .milliseconds(500), "the loop wakes for the retry, not before")
+        #expect(pool.tick(now: t0 + .milliseconds(500), growth: 10).startWarm == 1)
+        var waits: [Duration] = []
+        for _ in 0..<12 { waits.append(pool.workerFailedToStart(now: t0) ?? .zero) }
+        #expect(waits.prefix(3) == [.seconds(1), .seconds(2), .seconds(4)])
+        #expect(waits.last == .seconds(60), "at most a minute")
+        // A dead idle worker that never got ready does not bring an immediate replacement either.
+        pool.started(10)
+        #expect(pool.released(10, alive: false, now: t0) == .none)
+        // Callers still get their own start: only the warm floor waits.
+        #expect(pool.acquire(waiter: 1, now: t0, canGrow: true) == .start)
+        // Once a worker is ready, the floor is filled at once again.
+        pool.started(11)
+        pool.workerStarted()
+        #expect(pool.warmRetryAt == nil)
+        #expect(pool.released(11, alive: false, now: t0) == .startWarm)
+    }
+
     @Test func hostBudgetHoldsCallersUntilItAllows() {
         var pool = machine(max: 4)
         #expect(pool.acquire(waiter: 1, now: t0, canGrow: false) == .wait, "no host budget: wait rather than exceed it")

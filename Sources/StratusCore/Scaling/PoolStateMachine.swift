@@ -73,6 +73,11 @@ package struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     private var starting = 0
     private var waiters: [Waiter] = []
     package private(set) var counters = Counters()
+    /// Workers in a row that exited or failed before their runtime was ready (code that cannot start): the
+    /// warm floor backs off instead of replacing them in a tight loop.
+    package private(set) var startFailures = 0
+    /// No warm start before this, after repeated start failures.
+    package private(set) var warmRetryAt: ContinuousClock.Instant?
 
     package init(configuration: Configuration) {
         self.configuration = configuration
@@ -134,6 +139,27 @@ package struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
     }
 
     /// A caller is done with `worker`; `alive` is false when it crashed, timed out or was stopped.
+    /// A worker failed to start, or exited before its runtime was ready. From the second in a row, warm starts
+    /// wait: 0.5 s, doubling, at most a minute. Returns the wait, if there is one.
+    @discardableResult
+    package mutating func workerFailedToStart(now: ContinuousClock.Instant) -> Duration? {
+        startFailures += 1
+        guard startFailures >= 2 else { return nil }
+        let wait = Swift.min(Duration.seconds(60), .milliseconds(500) * (1 << Swift.min(startFailures - 2, 7)))
+        warmRetryAt = now + wait
+        return wait
+    }
+
+    /// A worker's runtime was ready (it served an invocation): starts are no longer held back.
+    package mutating func workerStarted() {
+        startFailures = 0
+        warmRetryAt = nil
+    }
+
+    private func warmStartsAllowed(now: ContinuousClock.Instant) -> Bool {
+        warmRetryAt.map { now >= $0 } ?? true
+    }
+
     package mutating func released(_ worker: Worker, alive: Bool, now: ContinuousClock.Instant) -> ReleaseAction {
         busy.remove(worker)
         if alive {
@@ -146,7 +172,7 @@ package struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
             starting += 1
             return .startFor(waiter: waiters.removeFirst().id)
         }
-        if total < configuration.min {
+        if total < configuration.min, warmStartsAllowed(now: now) {
             starting += 1
             return .startWarm
         }
@@ -197,12 +223,15 @@ package struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
             actions.retire.append(idle.removeFirst().worker)
             counters.scaleDowns += 1
         }
-        while total < configuration.min && budget > 0 {
+        let warmAllowed = warmStartsAllowed(now: now)
+        while total < configuration.min && budget > 0 && warmAllowed {
             starting += 1
             budget -= 1
             actions.startWarm += 1
         }
-        if configuration.prewarm, idle.isEmpty, starting == 0, !busy.isEmpty, total < configuration.max, budget > 0 {
+        if configuration.prewarm, warmAllowed, idle.isEmpty, starting == 0, !busy.isEmpty, total < configuration.max,
+            budget > 0
+        {
             starting += 1
             counters.scaleUps += 1
             actions.startWarm += 1
@@ -218,6 +247,9 @@ package struct PoolStateMachine<Worker: Hashable & Sendable>: Sendable {
         if total > configuration.min, let oldest = idle.min(by: { $0.since < $1.since }) {
             let retire = oldest.since + configuration.idle
             deadline = deadline.map { Swift.min($0, retire) } ?? retire
+        }
+        if total < configuration.min, let retry = warmRetryAt {
+            deadline = deadline.map { Swift.min($0, retry) } ?? retry
         }
         return deadline
     }

@@ -179,6 +179,11 @@ package final class WorkerPool: Sendable {
                 return (.none, false, state.retiring)
             }
             let wasIdle = state.machine.idleCount
+            if alive {
+                state.machine.workerStarted()
+            } else if !worker.wasReady {
+                state.machine.workerFailedToStart(now: now)
+            }
             let action = state.machine.released(worker, alive: alive, now: now)
             // A first idle worker sets a retirement deadline, which matters only if the loop would sleep past it.
             let firstIdle = wasIdle == 0 && state.machine.idleCount == 1
@@ -267,9 +272,23 @@ package final class WorkerPool: Sendable {
         } catch {
             budget.give(for: function.name)
             logger.warning("warm start failed", metadata: ["function": "\(function.name)", "error": "\(error)"])
-            perform(state.withLock { $0.machine.startFailed() })
+            let now = clock.now
+            let (action, wait) = state.withLock { state in
+                (state.machine.startFailed(), state.machine.workerFailedToStart(now: now))
+            }
+            if let wait { backingOff(wait, "its workers cannot be started: \(error)") }
+            perform(action)
             wakeUp()
         }
+    }
+
+    /// Warm starts wait after workers failed to start in a row: one event per wait, not one per failure.
+    private func backingOff(_ wait: Duration, _ reason: String) {
+        let failures = state.withLock { $0.machine.startFailures }
+        event(
+            .replaced,
+            "\(failures) workers in a row failed before they were ready (\(reason)); the next warm start waits \(DurationParser.format(wait))"
+        )
     }
 
     /// Keeps the pool at its warm floor, retires idle workers, throttles callers that waited too long: runs the
@@ -319,12 +338,22 @@ package final class WorkerPool: Sendable {
             guard !state.stopped else { return (.init(), []) }
             let dead = state.machine.allWorkers.filter { !$0.isAlive }
             let removed = dead.filter { state.machine.removeIdle($0) }
+            for worker in removed where !worker.wasReady { state.machine.workerFailedToStart(now: now) }
+            if state.machine.startFailures > 0, state.machine.allWorkers.contains(where: { $0.isAlive && $0.wasReady })
+            {
+                state.machine.workerStarted()  // the code starts again (fixed on disk, or the failure was passing)
+            }
             return (state.machine.tick(now: now, growth: growth), removed)
         }
         for worker in deadIdle {
             budget.give(for: function.name)
             worker.stop()
             event(.replaced, "idle worker \(worker.pid.map(String.init) ?? "?") exited")
+        }
+        if deadIdle.contains(where: { !$0.wasReady }),
+            let retry = state.withLock({ $0.machine.warmRetryAt }), retry > now
+        {
+            backingOff(retry - now, "they exit before their runtime is ready: see the function's logs")
         }
         for worker in actions.retire {
             budget.give(for: function.name)
