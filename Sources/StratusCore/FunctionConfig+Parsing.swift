@@ -1,6 +1,6 @@
 extension FunctionConfig {
     private static let topLevelKeys: Set<String> = [
-        "runtime", "handler", "timeout", "memory", "environment", "scaling", "async", "circuitBreaker",
+        "runtime", "handler", "timeout", "memory", "environment", "scaling", "async", "circuitBreaker", "layers",
     ]
 
     /// Parses a `function.yaml`.
@@ -46,6 +46,18 @@ extension FunctionConfig {
         if let value = entries["scaling"] { config.scaling = try parseScaling(value) }
         if let value = entries["async"] { config.async = try parseAsync(value) }
         if let value = entries["circuitBreaker"] { config.circuitBreaker = try parseBreaker(value) }
+        if let value = entries["layers"] {
+            let items = try value.sequence()
+            guard items.count <= 5 else { throw value.error("at most 5 layers, as Lambda allows (got \(items.count))") }
+            for item in items {
+                let path = try item.string()
+                guard !path.isEmpty, !path.hasPrefix("/"), path.utf8.count <= 1024 else {
+                    throw item.error(
+                        "expected a directory relative to the function's, e.g. ../shared (got '\(path.prefix(100))')")
+                }
+                config.layers.append(path)
+            }
+        }
         return config
     }
 

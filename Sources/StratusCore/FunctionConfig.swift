@@ -61,6 +61,8 @@ package struct FunctionConfig: Sendable, Equatable {
     package var scaling = Scaling()
     package var async = Async()
     package var circuitBreaker: CircuitBreaker? = CircuitBreaker()
+    /// Directories (relative to the function's) added to the module path, as Lambda layers are.
+    package var layers: [String] = []
 
     package init(name: String, runtime: Runtime, handler: String) {
         self.name = name

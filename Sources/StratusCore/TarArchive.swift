@@ -166,7 +166,9 @@ package enum TarArchive {
             default: break
             }
             let name = string(block, 0, 100)
-            let prefix = string(block, 345, 155)
+            // Only POSIX ustar has a prefix there: GNU headers ("ustar  ") keep times in those bytes.
+            let posix = block[(block.startIndex + 257)..<(block.startIndex + 263)].elementsEqual("ustar\0".utf8)
+            let prefix = posix ? string(block, 345, 155) : ""
             let rawPath = paxPath ?? longName ?? (prefix.isEmpty ? name : prefix + "/" + name)
             let rawLink = paxLink ?? longLink ?? string(block, 157, 100)
             (paxPath, paxLink, longName, longLink) = (nil, nil, nil, nil)
@@ -217,6 +219,9 @@ package enum TarArchive {
     /// A link must stay inside the archive: relative, and never climbing above its root.
     private static func checkLink(_ target: String, from path: String) throws(ArchiveError) {
         guard !target.isEmpty else { throw ArchiveError("\(path): a symbolic link without a target") }
+        guard !target.utf8.contains(0) else {
+            throw ArchiveError("\(path): a symbolic link target contains a NUL byte")
+        }
         guard !target.hasPrefix("/") else {
             throw ArchiveError(
                 "\(path): a symbolic link to an absolute path (\(target.prefix(200))) points out of the function")

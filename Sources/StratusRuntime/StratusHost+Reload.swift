@@ -99,6 +99,8 @@ extension StratusHost {
             }
             let routes = RouteTable(routes: serving.triggers.routes)
             loaded.withLock { $0 = (serving, routes) }
+            let oldWarnings = Set(old.warnings)
+            for warning in new.warnings where !oldWarnings.contains(warning) { lines.append("  WARNING   \(warning)") }
             for line in waitingTriggers() { lines.append("  WARNING   \(line)") }
             return lines
         }

@@ -85,7 +85,7 @@ import Testing
         ("runtime: python\nhandler: a.b\nscaling: {min: 3, max: 2}\n", 3, "scaling", "min (3) must not exceed max (2)"),
         (
             "runtime: python\nhandler: a.b\ntimout: 3s\n", 3, "timout",
-            "unknown key; expected one of: async, circuitBreaker, environment, handler, memory, runtime, scaling, timeout"
+            "unknown key; expected one of: async, circuitBreaker, environment, handler, layers, memory, runtime, scaling, timeout"
         ),
         (
             "runtime: python\nhandler: a.b\nasync: {retries: 11}\n", 3, "async.retries",

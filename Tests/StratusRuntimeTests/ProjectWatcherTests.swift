@@ -58,8 +58,10 @@ import Testing
         let watch = Watch(project, quiet: quiet, longest: longest)
         defer { project.remove() }
         do {
+            // Generous: when the test process runs many suites at once, its two cooperative threads can be
+            // taken by other tests' blocking calls for a while.
             let original = try String(contentsOfFile: project.path + "/" + probe, encoding: .utf8)
-            let seen = await waitUntil(every: max(.milliseconds(100), quiet * 2)) {
+            let seen = await waitUntil(timeout: .seconds(60), every: max(.milliseconds(100), quiet * 2)) {
                 try? project.write(probe, original)
                 return watch.calls.count > 0
             }
@@ -89,7 +91,7 @@ import Testing
 
     /// Waits (10 s at most) for a call beyond the first `count`.
     func reported(_ watch: Watch, beyond count: Int) async -> Bool {
-        await waitUntil { watch.calls.count > count }
+        await waitUntil(timeout: .seconds(30)) { watch.calls.count > count }
     }
 
     @Test func aBurstOfWritesIsReportedOnce() async throws {

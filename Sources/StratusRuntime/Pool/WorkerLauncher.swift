@@ -116,6 +116,15 @@ package struct WorkerLauncher: Sendable {
         ]) { _, new in new }
         if config.runtime == .python { environment["PYTHONDONTWRITEBYTECODE"] = "1" }
         environment.merge(config.environment) { _, new in new }
+        if !function.modulePaths.isEmpty {
+            let paths = function.modulePaths.joined(separator: ":")
+            switch config.runtime {
+            // The bootstrap puts them after the task root (a forked worker's interpreter is already running).
+            case .python: environment["STRATUS_MODULE_PATH"] = paths
+            case .node: environment["NODE_PATH"] = environment["NODE_PATH"].map { paths + ":" + $0 } ?? paths
+            case .provided: environment["STRATUS_MODULE_PATH"] = paths
+            }
+        }
         return environment
     }
 

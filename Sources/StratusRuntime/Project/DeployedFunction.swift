@@ -8,6 +8,8 @@ package struct DeployedFunction: Sendable, Equatable {
     package var directory: String
     /// A short hash of the code (see `CodeStore`), so a user can tell which code a record ran.
     package var revision: String
+    /// Directories put on the module path after the function's own: installed packages, layers.
+    package var modulePaths: [String] = []
 
     package var name: String { config.name }
     package var version: String { "$LATEST" }

@@ -46,10 +46,13 @@ package struct Deployments: Sendable {
 
     package let code: CodeStore
     private let records: String
+    /// Installs a revision's `requirements.txt` and finds its layers before it becomes live.
+    private let dependencies: Dependencies?
 
-    package init(stateDirectory: String) {
+    package init(stateDirectory: String, dependencies: Dependencies? = nil) {
         code = CodeStore(root: stateDirectory + "/code")
         records = stateDirectory + "/deployed"
+        self.dependencies = dependencies
     }
 
     /// Names of the deployed functions.
@@ -105,13 +108,14 @@ package struct Deployments: Sendable {
         } catch {
             throw .invalidArchive("\(error)")
         }
+        let function = try function(name, at: snapshot.revision)  // its requirements installed before it is recorded
         var record = (try? self.record(of: name)) ?? Record(live: snapshot.revision, versions: [])
         let previous = record.versions.isEmpty ? nil : record.live
         record.live = snapshot.revision
         record.versions.removeAll { $0.revision == snapshot.revision }
         record.versions.append(Version(revision: snapshot.revision, timeMs: Self.nowMs, source: source))
         try save(record, of: name)
-        return (try function(name, at: snapshot.revision), previous)
+        return (function, previous)
     }
 
     /// Makes an earlier revision live again: `revision`, or the one deployed before the live one. The list of
@@ -180,7 +184,9 @@ package struct Deployments: Sendable {
         }
         do {
             let config = try ProjectLoader.checkFunction(named: name, at: directory, shownPath: "function.yaml")
-            return DeployedFunction(config: config, directory: directory, revision: revision)
+            let function = DeployedFunction(config: config, directory: directory, revision: revision)
+            guard let dependencies else { return function }
+            return try dependencies.resolve(function, shownDirectory: "\(name) rev \(revision)")
         } catch {
             throw .invalidFunction([error])
         }
@@ -190,6 +196,22 @@ package struct Deployments: Sendable {
     /// inside `root` (a chain of links could otherwise reach out of it).
     private func unpack(_ entries: [TarArchive.Entry], into root: String) throws(DeployError) {
         let manager = FileManager.default
+        // Nothing is written through a link: an entry under a path the archive makes a link is refused (links
+        // each harmless alone can chain to a place outside the upload).
+        let links = Set(
+            entries.compactMap { entry -> String? in
+                if case .symlink = entry.kind { return entry.path } else { return nil }
+            })
+        for entry in entries {
+            var parent = entry.path.split(separator: "/").dropLast()
+            while !parent.isEmpty {
+                if links.contains(parent.joined(separator: "/")) {
+                    throw .invalidArchive(
+                        "\(entry.path): its directory \(parent.joined(separator: "/")) is a symbolic link")
+                }
+                parent = parent.dropLast()
+            }
+        }
         do {
             try manager.createDirectory(atPath: root, withIntermediateDirectories: true)
             var total = 0
@@ -215,7 +237,7 @@ package struct Deployments: Sendable {
                         manager.createFile(
                             atPath: path, contents: data, attributes: [.posixPermissions: executable ? 0o755 : 0o644])
                     else {
-                        throw DeployError.storage("cannot write \(path)")
+                        throw DeployError.invalidArchive("\(entry.path) cannot be written where the archive puts it")
                     }
                 case .symlink:
                     continue
@@ -246,8 +268,11 @@ package struct Deployments: Sendable {
             }
         } catch let error as DeployError {
             throw error
+        } catch let error as CocoaError where error.code == .fileWriteFileExists || error.code == .fileWriteUnknown {
+            // Two entries claim one path (a file and a directory of the same name).
+            throw .invalidArchive("two entries claim the same path (a file and a directory, or a file twice)")
         } catch {
-            throw .storage("\(error)")
+            throw .storage("the upload could not be unpacked (\((error as NSError).code))")
         }
     }
 }

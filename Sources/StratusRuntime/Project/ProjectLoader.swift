@@ -12,6 +12,8 @@ package enum ProjectLoader {
         package var failedFunctions: Set<String> = []
         /// Functions that came from `stratus deploy` rather than `functions/`.
         package var deployed: Set<String> = []
+        /// What loads but will likely not work as meant (a Node function's dependencies not installed).
+        package var warnings: [String] = []
     }
 
     /// Loads every function directory; a bad one is reported and skipped, the others load. Functions run from
@@ -20,11 +22,17 @@ package enum ProjectLoader {
     ///
     /// `deployed` are the functions put on the host with `stratus deploy` (at their live revision): they serve
     /// with the project's, and triggers may name them. A `functions/` directory of the same name wins.
-    package static func load(directory: String, deployed: [DeployedFunction] = []) -> Project {
+    ///
+    /// With `dependencies`, a Python function's `requirements.txt` is installed (once per distinct file) and its
+    /// layers put on its module path; without (`validate`), layers are checked and nothing is installed.
+    package static func load(
+        directory: String, deployed: [DeployedFunction] = [], dependencies: Dependencies? = nil
+    ) -> Project {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let functionsDir = root.appendingPathComponent("functions")
         var project = Project()
         let names = (try? FileManager.default.contentsOfDirectory(atPath: functionsDir.path)) ?? []
+        var withoutManifest: [String] = []
         for name in names.sorted() where !name.hasPrefix(".") {
             let dir = functionsDir.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
@@ -35,9 +43,7 @@ package enum ProjectLoader {
             let manifest = dir.appendingPathComponent("function.yaml")
             let shownPath = "functions/\(name)/function.yaml"
             guard let text = try? String(contentsOf: manifest, encoding: .utf8) else {
-                project.errors.append(
-                    ManifestError(file: shownPath, line: nil, key: "", message: "missing or unreadable"))
-                if FunctionConfig.isValidName(name) { project.failedFunctions.insert(name) }
+                withoutManifest.append(name)
                 continue
             }
             do {
@@ -47,9 +53,15 @@ package enum ProjectLoader {
                     project.failedFunctions.insert(name)
                     continue
                 }
-                project.functions.append(
-                    DeployedFunction(
-                        config: config, directory: dir.path, revision: try CodeStore.revision(of: dir.path)))
+                var function = DeployedFunction(
+                    config: config, directory: dir.path, revision: try CodeStore.revision(of: dir.path))
+                if let dependencies {
+                    function = try dependencies.resolve(function, shownDirectory: "functions/\(name)")
+                } else {
+                    function.modulePaths = try Dependencies.layerPaths(of: function, shown: "functions/\(name)")
+                }
+                if let warning = nodeDependenciesMissing(function) { project.warnings.append(warning) }
+                project.functions.append(function)
             } catch let error as ManifestError {
                 project.errors.append(error)
                 if FunctionConfig.isValidName(name) { project.failedFunctions.insert(name) }
@@ -59,6 +71,14 @@ package enum ProjectLoader {
                     ManifestError(file: "functions/\(name)/", line: nil, key: "", message: "\(error)"))
                 project.failedFunctions.insert(name)
             }
+        }
+        // A directory without function.yaml is an error, unless a function uses it as a layer.
+        let layers = Set(project.functions.flatMap(\.modulePaths))
+        for name in withoutManifest where !layers.contains(functionsDir.appendingPathComponent(name).path) {
+            project.errors.append(
+                ManifestError(
+                    file: "functions/\(name)/function.yaml", line: nil, key: "", message: "missing or unreadable"))
+            if FunctionConfig.isValidName(name) { project.failedFunctions.insert(name) }
         }
         let fromDirectories = Set(project.functions.map(\.name)).union(project.failedFunctions)
         for function in deployed where !fromDirectories.contains(function.name) {
@@ -112,6 +132,22 @@ package enum ProjectLoader {
             throw ManifestError(file: shownPath, line: nil, key: "", message: problem)
         }
         return config
+    }
+
+    /// A Node function whose `package.json` lists dependencies that have no `node_modules` to come from.
+    static func nodeDependenciesMissing(_ function: DeployedFunction) -> String? {
+        guard function.config.runtime == .node,
+            let data = FileManager.default.contents(atPath: function.directory + "/package.json"),
+            let package = JSONValue.parseObject(data), case .object(let dependencies)? = package["dependencies"],
+            !dependencies.isEmpty
+        else { return nil }
+        let installed = [function.directory + "/node_modules"] + function.modulePaths
+        let missing = dependencies.keys.sorted().filter { name in
+            !installed.contains { FileManager.default.fileExists(atPath: $0 + "/" + name) }
+        }
+        guard !missing.isEmpty else { return nil }
+        return "functions/\(function.name)/package.json: dependencies not installed (no node_modules/\(missing[0])): "
+            + missing.joined(separator: ", ") + "; run npm install in functions/\(function.name)"
     }
 
     /// Problems visible without running the code: a `provided` function needs an executable `bootstrap`.

@@ -35,6 +35,11 @@ struct FunctionsController {
             guard FunctionConfig.isValidName(name) else {
                 throw APIError.invalid("invalid function name '\(name.prefix(100))'; expected [a-z0-9][a-z0-9-]{0,63}")
             }
+            guard ControlExposure.isDeploy(request, path: request.uri.path) else {
+                throw APIError(
+                    .unsupportedMediaType, code: "UnsupportedMediaType",
+                    message: "a deploy is a tar of the function's directory: Content-Type: application/x-tar")
+            }
             let archive: ByteBuffer
             do {
                 archive = try await request.body.collect(upTo: Limits.deployArchiveBytes)

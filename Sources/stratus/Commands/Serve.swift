@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import StratusCore
 import StratusRuntime
@@ -82,13 +83,23 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--token must be at least 16 characters")
         }
         ResourceLimits.raiseOpenFiles()
-        let stateDirectory = state ?? URL(fileURLWithPath: directory).appendingPathComponent(".stratus").path
+        // Absolute: deployed functions run from snapshots under it, whatever their working directory.
+        let stateDirectory = URL(
+            fileURLWithPath: state ?? URL(fileURLWithPath: directory).appendingPathComponent(".stratus").path
+        )
+        .standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: stateDirectory + "/stratus.sqlite")
-        let deployments = Deployments(stateDirectory: stateDirectory)
+        let dependencies = Dependencies(
+            root: stateDirectory + "/deps", python: WorkerLauncher.pythonExecutable,
+            progress: { line in
+                print(line)
+                fflush(nil)
+            })
+        let deployments = Deployments(stateDirectory: stateDirectory, dependencies: dependencies)
         configuration.deployments = deployments
         let deployed = deployments.load()
-        let project = ProjectLoader.load(directory: directory, deployed: deployed.functions)
+        let project = ProjectLoader.load(directory: directory, deployed: deployed.functions, dependencies: dependencies)
         let host = StratusHost(project: project, store: store, configuration: configuration, logger: logger)
         try await host.prepare()
         printLoaded(host, stateDirectory: stateDirectory)
@@ -113,7 +124,7 @@ struct Serve: AsyncParsableCommand {
         // Stopped in reverse order: the drain clock starts first, then the servers finish their requests,
         // then the host stops its workers, then the log is flushed.
         var services: [any Service] = [host.log, host, controlApp, gateway]
-        if watch { services.append(ProjectReloader(host: host, directory: directory)) }
+        if watch { services.append(ProjectReloader(host: host, directory: directory, dependencies: dependencies)) }
         services.append(DrainDeadline(host: host))
         let group = ServiceGroup(
             configuration: .init(
@@ -156,6 +167,9 @@ struct Serve: AsyncParsableCommand {
         for error in host.project.errors {
             print("  FAILED  \(error)")
         }
+        for warning in host.project.warnings {
+            print("  WARNING \(warning)")
+        }
         for warning in host.waitingTriggers() {
             print("  WARNING \(warning)")
         }
@@ -179,6 +193,7 @@ struct Serve: AsyncParsableCommand {
 struct ProjectReloader: Service {
     let host: StratusHost
     let directory: String
+    let dependencies: Dependencies
 
     func run() async throws {
         let watcher = ProjectWatcher(directory: directory)

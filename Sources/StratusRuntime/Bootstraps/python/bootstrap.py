@@ -573,6 +573,9 @@ def main():
         del sys.path[0]
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     sys.path.insert(0, task_root)
+    # Installed requirements and layers, after the function's own directory (as /opt/python after /var/task).
+    extra = [p for p in os.environ.get("STRATUS_MODULE_PATH", "").split(":") if p]
+    sys.path[1:1] = extra
 
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
