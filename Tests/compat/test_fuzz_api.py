@@ -11,9 +11,11 @@ sentinel message must still be there.
 The run is bounded (`MAX_EXAMPLES` per operation and phase, no shrinking) and repeatable (fixed seed).
 """
 
+import io
 import json
 import math
 import re
+import tarfile
 import zlib
 
 import hypothesis
@@ -49,6 +51,39 @@ def document_in_source() -> dict:
     """
     return json.loads((REPO / "Sources" / "StratusServer" / "Control" / "openapi.json").read_text())
 
+
+def _tar(*members):
+    """A tar of (name, bytes or a link target after '->', tar type) members, as GNU tar would write them."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, content, kind in members:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            if kind == tarfile.SYMTYPE:
+                info.linkname = content
+                archive.addfile(info)
+            else:
+                info.size = len(content)
+                archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+_MANIFEST = (b"function.yaml", b"runtime: python\nhandler: app.handler\n", tarfile.REGTYPE)
+# What a deploy body is: random bytes, a valid function, and the hostile archives the host must refuse.
+TAR_BODIES = st.one_of(
+    st.binary(max_size=4096),
+    st.sampled_from(
+        [
+            b"",
+            _tar(("function.yaml", _MANIFEST[1], tarfile.REGTYPE), ("app.py", b"def handler(e, c):\n    return 1\n", tarfile.REGTYPE)),
+            _tar(("function.yaml", _MANIFEST[1], tarfile.REGTYPE), ("../escape.py", b"x", tarfile.REGTYPE)),
+            _tar(("function.yaml", _MANIFEST[1], tarfile.REGTYPE), ("/etc/evil", b"x", tarfile.REGTYPE)),
+            _tar(("function.yaml", _MANIFEST[1], tarfile.REGTYPE), ("up", "..", tarfile.SYMTYPE), ("up/x", b"x", tarfile.REGTYPE)),
+            _tar(("function.yaml", b"runtime: [python\n", tarfile.REGTYPE)),
+        ]
+    ),
+)
+schemathesis.openapi.media_type("application/x-tar", TAR_BODIES)
 
 DOCUMENT = document_in_source()
 schema = schemathesis.openapi.from_dict(
