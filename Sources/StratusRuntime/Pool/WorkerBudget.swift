@@ -14,7 +14,7 @@ package final class WorkerBudget: Sendable {
     package let limit: Int
     private let state = Mutex(State())
     /// Called whenever slots come free, so pools waiting for budget look again (no polling).
-    private let listeners = Mutex<[@Sendable () -> Void]>([])
+    private let listeners = Mutex<(next: Int, all: [Int: @Sendable () -> Void])>((0, [:]))
 
     package init(limit: Int) {
         self.limit = limit
@@ -53,12 +53,22 @@ package final class WorkerBudget: Sendable {
     package func give(for function: String, count: Int = 1) {
         guard count > 0 else { return }
         state.withLock { $0.used[function, default: 0] = max(0, ($0.used[function] ?? 0) - count) }
-        for listener in listeners.withLock({ $0 }) { listener() }
+        for listener in listeners.withLock({ Array($0.all.values) }) { listener() }
     }
 
-    /// Calls `listener` every time slots come free.
-    package func onRelease(_ listener: @escaping @Sendable () -> Void) {
-        listeners.withLock { $0.append(listener) }
+    /// Calls `listener` every time slots come free, until `removeListener` with the returned token.
+    @discardableResult
+    package func onRelease(_ listener: @escaping @Sendable () -> Void) -> Int {
+        listeners.withLock { listeners in
+            listeners.next += 1
+            listeners.all[listeners.next] = listener
+            return listeners.next
+        }
+    }
+
+    /// Stops calling a listener (a pool that retired or stopped).
+    package func removeListener(_ token: Int) {
+        _ = listeners.withLock { $0.all.removeValue(forKey: token) }
     }
 
     private static func available(for function: String, in state: State, limit: Int) -> Int {

@@ -53,6 +53,8 @@ package final class WorkerPool: Sendable {
 
     /// Asks other pools for an idle worker's budget slot; set by the host.
     private let reclaim: @Sendable (String) -> Bool
+    /// This pool's listener on the budget, removed when it stops (pools come and go with reloads).
+    private let budgetListener = Mutex<Int?>(nil)
 
     package init(
         function: DeployedFunction, launcher: WorkerLauncher, budget: WorkerBudget, log: InvocationLog,
@@ -78,7 +80,8 @@ package final class WorkerPool: Sendable {
         state = Mutex(State(machine: PoolStateMachine(configuration: configuration)))
         (warmStartRequests, warmStarts) = AsyncStream.makeStream(of: Void.self)
         budget.reserve(scaling.reserved, for: function.name)
-        budget.onRelease { [weak self] in self?.budgetFreed() }
+        let token = budget.onRelease { [weak self] in self?.budgetFreed() }
+        budgetListener.withLock { $0 = token }
     }
 
     private func wakeUp() {
@@ -403,6 +406,7 @@ package final class WorkerPool: Sendable {
         }
         warmStarts.finish()
         wakeUp()
+        if let token = budgetListener.withLock({ $0 }) { budget.removeListener(token) }
         waiters.forEach { $0.resume(throwing: AcquireError.stopped) }
         var aborted = 0
         for worker in workers {
@@ -461,6 +465,7 @@ package final class WorkerPool: Sendable {
         guard let (idle, busy, waiters) = drained else { return }
         warmStarts.finish()
         wakeUp()
+        if let token = budgetListener.withLock({ $0 }) { budget.removeListener(token) }
         waiters.forEach { $0.resume(throwing: AcquireError.retired) }
         for worker in idle { worker.stop() }
         budget.give(for: function.name, count: idle.count)
