@@ -8,7 +8,7 @@ PIP_PACKAGES := pytest boto3 awscli awslambdaric schemathesis hypothesis request
 .PHONY: run test lint test-swift test-compat build release deps venv bench format clean
 
 run: deps release
-	.build/release/stratus serve .
+	.build/release/stratus serve . --watch
 
 test: lint test-swift test-compat
 
