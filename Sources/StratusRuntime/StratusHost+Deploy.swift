@@ -9,6 +9,8 @@ extension StratusHost {
         case unavailable
         /// `functions/NAME` serves this name: edit it there.
         case projectFunction(String)
+        /// The new revision's workers do not start (a syntax error, a failing import): the live one keeps serving.
+        case doesNotStart(function: String, revision: String, live: String, reason: String)
         case refused(Deployments.DeployError)
 
         package var description: String {
@@ -17,6 +19,8 @@ extension StratusHost {
             case .projectFunction(let name):
                 "'\(name)' is served from the project's functions/\(name): edit it there (serve --watch reloads it), or deploy under another --name"
             case .refused(let error): error.description
+            case .doesNotStart(let function, let revision, let live, let reason):
+                "\(function) rev \(revision) does not start: \(reason)\nrev \(live) keeps serving"
             }
         }
     }
@@ -46,7 +50,19 @@ extension StratusHost {
             switch result {
             case .failure(let error): return .failure(.refused(error))
             case .success(let (function, previous)):
-                await makeLive(function, event: .deployed, change: "rev \(previous ?? "none") → \(function.revision)")
+                if let failure = await makeLive(
+                    function, event: .deployed, change: "rev \(previous ?? "none") → \(function.revision)"),
+                    let previous
+                {
+                    // Kept among the revisions, but the live one stays live.
+                    _ = await Self.offLoop { () throws(Deployments.DeployError) in
+                        try deployments.rollback(name, to: previous)
+                    }
+                    let refusal = DeployRefusal.doesNotStart(
+                        function: name, revision: function.revision, live: previous, reason: failure)
+                    log.record(event: HostEvent(function: name, kind: .reloadFailed, message: refusal.description))
+                    return .failure(refusal)
+                }
                 return .success(V1.Deployed(function: name, revision: function.revision, previousRevision: previous))
             }
         }
@@ -68,7 +84,15 @@ extension StratusHost {
             switch result {
             case .failure(let error): return .failure(.refused(error))
             case .success(let (function, previous)):
-                await makeLive(function, event: .rolledBack, change: "rev \(previous) → \(function.revision)")
+                if let failure = await makeLive(
+                    function, event: .rolledBack, change: "rev \(previous) → \(function.revision)")
+                {
+                    _ = await Self.offLoop { () throws(Deployments.DeployError) in
+                        try deployments.rollback(name, to: previous)
+                    }
+                    return .failure(
+                        .doesNotStart(function: name, revision: function.revision, live: previous, reason: failure))
+                }
                 return .success(V1.Deployed(function: name, revision: function.revision, previousRevision: previous))
             }
         }
@@ -95,10 +119,12 @@ extension StratusHost {
         }
     }
 
-    /// Installs `function` in place of its current pool (if any), drained, and records the change.
-    private func makeLive(_ function: DeployedFunction, event: HostEvent.Kind, change: String) async {
+    /// Installs `function` in place of its current pool (if any), drained, and records the change; when there is a
+    /// current revision and none of the new one's workers starts, installs nothing and returns why.
+    private func makeLive(_ function: DeployedFunction, event: HostEvent.Kind, change: String) async -> String? {
         let current = dispatcher.allPools().first { $0.function.name == function.name }
-        _ = await putInService(function, replacing: current)
+        let failure = await putInService(function, replacing: current, verify: true)
+        if failure != nil, current != nil { return failure }
         loaded.withLock { loaded in
             loaded.project.functions.removeAll { $0.name == function.name }
             loaded.project.functions.append(function)
@@ -108,6 +134,7 @@ extension StratusHost {
         }
         log.record(event: HostEvent(function: function.name, kind: event, message: change))
         logger.notice("\(event.rawValue) \(function.name) \(change)")
+        return nil
     }
 
     private static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws(Deployments.DeployError) -> T) async

@@ -127,6 +127,19 @@ import Testing
         #expect(noEarlier.status == 1)
         let wrongRevision = try host.cli(["rollback", "greeter", "--to", "ffffffff"])
         #expect(wrongRevision.stderr.contains("greeter has no revision 'ffffffff'"))
+
+        // A revision whose code cannot start is kept but not made live: the live one keeps serving.
+        try "def handler(event, context)\n    return 1\n".write(
+            toFile: broken + "/app.py", atomically: true, encoding: .utf8)
+        let doesNotStart = try host.cli(["deploy", broken])
+        #expect(doesNotStart.status == 1)
+        #expect(doesNotStart.stderr.contains("does not start: Runtime.UserCodeSyntaxError"), "\(doesNotStart.stderr)")
+        #expect(doesNotStart.stderr.contains("keeps serving"))
+        #expect(try Self.result(host, "greeter") == "x")
+        let versions = try host.cli(["versions", "greeter"]).stdout.split(separator: "\n")
+        #expect(versions.count == 3, "both revisions are kept")
+        #expect(versions.filter { $0.contains("*") }.count == 1)
+        #expect(versions[2].contains("*"), "the first (working) revision is still the live one: \(versions)")
         #expect(await host.stop() == 0)
     }
 }

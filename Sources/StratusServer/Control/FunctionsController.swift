@@ -94,6 +94,7 @@ struct FunctionsController {
         switch refusal {
         case .unavailable: APIError(.notImplemented, code: "NotAvailable", message: refusal.description)
         case .projectFunction: APIError(.conflict, code: "ProjectFunction", message: refusal.description)
+        case .doesNotStart: APIError(.badRequest, code: "FunctionDoesNotStart", message: refusal.description)
         case .refused(let error):
             switch error {
             case .invalidArchive: APIError(.badRequest, code: "InvalidArchive", message: refusal.description)
