@@ -443,7 +443,9 @@ package final class Worker: Sendable {
         let (id, neverDelivered) = state.withLock { state -> (String?, Bool) in
             state.exitStatus = status
             state.memoryTask?.cancel()
-            let neverDelivered = state.api.heldButNeverDelivered
+            // Killed with its zygote (Stratus's own process, not the function, failed): the invocation may go to
+            // another worker even if this one had received it; at worst part of it runs twice.
+            let neverDelivered = state.api.heldButNeverDelivered || status & 0x10000 != 0
             return (state.api.die(), neverDelivered)
         }
         serverChannel.withLock { $0?.close(promise: nil) }

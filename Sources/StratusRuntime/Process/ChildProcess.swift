@@ -197,6 +197,11 @@ package final class ChildProcess: Sendable {
     }
 
     /// Describes a raw exit status the way Lambda does: `exit status 1`, `signal: killed`.
+    /// The status reported for a worker killed because the zygote that forked it died: SIGKILL, with a bit no
+    /// wait status uses, so that its invocation can go to another worker (the function did not fail: Stratus's
+    /// own process did).
+    package static let orphanedStatus: Int32 = SIGKILL | 0x10000
+
     package static func describe(status: Int32) -> String {
         let signal = status & 0x7F
         if signal == 0 { return "exit status \((status >> 8) & 0xFF)" }

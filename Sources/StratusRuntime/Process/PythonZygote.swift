@@ -222,7 +222,7 @@ package final class PythonZygote: Sendable {
         // Without their parent no one reports their exit: they are stopped, and charged as killed.
         for child in children.values {
             child.killGroup()
-            child.exited(status: SIGKILL)
+            child.exited(status: ChildProcess.orphanedStatus)
         }
         // Stopped, it lets its spare go and removes its cgroup before it leaves: give it a moment for that.
         let zygote = process
