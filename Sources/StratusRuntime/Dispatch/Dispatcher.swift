@@ -185,6 +185,7 @@ package final class Dispatcher: Sendable {
                 // was stopped from outside) ran nothing of it: the invocation goes to another worker.
                 let worker = try await acquire(name, from: &pool)
                 record.revision = worker.function.revision
+                record.memorySizeMB = worker.function.config.memoryMB  // a reload may have sent it to a new revision
                 result = await worker.invoke(invocation)
                 pool.release(worker)
                 attempts += 1

@@ -40,6 +40,12 @@ struct FunctionsController {
                     .unsupportedMediaType, code: "UnsupportedMediaType",
                     message: "a deploy is a tar of the function's directory: Content-Type: application/x-tar")
             }
+            // Refused before a byte of it is read when it says it is too large.
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Limits.deployArchiveBytes {
+                throw APIError(
+                    .contentTooLarge, code: "RequestTooLarge",
+                    message: "the archive exceeds \(Limits.deployArchiveBytes / 1024 / 1024) MB")
+            }
             let archive: ByteBuffer
             do {
                 archive = try await request.body.collect(upTo: Limits.deployArchiveBytes)
