@@ -92,7 +92,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "StratusCoreTests", dependencies: ["StratusCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StratusCoreTests", dependencies: ["StratusCore", "StratusTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StratusStoreTests",
             dependencies: [

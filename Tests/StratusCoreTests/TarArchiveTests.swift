@@ -1,4 +1,5 @@
 import Foundation
+import StratusTesting
 import Testing
 
 @testable import StratusCore
@@ -244,21 +245,7 @@ import Testing
     static func run(_ arguments: [String], executable: String = "/usr/bin/env") throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outData, as: UTF8.self),
-            String(decoding: errData, as: UTF8.self)
-        )
+        try StratusBinary.runCommand(executable, arguments)
     }
 
     /// A fresh directory under the temp folder.
