@@ -3,9 +3,11 @@ SWIFT ?= swift
 VENV ?= .venv
 PYTHON ?= python3
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
+# What only the tests need: a real browser for the dashboard's tests.
+TEST_APT_PACKAGES := chromium
 PIP_PACKAGES := pytest boto3 awscli awslambdaric schemathesis hypothesis requests
 
-.PHONY: run test lint test-swift test-compat build release deps venv bench format clean
+.PHONY: run test lint test-swift test-compat build release deps test-deps venv bench format clean
 
 run: deps release
 	.build/release/stratus serve . --watch
@@ -20,7 +22,7 @@ test-swift: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-test-compat: deps venv
+test-compat: deps test-deps venv
 	$(SWIFT) build --product stratus
 	STRATUS_BIN=$(CURDIR)/.build/debug/stratus $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/compat
 
@@ -49,6 +51,9 @@ deps:
 		echo "installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+test-deps:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 
 # A venv for the compatibility tests and benches (pytest, boto3, the aws CLI, awslambdaric).
 venv: $(VENV)/.installed

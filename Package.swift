@@ -61,8 +61,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
-            // The OpenAPI description of /v1, compiled into the binary (no resource bundle to ship next to it).
-            resources: [.embedInCode("Control/openapi.json")],
+            // The OpenAPI description of /v1 and the dashboard, compiled into the binary (no resource bundle to
+            // ship next to it).
+            resources: [
+                .embedInCode("Control/openapi.json"), .embedInCode("Control/dashboard.html"),
+                .embedInCode("Control/dashboard.js"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -125,6 +125,7 @@ package final class StratusHost: Service, Sendable {
                         group.addTask { await consumers.run() }
                         group.addTask { await self.deliveries.run() }
                         group.addTask { await self.expireMessages() }
+                        group.addTask { await self.sampleTimeline() }
                     }
                 }
             }

@@ -173,13 +173,13 @@ def aws_env():
             os.environ[k] = v
 
 
-def start_host(project: Path, state: Path) -> Host:
+def start_host(project: Path, state: Path, extra: list | tuple = ()) -> Host:
     """`stratus serve project --state state` on ephemeral ports; returns once it printed `Ready.`."""
     if not os.access(STRATUS_BIN, os.X_OK):
         pytest.fail(f"stratus binary not found or not executable: {STRATUS_BIN} (set STRATUS_BIN)")
 
     proc = subprocess.Popen(
-        [STRATUS_BIN, "serve", str(project), "--http", "127.0.0.1:0", "--control", "127.0.0.1:0", "--state", str(state)],
+        [STRATUS_BIN, "serve", str(project), "--http", "127.0.0.1:0", "--control", "127.0.0.1:0", "--state", str(state), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -40,6 +40,8 @@ package final class InvocationLog: Service, Sendable {
 
     /// Every invocation and host event recorded here is counted here too (`/metrics`).
     package let metrics: HostMetrics
+    /// And kept for the dashboard's last 15 minutes.
+    package let timeline = Timeline()
 
     package init(
         store: any Store, retention: Retention = .init(), interval: Duration = .milliseconds(100),
@@ -56,6 +58,7 @@ package final class InvocationLog: Service, Sendable {
     /// Queues a record for the next batch. Never blocks on disk.
     package func record(_ record: InvocationRecord) {
         metrics.note(record)
+        timeline.note(record)
         let first = state.withLock { state in
             state.pending.append(record)
             state.recorded += 1
@@ -67,6 +70,7 @@ package final class InvocationLog: Service, Sendable {
     /// Queues a host event (scaling, throttling) for the next batch.
     package func record(event: HostEvent) {
         metrics.note(event)
+        timeline.note(event)
         let first = state.withLock { state in
             state.pendingEvents.append(event)
             state.recorded += 1

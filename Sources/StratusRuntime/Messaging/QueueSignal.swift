@@ -29,11 +29,21 @@ final class QueueSignal: Sendable {
         self.clock = clock
     }
 
-    /// Wakes everyone waiting on `queue`.
+    /// Waiting on this name wakes on a notify of any name.
+    static let anyName = "*"
+
+    /// Wakes everyone waiting on `queue`, and on `anyName`.
     func notify(_ queue: String) {
         let woken = state.withLock { state in
             state.generations[queue, default: 0] += 1
-            return state.waiters.removeValue(forKey: queue) ?? [:]
+            var woken = state.waiters.removeValue(forKey: queue) ?? [:]
+            if queue != Self.anyName {
+                state.generations[Self.anyName, default: 0] += 1
+                if let watchers = state.waiters.removeValue(forKey: Self.anyName) {
+                    woken.merge(watchers) { first, _ in first }
+                }
+            }
+            return woken
         }
         for waiter in woken.values {
             waiter.timer?.cancel()

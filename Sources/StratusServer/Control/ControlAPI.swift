@@ -17,6 +17,7 @@ package enum ControlAPI {
         TopicsController(host: host).register(on: router)
         LogsController(host: host).register(on: router)
         Metrics.register(on: router, host: host)
+        DashboardController(host: host).register(on: router)
         LambdaFacade.register(on: router, host: host)
         LambdaFunctionsAPI.register(on: router, host: host)
         AWSRouter.register(on: router, host: host)

@@ -1,0 +1,44 @@
+import Foundation
+import StratusCore
+
+extension StratusHost {
+    /// Samples workers and queue depths into the dashboard's timeline once a bucket (10 s) while anything
+    /// happens. After a bucket with no invocation, host event or queue write it takes one last sample and then
+    /// waits for the next one, so a quiet host is not woken (the timeline carries the last depths forward).
+    func sampleTimeline() async {
+        while !Task.isCancelled {
+            let before = activity
+            await sampleTimelineNow()
+            try? await Task.sleep(for: .seconds(Timeline.bucketSeconds))
+            guard !Task.isCancelled, activity == before else { continue }
+            await sampleTimelineNow()
+            await waitForActivity(since: activity)
+        }
+    }
+
+    /// Samples now (the dashboard does it on every read, so what it shows is current).
+    package func sampleTimelineNow() async {
+        var workers: [String: Int] = [:]
+        for pool in dispatcher.allPools() { workers[pool.function.name] = pool.snapshot.total }
+        var depths: [String: Timeline.QueueSample] = [:]
+        for queue in queues.all() {
+            guard let counts = try? await queues.counts(queue.name) else { continue }
+            depths[queue.name] = .init(visible: counts.visible, inFlight: counts.inFlight, delayed: counts.delayed)
+        }
+        log.timeline.sample(workers: workers, queues: depths)
+    }
+
+    /// Commits to the log and writes to queues so far.
+    private var activity: [Int] { [log.commitGeneration, queues.signal.generation(QueueSignal.anyName)] }
+
+    private func waitForActivity(since generations: [Int]) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.log.waitForCommit(since: generations[0], timeout: .seconds(86_400)) }
+            group.addTask {
+                await self.queues.signal.wait(QueueSignal.anyName, since: generations[1], timeout: .seconds(86_400))
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
