@@ -16,16 +16,21 @@ extension StratusHost {
         }
     }
 
-    /// Samples now (the dashboard does it on every read, so what it shows is current).
-    package func sampleTimelineNow() async {
+    /// Samples now.
+    func sampleTimelineNow() async {
+        var depths: [String: QueueCounts] = [:]
+        for queue in queues.all() { depths[queue.name] = try? await queues.counts(queue.name) }
+        sampleTimeline(queues: depths)
+    }
+
+    /// Samples the workers now, with queue counts just read (the dashboard samples on every read, so that what
+    /// it shows is current).
+    package func sampleTimeline(queues depths: [String: QueueCounts]) {
         var workers: [String: Int] = [:]
         for pool in dispatcher.allPools() { workers[pool.function.name] = pool.snapshot.total }
-        var depths: [String: Timeline.QueueSample] = [:]
-        for queue in queues.all() {
-            guard let counts = try? await queues.counts(queue.name) else { continue }
-            depths[queue.name] = .init(visible: counts.visible, inFlight: counts.inFlight, delayed: counts.delayed)
-        }
-        log.timeline.sample(workers: workers, queues: depths)
+        log.timeline.sample(
+            workers: workers,
+            queues: depths.mapValues { .init(visible: $0.visible, inFlight: $0.inFlight, delayed: $0.delayed) })
     }
 
     /// Commits to the log and writes to queues so far.

@@ -29,10 +29,7 @@ struct DashboardController {
         router.get("/dashboard.js") { _, _ in
             Self.asset(PackageResources.dashboard_js, type: "text/javascript; charset=utf-8")
         }
-        router.get("/v1/dashboard") { _, _ in
-            await host.sampleTimelineNow()
-            return try JSONBody.response(await snapshot())
-        }
+        router.get("/v1/dashboard") { _, _ in try JSONBody.response(await snapshot()) }
     }
 
     private static func asset(_ bytes: [UInt8], type: String) -> Response {
@@ -42,6 +39,8 @@ struct DashboardController {
     }
 
     func snapshot() async throws -> Dashboard {
+        let summaries = try await QueuesController.summaries(host)
+        host.sampleTimeline(queues: Dictionary(summaries.map { ($0.name, $0.counts) }, uniquingKeysWith: { a, _ in a }))
         let window = host.log.timeline.window()
         let start = Date(timeIntervalSince1970: Double(window.first) * Double(Timeline.bucketSeconds))
         func rounded(_ ms: Double?) -> Double? { ms.map { ($0 * 100).rounded() / 100 } }
@@ -62,7 +61,7 @@ struct DashboardController {
                     p50: rounded(DurationBins.percentile(0.5, of: all)),
                     p99: rounded(DurationBins.percentile(0.99, of: all))))
         }
-        let queues = try await QueuesController.summaries(host).map { summary in
+        let queues = summaries.map { summary in
             let samples = window.queues[summary.name] ?? []
             return Dashboard.Queue(
                 name: summary.name, visible: summary.counts.visible, inFlight: summary.counts.inFlight,
