@@ -56,7 +56,8 @@ struct DashboardController {
                 p50: buckets.map { rounded($0.percentile(0.5)) }, p99: buckets.map { rounded($0.percentile(0.99)) },
                 workers: buckets.map(\.workers),
                 total: .init(
-                    invocations: buckets.reduce(0) { $0 + $1.invocations }, errors: buckets.reduce(0) { $0 + $1.errors },
+                    invocations: buckets.reduce(0) { $0 + $1.invocations },
+                    errors: buckets.reduce(0) { $0 + $1.errors },
                     refused: buckets.reduce(0) { $0 + $1.refused },
                     p50: rounded(DurationBins.percentile(0.5, of: all)),
                     p99: rounded(DurationBins.percentile(0.99, of: all))))
