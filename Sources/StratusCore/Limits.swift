@@ -15,6 +15,35 @@ package enum Limits {
     package static let retryDelay: ClosedRange<Duration> = .milliseconds(1) ... .seconds(3600)
     /// `circuitBreaker.cooldown`.
     package static let cooldown: ClosedRange<Duration> = .milliseconds(100) ... .seconds(86_400)
+    /// `memory`, in MB: Lambda's 128 MB to 10,240 MB, and down to 16 MB here.
+    package static let memoryMB: ClosedRange<Int> = 16...10240
+    /// `scaling.min`: workers kept warm.
+    package static let scalingMin: ClosedRange<Int> = 0...1000
+    /// `scaling.max`: the pool's hard ceiling.
+    package static let scalingMax: ClosedRange<Int> = 1...1000
+    /// `scaling.reserved`: workers of the host-wide budget only this function may use.
+    package static let reservedWorkers: ClosedRange<Int> = 0...1000
+    /// `scaling.queue`: callers that may wait for a worker once the pool is at `max`.
+    package static let waitingCallers: ClosedRange<Int> = 0...100_000
+    /// `async.retries`.
+    package static let asyncRetries: ClosedRange<Int> = 0...10
+    /// `circuitBreaker.failureRate`, in percent.
+    package static let failureRate: ClosedRange<Int> = 1...100
+    /// `circuitBreaker.minimumCalls`.
+    package static let minimumCalls: ClosedRange<Int> = 1...10_000
+    /// `circuitBreaker.window`, in calls.
+    package static let breakerWindow: ClosedRange<Int> = 1...10_000
+    /// `circuitBreaker.halfOpenCalls`.
+    package static let halfOpenCalls: ClosedRange<Int> = 1...1000
+    /// `layers`: Lambda's 5.
+    package static let layers = 5
+    /// The characters in one `layers` entry.
+    package static let layerPathLength = 1024
+
+    // MARK: HTTP routes
+
+    /// A route's `cors.maxAge`, in seconds: up to a day.
+    package static let corsMaxAge: ClosedRange<Int> = 0...86_400
 
     // MARK: Queues (SQS)
 
@@ -36,8 +65,16 @@ package enum Limits {
     package static let batchWindow: ClosedRange<Duration> = .zero ... .seconds(300)
     /// A consumer's `batchSize`: Lambda's 1 to 10,000 (above 10 only with a `batchWindow` of at least 1 s).
     package static let batchSize: ClosedRange<Int> = 1...10_000
+    /// The largest `batchSize` that needs no `batchWindow`, as Lambda requires.
+    package static let batchSizeWithoutWindow = 10
+    /// The `batchWindow` a larger batch needs at least.
+    package static let largeBatchWindow: Duration = .seconds(1)
     /// A consumer's `maxConcurrency`: batches in flight at once.
     package static let consumerConcurrency: ClosedRange<Int> = 1...1000
+    /// A queue name's characters: SQS's 80.
+    package static let queueNameLength = 80
+    /// A topic name's characters: SNS's 256.
+    package static let topicNameLength = 256
     /// Queues on one host.
     package static let queues = 1000
     /// Topics on one host.

@@ -121,6 +121,9 @@ package struct QueueConfig: Sendable, Equatable, Codable {
     /// SQS's limit on a message body: 1 MiB.
     package static let maxMessageBytes = 1_048_576
 
+    /// The `maxReceiveCount` of a declared queue that names a `deadLetterQueue` and no count.
+    package static let defaultMaxReceiveCount = 5
+
     /// Whether `name` is a valid queue or topic name (SQS: 1–80 of `[A-Za-z0-9_-]`).
     package static func isValidName(_ name: String, maxLength: Int = 80) -> Bool {
         !name.isEmpty && name.utf8.count <= maxLength
