@@ -1,9 +1,6 @@
 extension FunctionConfig {
-    private static let topLevelKeys: Set<String> = [
-        "runtime", "handler", "timeout", "memory", "environment", "scaling", "async", "circuitBreaker", "layers",
-    ]
-
-    /// Parses a `function.yaml`.
+    /// Parses a `function.yaml`: checks it against `Schemas.function`, then reads it and checks what only
+    /// the whole manifest can say (`scaling.min` and `reserved` not above `max`).
     ///
     /// - Parameters:
     ///   - yaml: the file's text.
@@ -17,76 +14,47 @@ extension FunctionConfig {
                 message: "function directory name '\(name)' is invalid; expected [a-z0-9][a-z0-9-]{0,63}")
         }
         let root = try YAMLValue.parse(yaml, file: file)
-        let entries = Dictionary(try root.mapping(allowed: topLevelKeys), uniquingKeysWith: { first, _ in first })
-
-        guard let runtimeValue = entries["runtime"] else {
-            throw ManifestError(
-                file: file, line: nil, key: "runtime", message: "missing; expected python, node or provided")
+        try Schemas.function.validate(root)
+        let entries = Dictionary(try root.mapping(), uniquingKeysWith: { first, _ in first })
+        // The schema has checked that runtime is present and one of the runtimes.
+        guard let runtimeValue = entries["runtime"], let runtime = Runtime(rawValue: try runtimeValue.string()) else {
+            throw ManifestError(file: file, line: nil, key: "runtime", message: "missing; expected a runtime")
         }
-        let runtimeName = try runtimeValue.string()
-        guard let runtime = Runtime(rawValue: runtimeName) else {
-            throw runtimeValue.error("expected python, node or provided (got '\(runtimeName)')")
-        }
-        var handler = "bootstrap"
-        if let value = entries["handler"] {
-            handler = try value.string()
-        } else if runtime != .provided {
-            throw ManifestError(
-                file: file, line: nil, key: "handler", message: "missing; expected module.function, e.g. app.handler")
-        }
-        if runtime != .provided, !isValidHandler(handler) {
-            throw entries["handler"]!.error("expected module.function, e.g. app.handler (got '\(handler)')")
-        }
-        var config = FunctionConfig(name: name, runtime: runtime, handler: handler)
-        if let value = entries["timeout"] {
-            config.timeout = try value.duration(in: Limits.timeout)
-        }
-        if let value = entries["memory"] { config.memoryMB = try value.int(in: 16...10240) }
-        if let value = entries["environment"] { config.environment = try parseEnvironment(value) }
-        if let value = entries["scaling"] { config.scaling = try parseScaling(value) }
-        if let value = entries["async"] { config.async = try parseAsync(value) }
-        if let value = entries["circuitBreaker"] { config.circuitBreaker = try parseBreaker(value) }
-        if let value = entries["layers"] {
-            let items = try value.sequence()
-            guard items.count <= 5 else { throw value.error("at most 5 layers, as Lambda allows (got \(items.count))") }
-            for item in items {
-                let path = try item.string()
-                guard !path.isEmpty, !path.hasPrefix("/"), path.utf8.count <= 1024 else {
-                    throw item.error(
-                        "expected a directory relative to the function's, e.g. ../shared (got '\(path.prefix(100))')")
-                }
-                config.layers.append(path)
+        var config = FunctionConfig(
+            name: name, runtime: runtime, handler: try entries["handler"]?.string() ?? "bootstrap")
+        for (key, value) in try root.mapping() {
+            switch key {
+            case "timeout": config.timeout = try value.duration(in: Limits.timeout)
+            case "memory": config.memoryMB = try value.int(in: Limits.memoryMB)
+            case "environment": config.environment = try parseEnvironment(value)
+            case "scaling": config.scaling = try parseScaling(value)
+            case "async": config.async = try parseAsync(value)
+            case "circuitBreaker": config.circuitBreaker = try parseBreaker(value)
+            case "layers": config.layers = try value.sequence().map { item throws(ManifestError) in try item.string() }
+            default: break  // runtime and handler, read above
             }
         }
         return config
     }
 
-    private static func isValidHandler(_ handler: String) -> Bool {
-        guard let dot = handler.lastIndex(of: ".") else { return false }
-        return dot != handler.startIndex && handler.index(after: dot) != handler.endIndex
-    }
-
     private static func parseEnvironment(_ value: YAMLValue) throws(ManifestError) -> [String: String] {
         var environment: [String: String] = [:]
-        for (name, item) in try value.mapping() {
-            guard case .scalar(let scalar) = item.node else { throw item.error("expected a string value") }
-            environment[name] = scalar.string
-        }
+        for (name, item) in try value.mapping() { environment[name] = try item.string() }
         return environment
     }
 
     private static func parseScaling(_ value: YAMLValue) throws(ManifestError) -> Scaling {
         var scaling = Scaling()
-        let keys: Set<String> = ["min", "max", "idle", "reserved", "queue", "maxWait", "prewarm"]
-        for (key, item) in try value.mapping(allowed: keys) {
+        for (key, item) in try value.mapping() {
             switch key {
-            case "min": scaling.min = try item.int(in: 0...1000)
-            case "max": scaling.max = try item.int(in: 1...1000)
-            case "reserved": scaling.reserved = try item.int(in: 0...1000)
-            case "queue": scaling.queue = try item.int(in: 0...100_000)
+            case "min": scaling.min = try item.int(in: Limits.scalingMin)
+            case "max": scaling.max = try item.int(in: Limits.scalingMax)
+            case "reserved": scaling.reserved = try item.int(in: Limits.reservedWorkers)
+            case "queue": scaling.queue = try item.int(in: Limits.waitingCallers)
             case "maxWait": scaling.maxWait = try item.duration(in: Limits.maxWait)
             case "prewarm": scaling.prewarm = try item.bool()
-            default: scaling.idle = try item.duration(in: Limits.idle)
+            case "idle": scaling.idle = try item.duration(in: Limits.idle)
+            default: break
             }
         }
         if scaling.min > scaling.max {
@@ -100,35 +68,35 @@ extension FunctionConfig {
 
     private static func parseAsync(_ value: YAMLValue) throws(ManifestError) -> Async {
         var async = Async()
-        for (key, item) in try value.mapping(allowed: ["retries", "maxEventAge", "onFailure", "retryBase", "retryCap"])
-        {
+        for (key, item) in try value.mapping() {
             switch key {
-            case "retries": async.retries = try item.int(in: 0...10)
+            case "retries": async.retries = try item.int(in: Limits.asyncRetries)
             case "maxEventAge": async.maxEventAge = try item.duration(in: Limits.maxEventAge)
             case "retryBase": async.retryBase = try item.duration(in: Limits.retryDelay)
             case "retryCap": async.retryCap = try item.duration(in: Limits.retryDelay)
-            default:
-                let target = try item.mapping(allowed: ["queue", "topic"])
-                guard target.count == 1, let (kind, name) = target.first else {
-                    throw item.error("expected exactly one of {queue: NAME} or {topic: NAME}")
+            case "onFailure":
+                // The schema has checked that it names exactly one queue or topic.
+                for (kind, name) in try item.mapping() {
+                    async.onFailure = kind == "queue" ? .queue(try name.string()) : .topic(try name.string())
                 }
-                async.onFailure = kind == "queue" ? .queue(try name.string()) : .topic(try name.string())
+            default: break
             }
         }
         return async
     }
 
     private static func parseBreaker(_ value: YAMLValue) throws(ManifestError) -> CircuitBreaker? {
-        if case .scalar = value.node, let text = try? value.string(), text == "off" || text == "false" { return nil }
+        // The schema has checked that a scalar here is off or false.
+        if case .scalar = value.node { return nil }
         var breaker = CircuitBreaker()
-        let keys: Set<String> = ["failureRate", "minimumCalls", "window", "cooldown", "halfOpenCalls"]
-        for (key, item) in try value.mapping(allowed: keys) {
+        for (key, item) in try value.mapping() {
             switch key {
-            case "failureRate": breaker.failureRate = try item.int(in: 1...100)
-            case "minimumCalls": breaker.minimumCalls = try item.int(in: 1...10_000)
-            case "window": breaker.window = try item.int(in: 1...10_000)
+            case "failureRate": breaker.failureRate = try item.int(in: Limits.failureRate)
+            case "minimumCalls": breaker.minimumCalls = try item.int(in: Limits.minimumCalls)
+            case "window": breaker.window = try item.int(in: Limits.breakerWindow)
             case "cooldown": breaker.cooldown = try item.duration(in: Limits.cooldown)
-            default: breaker.halfOpenCalls = try item.int(in: 1...1000)
+            case "halfOpenCalls": breaker.halfOpenCalls = try item.int(in: Limits.halfOpenCalls)
+            default: break
             }
         }
         return breaker

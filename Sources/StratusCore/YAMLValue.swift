@@ -139,13 +139,9 @@ package struct YAMLValue {
 
     /// A plain decimal integer within `range` (not YAML 1.1's base-60 or hexadecimal forms).
     package func int(in range: ClosedRange<Int>) throws(ManifestError) -> Int {
+        try Schema.integer(range, "").validate(self)
         guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmingCharacters(in: .whitespaces))
-        else {
-            throw error("expected an integer between \(range.lowerBound) and \(range.upperBound)")
-        }
-        guard range.contains(value) else {
-            throw error("expected an integer between \(range.lowerBound) and \(range.upperBound) (got \(value))")
-        }
+        else { throw error("expected an integer between \(range.lowerBound) and \(range.upperBound)") }
         return value
     }
 

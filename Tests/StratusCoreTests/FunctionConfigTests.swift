@@ -75,12 +75,15 @@ import Testing
         ),
         (
             "runtime: python\nhandler: a.b\nmemory: 99999999999999999999999\n", 3, "memory",
-            "expected an integer between 16 and 10240"
+            "expected an integer between 16 and 10240 (got '99999999999999999999999')"
         ),
-        ("runtime: python\nhandler: a.b\nmemory: lots\n", 3, "memory", "expected an integer between 16 and 10240"),
+        (
+            "runtime: python\nhandler: a.b\nmemory: lots\n", 3, "memory",
+            "expected an integer between 16 and 10240 (got 'lots')"
+        ),
         (
             "runtime: python\nhandler: a.b\nscaling:\n  max: 0\n", 4, "scaling.max",
-            "expected an integer between 1 and 1000 (got 0)"
+            "expected an integer between 1 and 1000 (got '0')"
         ),
         ("runtime: python\nhandler: a.b\nscaling: {min: 3, max: 2}\n", 3, "scaling", "min (3) must not exceed max (2)"),
         (
@@ -89,7 +92,7 @@ import Testing
         ),
         (
             "runtime: python\nhandler: a.b\nasync: {retries: 11}\n", 3, "async.retries",
-            "expected an integer between 0 and 10 (got 11)"
+            "expected an integer between 0 and 10 (got '11')"
         ),
     ])
     func errorsNameLineKeyAndExpectation(yaml: String, line: Int, key: String, message: String) {

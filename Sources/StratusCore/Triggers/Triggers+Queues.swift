@@ -5,10 +5,7 @@ extension Triggers {
         var queue = QueueConfig(name: name)
         var consumerLine: YAMLValue?
         if item.isNull { return queue }
-        let keys: Set<String> = [
-            "visibilityTimeout", "maxReceiveCount", "deadLetterQueue", "retention", "delay", "consumer",
-        ]
-        for (key, value) in try item.mapping(allowed: keys) {
+        for (key, value) in try item.mapping() {
             switch key {
             case "visibilityTimeout":
                 queue.visibilityTimeoutMs = try value.duration(in: Limits.visibilityTimeout).milliseconds
@@ -19,43 +16,17 @@ extension Triggers {
                 references.append((target, value.error("unknown queue '\(target)'; declare it under queues:")))
             case "retention": queue.retentionMs = try value.duration(in: Limits.retention).milliseconds
             case "delay": queue.delayMs = try value.duration(in: Limits.messageDelay).milliseconds
-            default:
-                var consumer: QueueConfig.Consumer?
-                for (field, entry) in try value.mapping(allowed: [
-                    "function", "batchSize", "batchWindow", "maxConcurrency",
-                ]) {
-                    switch field {
-                    case "function":
-                        let function = try entry.string()
-                        guard functions.contains(function) else {
-                            throw entry.error(
-                                "unknown function '\(function)'; expected one of: \(functions.sorted().joined(separator: ", "))"
-                            )
-                        }
-                        consumer = consumer ?? QueueConfig.Consumer(function: function)
-                        consumer?.function = function
-                    case "batchSize":
-                        consumer = consumer ?? QueueConfig.Consumer(function: "")
-                        consumer?.batchSize = try entry.int(in: Limits.batchSize)
-                    case "batchWindow":
-                        consumer = consumer ?? QueueConfig.Consumer(function: "")
-                        consumer?.batchWindowMs = try entry.duration(in: Limits.batchWindow).milliseconds
-                    default:
-                        consumer = consumer ?? QueueConfig.Consumer(function: "")
-                        consumer?.maxConcurrency = try entry.int(in: Limits.consumerConcurrency)
-                    }
-                }
-                guard let consumer, !consumer.function.isEmpty else { throw value.error("missing 'function'") }
-                if consumer.batchSize > 10 && consumer.batchWindowMs < 1000 {
-                    throw value.error(
-                        "batchSize \(consumer.batchSize) needs a batchWindow of at least 1s (as Lambda requires above 10)"
-                    )
-                }
+            case "consumer":
+                let consumer = try parseConsumer(value, functions: functions)
                 consumerLine = value
                 queue.consumer = consumer
+            default:
+                break
             }
         }
-        if queue.deadLetterQueue != nil && queue.maxReceiveCount == nil { queue.maxReceiveCount = 5 }
+        if queue.deadLetterQueue != nil && queue.maxReceiveCount == nil {
+            queue.maxReceiveCount = QueueConfig.defaultMaxReceiveCount
+        }
         if queue.deadLetterQueue == name { throw item.error("queue '\(name)' cannot be its own deadLetterQueue") }
         // Lambda refuses an event source mapping whose queue would show a message again while the function
         // may still be running it: the message would run twice.
@@ -69,5 +40,37 @@ extension Triggers {
                     + "the function's timeout (AWS recommends 6 times it)")
         }
         return queue
+    }
+
+    /// Reads a consumer the schema has checked (it names a function); the function must exist, and a batch
+    /// above Lambda's size needs a window.
+    private func parseConsumer(_ value: YAMLValue, functions: Set<String>) throws(ManifestError)
+        -> QueueConfig.Consumer
+    {
+        var consumer = QueueConfig.Consumer(function: "")
+        for (field, entry) in try value.mapping() {
+            switch field {
+            case "function":
+                consumer.function = try entry.string()
+                guard functions.contains(consumer.function) else {
+                    throw entry.error(
+                        "unknown function '\(consumer.function)'; expected one of: "
+                            + functions.sorted().joined(separator: ", "))
+                }
+            case "batchSize": consumer.batchSize = try entry.int(in: Limits.batchSize)
+            case "batchWindow": consumer.batchWindowMs = try entry.duration(in: Limits.batchWindow).milliseconds
+            case "maxConcurrency": consumer.maxConcurrency = try entry.int(in: Limits.consumerConcurrency)
+            default: break
+            }
+        }
+        if consumer.batchSize > Limits.batchSizeWithoutWindow
+            && consumer.batchWindowMs < Limits.largeBatchWindow.milliseconds
+        {
+            throw value.error(
+                "batchSize \(consumer.batchSize) needs a batchWindow of at least "
+                    + "\(DurationParser.format(Limits.largeBatchWindow)) (as Lambda requires above "
+                    + "\(Limits.batchSizeWithoutWindow))")
+        }
+        return consumer
     }
 }

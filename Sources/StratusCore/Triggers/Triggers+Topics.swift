@@ -6,11 +6,8 @@ extension Triggers {
     {
         if item.isNull { return [] }
         var subscriptions: [Subscription] = []
-        for (_, list) in try item.mapping(allowed: ["subscriptions"]) where !list.isNull {
+        for (_, list) in try item.mapping() where !list.isNull {
             for (index, entry) in try list.sequence().enumerated() {
-                guard index < Limits.subscriptionsPerTopic else {
-                    throw entry.error("more than \(Limits.subscriptionsPerTopic) subscriptions on topic '\(name)'")
-                }
                 subscriptions.append(
                     try parseSubscription(entry, id: "\(name):\(index)", topic: name, functions: functions))
             }
@@ -21,10 +18,7 @@ extension Triggers {
     private mutating func parseSubscription(
         _ entry: YAMLValue, id: String, topic: String, functions: Set<String>
     ) throws(ManifestError) -> Subscription {
-        let fields = Dictionary(
-            try entry.mapping(allowed: ["function", "queue", "http", "filter", "filterScope", "raw", "deadLetterQueue"]
-            ),
-            uniquingKeysWith: { a, _ in a })
+        let fields = Dictionary(try entry.mapping(), uniquingKeysWith: { a, _ in a })
         var subscription = Subscription(
             id: id, topic: topic, endpoint: try endpoint(entry, fields, functions: functions))
         if let raw = fields["raw"] { subscription.raw = try raw.bool() }
@@ -34,15 +28,10 @@ extension Triggers {
             subscription.deadLetterQueue = queue
         }
         var scope = FilterPolicy.Scope.messageAttributes
-        if let scopeValue = fields["filterScope"] {
-            switch try scopeValue.string() {
-            case "body", "MessageBody": scope = .messageBody
-            case "attributes", "MessageAttributes": scope = .messageAttributes
-            case let other: throw scopeValue.error("expected body or attributes (got '\(other)')")
-            }
+        if let scopeValue = fields["filterScope"], ["body", "MessageBody"].contains(try scopeValue.string()) {
+            scope = .messageBody
         }
         if let filter = fields["filter"] {
-            guard case .mapping = filter.node else { throw filter.error("expected a filter policy mapping") }
             let policy = try filter.jsonValue()
             do {
                 try subscription.setFilter(json: policy.jsonText, scope: scope)
@@ -53,7 +42,7 @@ extension Triggers {
         return subscription
     }
 
-    /// The one of `function:`, `queue:` or `http:` a subscription names.
+    /// The one of `function:`, `queue:` or `http:` a subscription names (the schema has checked there is one).
     private mutating func endpoint(
         _ entry: YAMLValue, _ fields: [String: YAMLValue], functions: Set<String>
     ) throws(ManifestError) -> Subscription.Endpoint {

@@ -24,7 +24,12 @@ package struct Triggers: Sendable, Equatable {
 
     package init() {}
 
-    /// Parses one trigger file and merges it in; `environment` resolves `env:NAME` API keys.
+    /// The methods a route may name, `ANY` for all of them.
+    package static let methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY"]
+
+    /// Parses one trigger file and merges it in: checks it against `Schemas.triggers`, then reads it and checks
+    /// what needs more than the file (functions that exist, routes that collide, names declared twice, queue
+    /// timeouts against their consumer's). `environment` resolves `env:NAME` API keys.
     ///
     /// - Parameters:
     ///   - functions: every function a trigger may name, including those whose directory failed to load
@@ -35,7 +40,8 @@ package struct Triggers: Sendable, Equatable {
         environment: [String: String]
     ) throws(ManifestError) {
         let root = try YAMLValue.parse(yaml, file: file)
-        for (key, value) in try root.mapping(allowed: ["http", "topics", "queues"]) {
+        try Schemas.triggers.validate(root)
+        for (key, value) in try root.mapping() {
             switch key {
             case "http":
                 if value.isNull { continue }
@@ -55,13 +61,15 @@ package struct Triggers: Sendable, Equatable {
                     guard queues.count < Limits.queues else { throw item.error("more than \(Limits.queues) queues") }
                     queues.append(try parseQueue(name, item, functions: functions, timeouts: timeouts))
                 }
-            default:
+            case "topics":
                 if value.isNull { continue }
                 for (name, item) in try value.mapping() {
                     try declare("topic", name, item)
                     guard topics.count < Limits.topics else { throw item.error("more than \(Limits.topics) topics") }
                     topics[name] = try parseTopic(name, item, functions: functions)
                 }
+            default:
+                break
             }
         }
     }
@@ -74,13 +82,8 @@ package struct Triggers: Sendable, Equatable {
         }
     }
 
+    /// Records where a queue or topic (whose name the schema has checked) is declared; one name, one place.
     private mutating func declare(_ kind: String, _ name: String, _ item: YAMLValue) throws(ManifestError) {
-        // SQS allows 80 characters in a queue name, SNS 256 in a topic name.
-        let maxLength = kind == "topic" ? 256 : 80
-        guard QueueConfig.isValidName(name, maxLength: maxLength) else {
-            throw item.error(
-                "invalid \(kind) name '\(name.prefix(300))'; expected 1-\(maxLength) letters, digits, '-' or '_'")
-        }
         let key = "\(kind):\(name)"
         if let other = declared[key] { throw item.error("\(kind) '\(name)' is defined twice: here and at \(other)") }
         declared[key] = "\(item.file):\(item.line ?? 0)"

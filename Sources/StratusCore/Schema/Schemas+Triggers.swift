@@ -1,0 +1,231 @@
+extension Schemas {
+    /// `triggers/*.yaml`.
+    package static let triggers: Schema = .object(
+        "A trigger file: triggers/*.yaml. All files are merged; a route, queue or topic may be declared once.",
+        [
+            (
+                "http",
+                Schema.array(
+                    of: route,
+                    "HTTP routes, served on the gateway with API Gateway HTTP API semantics (payload format 2.0). "
+                        + "The most specific route wins."
+                ).orNull()
+            ),
+            (
+                "topics",
+                Schema.map(
+                    of: topic, "Topics by name, with SNS semantics.",
+                    names: name(Limits.topicNameLength, "a topic name"), maxProperties: Limits.topics
+                ).orNull()
+            ),
+            (
+                "queues",
+                Schema.map(
+                    of: queue, "Queues by name, with SQS standard-queue semantics.",
+                    names: name(Limits.queueNameLength, "a queue name"), maxProperties: Limits.queues
+                ).orNull()
+            ),
+        ])
+
+    /// A queue or topic name: SQS's and SNS's letters, digits, `-` and `_`.
+    private static func name(_ maxLength: Int, _ what: String) -> Schema.Text {
+        Schema.Text(
+            pattern: "^[A-Za-z0-9_-]{1,\(maxLength)}$",
+            expected: "\(what) of 1-\(maxLength) letters, digits, '-' or '_'")
+    }
+
+    private static func queueReference(_ description: String) -> Schema {
+        let rules = name(Limits.queueNameLength, "a queue name")
+        return .string(description, pattern: rules.pattern, expected: rules.expected)
+    }
+
+    private static func function(_ description: String) -> Schema {
+        .string(description + " A directory under functions/.")
+    }
+
+    /// `METHOD /path` with well-formed `{name}` and `{name+}` segments, or `$default`.
+    static var routePattern: String {
+        let methods = Triggers.methods.map(SchemaPattern.anyCase).joined(separator: "|")
+        let plain = "[^/ {}]|[^/ {][^/ ]*[^/ }]"
+        let parameter = #"\{[^/ ]*[^/ +]\}"#
+        let greedy = #"\{[^/ ]+\}"#
+        let path = "/+(?:(?:\(plain)|\(parameter))/+)*(?:(?:\(plain)|\(greedy))/*)?"
+        return #"^(?:\$default| *(?:"# + methods + ") +" + path + " *)$"
+    }
+
+    private static var route: Schema {
+        .object(
+            "One HTTP route.",
+            [
+                (
+                    "route",
+                    .string(
+                        "METHOD /path (GET /hello/{name}): {name} matches one segment, {name+} the rest of the path "
+                            + "(last segment only), ANY every method; or $default for everything unmatched.",
+                        pattern: routePattern,
+                        expected: "'METHOD /path' (\(Schema.list(Triggers.methods))) with {name} parameters and "
+                            + "{name+} only as the last segment, or $default")
+                ),
+                ("function", function("The function that handles the route.")),
+                ("cors", cors),
+                (
+                    "auth",
+                    .object(
+                        "Requires an x-api-key header: missing 401, wrong 403.",
+                        [
+                            (
+                                "apiKeys",
+                                .array(
+                                    of: .string("A key, or env:NAME for the value of the host's variable NAME."),
+                                    "The keys accepted.")
+                            )
+                        ])
+                ),
+            ],
+            required: ["route", "function"])
+    }
+
+    private static var cors: Schema {
+        let defaults = HTTPRoute.CORS()
+        func list(_ header: String, _ item: String, _ defaults: [String]) -> Schema {
+            Schema.array(of: .string(item), "\(header).").defaulting(to: .array(defaults.map(JSONValue.string)))
+        }
+        return .object(
+            "CORS: the gateway answers preflights (OPTIONS with Origin and Access-Control-Request-Method) itself "
+                + "and adds these headers to responses.",
+            [
+                ("allowOrigins", list("Access-Control-Allow-Origin", "An origin, or *.", defaults.allowOrigins)),
+                ("allowMethods", list("Access-Control-Allow-Methods", "A method, or *.", defaults.allowMethods)),
+                ("allowHeaders", list("Access-Control-Allow-Headers", "A header name, or *.", defaults.allowHeaders)),
+                ("exposeHeaders", list("Access-Control-Expose-Headers", "A header name.", defaults.exposeHeaders)),
+                ("maxAge", .integer(Limits.corsMaxAge, "Access-Control-Max-Age, in seconds.")),
+                (
+                    "allowCredentials",
+                    .boolean("Access-Control-Allow-Credentials.", default: defaults.allowCredentials)
+                ),
+            ])
+    }
+
+    private static var topic: Schema {
+        Schema.object(
+            "A topic.",
+            [
+                (
+                    "subscriptions",
+                    Schema.array(
+                        of: subscription, "Where each message published to the topic goes.",
+                        maxItems: Limits.subscriptionsPerTopic
+                    ).expecting("a list of at most \(Limits.subscriptionsPerTopic) subscriptions").orNull()
+                )
+            ]
+        ).orNull()
+    }
+
+    private static var subscription: Schema {
+        .object(
+            "A subscription: exactly one of function, queue or http.",
+            [
+                ("function", function("A function: it gets an SNS event (Records[].Sns), retried per its async.")),
+                ("queue", queueReference("A queue: it gets the SNS JSON envelope, or with raw the bare message.")),
+                (
+                    "http",
+                    .string(
+                        "An endpoint that gets a POST of the envelope, retried 3 times (1 s, 2 s, 3 s).",
+                        pattern: "^" + SchemaPattern.anyCase("http") + "[Ss]?://[^/?#]" + #"[\s\S]*$"#,
+                        expected: "an http:// or https:// URL with a host")
+                ),
+                (
+                    "filter",
+                    Schema.map(
+                        of: Schema(.any, description: ""),
+                        "A filter policy, as SNS's: exact strings and numbers, prefix, suffix, equals-ignore-case, "
+                            + "anything-but, numeric, exists, cidr, $or."
+                    ).expecting("a filter policy mapping")
+                ),
+                (
+                    "filterScope",
+                    .enumeration(
+                        ["attributes", "body", "MessageAttributes", "MessageBody"].map(JSONValue.string),
+                        "What filter matches: the message attributes (default) or the JSON message body.")
+                ),
+                (
+                    "raw",
+                    .boolean(
+                        "Deliver the bare message to a queue, attributes as message attributes, instead of the "
+                            + "SNS envelope.", default: false)
+                ),
+                (
+                    "deadLetterQueue",
+                    queueReference("Where a delivery goes once its retries run out; without one it is dropped.")
+                ),
+            ], exactlyOneOf: ["function", "queue", "http"])
+    }
+
+    private static var queue: Schema {
+        let defaults = QueueConfig(name: "x")
+        let consumer = QueueConfig.Consumer(function: "x")
+        return Schema.object(
+            "A queue.",
+            [
+                (
+                    "visibilityTimeout",
+                    .duration(
+                        Limits.visibilityTimeout,
+                        "How long a received message stays hidden before it is shown again; at least the "
+                            + "consumer's timeout.", default: .milliseconds(defaults.visibilityTimeoutMs))
+                ),
+                (
+                    "maxReceiveCount",
+                    .integer(
+                        Limits.maxReceiveCount,
+                        "Receives after which a message moves to deadLetterQueue (default "
+                            + "\(QueueConfig.defaultMaxReceiveCount) when deadLetterQueue is set).")
+                ),
+                ("deadLetterQueue", queueReference("The queue a message moves to; declared under queues.")),
+                (
+                    "retention",
+                    .duration(
+                        Limits.retention, "How long a message is kept.", default: .milliseconds(defaults.retentionMs))
+                ),
+                (
+                    "delay",
+                    .duration(
+                        Limits.messageDelay, "How long a new message stays hidden.",
+                        default: .milliseconds(defaults.delayMs))
+                ),
+                (
+                    "consumer",
+                    .object(
+                        "The function that consumes the queue in batches (an event source mapping).",
+                        [
+                            (
+                                "function",
+                                function(
+                                    "The function: it gets an SQS event (Records[]) and may answer batchItemFailures.")
+                            ),
+                            (
+                                "batchSize",
+                                .integer(
+                                    Limits.batchSize,
+                                    "Messages per batch; above \(Limits.batchSizeWithoutWindow) needs a batchWindow "
+                                        + "of at least \(DurationParser.format(Limits.largeBatchWindow)).",
+                                    default: consumer.batchSize)
+                            ),
+                            (
+                                "batchWindow",
+                                .duration(
+                                    Limits.batchWindow, "How long to gather a batch.",
+                                    default: .milliseconds(consumer.batchWindowMs))
+                            ),
+                            (
+                                "maxConcurrency",
+                                .integer(
+                                    Limits.consumerConcurrency, "Batches in flight at once.",
+                                    default: consumer.maxConcurrency)
+                            ),
+                        ], required: ["function"])
+                ),
+            ]
+        ).orNull()
+    }
+}
