@@ -24,7 +24,8 @@ struct Stratus: AsyncParsableCommand {
         subcommands: [
             Serve.self, Invoke.self, Logs.self, Publish.self, Send.self, Queues.self, Topics.self, Redrive.self,
             Routes.self,
-            Status.self, Breaker.self, Validate.self, New.self, Deploy.self, Versions.self, Rollback.self,
+            Status.self, Breaker.self, Validate.self, SchemaCommand.self, New.self, Deploy.self, Versions.self,
+            Rollback.self,
         ]
     )
 }
