@@ -116,7 +116,8 @@ def test_editor_and_host_agree_on_every_function_setting():
                 text = text.replace("scaling:\n", "scaling:\n  max: 1000\n")
             cases.append((path, value, "runtime: python\nhandler: app.handler\n" + text))
     # (provided needs an executable ./bootstrap: a check of the directory, not of the file.)
-    cases += [(("runtime",), value, f"runtime: {value}\nhandler: app.handler\n") for value in ("python", "node", "ruby")]
+    for value in ("python", "node", "ruby"):
+        cases.append((("runtime",), value, f"runtime: {value}\nhandler: app.handler\n"))
     assert len(cases) > 300
     with tempfile.TemporaryDirectory(prefix="stratus-schemas-") as tmp:
         root = Path(tmp)
