@@ -5,7 +5,7 @@ PYTHON ?= python3
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
 # What only the tests need: a real browser for the dashboard's tests.
 TEST_APT_PACKAGES := chromium
-PIP_PACKAGES := pytest boto3 awscli awslambdaric schemathesis hypothesis requests
+PIP_PACKAGES := pytest boto3 awscli awslambdaric schemathesis hypothesis requests pyyaml jsonschema-rs
 
 .PHONY: run test lint test-swift test-compat build release deps test-deps venv bench format clean
 
@@ -58,7 +58,7 @@ test-deps:
 # A venv for the compatibility tests and benches (pytest, boto3, the aws CLI, awslambdaric).
 venv: $(VENV)/.installed
 
-$(VENV)/.installed:
+$(VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(PIP_PACKAGES)
 	touch $@

@@ -15,27 +15,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
 
 from fuzz_support import REPO, STRATUS_BIN
 
-yaml = pytest.importorskip("yaml")
+import jsonschema_rs  # the Makefile installs it (and PyYAML) into the venv
+import yaml
 
-try:
-    import jsonschema_rs
 
-    def make_validator(schema):
-        assert jsonschema_rs.meta.is_valid(schema), "not a valid JSON Schema"
-        validator = jsonschema_rs.Draft202012Validator(schema)
-        return lambda instance: [error.message for error in validator.iter_errors(instance)]
-
-except ImportError:  # pragma: no cover - whichever of the two the venv has
-    jsonschema = pytest.importorskip("jsonschema")
-
-    def make_validator(schema):
-        jsonschema.Draft202012Validator.check_schema(schema)
-        validator = jsonschema.Draft202012Validator(schema)
-        return lambda instance: [error.message for error in validator.iter_errors(instance)]
+def make_validator(schema):
+    assert jsonschema_rs.meta.is_valid(schema), "not a valid JSON Schema"
+    validator = jsonschema_rs.Draft202012Validator(schema)
+    return lambda instance: [error.message for error in validator.iter_errors(instance)]
 
 
 def schema(name: str) -> dict:

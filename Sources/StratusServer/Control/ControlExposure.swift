@@ -54,7 +54,9 @@ package struct ControlExposure: Sendable {
         let path = Self.hasEmptySegments(raw) ? "/" + raw.split(separator: "/").joined(separator: "/") : raw
         let authority = request.head.authority ?? ""
         if let token {
-            if path != "/v1/health", !DashboardController.staticPaths.contains(path), !Self.presents(token, request.headers[.authorization]) {
+            if path != "/v1/health", !DashboardController.staticPaths.contains(path),
+                !Self.presents(token, request.headers[.authorization])
+            {
                 return Refusal(
                     .unauthorized, "MissingToken",
                     "this control plane needs its token: Authorization: Bearer TOKEN (stratus --token / STRATUS_TOKEN)")
