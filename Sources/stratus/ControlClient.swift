@@ -19,6 +19,15 @@ struct ControlClient {
     /// Largest answer read: a 6 MB result wrapped in the invoke answer, or a page of logs.
     static let maxAnswer = 64 * 1024 * 1024
 
+    /// async-http-client's shared client retries a refused connection until the request's deadline: with no
+    /// host listening, the CLI would wait minutes before saying so. This one fails at once.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// Sends a request; exits 69 when the host cannot be reached.
     func send(
         _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
@@ -36,7 +45,7 @@ struct ControlClient {
             request.body = .bytes(ByteBuffer(bytes: body ?? Data()))
         }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: Self.timeout)
+            let response = try await Self.http.execute(request, timeout: Self.timeout)
             let buffer = try await response.body.collect(upTo: Self.maxAnswer)
             return (Int(response.status.code), Data(buffer.readableBytesView))
         } catch {
@@ -76,6 +85,8 @@ struct ControlClient {
 
     private static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError, error == .deadlineExceeded { return "no answer within 960 s" }
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED { return "connection refused" }
+        if let error = error as? HTTPClientError, error == .connectTimeout { return "no connection within 10 s" }
         return "\(error)"
     }
 }

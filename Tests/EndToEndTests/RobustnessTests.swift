@@ -413,9 +413,17 @@ import Testing
         #expect(
             output.contains("functions/slow/function.yaml:4: scaling.idle: expected a duration between 100ms and 1d"),
             "\(output)")
+        // A file's first error is reported: what the schema finds before what only the host can check.
         #expect(
-            output.contains(
+            output.contains("triggers/q.yaml:6: queues.r.retention: expected a duration between 1m and 14d"),
+            "\(output)")
+        try project.write(
+            "triggers/q.yaml", "queues:\n  q:\n    visibilityTimeout: 10s\n    consumer: {function: ok}\n")
+        let fixed = try StratusBinary.run(["validate", project.path])
+        #expect(fixed.status == 65)
+        #expect(
+            fixed.stdout.contains(
                 "triggers/q.yaml:4: queues.q.consumer: queue 'q' has a visibilityTimeout of 10s, shorter than the timeout of its consumer 'ok' (30s)"
-            ), "\(output)")
+            ), "\(fixed.stdout)")
     }
 }

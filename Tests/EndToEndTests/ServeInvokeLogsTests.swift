@@ -73,6 +73,7 @@ import Testing
         #expect(host.log.contains("stratus: stopped"))
         let offline = try StratusBinary.run(["status"], environment: ["STRATUS_ENDPOINT": host.controlURL])
         #expect(offline.status == 69)
+        #expect(offline.stderr.contains("cannot reach the Stratus host at \(host.controlURL): connection refused"))
     }
 
     @Test func followPrintsNewInvocations() async throws {
