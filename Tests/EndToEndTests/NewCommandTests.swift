@@ -11,6 +11,12 @@ import Testing
         #expect(api.status == 0, "\(api.stderr)")
         #expect(api.stdout.contains("created  functions/api/app.py"))
         #expect(api.stdout.contains("curl -i 'http://127.0.0.1:8080/api/1?name=Ada'"))
+        // Editors find the schemas the files name in their first line.
+        #expect(api.stdout.contains("created  schemas/function.schema.json"))
+        let manifest = try String(contentsOfFile: project.path + "/functions/api/function.yaml", encoding: .utf8)
+        #expect(manifest.hasPrefix("# yaml-language-server: $schema=../../schemas/function.schema.json\n"))
+        let schema = try String(contentsOfFile: project.path + "/schemas/triggers.schema.json", encoding: .utf8)
+        #expect(schema == (try StratusBinary.run(["schema", "triggers"]).stdout))
         #expect(
             try StratusBinary.run(["new", "worker", "--runtime", "node", "--queue", "jobs", "--project", project.path])
                 .status == 0)
@@ -21,7 +27,7 @@ import Testing
         // A second function on the same route: refused, and nothing of it is left behind.
         let clash = try StratusBinary.run(["new", "other", "--http", "GET /api/{id}", "--project", project.path])
         #expect(clash.status == 65)
-        #expect(clash.stdout.contains("triggers/other.yaml:2: http[0]: route 'GET /api/{id}' collides"))
+        #expect(clash.stdout.contains("triggers/other.yaml:3: http[0]: route 'GET /api/{id}' collides"))
         #expect(!FileManager.default.fileExists(atPath: project.path + "/functions/other"))
         #expect(!FileManager.default.fileExists(atPath: project.path + "/triggers/other.yaml"))
         #expect(try StratusBinary.run(["new", "api", "--project", project.path]).status == 1)

@@ -77,6 +77,11 @@ struct New: ParsableCommand {
             print("nothing was written")
             throw ExitCode(65)
         }
+        // What the files' modelines name, for editors (kept when the project has them).
+        for (file, text) in [("function", Schemas.functionJSON), ("triggers", Schemas.triggersJSON)] {
+            let path = "\(root)/schemas/\(file).schema.json"
+            if !manager.fileExists(atPath: path) { try write(path, text) }
+        }
         for file in written { print("created  \(file)") }
         print("a host started with `stratus serve --watch` serves it now; else restart `stratus serve`")
         if let http, let path = http.split(separator: " ").last {
@@ -92,6 +97,7 @@ struct New: ParsableCommand {
     private var manifest: String {
         let handler = runtime == .provided ? "" : "handler: \(runtime == .python ? "app" : "index").handler\n"
         return """
+            # yaml-language-server: $schema=../../schemas/function.schema.json
             runtime: \(runtime.rawValue)
             \(handler)timeout: 3s
             memory: 128
@@ -183,6 +189,6 @@ struct New: ParsableCommand {
         if let queue {
             text += "queues:\n  \(queue):\n    consumer: {function: \(name), batchSize: 10}\n"
         }
-        return text.isEmpty ? nil : text
+        return text.isEmpty ? nil : "# yaml-language-server: $schema=../schemas/triggers.schema.json\n" + text
     }
 }
