@@ -32,6 +32,8 @@ package struct HostEvent: Sendable, Equatable, Codable {
         case deployed = "DEPLOYED"
         /// `stratus rollback` made an earlier revision live again.
         case rolledBack = "ROLLED_BACK"
+        /// A schedule's firings fell while the host was down or asleep; its `missed` policy says what was done.
+        case scheduleMissed = "SCHEDULE_MISSED"
     }
 
     /// Position in the event log, assigned when stored.

@@ -79,6 +79,11 @@ package enum Limits {
     package static let queues = 1000
     /// Topics on one host.
     package static let topics = 1000
+    /// Schedules of a project, and the length of their names (EventBridge Scheduler's 64).
+    package static let schedules = 1000
+    package static let scheduleNameLength = 64
+    /// Missed firings a schedule with `missed: all` delivers after the host was down.
+    package static let missedFirings = 100
     /// Subscriptions of one topic.
     package static let subscriptionsPerTopic = 100
 

@@ -89,6 +89,7 @@ extension StratusHost {
                 do {
                     try await queues.redeclare(new.triggers.queues, previously: old.triggers.queues)
                     try await topics.redeclare(new.triggers.topics, previously: old.triggers.topics)
+                    scheduler.update(new.triggers.schedules)
                     lines += Self.describeChanges(from: old.triggers, to: new.triggers)
                 } catch {
                     // Kept as they were, so that the next reload applies them again.
@@ -163,6 +164,15 @@ extension StratusHost {
         }
         for topic in old.topics.keys.sorted() where new.topics[topic] == nil {
             lines.append("  topic     \(topic) no longer declared: its declared subscriptions are removed")
+        }
+        let oldSchedules = Dictionary(old.schedules.map { ($0.name, $0) }) { first, _ in first }
+        for schedule in new.schedules where oldSchedules[schedule.name] != schedule {
+            lines.append(
+                "  schedule  \(schedule.name) \(schedule.expression) -> \(schedule.function)\(oldSchedules[schedule.name] == nil ? " (new)" : " (changed)")"
+            )
+        }
+        for schedule in old.schedules where !new.schedules.contains(where: { $0.name == schedule.name }) {
+            lines.append("  schedule  \(schedule.name) removed")
         }
         return lines
     }

@@ -33,6 +33,7 @@ package final class StratusHost: Service, Sendable {
     package let queues: QueueService
     package let topics: TopicPublisher
     private let deliveries: DeliveryRunner
+    let scheduler: Scheduler
     private let launcher: WorkerLauncher
     let budget: WorkerBudget
     let logger: Logger
@@ -74,6 +75,8 @@ package final class StratusHost: Service, Sendable {
         }
         queues = QueueService(store: store, clock: clock)
         topics = TopicPublisher(store: store, queues: queues)
+        scheduler = Scheduler(queues: queues, log: log, logger: logger)
+        scheduler.update(project.triggers.schedules)
         deliveries = DeliveryRunner(
             store: store, queues: queues, topics: topics, dispatcher: dispatcher, log: log, logger: logger)
         for function in project.functions { _ = dispatcher.install(makePool(function)) }
@@ -124,6 +127,7 @@ package final class StratusHost: Service, Sendable {
                         }
                         group.addTask { await consumers.run() }
                         group.addTask { await self.deliveries.run() }
+                        group.addTask { await self.scheduler.run() }
                         group.addTask { await self.expireMessages() }
                         group.addTask { await self.sampleTimeline() }
                     }

@@ -142,6 +142,20 @@ extension SQLiteStore {
         migrator.registerMigration("v10-invocation-revision") { db in
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN revision TEXT")
         }
+        // Where each schedule stands: its next run, written with the firings it records.
+        migrator.registerMigration("v11-schedule") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE schedule (
+                        name TEXT PRIMARY KEY,
+                        fingerprint TEXT NOT NULL,
+                        anchor_ms INTEGER NOT NULL,
+                        next_ms INTEGER,
+                        last_ms INTEGER,
+                        last_event_id TEXT
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -95,11 +95,13 @@ extension SQLiteStore {
         enum Entry: Sendable {
             case queue(String, NewMessage)
             case delivery(DeliveryRecord)
+            case schedule(ScheduleState)
         }
         let entries: [Entry] = try fanOut.map { item in
             switch item {
             case .queue(let name, let message): .queue(name, try NewMessage.encode([message])[0])
             case .delivery(let delivery): .delivery(DeliveryRecord(delivery))
+            case .schedule(let state): .schedule(state)
             }
         }
         try await pool.write { db in
@@ -107,6 +109,7 @@ extension SQLiteStore {
                 switch entry {
                 case .queue(let name, let message): _ = try NewMessage.insert([message], into: name, nowMs: nowMs, db)
                 case .delivery(let delivery): try delivery.insert(db)
+                case .schedule(let state): try Self.put(state, db)
                 }
             }
         }
@@ -179,5 +182,42 @@ extension SQLiteStore {
             guard try DeliveryRecord.deleteOne(db, key: id) else { return }
             _ = try NewMessage.insert(encoded, into: queue, nowMs: nowMs, db)
         }
+    }
+}
+
+// MARK: Schedules
+
+extension SQLiteStore {
+    package func scheduleStates() async throws -> [ScheduleState] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM schedule ORDER BY name").map { row in
+                ScheduleState(
+                    name: row["name"], fingerprint: row["fingerprint"], anchorMs: row["anchor_ms"],
+                    nextMs: row["next_ms"], lastMs: row["last_ms"], lastEventId: row["last_event_id"])
+            }
+        }
+    }
+
+    package func putScheduleStates(_ states: [ScheduleState], keepingOnly names: Set<String>) async throws {
+        try await pool.write { db in
+            let stored = try String.fetchAll(db, sql: "SELECT name FROM schedule")
+            for name in stored where !names.contains(name) {
+                try db.execute(sql: "DELETE FROM schedule WHERE name = ?", arguments: [name])
+            }
+            for state in states { try Self.put(state, db) }
+        }
+    }
+
+    fileprivate static func put(_ state: ScheduleState, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO schedule (name, fingerprint, anchor_ms, next_ms, last_ms, last_event_id)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET fingerprint = excluded.fingerprint, anchor_ms = excluded.anchor_ms,
+                    next_ms = excluded.next_ms, last_ms = excluded.last_ms, last_event_id = excluded.last_event_id
+                """,
+            arguments: [
+                state.name, state.fingerprint, state.anchorMs, state.nextMs, state.lastMs, state.lastEventId,
+            ])
     }
 }

@@ -103,6 +103,13 @@ package protocol Store: Sendable {
     func subscriptions(of topic: String) async throws -> [Subscription]
     /// Commits a publish: every queue message and pending delivery, in one transaction.
     func commit(_ fanOut: [FanOut], nowMs: Int64) async throws
+
+    // MARK: Schedules
+
+    /// Every schedule's state, by name.
+    func scheduleStates() async throws -> [ScheduleState]
+    /// Writes `states` and deletes the state of every schedule not in `names`, in one transaction.
+    func putScheduleStates(_ states: [ScheduleState], keepingOnly names: Set<String>) async throws
     /// Deliveries whose next attempt is due, oldest first, leaving out those `excluding` names (in flight, or
     /// for a target that is busy).
     func dueDeliveries(nowMs: Int64, limit: Int, excluding: DeliveryExclusion) async throws -> [PendingDelivery]

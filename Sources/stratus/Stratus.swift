@@ -24,6 +24,7 @@ struct Stratus: AsyncParsableCommand {
         subcommands: [
             Serve.self, Invoke.self, Logs.self, Publish.self, Send.self, Queues.self, Topics.self, Redrive.self,
             Routes.self,
+            Schedules.self,
             Status.self, Breaker.self, Validate.self, SchemaCommand.self, New.self, Deploy.self, Versions.self,
             Rollback.self,
         ]

@@ -53,10 +53,11 @@ struct SchemaCases {
     static let valid = [
         "route": "GET /a/{id}", "handler": "app.handler", "function": "hello", "queue": "q",
         "deadLetterQueue": "q", "http": "http://127.0.0.1:9/hook", "topic": "t", "layers": "../shared",
+        "expression": "rate(5 minutes)", "timezone": "Europe/Paris",
     ]
     static let invalid = [
         "route": "FETCH /a", "handler": "nodot", "queue": "'bad name'", "deadLetterQueue": "'bad name'",
-        "http": "ftp://x", "layers": "/abs",
+        "http": "ftp://x", "layers": "/abs", "expression": "every(5 minutes)",
     ]
     /// Names for entries of maps, by the map's key.
     static let entryNames = ["topics": "t", "queues": "work", "environment": "NAME", "filter": "k"]

@@ -129,6 +129,8 @@ package struct PendingDelivery: Sendable, Equatable {
 package enum FanOut: Sendable, Equatable {
     case queue(String, OutgoingMessage)
     case delivery(PendingDelivery)
+    /// A schedule's state after the firings committed with it.
+    case schedule(ScheduleState)
 }
 
 extension Subscription.Endpoint {

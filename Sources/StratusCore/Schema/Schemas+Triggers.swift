@@ -25,7 +25,58 @@ extension Schemas {
                     names: name(Limits.queueNameLength, "a queue name"), maxProperties: Limits.queues
                 ).orNull()
             ),
+            (
+                "schedules",
+                Schema.map(
+                    of: schedule,
+                    "Schedules by name, as EventBridge Scheduler runs them: each firing is committed, then invokes its "
+                        + "function asynchronously (retries, onFailure and the breaker apply).",
+                    names: Schema.Text(
+                        pattern: "^[A-Za-z0-9_.-]{1,\(Limits.scheduleNameLength)}$",
+                        expected: "a schedule name of 1-\(Limits.scheduleNameLength) letters, digits, '-', '_' or '.'"),
+                    maxProperties: Limits.schedules
+                ).orNull()
+            ),
         ])
+
+    private static var schedule: Schema {
+        .object(
+            "One schedule.",
+            [
+                (
+                    "expression",
+                    .string(
+                        "rate(VALUE UNIT), unit second(s), minute(s), hour(s) or day(s) (1 takes the singular); or "
+                            + "cron(MINUTES HOURS DAY-OF-MONTH MONTH DAY-OF-WEEK YEAR) as EventBridge reads it, with "
+                            + "? in one of the two day fields, L, W and #.",
+                        pattern: #"^\s*(rate|cron)\(.*\)\s*$"#,
+                        expected: "rate(5 minutes) or cron(0 2 * * ? *)")
+                ),
+                (
+                    "timezone",
+                    Schema.string(
+                        "The IANA time zone a cron is evaluated in, such as Europe/Paris. A local time skipped when "
+                            + "clocks go forward does not fire; one repeated when they go back fires once."
+                    ).defaulting(to: .string("UTC"))
+                ),
+                ("function", function("The function each firing invokes, asynchronously.")),
+                (
+                    "input",
+                    Schema(
+                        .any,
+                        description: "A constant event for every firing. Default: EventBridge's Scheduled Event "
+                            + "(detail-type \"Scheduled Event\", source aws.events, the scheduled time).")
+                ),
+                (
+                    "missed",
+                    Schema.enumeration(
+                        ScheduleConfig.Missed.allCases.map { .string($0.rawValue) },
+                        "Firings that fell while the host was down (or more than a minute late): skip them, deliver "
+                            + "once for the first, or all of them (at most \(Limits.missedFirings), oldest first)."
+                    ).defaulting(to: .string(ScheduleConfig.Missed.once.rawValue))
+                ),
+            ], required: ["expression", "function"])
+    }
 
     /// A queue or topic name: SQS's and SNS's letters, digits, `-` and `_`.
     private static func name(_ maxLength: Int, _ what: String) -> Schema.Text {

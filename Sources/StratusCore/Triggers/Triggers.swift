@@ -7,6 +7,8 @@ package struct Triggers: Sendable, Equatable {
     package var queues: [QueueConfig] = []
     /// Topics by name with their subscriptions.
     package var topics: [String: [Subscription]] = [:]
+    /// Schedules, in declaration order.
+    package var schedules: [ScheduleConfig] = []
     /// Where each queue and topic was declared (`file:line` by `queue:NAME` or `topic:NAME`), for errors.
     var declared: [String: String] = [:]
 
@@ -20,6 +22,7 @@ package struct Triggers: Sendable, Equatable {
 
     package static func == (lhs: Triggers, rhs: Triggers) -> Bool {
         lhs.routes == rhs.routes && lhs.queues == rhs.queues && lhs.topics == rhs.topics
+            && lhs.schedules == rhs.schedules
     }
 
     package init() {}
@@ -67,6 +70,18 @@ package struct Triggers: Sendable, Equatable {
                     try declare("topic", name, item)
                     guard topics.count < Limits.topics else { throw item.error("more than \(Limits.topics) topics") }
                     topics[name] = try parseTopic(name, item, functions: functions)
+                }
+            case "schedules":
+                if value.isNull { continue }
+                for (name, item) in try value.mapping() {
+                    if let other = declared["schedule:\(name)"] {
+                        throw item.error("schedule '\(name)' is defined twice: here and at \(other)")
+                    }
+                    declared["schedule:\(name)"] = "\(item.file):\(item.line ?? 0)"
+                    guard schedules.count < Limits.schedules else {
+                        throw item.error("more than \(Limits.schedules) schedules")
+                    }
+                    schedules.append(try parseSchedule(name, item, functions: functions))
                 }
             default:
                 break

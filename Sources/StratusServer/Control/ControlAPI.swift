@@ -15,6 +15,7 @@ package enum ControlAPI {
         FunctionsController(host: host).register(on: router)
         QueuesController(host: host).register(on: router)
         TopicsController(host: host).register(on: router)
+        SchedulesController(host: host).register(on: router)
         LogsController(host: host).register(on: router)
         Metrics.register(on: router, host: host)
         DashboardController(host: host).register(on: router)
