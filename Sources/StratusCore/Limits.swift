@@ -82,6 +82,10 @@ package enum Limits {
     /// Schedules of a project, and the length of their names (EventBridge Scheduler's 64).
     package static let schedules = 1000
     package static let scheduleNameLength = 64
+    /// A topic's `archive:` retention: a minute to ten years.
+    package static let archiveRetention: ClosedRange<Duration> = .seconds(60) ... .seconds(3650 * 86_400)
+    /// Archived messages a replay delivers per transaction.
+    package static let replayPage = 100
     /// Missed firings a schedule with `missed: all` delivers after the host was down.
     package static let missedFirings = 100
     /// Subscriptions of one topic.

@@ -90,6 +90,7 @@ extension StratusHost {
                     try await queues.redeclare(new.triggers.queues, previously: old.triggers.queues)
                     try await topics.redeclare(new.triggers.topics, previously: old.triggers.topics)
                     scheduler.update(new.triggers.schedules)
+                    topics.setArchives(new.triggers.archives)
                     lines += Self.describeChanges(from: old.triggers, to: new.triggers)
                 } catch {
                     // Kept as they were, so that the next reload applies them again.

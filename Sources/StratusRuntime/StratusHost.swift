@@ -34,6 +34,7 @@ package final class StratusHost: Service, Sendable {
     package let topics: TopicPublisher
     private let deliveries: DeliveryRunner
     let scheduler: Scheduler
+    let replays: ReplayRunner
     private let launcher: WorkerLauncher
     let budget: WorkerBudget
     let logger: Logger
@@ -76,6 +77,7 @@ package final class StratusHost: Service, Sendable {
         queues = QueueService(store: store, clock: clock)
         topics = TopicPublisher(store: store, queues: queues)
         scheduler = Scheduler(queues: queues, log: log, logger: logger)
+        replays = ReplayRunner(queues: queues, topics: topics, logger: logger)
         scheduler.update(project.triggers.schedules)
         deliveries = DeliveryRunner(
             store: store, queues: queues, topics: topics, dispatcher: dispatcher, log: log, logger: logger)
@@ -107,6 +109,7 @@ package final class StratusHost: Service, Sendable {
         Task.detached { await launcher.prepare(for: functions) }
         try await queues.load(declared: project.triggers.queues)
         try await topics.load(declared: project.triggers.topics)
+        topics.setArchives(project.triggers.archives)
     }
 
     package func run() async throws {
@@ -128,6 +131,7 @@ package final class StratusHost: Service, Sendable {
                         group.addTask { await consumers.run() }
                         group.addTask { await self.deliveries.run() }
                         group.addTask { await self.scheduler.run() }
+                        group.addTask { await self.replays.run() }
                         group.addTask { await self.expireMessages() }
                         group.addTask { await self.sampleTimeline() }
                     }
@@ -193,12 +197,18 @@ package final class StratusHost: Service, Sendable {
         return eventId
     }
 
-    /// Deletes messages past their queue's retention, once a minute.
+    /// Deletes messages past their queue's retention, and archived messages past their topic's, once a minute.
     private func expireMessages() async {
         while !Task.isCancelled {
             do {
                 let expired = try await queues.expire()
                 if expired > 0 { logger.info("expired messages past retention", metadata: ["messages": "\(expired)"]) }
+                for (topic, retentionMs) in topics.allArchives() {
+                    let pruned = try await queues.store.pruneArchive(of: topic, before: queues.nowMs - retentionMs)
+                    if pruned > 0 {
+                        logger.info("pruned topic archive", metadata: ["topic": "\(topic)", "messages": "\(pruned)"])
+                    }
+                }
             } catch {
                 logger.warning("message expiry failed", metadata: ["error": "\(error)"])
             }

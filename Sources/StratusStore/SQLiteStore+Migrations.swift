@@ -156,6 +156,28 @@ extension SQLiteStore {
                     )
                     """)
         }
+        // Archived topic messages (publish order), and replays of them.
+        migrator.registerMigration("v12-archive-replay") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE archive (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        topic TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        message TEXT NOT NULL,
+                        subject TEXT,
+                        attributes TEXT NOT NULL,
+                        per_protocol TEXT NOT NULL,
+                        published_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX archive_topic ON archive(topic, seq);
+                    CREATE INDEX archive_time ON archive(topic, published_at);
+                    CREATE TABLE replay (
+                        id TEXT PRIMARY KEY,
+                        job TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -96,12 +96,20 @@ extension SQLiteStore {
             case queue(String, NewMessage)
             case delivery(DeliveryRecord)
             case schedule(ScheduleState)
+            case archive(ArchivedMessage, attributes: String, perProtocol: String)
+            case replay(id: String, cursor: Int64, delivered: Int)
         }
         let entries: [Entry] = try fanOut.map { item in
             switch item {
             case .queue(let name, let message): .queue(name, try NewMessage.encode([message])[0])
             case .delivery(let delivery): .delivery(DeliveryRecord(delivery))
             case .schedule(let state): .schedule(state)
+            case .archive(let message):
+                .archive(
+                    message, attributes: String(decoding: try JSONEncoder().encode(message.attributes), as: UTF8.self),
+                    perProtocol: String(decoding: try JSONEncoder().encode(message.perProtocol), as: UTF8.self))
+            case .replayProgress(let id, let cursor, let delivered):
+                .replay(id: id, cursor: cursor, delivered: delivered)
             }
         }
         try await pool.write { db in
@@ -110,6 +118,21 @@ extension SQLiteStore {
                 case .queue(let name, let message): _ = try NewMessage.insert([message], into: name, nowMs: nowMs, db)
                 case .delivery(let delivery): try delivery.insert(db)
                 case .schedule(let state): try Self.put(state, db)
+                case .archive(let message, let attributes, let perProtocol):
+                    try db.execute(
+                        sql: """
+                            INSERT INTO archive (topic, message_id, message, subject, attributes, per_protocol, published_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            message.topic, message.messageId, message.message, message.subject, attributes, perProtocol,
+                            message.publishedAtMs,
+                        ])
+                case .replay(let id, let cursor, let delivered):
+                    guard var job = try Self.replay(id, db) else { continue }
+                    job.cursor = cursor
+                    job.delivered = delivered
+                    try Self.put(job, db)
                 }
             }
         }
@@ -219,5 +242,80 @@ extension SQLiteStore {
             arguments: [
                 state.name, state.fingerprint, state.anchorMs, state.nextMs, state.lastMs, state.lastEventId,
             ])
+    }
+}
+
+// MARK: Archives and replays
+
+extension SQLiteStore {
+    package func archivedMessages(
+        of topic: String, after seq: Int64, through lastSeq: Int64, fromMs: Int64, untilMs: Int64, limit: Int
+    ) async throws -> [ArchivedMessage] {
+        let decoder = JSONDecoder()
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM archive WHERE topic = ? AND seq > ? AND seq <= ? AND published_at >= ?
+                        AND published_at < ? ORDER BY seq LIMIT ?
+                    """, arguments: [topic, seq, lastSeq, fromMs, untilMs, limit]
+            ).map { row in
+                ArchivedMessage(
+                    seq: row["seq"], topic: row["topic"], messageId: row["message_id"], message: row["message"],
+                    subject: row["subject"],
+                    attributes: try decoder.decode(
+                        [String: MessageAttribute].self, from: Data((row["attributes"] as String).utf8)),
+                    perProtocol: try decoder.decode(
+                        [String: String].self, from: Data((row["per_protocol"] as String).utf8)),
+                    publishedAtMs: row["published_at"])
+            }
+        }
+    }
+
+    package func archiveExtent(of topic: String, fromMs: Int64, untilMs: Int64) async throws -> (
+        count: Int, lastSeq: Int64
+    ) {
+        try await pool.read { db in
+            let count =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT count(*) FROM archive WHERE topic = ? AND published_at >= ? AND published_at < ?",
+                    arguments: [topic, fromMs, untilMs]) ?? 0
+            let last = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM archive") ?? 0
+            return (count, last)
+        }
+    }
+
+    package func pruneArchive(of topic: String, before ms: Int64) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM archive WHERE topic = ? AND published_at < ?", arguments: [topic, ms])
+            return db.changesCount
+        }
+    }
+
+    package func putReplay(_ job: ReplayJob) async throws {
+        try await pool.write { db in try Self.put(job, db) }
+    }
+
+    package func replays() async throws -> [ReplayJob] {
+        let decoder = JSONDecoder()
+        return try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT job FROM replay").map {
+                try decoder.decode(ReplayJob.self, from: Data($0.utf8))
+            }.sorted { $0.createdAtMs < $1.createdAtMs }
+        }
+    }
+
+    fileprivate static func replay(_ id: String, _ db: Database) throws -> ReplayJob? {
+        try String.fetchOne(db, sql: "SELECT job FROM replay WHERE id = ?", arguments: [id]).map {
+            try JSONDecoder().decode(ReplayJob.self, from: Data($0.utf8))
+        }
+    }
+
+    fileprivate static func put(_ job: ReplayJob, _ db: Database) throws {
+        let text = String(decoding: try JSONEncoder().encode(job), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT INTO replay (id, job) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET job = excluded.job",
+            arguments: [job.id, text])
     }
 }

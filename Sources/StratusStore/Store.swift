@@ -104,6 +104,21 @@ package protocol Store: Sendable {
     /// Commits a publish: every queue message and pending delivery, in one transaction.
     func commit(_ fanOut: [FanOut], nowMs: Int64) async throws
 
+    // MARK: Archives and replays
+
+    /// Archived messages of `topic` after `seq` and at most `lastSeq`, published in `fromMs..<untilMs`, in
+    /// publish order.
+    func archivedMessages(
+        of topic: String, after seq: Int64, through lastSeq: Int64, fromMs: Int64, untilMs: Int64, limit: Int
+    ) async throws -> [ArchivedMessage]
+    /// How many archived messages of `topic` fall in the range, and the archive's last position.
+    func archiveExtent(of topic: String, fromMs: Int64, untilMs: Int64) async throws -> (count: Int, lastSeq: Int64)
+    /// Deletes `topic`'s archived messages published before `ms`.
+    func pruneArchive(of topic: String, before ms: Int64) async throws -> Int
+    func putReplay(_ job: ReplayJob) async throws
+    /// Every replay, oldest first.
+    func replays() async throws -> [ReplayJob]
+
     // MARK: Schedules
 
     /// Every schedule's state, by name.

@@ -25,6 +25,8 @@ struct Stratus: AsyncParsableCommand {
             Serve.self, Invoke.self, Logs.self, Publish.self, Send.self, Queues.self, Topics.self, Redrive.self,
             Routes.self,
             Schedules.self,
+            Replay.self,
+            Replays.self,
             Status.self, Breaker.self, Validate.self, SchemaCommand.self, New.self, Deploy.self, Versions.self,
             Rollback.self,
         ]

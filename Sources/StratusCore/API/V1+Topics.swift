@@ -1,3 +1,5 @@
+import Foundation
+
 extension V1 {
     /// `POST /v1/topics`.
     package struct CreateTopic: Sendable, Codable {
@@ -109,6 +111,64 @@ extension V1 {
 
         package init(topics: [TopicSummary]) {
             self.topics = topics
+        }
+    }
+}
+
+extension V1 {
+    /// `POST /v1/topics/{name}/replays`: which archived messages, and where to. Without `since` or `from`,
+    /// the whole archive; without `until`, up to now.
+    package struct StartReplay: Sendable, Codable {
+        package var since: DurationValue?
+        package var from: Date?
+        package var until: Date?
+        /// `queue:NAME` or `function:NAME`; absent: the topic's subscriptions.
+        package var to: String?
+
+        package init(since: DurationValue? = nil, from: Date? = nil, until: Date? = nil, to: String? = nil) {
+            self.since = since
+            self.from = from
+            self.until = until
+            self.to = to
+        }
+    }
+
+    /// One replay, as `stratus replays` shows it.
+    package struct Replay: Sendable, Codable, Equatable {
+        package var id: String
+        package var topic: String
+        package var from: Date
+        package var until: Date
+        /// `queue:NAME`, `function:NAME`, or absent: the topic's subscriptions.
+        package var to: String?
+        /// `running`, `done` or `cancelled`.
+        package var status: String
+        package var delivered: Int
+        package var total: Int
+        package var createdAt: Date
+        package var finishedAt: Date?
+
+        package init(_ job: ReplayJob) {
+            func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+            id = job.id
+            topic = job.topic
+            from = date(job.fromMs)
+            until = date(job.untilMs)
+            to = job.target
+            status = job.status.rawValue
+            delivered = job.delivered
+            total = job.total
+            createdAt = date(job.createdAtMs)
+            finishedAt = job.finishedAtMs.map(date)
+        }
+    }
+
+    /// `GET /v1/replays`.
+    package struct Replays: Sendable, Codable {
+        package var replays: [Replay]
+
+        package init(replays: [Replay]) {
+            self.replays = replays
         }
     }
 }

@@ -131,6 +131,10 @@ package enum FanOut: Sendable, Equatable {
     case delivery(PendingDelivery)
     /// A schedule's state after the firings committed with it.
     case schedule(ScheduleState)
+    /// The published message, kept by a topic with `archive:`.
+    case archive(ArchivedMessage)
+    /// A replay's progress after the deliveries committed with it.
+    case replayProgress(id: String, cursor: Int64, delivered: Int)
 }
 
 extension Subscription.Endpoint {

@@ -167,7 +167,14 @@ extension Schemas {
                         of: subscription, "Where each message published to the topic goes.",
                         maxItems: Limits.subscriptionsPerTopic
                     ).expecting("a list of at most \(Limits.subscriptionsPerTopic) subscriptions").orNull()
-                )
+                ),
+                (
+                    "archive",
+                    Schema.duration(
+                        Limits.archiveRetention,
+                        "Keep every published message (body, attributes, subject, message id, time) this long, for "
+                            + "`stratus replay`. Default: no archive.")
+                ),
             ]
         ).orNull()
     }

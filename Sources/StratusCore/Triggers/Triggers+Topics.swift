@@ -6,7 +6,11 @@ extension Triggers {
     {
         if item.isNull { return [] }
         var subscriptions: [Subscription] = []
-        for (_, list) in try item.mapping() where !list.isNull {
+        for (key, list) in try item.mapping() where !list.isNull {
+            if key == "archive" {
+                archives[name] = try list.duration(in: Limits.archiveRetention).milliseconds
+                continue
+            }
             for (index, entry) in try list.sequence().enumerated() {
                 subscriptions.append(
                     try parseSubscription(entry, id: "\(name):\(index)", topic: name, functions: functions))

@@ -9,6 +9,8 @@ package struct Triggers: Sendable, Equatable {
     package var topics: [String: [Subscription]] = [:]
     /// Schedules, in declaration order.
     package var schedules: [ScheduleConfig] = []
+    /// How long each topic with `archive:` keeps its messages, in milliseconds, by topic.
+    package var archives: [String: Int64] = [:]
     /// Where each queue and topic was declared (`file:line` by `queue:NAME` or `topic:NAME`), for errors.
     var declared: [String: String] = [:]
 
@@ -22,7 +24,7 @@ package struct Triggers: Sendable, Equatable {
 
     package static func == (lhs: Triggers, rhs: Triggers) -> Bool {
         lhs.routes == rhs.routes && lhs.queues == rhs.queues && lhs.topics == rhs.topics
-            && lhs.schedules == rhs.schedules
+            && lhs.schedules == rhs.schedules && lhs.archives == rhs.archives
     }
 
     package init() {}

@@ -226,7 +226,7 @@ package final class QueueService: Sendable {
             switch item {
             case .queue(let name, _): queues.insert(name)
             case .delivery(let delivery): targets.insert(delivery.target.name)
-            case .schedule: break
+            case .schedule, .archive, .replayProgress: break
             }
         }
         for queue in queues { signal.notify(queue) }

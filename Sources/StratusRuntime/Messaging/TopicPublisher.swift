@@ -22,6 +22,8 @@ package final class TopicPublisher: Sendable {
     private let store: any Store
     private let queues: QueueService
     private let topics = Mutex<[String: [Subscription]]>([:])
+    /// How long each topic with `archive:` keeps its messages, in milliseconds.
+    private let archives = Mutex<[String: Int64]>([:])
     /// What clients set on topics through SNS (`DisplayName`, `Policy`, …), by topic.
     private let attributes = Mutex<[String: [String: String]]>([:])
     /// Creates and subscriptions one at a time (each checks a limit, then writes across an await).
@@ -30,6 +32,21 @@ package final class TopicPublisher: Sendable {
     init(store: any Store, queues: QueueService) {
         self.store = store
         self.queues = queues
+    }
+
+    /// Sets which topics keep an archive, and for how long (from the trigger files).
+    func setArchives(_ retention: [String: Int64]) {
+        archives.withLock { $0 = retention }
+    }
+
+    /// How long `topic` keeps its messages (ms), or `nil` when it keeps none.
+    package func archiveRetention(of topic: String) -> Int64? {
+        archives.withLock { $0[topic] }
+    }
+
+    /// Every archive and its retention.
+    func allArchives() -> [String: Int64] {
+        archives.withLock { $0 }
     }
 
     /// Loads stored topics and declares those from trigger files (declared subscriptions replace stored ones by id).
@@ -191,6 +208,25 @@ package final class TopicPublisher: Sendable {
         let publication = MessagingEvents.Publication(
             messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes,
             timestamp: now)
+        var fanOut = fanOut(publication, perProtocol: perProtocol, to: subscriptions, nowMs: nowMs)
+        if archives.withLock({ $0[topic] != nil }) {
+            fanOut.append(
+                .archive(
+                    ArchivedMessage(
+                        topic: topic, messageId: publication.messageId, message: message, subject: subject,
+                        attributes: attributes, perProtocol: perProtocol, publishedAtMs: nowMs)))
+        }
+        try await queues.commit(fanOut)
+        return publication.messageId
+    }
+
+    /// What `publication` becomes for each of `subscriptions` whose filter it matches: queue messages and
+    /// deliveries, to be committed in one transaction.
+    func fanOut(
+        _ publication: MessagingEvents.Publication, perProtocol: [String: String], to subscriptions: [Subscription],
+        nowMs: Int64
+    ) -> [FanOut] {
+        let (topic, message, attributes) = (publication.topic, publication.message, publication.attributes)
         var fanOut: [FanOut] = []
         for subscription in subscriptions {
             var publication = publication
@@ -223,7 +259,6 @@ package final class TopicPublisher: Sendable {
                 fanOut.append(.delivery(delivery))
             }
         }
-        try await queues.commit(fanOut)
-        return publication.messageId
+        return fanOut
     }
 }

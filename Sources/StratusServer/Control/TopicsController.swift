@@ -15,6 +15,19 @@ struct TopicsController {
             try await host.topics.create(body.name)
             return try JSONBody.response(V1.TopicName(topic: body.name), status: .created)
         }
+        topics.post(":name/replays") { request, context in
+            let topic = try context.parameters.decoded("name")
+            let body = try await request.decode(as: V1.StartReplay.self, context: context)
+            return try JSONBody.response(try await host.startReplay(body, of: topic), status: .created)
+        }
+        router.get("/v1/replays") { _, _ in try JSONBody.response(V1.Replays(replays: try await host.allReplays())) }
+        router.post("/v1/replays/:id/cancel") { _, context in
+            let id = try context.parameters.decoded("id")
+            guard let replay = try await host.cancelReplay(id) else {
+                throw APIError(.notFound, code: "ReplayNotFound", message: "no replay with id '\(id.prefix(100))'")
+            }
+            return try JSONBody.response(replay)
+        }
         topics.post(":name/subscriptions") { request, context in
             let topic = try context.parameters.decoded("name")
             let body = try await request.decode(as: V1.Subscribe.self, context: context)
