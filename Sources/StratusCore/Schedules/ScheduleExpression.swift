@@ -67,7 +67,9 @@ package struct ScheduleExpression: Sendable, Equatable, CustomStringConvertible 
             let elapsed = date.timeIntervalSince(anchor)
             guard elapsed >= 0 else { return anchor }
             let steps = (elapsed / Double(seconds)).rounded(.down) + 1
-            return anchor.addingTimeInterval(steps * Double(seconds))
+            let next = anchor.addingTimeInterval(steps * Double(seconds))
+            // Far from the anchor, rounding can land on `date` itself: strictly after means one more step.
+            return next > date ? next : anchor.addingTimeInterval((steps + 1) * Double(seconds))
         case .cron(let cron):
             return cron.next(after: date, in: zone)
         }
