@@ -10,17 +10,17 @@ extension StratusHost {
             let before = activity
             await sampleTimelineNow()
             try? await Task.sleep(for: .seconds(Timeline.bucketSeconds))
-            guard !Task.isCancelled, activity == before else { continue }
+            let after = activity
+            guard !Task.isCancelled, after == before else { continue }
             await sampleTimelineNow()
-            await waitForActivity(since: activity)
+            // What happened during that sample wakes the loop at once.
+            await waitForActivity(since: after)
         }
     }
 
     /// Samples now.
     func sampleTimelineNow() async {
-        var depths: [String: QueueCounts] = [:]
-        for queue in queues.all() { depths[queue.name] = try? await queues.counts(queue.name) }
-        sampleTimeline(queues: depths)
+        sampleTimeline(queues: (try? await queues.allCounts()) ?? [:])
     }
 
     /// Samples the workers now, with queue counts just read (the dashboard samples on every read, so that what

@@ -157,6 +157,26 @@ extension SQLiteStore {
         }
     }
 
+    /// Every queue's counts in one read (queues without messages are absent).
+    package func countsOfAllQueues(nowMs: Int64) async throws -> [String: QueueCounts] {
+        try await pool.read { db in
+            var counts: [String: QueueCounts] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT queue, count(*) FILTER (WHERE visible_at <= ?1) AS visible,
+                        count(*) FILTER (WHERE visible_at > ?1 AND receive_count > 0) AS in_flight,
+                        count(*) FILTER (WHERE visible_at > ?1 AND receive_count = 0) AS delayed
+                    FROM message GROUP BY queue
+                    """, arguments: [nowMs])
+            {
+                counts[row["queue"]] = QueueCounts(
+                    visible: row["visible"] ?? 0, inFlight: row["in_flight"] ?? 0, delayed: row["delayed"] ?? 0)
+            }
+            return counts
+        }
+    }
+
     /// The smallest `visible_at` of the queue's messages: in the future when none is visible, at or before
     /// now when some is (so a poller that reads it never sleeps past a visible message); `nil` when empty.
     package func nextVisibleAtMs(in queue: String) async throws -> Int64? {

@@ -60,6 +60,7 @@ package final class SQLiteStore: Store {
         var request = Row.all()
         if let function = query.function { request = request.filter(Column("function") == function) }
         if withStatus, let eventId = query.eventId { request = request.filter(Column("event_id") == eventId) }
+        if withStatus, let id = query.id { request = request.filter(Column("id") == id) }
         if withStatus, let status = query.status { request = request.filter(Column("status") == status.rawValue) }
         if let since = query.since { request = request.filter(time >= epochMs(since)) }
         let limit = max(0, query.limit)

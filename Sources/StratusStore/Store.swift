@@ -7,6 +7,8 @@ package struct InvocationQuery: Sendable, Equatable {
     package var status: InvocationRecord.Status?
     /// Only the attempts of this async event.
     package var eventId: String?
+    /// Only the invocation with this request id.
+    package var id: String?
     /// Only records that started at or after this time.
     package var since: Date?
     /// Only records stored after this sequence number (for `--follow`).
@@ -76,6 +78,8 @@ package protocol Store: Sendable {
     /// Deletes every message of the queue; returns how many.
     func purge(_ queue: String) async throws -> Int
     func counts(of queue: String, nowMs: Int64) async throws -> QueueCounts
+    /// Every queue's counts in one read; a queue without messages is absent.
+    func countsOfAllQueues(nowMs: Int64) async throws -> [String: QueueCounts]
     /// Earliest time a not-yet-visible message of the queue becomes visible (for pollers to sleep until).
     func nextVisibleAtMs(in queue: String) async throws -> Int64?
     /// Moves messages from a dead-letter queue back to the queue each came from, or to `target`;

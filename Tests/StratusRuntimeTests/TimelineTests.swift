@@ -107,6 +107,19 @@ import Testing
         #expect(events.first?.message == "5" && events.last?.message == "\(Timeline.eventCount + 4)")
     }
 
+    @Test func breakerTransitionsAreKeptApartAndOnlyThoseOfTheWindowShown() {
+        let timeline = Timeline()
+        let now = Date()
+        timeline.note(HostEvent(time: now.addingTimeInterval(-1000), function: "a", kind: .breakerOpen, message: "old"))
+        timeline.note(HostEvent(time: now.addingTimeInterval(-10), function: "a", kind: .breakerOpen, message: "new"))
+        for n in 0..<(Timeline.eventCount * 2) {
+            timeline.note(HostEvent(time: now, function: "b", kind: .scaleUp, message: "\(n)"))
+        }
+        let window = timeline.window(endingAt: now)
+        #expect(window.transitions["a"]?.map(\.message) == ["new"], "older than 15 minutes: out; pushed out: no")
+        #expect(window.events.allSatisfy { $0.function == "b" })
+    }
+
     /// The sampler's wake-up: without it, this test would wait for the hour-long timeout (and hit its limit).
     @Test(.timeLimit(.minutes(1))) func aWaiterOnAnyNameWakesOnEveryNotify() async {
         let signal = QueueSignal()

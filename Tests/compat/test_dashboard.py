@@ -125,6 +125,20 @@ def test_dashboard_shows_functions_queues_breakers_and_invocations(dashboard_hos
     totals = browser.evaluate(f"{hello}.querySelector('.totals').textContent")
     assert "15 min: 6 invocations" in totals, totals  # 5 direct calls and one from the queue
     assert browser.evaluate(f"{hello}.querySelectorAll('svg.plot').length") == 4
+    # Every plot shares the time axis: the duration line ends where the last invocation bar does.
+    aligned = browser.evaluate(
+        f"""(() => {{
+            const card = {hello};
+            const bars = [...card.querySelectorAll('svg.plot.invocations rect')];
+            const bar = bars[bars.length - 1];
+            const step = 360 / 90;
+            const barEnd = parseFloat(bar.getAttribute('x')) - 0.5 + step;
+            const d = card.querySelector('svg.plot.duration path').getAttribute('d');
+            const xs = [...d.matchAll(/[ML]([0-9.]+) /g)].map(m => parseFloat(m[1]));
+            return Math.abs(Math.max(...xs) - barEnd) < 0.2;
+        }})()"""
+    )
+    assert aligned, "the p50/p99 line and the invocation bars disagree on where 'now' is"
 
     # The queue and its depth plot; flaky's breaker is open with its transition.
     assert browser.evaluate("!!document.querySelector('.card.queue[data-queue=jobs] svg.plot.depth')")
@@ -155,6 +169,12 @@ def test_dashboard_shows_functions_queues_breakers_and_invocations(dashboard_hos
     assert browser.evaluate("document.getElementById('injected') === null && window.pwned === undefined")
     assert browser.evaluate("location.hash") == f"#invocation={attempt['id']}"
 
+    # The list reads records without their output; a click reads the one record whole.
+    status, _, body = _get(f"{host.control_url}/v1/logs?id={attempt['id']}&brief=true")
+    brief = json.loads(body)["invocations"]
+    assert status == 200 and [r["id"] for r in brief] == [attempt["id"]] and brief[0]["output"] == ""
+    assert "flaky-line" in _logs(host, f"id={attempt['id']}")[0]["output"]
+
     # Live: a new invocation appears without reloading the page.
     _post(f"{host.control_url}/v1/functions/hello/invoke", {"n": "live"})
     live = _logs(host, "function=hello&limit=1")[-1]
@@ -179,7 +199,10 @@ def test_page_loads_offline_and_allows_nothing_foreign(dashboard_host):
     status, headers, script = _get(dashboard_host.control_url + "/dashboard.js")
     assert status == 200 and "javascript" in headers["Content-Type"]
     assert "https://" not in script.decode() and "http://" not in script.decode().replace("http://www.w3.org", "")
-    # Another origin's page cannot read the data.
+    # A link from another origin may open the page (it holds no data; its CSP forbids framing)...
+    status, _, _ = _get(dashboard_host.control_url + "/", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    assert status == 200
+    # ...but another origin's page cannot read the data.
     status, _, body = _get(dashboard_host.control_url + "/v1/dashboard", {"Origin": "http://evil.example"})
     assert status == 403 and json.loads(body)["error"]["code"] == "ForbiddenOrigin"
     status, _, body = _get(dashboard_host.control_url + "/v1/dashboard", {"Sec-Fetch-Site": "cross-site"})

@@ -324,6 +324,12 @@ package final class QueueService: Sendable {
         try await store.counts(of: queue, nowMs: nowMs)
     }
 
+    /// Every queue's counts, in one read.
+    package func allCounts() async throws -> [String: QueueCounts] {
+        let counts = try await store.countsOfAllQueues(nowMs: nowMs)
+        return Dictionary(uniqueKeysWithValues: all().map { ($0.name, counts[$0.name] ?? QueueCounts()) })
+    }
+
     /// Moves dead-lettered messages back to their source queue (or to `target`).
     package func redrive(from deadLetterQueue: String, to target: String?) async throws -> Int {
         _ = try require(deadLetterQueue)

@@ -67,7 +67,13 @@ package final class Timeline: Sendable {
         /// The last sample of each queue, carried into buckets that were not sampled (nothing changed).
         var lastQueueSample: [String: QueueSample] = [:]
         var events: [HostEvent] = []
+        /// Breaker transitions by function, kept apart so that other events do not push them out.
+        var transitions: [String: [HostEvent]] = [:]
     }
+
+    static let breakerKinds: Set<HostEvent.Kind> = [.breakerOpen, .breakerHalfOpen, .breakerClosed]
+    /// Transitions kept per function.
+    static let transitionCount = 50
 
     private let state = Mutex(State())
 
@@ -105,6 +111,12 @@ package final class Timeline: Sendable {
         state.withLock { state in
             state.events.append(event)
             if state.events.count > Self.eventCount { state.events.removeFirst(state.events.count - Self.eventCount) }
+            if Self.breakerKinds.contains(event.kind) {
+                state.transitions[event.function, default: []].append(event)
+                if state.transitions[event.function]!.count > Self.transitionCount {
+                    state.transitions[event.function]!.removeFirst()
+                }
+            }
         }
     }
 
@@ -136,8 +148,10 @@ package final class Timeline: Sendable {
         package var functions: [String: [FunctionBucket]]
         /// Depth per bucket; a bucket that was not sampled repeats the sample before it (`nil` before any).
         package var queues: [String: [QueueSample?]]
-        /// Newest last.
+        /// Within the window, newest last.
         package var events: [HostEvent]
+        /// Breaker transitions within the window by function, newest last.
+        package var transitions: [String: [HostEvent]]
     }
 
     package func window(endingAt date: Date = Date()) -> Window {
@@ -160,7 +174,10 @@ package final class Timeline: Sendable {
                     queues[name] = Array(repeating: known, count: Self.bucketCount)
                 }
             }
-            return Window(first: first, functions: functions, queues: queues, events: state.events)
+            let start = Date(timeIntervalSince1970: Double(first) * Double(Self.bucketSeconds))
+            return Window(
+                first: first, functions: functions, queues: queues, events: state.events.filter { $0.time >= start },
+                transitions: state.transitions.mapValues { $0.filter { $0.time >= start } }.filter { !$0.value.isEmpty })
         }
     }
 }

@@ -69,6 +69,9 @@ package struct ControlExposure: Sendable {
                     "Host '\(name.prefix(100))' is not loopback; allow it with --allow-host")
             }
         }
+        // The page itself holds no data: a link from elsewhere may open it (framing is refused by its CSP).
+        let page = DashboardController.staticPaths.contains(path) && (request.method == .get || request.method == .head)
+        if page { return nil }
         if let origin = request.headers[.origin], origin != "http://\(authority)" {
             return Refusal(.forbidden, "ForbiddenOrigin", "requests from web pages of other origins are refused")
         }

@@ -19,7 +19,8 @@ struct DashboardController {
         .cacheControl: "no-cache",
     ]
 
-    /// Paths that serve the page itself (no data): they need no token, the page asks for it.
+    /// Paths that serve the page itself (no data): they need no token (the page asks for it), and a link from
+    /// another origin may open them.
     static let staticPaths: Set<String> = ["/", "/dashboard.js"]
 
     func register(on router: Router<ControlContext>) {
@@ -44,7 +45,8 @@ struct DashboardController {
         let window = host.log.timeline.window()
         let start = Date(timeIntervalSince1970: Double(window.first) * Double(Timeline.bucketSeconds))
         func rounded(_ ms: Double?) -> Double? { ms.map { ($0 * 100).rounded() / 100 } }
-        let functions = host.functionStatus().map { status in
+        let statuses = host.functionStatus()
+        let functions = statuses.map { status in
             let buckets = window.functions[status.name] ?? []
             let all = DurationBins.merge(buckets)
             return Dashboard.Function(
@@ -70,16 +72,17 @@ struct DashboardController {
                 deadLetterQueue: summary.deadLetterQueue, consumer: summary.consumer,
                 visibleSeries: samples.map { $0?.visible }, inFlightSeries: samples.map { $0?.inFlight })
         }
-        let breakerKinds: Set<HostEvent.Kind> = [.breakerOpen, .breakerHalfOpen, .breakerClosed]
-        let breakers = host.functionStatus().filter { $0.breaker != "OFF" }.map { status in
-            Dashboard.Breaker(
+        // Breakers worth a look: not closed, or changed within the window.
+        let breakers = statuses.filter { $0.breaker != "OFF" }.compactMap { status -> Dashboard.Breaker? in
+            let transitions = window.transitions[status.name] ?? []
+            guard status.breaker != "CLOSED" || !transitions.isEmpty else { return nil }
+            return Dashboard.Breaker(
                 function: status.name, state: status.breaker, nextProbe: status.nextProbe,
-                transitions: window.events.filter { $0.function == status.name && breakerKinds.contains($0.kind) }
-                    .map { .init(time: $0.time, kind: $0.kind.rawValue, message: $0.message) })
+                transitions: transitions.map { .init(time: $0.time, kind: $0.kind.rawValue, message: $0.message) })
         }
         return Dashboard(
             now: Date(), start: start, bucketSeconds: Timeline.bucketSeconds, functions: functions, queues: queues,
-            breakers: breakers,
+            breakers: breakers, closedBreakers: statuses.filter { $0.breaker != "OFF" }.count - breakers.count,
             events: window.events.reversed().prefix(30).map {
                 .init(time: $0.time, function: $0.function, kind: $0.kind.rawValue, message: $0.message)
             })
@@ -155,7 +158,9 @@ struct DashboardController {
         var bucketSeconds: Int
         var functions: [Function]
         var queues: [Queue]
+        /// Breakers not open and without a transition in the window, shown only as a count.
         var breakers: [Breaker]
+        var closedBreakers: Int
         /// Newest first.
         var events: [Event]
     }

@@ -11,8 +11,12 @@ struct LogsController {
     func register(on router: Router<ControlContext>) {
         router.get("/v1/logs") { request, _ in
             let query = try Self.query(request.uri.queryParameters)
-            let records = try await waitForNews(request.uri.queryParameters) {
+            var records = try await waitForNews(request.uri.queryParameters) {
                 try await host.log.invocations(matching: query)
+            }
+            // `brief=true`: without what the functions printed (the dashboard's list fetches it on a click).
+            if request.uri.queryParameters.get("brief") == "true" {
+                for index in records.indices { records[index].output = "" }
             }
             return try JSONBody.response(V1.Invocations(invocations: records))
         }
@@ -47,6 +51,7 @@ struct LogsController {
         var query = InvocationQuery()
         if let function = parameters.get("function"), !function.isEmpty { query.function = function }
         if let event = parameters.get("event"), !event.isEmpty { query.eventId = event }
+        if let id = parameters.get("id"), !id.isEmpty { query.id = id }
         if let status = parameters.get("status") {
             guard let value = InvocationRecord.Status(rawValue: status) else {
                 let allowed = InvocationRecord.Status.allCases.map(\.rawValue).joined(separator: ", ")

@@ -133,8 +133,7 @@ struct QueuesController {
     /// Every queue with its counts, for `GET /v1/queues`, `/v1/status` and `/metrics`.
     static func summaries(_ host: StratusHost) async throws -> [V1.QueueSummary] {
         let all = host.queues.all()
-        var counts: [String: QueueCounts] = [:]
-        for queue in all { counts[queue.name] = try await host.queues.counts(queue.name) }
+        let counts = try await host.queues.allCounts()
         return all.map { queue in
             let dlqCounts = queue.deadLetterQueue.flatMap { counts[$0] }
             return V1.QueueSummary(

@@ -61,7 +61,9 @@ function plot(series, options) {
   const width = 360, height = 64, top = 4, bottom = 2;
   const values = series.filter((v) => v !== null && v !== undefined);
   const max = Math.max(options.floor || 0, ...values, 0) || 1;
-  const step = width / series.length;
+  // Lines share the time axis: one value per bucket (`series` may hold several lines, for the scale only).
+  const length = options.lines ? options.lines[0].values.length : series.length;
+  const step = width / Math.max(1, length);
   const y = (v) => top + (height - top - bottom) * (1 - v / max);
   const root = svg("svg", { class: "plot " + (options.name || ""), viewBox: `0 0 ${width} ${height}`,
     preserveAspectRatio: "none", role: "img", "aria-label": options.label, "data-max": max });
@@ -92,14 +94,15 @@ function plot(series, options) {
         "vector-effect": "non-scaling-stroke" }));
     }
   }
-  return { node: root, peak: options.format(max) };
+  return { node: root, peak: values.some((v) => v > 0) ? options.format(max) : "" };
 }
 
 function plotBox(label, now, made) {
   return el("div", { class: "plotbox" },
     el("div", { class: "label" }, el("span", {}, label), el("span", {}, now)),
     made.node,
-    el("div", { class: "label axis" }, el("span", {}, "−15 min"), el("span", {}, "peak " + made.peak), el("span", {}, "now")));
+    el("div", { class: "label axis" }, el("span", {}, "−15 min"), el("span", {}, made.peak ? "peak " + made.peak : ""),
+      el("span", {}, "now")));
 }
 
 function latest(series) {
@@ -109,7 +112,8 @@ function latest(series) {
 }
 
 function lastMinute(series) {
-  return series.slice(-6).reduce((sum, v) => sum + (v || 0), 0);
+  // The six buckets before the current one, which is still filling.
+  return series.slice(-7, -1).reduce((sum, v) => sum + (v || 0), 0);
 }
 
 // Sections
@@ -137,7 +141,7 @@ function renderFunctions(data) {
         f.total.refused ? ` · ${f.total.refused} throttled or rejected` : "",
         " · p50 ", el("strong", {}, ms(f.total.p50)), " · p99 ", el("strong", {}, ms(f.total.p99))),
       el("div", { class: "plots" },
-        plotBox("invocations/s", rate(lastMinute(f.invocations), 60) + " last min",
+        plotBox("calls/s", rate(lastMinute(f.invocations), 60),
           plot(perSecond, { name: "invocations", label: f.name + " invocations per second", bars: true,
             color: "var(--blue)", format: (v) => v.toFixed(v >= 10 ? 0 : 1) + "/s" })),
         plotBox("error rate", nowRate === null || nowRate === undefined ? "–" : nowRate.toFixed(0) + "%",
@@ -164,7 +168,7 @@ function renderQueues(data) {
         el("strong", {}, q.visible), " visible · ", el("strong", {}, q.inFlight), " in flight",
         q.delayed ? ` · ${q.delayed} delayed` : "",
         q.deadLetterQueue ? ` · ${q.deadLettered ?? 0} in ${q.deadLetterQueue}` : "")),
-    el("div", { class: "plots two" },
+    el("div", { class: "plots one" },
       plotBox("depth: visible / in flight", `${q.visible} / ${q.inFlight}`,
         plot([...q.visibleSeries, ...q.inFlightSeries], { name: "depth", label: q.name + " depth",
           lines: [{ values: q.visibleSeries, color: "var(--blue)" }, { values: q.inFlightSeries, color: "var(--amber)" }],
@@ -173,8 +177,11 @@ function renderQueues(data) {
 
 function renderBreakers(data) {
   const root = document.getElementById("breakers");
+  const closed = data.closedBreakers
+    ? `${data.closedBreakers} other breaker${data.closedBreakers === 1 ? "" : "s"} closed, without a transition in the last 15 minutes.`
+    : "";
   if (!data.breakers.length) {
-    return root.replaceChildren(el("p", { class: "empty" }, "No function has a circuit breaker."));
+    return root.replaceChildren(el("p", { class: "empty" }, closed || "No function has a circuit breaker."));
   }
   root.replaceChildren(el("table", {},
     el("thead", {}, el("tr", {}, el("th", {}, "Function"), el("th", {}, "State"), el("th", {}, "Next probe"),
@@ -185,7 +192,7 @@ function renderBreakers(data) {
       el("td", {}, b.nextProbe ? clock(b.nextProbe) : "–"),
       el("td", { class: "transitions" }, b.transitions.length
         ? b.transitions.map((t) => `${clock(t.time)} ${t.kind.replace("BREAKER_", "")}`).join(" → ")
-        : "none"))))));
+        : "none"))))), closed ? el("p", { class: "empty" }, closed) : "");
 }
 
 function renderEvents(data) {
@@ -243,9 +250,16 @@ async function showDetail(id) {
   state.selected = id;
   renderInvocations();
   const root = document.getElementById("detail");
-  const record = state.records.find((r) => r.id === id);
+  let record;
+  try {
+    // The list holds records without their output: read this one whole.
+    record = (await api("/v1/logs?id=" + encodeURIComponent(id) + "&limit=1")).invocations[0];
+  } catch (error) {
+    return root.replaceChildren(el("p", { class: "empty" }, "The invocation could not be read: " + error.message));
+  }
+  if (state.selected !== id) return;
   if (!record) {
-    return root.replaceChildren(el("p", { class: "empty" }, `Invocation ${id} is not among the recent ones.`));
+    return root.replaceChildren(el("p", { class: "empty" }, `No invocation ${id} in the log (it may have been pruned).`));
   }
   root.replaceChildren(el("h3", {}, `${record.function} · ${record.status}`), describe(record), logLines(record));
   if (!record.eventId) return;
@@ -266,13 +280,22 @@ async function showDetail(id) {
 
 function selectFromHash() {
   const match = location.hash.match(/^#invocation=(.+)$/);
-  if (match) showDetail(decodeURIComponent(match[1]));
+  if (!match) return;
+  let id;
+  try {
+    id = decodeURIComponent(match[1]);
+  } catch {
+    id = match[1];
+  }
+  showDetail(id);
 }
 
 async function followLogs() {
   for (;;) {
     try {
-      const path = state.after === null ? `/v1/logs?limit=${RECENT}` : `/v1/logs?after=${state.after}&wait=20s&limit=200`;
+      const path = state.after === null
+        ? `/v1/logs?limit=${RECENT}&brief=true`
+        : `/v1/logs?after=${state.after}&wait=20s&limit=200&brief=true`;
       const page = await api(path);
       for (const r of page.invocations) state.after = Math.max(state.after ?? 0, r.sequence);
       if (state.after === null) state.after = 0;
