@@ -177,7 +177,8 @@ package final class Timeline: Sendable {
             let start = Date(timeIntervalSince1970: Double(first) * Double(Self.bucketSeconds))
             return Window(
                 first: first, functions: functions, queues: queues, events: state.events.filter { $0.time >= start },
-                transitions: state.transitions.mapValues { $0.filter { $0.time >= start } }.filter { !$0.value.isEmpty })
+                transitions: state.transitions.mapValues { $0.filter { $0.time >= start } }.filter { !$0.value.isEmpty }
+            )
         }
     }
 }
