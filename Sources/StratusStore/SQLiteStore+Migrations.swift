@@ -178,6 +178,23 @@ extension SQLiteStore {
                     );
                     """)
         }
+        // FIFO queues: each message's group and deduplication id, and the deduplication ids of the last 5 minutes.
+        migrator.registerMigration("v13-fifo") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE subscription ADD COLUMN group_from TEXT;
+                    ALTER TABLE message ADD COLUMN group_id TEXT;
+                    ALTER TABLE message ADD COLUMN dedup_id TEXT;
+                    CREATE INDEX message_group ON message(queue, group_id, visible_at) WHERE group_id IS NOT NULL;
+                    CREATE TABLE fifo_dedup (
+                        queue TEXT NOT NULL,
+                        dedup_id TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        PRIMARY KEY (queue, dedup_id)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -35,7 +35,7 @@ extension SQLiteStore {
     }
 
     package func receive(
-        from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64
+        from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool
     ) async throws -> [QueueMessage] {
         let received = try writeNow { db -> [MessageRecord] in
             let settings = try QueueRecord.find(queue, db)
@@ -46,8 +46,17 @@ extension SQLiteStore {
             if settings.maxReceiveCount != nil, let name = settings.deadLetterQueue, try QueueRecord.exists(name, db) {
                 deadLetterQueue = name
             }
+            // A FIFO queue hands out a group's messages in order, and none of a group with one in flight.
+            let fifo = queue.hasSuffix(".fifo")
             let select = try db.cachedStatement(
-                sql: "SELECT * FROM message WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?")
+                sql: fifo
+                    ? """
+                    SELECT * FROM message m WHERE m.queue = ?1 AND m.visible_at <= ?2 AND NOT EXISTS (
+                        SELECT 1 FROM message b WHERE b.queue = ?1 AND b.group_id = m.group_id AND b.visible_at > ?2
+                            AND b.receive_count > 0)
+                    ORDER BY m.seq LIMIT ?3
+                    """
+                    : "SELECT * FROM message WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?")
             let markReceived = try db.cachedStatement(
                 sql: """
                     UPDATE message SET receive_count = receive_count + 1,
@@ -59,7 +68,9 @@ extension SQLiteStore {
             var receivedSeqs: Set<Int64> = []
             while received.count < max {
                 let wanted = max - received.count
-                let rows = try MessageRecord.fetchAll(select, arguments: [queue, nowMs, wanted])
+                var rows = try MessageRecord.fetchAll(select, arguments: [queue, nowMs, wanted])
+                // One group per receive: what a FIFO consumer runs as one batch.
+                if oneGroup, let first = rows.first?.groupId { rows = rows.filter { $0.groupId == first } }
                 var movedAny = false
                 // A message received with a zero timeout is visible again: never hand it out twice in one call.
                 for var message in rows where !receivedSeqs.contains(message.seq) {
@@ -223,6 +234,7 @@ extension SQLiteStore {
                 try statement.execute(arguments: [queue.name, nowMs.saturatingSubtract(queue.retentionMs)])
                 deleted += db.changesCount
             }
+            try db.execute(sql: "DELETE FROM fifo_dedup WHERE expires_at <= ?", arguments: [nowMs])
             return deleted
         }
     }

@@ -67,7 +67,9 @@ package protocol Store: Sendable {
     /// Receives up to `max` visible messages, oldest first, making them invisible for the visibility
     /// timeout (`visibilityTimeoutMs` or the queue's) and counting the receive. A message whose receive
     /// would exceed the queue's `maxReceiveCount` moves to its dead-letter queue instead.
-    func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64) async throws -> [QueueMessage]
+    /// With `oneGroup`, a FIFO queue's receive holds the messages of one group only.
+    func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool)
+        async throws -> [QueueMessage]
     /// Deletes messages by receipt handle; returns how many existed.
     func delete(from queue: String, receiptHandles: [String]) async throws -> Int
     /// Sets when a received message becomes visible again; `false` if the handle is not current.
@@ -151,6 +153,13 @@ package protocol Store: Sendable {
 
 extension Store {
     /// Every due delivery, oldest first.
+    package func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64) async throws
+        -> [QueueMessage]
+    {
+        try await receive(
+            from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: false)
+    }
+
     package func dueDeliveries(nowMs: Int64, limit: Int) async throws -> [PendingDelivery] {
         try await dueDeliveries(nowMs: nowMs, limit: limit, excluding: DeliveryExclusion())
     }

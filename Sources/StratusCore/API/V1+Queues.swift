@@ -10,9 +10,13 @@ extension V1 {
         package var maxReceiveCount: Int?
         /// A queue name; `null` (in an update) removes it.
         package var deadLetterQueue: Nullable<String>?
+        /// A FIFO queue (its name ends in `.fifo`), and its content-based deduplication.
+        package var fifo: Bool?
+        package var contentBasedDeduplication: Bool?
 
         package enum Keys: String, CodingKey, CaseIterable {
-            case name, visibilityTimeout, retention, delay, maxReceiveCount, deadLetterQueue
+            case name, visibilityTimeout, retention, delay, maxReceiveCount, deadLetterQueue, fifo
+            case contentBasedDeduplication
         }
 
         package init(
@@ -35,6 +39,8 @@ extension V1 {
             retention = try container.decodeIfPresent(DurationValue.self, forKey: .retention)
             delay = try container.decodeIfPresent(DurationValue.self, forKey: .delay)
             maxReceiveCount = try container.decodeIfPresent(Int.self, forKey: .maxReceiveCount)
+            fifo = try container.decodeIfPresent(Bool.self, forKey: .fifo)
+            contentBasedDeduplication = try container.decodeIfPresent(Bool.self, forKey: .contentBasedDeduplication)
             if container.contains(.deadLetterQueue) {
                 deadLetterQueue =
                     try container.decodeNil(forKey: .deadLetterQueue)
@@ -49,6 +55,8 @@ extension V1 {
             try container.encodeIfPresent(retention, forKey: .retention)
             try container.encodeIfPresent(delay, forKey: .delay)
             try container.encodeIfPresent(maxReceiveCount, forKey: .maxReceiveCount)
+            try container.encodeIfPresent(fifo, forKey: .fifo)
+            try container.encodeIfPresent(contentBasedDeduplication, forKey: .contentBasedDeduplication)
             switch deadLetterQueue {
             case .none: break
             case .null?: try container.encodeNil(forKey: .deadLetterQueue)
@@ -81,9 +89,13 @@ extension V1 {
         package var maxReceiveCount: Int?
         package var deadLetterQueue: String?
         package var consumer: String?
+        package var fifo: Bool
+        package var contentBasedDeduplication: Bool
 
         package init(_ queue: QueueConfig) {
             name = queue.name
+            fifo = queue.fifo
+            contentBasedDeduplication = queue.contentBasedDeduplication
             visibilityTimeoutMs = queue.visibilityTimeoutMs
             retentionMs = queue.retentionMs
             delayMs = queue.delayMs
@@ -165,11 +177,19 @@ extension V1 {
         package var body: String
         package var attributes: [String: AttributeValue]?
         package var delay: DurationValue?
+        /// FIFO queues: the message group, and a deduplication id (else the queue's content-based one).
+        package var group: String?
+        package var deduplicationId: String?
 
-        package init(body: String, attributes: [String: AttributeValue]? = nil, delay: DurationValue? = nil) {
+        package init(
+            body: String, attributes: [String: AttributeValue]? = nil, delay: DurationValue? = nil,
+            group: String? = nil, deduplicationId: String? = nil
+        ) {
             self.body = body
             self.attributes = attributes
             self.delay = delay
+            self.group = group
+            self.deduplicationId = deduplicationId
         }
     }
 

@@ -23,7 +23,16 @@ package enum V1 {
                 return date
             }
             // Hosts before 2026-11-29 wrote no zone.
-            return try Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
+            if let date = try? Date(
+                text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
+            {
+                return date
+            }
+            if let date = try? Date(text, strategy: .iso8601) { return date }
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "expected an ISO 8601 time such as 2026-11-30T10:00:00Z"))
         }
         return decoder
     }()

@@ -4,6 +4,11 @@ import Foundation
 /// The MD5 digests SQS returns with every send and receive, and that SDKs verify
 /// (`MD5OfMessageBody`, `MD5OfMessageAttributes`, `MD5OfMessageSystemAttributes`).
 package enum MessageDigest {
+    /// Lower-case hex SHA-256 of the body's UTF-8 bytes: a FIFO queue's content-based deduplication id.
+    package static func sha256(_ body: String) -> String {
+        hex(SHA256.hash(data: Array(body.utf8)))
+    }
+
     /// Lower-case hex MD5 of the body's UTF-8 bytes.
     package static func body(_ body: String) -> String {
         hex(Insecure.MD5.hash(data: Array(body.utf8)))
@@ -33,7 +38,7 @@ package enum MessageDigest {
         return hex(Insecure.MD5.hash(data: bytes))
     }
 
-    private static func hex(_ digest: Insecure.MD5.Digest) -> String {
+    private static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(32)

@@ -109,6 +109,11 @@ package enum MessagingEvents {
             json.field("SenderId", AWS.accountId)
             json.field("ApproximateFirstReceiveTimestamp", String(message.firstReceivedAtMs ?? message.sentAtMs))
             if let trace = message.traceHeader { json.field("AWSTraceHeader", trace) }
+            if let group = message.groupId {
+                json.field("MessageGroupId", group)
+                if let dedup = message.deduplicationId { json.field("MessageDeduplicationId", dedup) }
+                if let sequence = message.sequenceNumber { json.field("SequenceNumber", sequence) }
+            }
             json.endObject()
             json.key("messageAttributes")
             json.beginObject()

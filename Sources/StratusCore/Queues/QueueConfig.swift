@@ -58,9 +58,14 @@ package struct QueueConfig: Sendable, Equatable, Codable {
     package var createdAtMs: Int64 = 0
     package var modifiedAtMs: Int64 = 0
     package var consumer: Consumer?
+    /// SQS FIFO semantics (the name ends in `.fifo`): ordered message groups, deduplication.
+    package var fifo = false
+    /// Deduplicate by the SHA-256 of the body when a send gives no deduplication id.
+    package var contentBasedDeduplication = false
 
     package init(name: String) {
         self.name = name
+        fifo = name.hasSuffix(".fifo")
     }
 
     /// Decodes a stored queue; keys written by later versions have their defaults when missing.
@@ -80,6 +85,8 @@ package struct QueueConfig: Sendable, Equatable, Codable {
         createdAtMs = try c.decodeIfPresent(Int64.self, forKey: .createdAtMs) ?? createdAtMs
         modifiedAtMs = try c.decodeIfPresent(Int64.self, forKey: .modifiedAtMs) ?? modifiedAtMs
         consumer = try c.decodeIfPresent(Consumer.self, forKey: .consumer)
+        fifo = try c.decodeIfPresent(Bool.self, forKey: .fifo) ?? false
+        contentBasedDeduplication = try c.decodeIfPresent(Bool.self, forKey: .contentBasedDeduplication) ?? false
     }
 
     /// Whether `other` has the same settings a client can set (everything but the consumer and tags): creating
@@ -89,6 +96,7 @@ package struct QueueConfig: Sendable, Equatable, Codable {
             && deadLetterQueue == other.deadLetterQueue && retentionMs == other.retentionMs && delayMs == other.delayMs
             && maxMessageBytes == other.maxMessageBytes && receiveWaitMs == other.receiveWaitMs
             && redriveAllowPolicy == other.redriveAllowPolicy && otherAttributes == other.otherAttributes
+            && fifo == other.fifo && contentBasedDeduplication == other.contentBasedDeduplication
     }
 
     /// The settings pinned into `Limits`: a queue stored by an older version, or edited by hand, can never
@@ -124,7 +132,16 @@ package struct QueueConfig: Sendable, Equatable, Codable {
     /// The `maxReceiveCount` of a declared queue that names a `deadLetterQueue` and no count.
     package static let defaultMaxReceiveCount = 5
 
-    /// Whether `name` is a valid queue or topic name (SQS: 1–80 of `[A-Za-z0-9_-]`).
+    /// SQS FIFO's deduplication interval: 5 minutes.
+    package static let deduplicationIntervalMs: Int64 = 300_000
+
+    /// Whether `name` is a valid queue name: SQS's 1–80 of `[A-Za-z0-9_-]`, the last five `.fifo` for a FIFO
+    /// queue.
+    package static func isValidQueueName(_ name: String) -> Bool {
+        name.utf8.count <= 80 && isValidName(name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name)
+    }
+
+    /// Whether `name` is a valid topic name, or queue name without `.fifo` (1–80 of `[A-Za-z0-9_-]`).
     package static func isValidName(_ name: String, maxLength: Int = 80) -> Bool {
         !name.isEmpty && name.utf8.count <= maxLength
             && name.utf8.allSatisfy {
@@ -142,14 +159,20 @@ package struct OutgoingMessage: Sendable, Equatable {
     package var delayMs: Int64?
     /// The X-Ray trace header, SQS's one message system attribute (`AWSTraceHeader`).
     package var traceHeader: String?
+    /// FIFO queues: the message group (`MessageGroupId`) and deduplication id (`MessageDeduplicationId`).
+    package var groupId: String?
+    package var deduplicationId: String?
 
     package init(
-        body: String, attributes: [String: MessageAttribute] = [:], delayMs: Int64? = nil, traceHeader: String? = nil
+        body: String, attributes: [String: MessageAttribute] = [:], delayMs: Int64? = nil, traceHeader: String? = nil,
+        groupId: String? = nil, deduplicationId: String? = nil
     ) {
         self.body = body
         self.attributes = attributes
         self.delayMs = delayMs
         self.traceHeader = traceHeader
+        self.groupId = groupId
+        self.deduplicationId = deduplicationId
     }
 }
 
@@ -170,6 +193,11 @@ package struct QueueMessage: Sendable, Equatable, Codable {
     package var traceHeader: String?
     /// The queue a dead-lettered message was moved from.
     package var sourceQueue: String?
+    /// FIFO queues: the message group, the deduplication id and the sequence number (SQS's
+    /// `MessageGroupId`, `MessageDeduplicationId`, `SequenceNumber`).
+    package var groupId: String?
+    package var deduplicationId: String?
+    package var sequenceNumber: String?
 
     package init(
         id: String, queue: String, body: String, attributes: [String: MessageAttribute], sentAtMs: Int64,

@@ -43,6 +43,9 @@ package struct Subscription: Sendable, Equatable {
     package var raw = false
     /// HTTP deliveries that exhaust their retries go to this queue.
     package var deadLetterQueue: String?
+    /// A FIFO queue's deliveries: the message attribute whose value is the message group (without it, or
+    /// without the attribute, the topic's name: one group, in publish order).
+    package var groupFrom: String?
 
     package init(id: String, topic: String, endpoint: Endpoint) {
         self.id = id
@@ -61,7 +64,7 @@ package struct Subscription: Sendable, Equatable {
     /// Whether `other` delivers the same way: filter, scope, raw delivery and dead-letter queue.
     package func hasSameSettings(as other: Subscription) -> Bool {
         filterPolicy == other.filterPolicy && (filterPolicy == nil || filterScope == other.filterScope)
-            && raw == other.raw && deadLetterQueue == other.deadLetterQueue
+            && raw == other.raw && deadLetterQueue == other.deadLetterQueue && groupFrom == other.groupFrom
     }
 
     /// Whether a publish with this body and these attributes goes to this subscription.

@@ -21,8 +21,9 @@ extension Schemas {
             (
                 "queues",
                 Schema.map(
-                    of: queue, "Queues by name, with SQS standard-queue semantics.",
-                    names: name(Limits.queueNameLength, "a queue name"), maxProperties: Limits.queues
+                    of: queue,
+                    "Queues by name, with SQS semantics: standard, or FIFO for a name ending in .fifo.",
+                    names: queueName, maxProperties: Limits.queues
                 ).orNull()
             ),
             (
@@ -85,9 +86,16 @@ extension Schemas {
             expected: "\(what) of 1-\(maxLength) letters, digits, '-' or '_'")
     }
 
+    /// SQS's queue names: letters, digits, `-` and `_`, the last five `.fifo` for a FIFO queue.
+    private static var queueName: Schema.Text {
+        let length = Limits.queueNameLength
+        return Schema.Text(
+            pattern: "^(?:[A-Za-z0-9_-]{1,\(length)}|[A-Za-z0-9_-]{1,\(length - 5)}\\.fifo)$",
+            expected: "a queue name of 1-\(length) letters, digits, '-' or '_' (ending in .fifo for a FIFO queue)")
+    }
+
     private static func queueReference(_ description: String) -> Schema {
-        let rules = name(Limits.queueNameLength, "a queue name")
-        return .string(description, pattern: rules.pattern, expected: rules.expected)
+        .string(description, pattern: queueName.pattern, expected: queueName.expected)
     }
 
     private static func function(_ description: String) -> Schema {
@@ -216,6 +224,12 @@ extension Schemas {
                     "deadLetterQueue",
                     queueReference("Where a delivery goes once its retries run out; without one it is dropped.")
                 ),
+                (
+                    "groupFrom",
+                    .string(
+                        "A FIFO queue's subscription: the message attribute whose value is the message group "
+                            + "(default: the topic's name, one group).", maxLength: 256)
+                ),
             ], exactlyOneOf: ["function", "queue", "http"])
     }
 
@@ -240,6 +254,18 @@ extension Schemas {
                             + "\(QueueConfig.defaultMaxReceiveCount) when deadLetterQueue is set).")
                 ),
                 ("deadLetterQueue", queueReference("The queue a message moves to; declared under queues.")),
+                (
+                    "fifo",
+                    .boolean(
+                        "SQS FIFO semantics (the name must end in .fifo): messages need a group, are received in order "
+                            + "within it, and a group with a message in flight gives no other.")
+                ),
+                (
+                    "contentBasedDeduplication",
+                    .boolean(
+                        "FIFO queues: a send without a deduplication id is deduplicated by the SHA-256 of its body "
+                            + "(within 5 minutes).", default: false)
+                ),
                 (
                     "retention",
                     .duration(

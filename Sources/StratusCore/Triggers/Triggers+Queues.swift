@@ -16,6 +16,15 @@ extension Triggers {
                 references.append((target, value.error("unknown queue '\(target)'; declare it under queues:")))
             case "retention": queue.retentionMs = try value.duration(in: Limits.retention).milliseconds
             case "delay": queue.delayMs = try value.duration(in: Limits.messageDelay).milliseconds
+            case "fifo":
+                queue.fifo = try value.bool()
+                guard queue.fifo == name.hasSuffix(".fifo") else {
+                    throw value.error(
+                        queue.fifo
+                            ? "a FIFO queue's name must end in .fifo (got '\(name)')"
+                            : "a queue named .fifo is a FIFO queue: fifo cannot be false")
+                }
+            case "contentBasedDeduplication": queue.contentBasedDeduplication = try value.bool()
             case "consumer":
                 let consumer = try parseConsumer(value, functions: functions)
                 consumerLine = value
@@ -28,6 +37,14 @@ extension Triggers {
             queue.maxReceiveCount = QueueConfig.defaultMaxReceiveCount
         }
         if queue.deadLetterQueue == name { throw item.error("queue '\(name)' cannot be its own deadLetterQueue") }
+        if queue.contentBasedDeduplication, !queue.fifo {
+            throw item.error("contentBasedDeduplication is for FIFO queues (a name ending in .fifo, fifo: true)")
+        }
+        if let dlq = queue.deadLetterQueue, dlq.hasSuffix(".fifo") != queue.fifo {
+            throw item.error(
+                "the deadLetterQueue of a \(queue.fifo ? "FIFO" : "standard") queue must be \(queue.fifo ? "FIFO" : "standard") too ('\(dlq)')"
+            )
+        }
         // Lambda refuses an event source mapping whose queue would show a message again while the function
         // may still be running it: the message would run twice.
         if let consumer = queue.consumer, let timeout = timeouts[consumer.function],

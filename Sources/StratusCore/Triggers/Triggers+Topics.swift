@@ -26,6 +26,12 @@ extension Triggers {
         var subscription = Subscription(
             id: id, topic: topic, endpoint: try endpoint(entry, fields, functions: functions))
         if let raw = fields["raw"] { subscription.raw = try raw.bool() }
+        if let groupFrom = fields["groupFrom"] {
+            guard case .queue(let queue) = subscription.endpoint, queue.hasSuffix(".fifo") else {
+                throw groupFrom.error("groupFrom is for subscriptions of FIFO queues (a name ending in .fifo)")
+            }
+            subscription.groupFrom = try groupFrom.string()
+        }
         if let dlq = fields["deadLetterQueue"] {
             let queue = try dlq.string()
             references.append((queue, dlq.error("unknown queue '\(queue)'; declare it under queues:")))

@@ -45,8 +45,10 @@ final class QueuePoller: Sendable {
                 continue
             }
             do {
-                var batch = try await queues.receive(from: queue.name, max: consumer.batchSize, wait: .seconds(20))
-                if consumer.batchWindowMs > 0, !batch.isEmpty, batch.count < consumer.batchSize {
+                // A FIFO queue's batch is one group's messages in order; groups run in parallel, one per loop.
+                var batch = try await queues.receive(
+                    from: queue.name, max: consumer.batchSize, wait: .seconds(20), oneGroup: queue.fifo)
+                if consumer.batchWindowMs > 0, !queue.fifo, !batch.isEmpty, batch.count < consumer.batchSize {
                     let deadline = queues.clock.now + .milliseconds(consumer.batchWindowMs)
                     while batch.count < consumer.batchSize, queues.clock.now < deadline, !Task.isCancelled {
                         batch += try await queues.receive(
@@ -128,7 +130,12 @@ final class QueuePoller: Sendable {
         // Without `ReportBatchItemFailures` Lambda reads nothing of the answer: a success deletes the batch.
         let reported = consumer.reportBatchItemFailures ? Self.failedItems(in: result.payload, batch: fitting) : []
         guard let failed = reported else { return }
-        let handles = fitting.filter { !failed.contains($0.id) }.compactMap(\.receiptHandle)
+        var succeeded = fitting.filter { !failed.contains($0.id) }
+        if queue.fifo, let first = fitting.firstIndex(where: { failed.contains($0.id) }) {
+            // As Lambda does for FIFO: the failed message and every later one of its group go back, in order.
+            succeeded = Array(fitting[..<first])
+        }
+        let handles = succeeded.compactMap(\.receiptHandle)
         if !handles.isEmpty { _ = try await queues.delete(from: queue.name, receiptHandles: handles) }
     }
 

@@ -104,10 +104,12 @@ package final class QueueService: Sendable {
     /// settings are the same (returns `false`) and `QueueAlreadyExists` when they differ, as SQS does.
     @discardableResult
     package func create(_ queue: QueueConfig) async throws -> Bool {
-        guard QueueConfig.isValidName(queue.name) else {
+        guard QueueConfig.isValidQueueName(queue.name) else {
             throw QueueError(
                 code: .invalid,
-                message: "invalid queue name '\(queue.name.prefix(100))'; expected 1-80 letters, digits, '-' or '_'")
+                message:
+                    "invalid queue name '\(queue.name.prefix(100))'; expected 1-80 letters, digits, '-' or '_' (ending in .fifo for a FIFO queue)"
+            )
         }
         try check(queue)
         return try await changes.withLock { try await createLocked(queue) }
@@ -169,7 +171,25 @@ package final class QueueService: Sendable {
         guard queue.clamped() == queue else {
             throw QueueError(code: .invalid, message: "queue '\(queue.name)' has a setting outside its limits")
         }
+        guard queue.fifo == queue.name.hasSuffix(".fifo") else {
+            throw QueueError(
+                code: .invalid,
+                message: queue.fifo
+                    ? "a FIFO queue's name must end in .fifo (got '\(queue.name.prefix(100))')"
+                    : "a queue named .fifo must be a FIFO queue (fifo: true, FifoQueue=true)")
+        }
+        if queue.contentBasedDeduplication, !queue.fifo {
+            throw QueueError(code: .invalid, message: "contentBasedDeduplication is for FIFO queues only")
+        }
         if let dlq = queue.deadLetterQueue {
+            // As SQS: a FIFO queue's dead-letter queue is FIFO too, a standard queue's standard.
+            if let target = config(dlq), target.fifo != queue.fifo {
+                throw QueueError(
+                    code: .invalid,
+                    message:
+                        "the dead-letter queue of a \(queue.fifo ? "FIFO" : "standard") queue must be \(queue.fifo ? "FIFO" : "standard") too ('\(dlq)' is not)"
+                )
+            }
             guard dlq != queue.name else {
                 throw QueueError(code: .invalid, message: "queue '\(queue.name)' cannot be its own dead-letter queue")
             }
@@ -177,6 +197,46 @@ package final class QueueService: Sendable {
             guard config(dlq) != nil || !deadLetterQueueChanged else {
                 throw QueueError(code: .notFound, message: "dead-letter queue '\(dlq)' does not exist")
             }
+        }
+    }
+
+    /// A message for a FIFO queue has a group and a deduplication id (from its body with content-based
+    /// deduplication) and no delay of its own; one for a standard queue has neither.
+    static func checkFIFO(_ message: inout OutgoingMessage, for queue: QueueConfig) throws {
+        guard queue.fifo else {
+            if message.groupId != nil || message.deduplicationId != nil {
+                throw QueueError(
+                    code: .invalid,
+                    message:
+                        "MessageGroupId and MessageDeduplicationId are for FIFO queues ('\(queue.name)' is standard)")
+            }
+            return
+        }
+        guard let group = message.groupId else {
+            throw QueueError(
+                code: .invalid, message: "a message sent to FIFO queue '\(queue.name)' needs a MessageGroupId")
+        }
+        for (name, value) in [("MessageGroupId", group), ("MessageDeduplicationId", message.deduplicationId ?? "x")] {
+            guard (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+                throw QueueError(
+                    code: .invalid,
+                    message:
+                        "\(name) must be 1-128 printable ASCII characters without spaces (got '\(value.prefix(130))')")
+            }
+        }
+        if message.deduplicationId == nil {
+            guard queue.contentBasedDeduplication else {
+                throw QueueError(
+                    code: .invalid,
+                    message:
+                        "FIFO queue '\(queue.name)' needs a MessageDeduplicationId, or contentBasedDeduplication: true")
+            }
+            message.deduplicationId = MessageDigest.sha256(message.body)
+        }
+        if message.delayMs != nil {
+            throw QueueError(
+                code: .invalid,
+                message: "a FIFO queue takes no per-message delay; set the queue's delay instead ('\(queue.name)')")
         }
     }
 
@@ -188,6 +248,8 @@ package final class QueueService: Sendable {
     /// Sends messages; answers only after they are committed.
     package func send(_ messages: [OutgoingMessage], to queue: String) async throws -> [String] {
         let config = try require(queue)
+        var messages = messages
+        for index in messages.indices { try Self.checkFIFO(&messages[index], for: config) }
         for message in messages {
             if message.body.utf8.count > config.maxMessageBytes {
                 throw QueueError(
@@ -256,9 +318,9 @@ package final class QueueService: Sendable {
     }
 
     /// Receives up to `max` messages, waiting up to `wait` for the first one to arrive.
-    package func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64? = nil, wait: Duration = .zero)
-        async throws -> [QueueMessage]
-    {
+    package func receive(
+        from queue: String, max: Int, visibilityTimeoutMs: Int64? = nil, wait: Duration = .zero, oneGroup: Bool = false
+    ) async throws -> [QueueMessage] {
         _ = try require(queue)
         guard max >= 1 else { throw QueueError(code: .invalid, message: "max must be at least 1") }
         if let visibilityTimeoutMs, !Limits.visibilityTimeout.contains(.milliseconds(visibilityTimeoutMs)) {
@@ -269,7 +331,7 @@ package final class QueueService: Sendable {
         while true {
             let generation = signal.generation(queue)
             let messages = try await store.receive(
-                from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs)
+                from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: oneGroup)
             let now = clock.now
             if !messages.isEmpty || now >= deadline || Task.isCancelled || isDraining { return messages }
             // Sleep until a send wakes us, a delayed or in-flight message becomes visible, or the wait ends.

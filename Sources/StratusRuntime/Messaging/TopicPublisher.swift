@@ -239,8 +239,15 @@ package final class TopicPublisher: Sendable {
                 guard queues.config(queue) != nil else { continue }
                 let body =
                     subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id)
-                fanOut.append(
-                    .queue(queue, OutgoingMessage(body: body, attributes: subscription.raw ? attributes : [:])))
+                var outgoing = OutgoingMessage(body: body, attributes: subscription.raw ? attributes : [:])
+                if queue.hasSuffix(".fifo") {
+                    // A FIFO queue's group comes from an attribute (`groupFrom`), else it is the topic's; the message
+                    // id deduplicates (a replay is deduplicated within 5 minutes of the publish, as SNS FIFO does).
+                    let group = subscription.groupFrom.flatMap { attributes[$0]?.stringValue }
+                    outgoing.groupId = String((group ?? topic).prefix(128))
+                    outgoing.deduplicationId = publication.messageId
+                }
+                fanOut.append(.queue(queue, outgoing))
             case .function(let function):
                 fanOut.append(
                     .delivery(

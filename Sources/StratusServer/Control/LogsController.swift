@@ -11,11 +11,15 @@ struct LogsController {
     func register(on router: Router<ControlContext>) {
         router.get("/v1/logs") { request, _ in
             let query = try Self.query(request.uri.queryParameters)
+            let brief = request.uri.queryParameters.get("brief")
+            guard brief == nil || brief == "true" || brief == "false" else {
+                throw APIError.invalid("brief must be true or false")
+            }
             var records = try await waitForNews(request.uri.queryParameters) {
                 try await host.log.invocations(matching: query)
             }
             // `brief=true`: without what the functions printed (the dashboard's list fetches it on a click).
-            if request.uri.queryParameters.get("brief") == "true" {
+            if brief == "true" {
                 for index in records.indices { records[index].output = "" }
             }
             return try JSONBody.response(V1.Invocations(invocations: records))

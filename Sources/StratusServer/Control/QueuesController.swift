@@ -28,7 +28,9 @@ struct QueuesController {
         queues.post(":name/messages") { request, context in
             let name = try context.parameters.decoded("name")
             let body = try await request.decode(as: V1.SendMessage.self, context: context)
-            var message = OutgoingMessage(body: body.body, attributes: try Self.attributes(body.attributes))
+            var message = OutgoingMessage(
+                body: body.body, attributes: try Self.attributes(body.attributes), groupId: body.group,
+                deduplicationId: body.deduplicationId)
             if let delay = body.delay { message.delayMs = try Self.milliseconds(delay, "delay", Limits.messageDelay) }
             let ids = try await host.queues.send([message], to: name)
             return try JSONBody.response(V1.MessageId(messageId: ids[0]), status: .created)
@@ -80,6 +82,15 @@ struct QueuesController {
 
     /// Applies the settings of a create or update request, each checked against `Limits`.
     private func apply(_ body: V1.QueueSettings, to queue: inout QueueConfig) throws {
+        if let fifo = body.fifo {
+            guard fifo == queue.fifo else {
+                throw APIError.invalid(
+                    fifo
+                        ? "a FIFO queue's name must end in .fifo"
+                        : "a queue named .fifo is a FIFO queue ('fifo' cannot be false)")
+            }
+        }
+        if let value = body.contentBasedDeduplication { queue.contentBasedDeduplication = value }
         if let value = body.visibilityTimeout {
             queue.visibilityTimeoutMs = try Self.milliseconds(value, "visibilityTimeout", Limits.visibilityTimeout)
         }

@@ -18,6 +18,8 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         static let firstReceivedAt = Column("first_received_at")
         static let receiptHandle = Column("receipt_handle")
         static let sourceQueue = Column("source_queue")
+        static let groupId = Column("group_id")
+        static let deduplicationId = Column("dedup_id")
     }
 
     var seq: Int64
@@ -30,6 +32,8 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
     var receiveCount: Int
     var receiptHandle: String?
     var sourceQueue: String?
+    var groupId: String?
+    var deduplicationId: String?
 
     /// The key under which the attributes' JSON keeps the trace header: a name no message attribute may have.
     static let traceHeaderKey = "AWS.TraceHeader"
@@ -45,6 +49,8 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         receiveCount = row[Columns.receiveCount]
         receiptHandle = row[Columns.receiptHandle]
         sourceQueue = row[Columns.sourceQueue]
+        groupId = row[Columns.groupId]
+        deduplicationId = row[Columns.deduplicationId]
     }
 
     func message() throws -> QueueMessage {
@@ -55,6 +61,13 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
             firstReceivedAtMs: firstReceivedAtMs, receiveCount: receiveCount, receiptHandle: receiptHandle)
         message.traceHeader = traceHeader
         message.sourceQueue = sourceQueue
+        if let groupId {
+            message.groupId = groupId
+            message.deduplicationId = deduplicationId
+            // SQS's sequence numbers are 20-digit decimals that grow within a queue.
+            let digits = String(seq)
+            message.sequenceNumber = String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+        }
         return message
     }
 
@@ -88,6 +101,8 @@ struct NewMessage: Sendable {
     var body: String
     var attributes: String?
     var delayMs: Int64?
+    var groupId: String?
+    var deduplicationId: String?
 
     static func encode(_ messages: [OutgoingMessage]) throws -> [NewMessage] {
         messages.map { message in
@@ -109,23 +124,48 @@ struct NewMessage: Sendable {
                 json.endObject()
                 attributes = String(decoding: json.bytes, as: UTF8.self)
             }
-            return NewMessage(body: message.body, attributes: attributes, delayMs: message.delayMs)
+            return NewMessage(
+                body: message.body, attributes: attributes, delayMs: message.delayMs, groupId: message.groupId,
+                deduplicationId: message.deduplicationId)
         }
     }
 
-    /// Inserts messages into `queue` on the writer; throws `QueueDoesNotExist` for an unknown queue.
+    /// Inserts messages into `queue` on the writer; throws `QueueDoesNotExist` for an unknown queue. In a FIFO
+    /// queue a message whose deduplication id was sent in the last 5 minutes is not inserted again: its id
+    /// is the first one's, as SQS answers.
     static func insert(_ messages: [NewMessage], into queue: String, nowMs: Int64, _ db: Database) throws -> [String] {
         let settings = try QueueRecord.find(queue, db)
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO message (id, queue, body, attributes, sent_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)")
+            sql: """
+                INSERT INTO message (id, queue, body, attributes, sent_at, visible_at, group_id, dedup_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        let fifo = queue.hasSuffix(".fifo")
         var ids: [String] = []
         ids.reserveCapacity(messages.count)
         for message in messages {
+            if fifo, let dedup = message.deduplicationId {
+                if let first = try String.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT message_id FROM fifo_dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?"),
+                    arguments: [queue, dedup, nowMs])
+                {
+                    ids.append(first)
+                    continue
+                }
+            }
             let id = RequestID.make()
             try statement.execute(arguments: [
                 id, queue, message.body, message.attributes, nowMs,
-                nowMs.saturatingAdd(message.delayMs ?? settings.delayMs),
+                nowMs.saturatingAdd(message.delayMs ?? settings.delayMs), fifo ? message.groupId : nil,
+                fifo ? message.deduplicationId : nil,
             ])
+            if fifo, let dedup = message.deduplicationId {
+                try db.cachedStatement(
+                    sql:
+                        "INSERT OR REPLACE INTO fifo_dedup (queue, dedup_id, message_id, expires_at) VALUES (?, ?, ?, ?)"
+                ).execute(arguments: [queue, dedup, id, nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs)])
+            }
             ids.append(id)
         }
         return ids

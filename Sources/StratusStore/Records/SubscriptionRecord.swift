@@ -14,6 +14,7 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
         static let filterScope = Column("filter_scope")
         static let raw = Column("raw")
         static let deadLetterQueue = Column("dead_letter_queue")
+        static let groupFrom = Column("group_from")
     }
 
     var id: String
@@ -24,6 +25,7 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
     var filterScope: String
     var raw: Bool
     var deadLetterQueue: String?
+    var groupFrom: String?
 
     init(_ subscription: Subscription) {
         let (kind, target) = subscription.endpoint.kindAndTarget
@@ -35,6 +37,7 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
         filterScope = subscription.filterScope.rawValue
         raw = subscription.raw
         deadLetterQueue = subscription.deadLetterQueue
+        groupFrom = subscription.groupFrom
     }
 
     init(row: Row) {
@@ -46,6 +49,7 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
         filterScope = row[Columns.filterScope]
         raw = row[Columns.raw]
         deadLetterQueue = row[Columns.deadLetterQueue]
+        groupFrom = row[Columns.groupFrom]
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -57,6 +61,7 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.filterScope] = filterScope
         container[Columns.raw] = raw
         container[Columns.deadLetterQueue] = deadLetterQueue
+        container[Columns.groupFrom] = groupFrom
     }
 
     /// The subscription, its filter policy parsed again (off the reader).
@@ -73,6 +78,7 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
         var subscription = Subscription(id: id, topic: topic, endpoint: endpoint)
         subscription.raw = raw
         subscription.deadLetterQueue = deadLetterQueue
+        subscription.groupFrom = groupFrom
         let scope = FilterPolicy.Scope(rawValue: filterScope) ?? .messageAttributes
         guard let filterPolicy else {
             subscription.filterScope = scope

@@ -58,11 +58,14 @@ struct Send: AsyncParsableCommand {
     @Option(help: "The message body, or @FILE.") var data: String
     @Option(help: "A message attribute, key=value or key:Number=value; repeatable.") var attr: [String] = []
     @Option(help: "Delay before the message becomes visible, e.g. 5s.") var delay: String?
+    @Option(help: "FIFO queues: the message group (MessageGroupId).") var group: String?
+    @Option(help: "FIFO queues: the deduplication id (MessageDeduplicationId).") var dedup: String?
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
         let body = V1.SendMessage(
-            body: try readData(data), attributes: try parseAttributes(attr), delay: delay.map { DurationValue($0) })
+            body: try readData(data), attributes: try parseAttributes(attr), delay: delay.map { DurationValue($0) },
+            group: group, deduplicationId: dedup)
         options.show(
             try await options.client.post(
                 "/v1/queues/\(queue.percentEncodedQuery)/messages", body, as: V1.MessageId.self)

@@ -45,6 +45,10 @@ extension SQSOperations {
             all["RedrivePolicy"] = String(decoding: json.bytes, as: UTF8.self)
         }
         if let policy = queue.redriveAllowPolicy { all["RedriveAllowPolicy"] = policy }
+        if queue.fifo {
+            all["FifoQueue"] = "true"
+            all["ContentBasedDeduplication"] = String(queue.contentBasedDeduplication)
+        }
         all.merge(queue.otherAttributes) { _, given in given }
         return all
     }
@@ -69,9 +73,19 @@ extension SQSOperations {
             case "RedrivePolicy": try applyRedrivePolicy(value, to: &queue)
             case "RedriveAllowPolicy": try applyRedriveAllowPolicy(value, to: &queue)
             case "FifoQueue":
-                guard value.lowercased() == "false" else {
-                    throw SQSError.unsupported("FIFO queues are not supported by Stratus yet.")
+                // Only at creation, and it must agree with the name (as SQS: a .fifo name needs FifoQueue=true).
+                guard let fifo = Bool(value.lowercased()), fifo == queue.name.hasSuffix(".fifo") else {
+                    throw SQSError.invalidAttributeValue(
+                        "Invalid value for the parameter FifoQueue. Reason: a FIFO queue's name must end in .fifo, and only a FIFO queue's may."
+                    )
                 }
+                queue.fifo = fifo
+            case "ContentBasedDeduplication":
+                let fifo = queue.fifo || attributes["FifoQueue"]?.lowercased() == "true"
+                guard fifo, let enabled = Bool(value.lowercased()) else {
+                    throw SQSError.invalidAttributeName(name)
+                }
+                queue.contentBasedDeduplication = enabled
             case _ where Self.keptAsGiven.contains(name):
                 guard value.utf8.count <= 20_480, MessageAttribute.hasAllowedCharacters(value) else {
                     throw SQSError.invalidAttributeValue(

@@ -65,10 +65,7 @@ struct SQSOperations {
 
     private func createQueue(_ input: AWSInput) async throws -> AWSShape {
         guard let name = try input.string("QueueName") else { throw SQSError.missing("QueueName") }
-        guard QueueConfig.isValidName(name) else {
-            if name.hasSuffix(".fifo") {
-                throw SQSError.unsupported("FIFO queues are not supported by Stratus yet (queue '\(name.prefix(80))').")
-            }
+        guard QueueConfig.isValidQueueName(name) else {
             throw SQSError.invalidParameter(
                 "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
         }
@@ -91,7 +88,14 @@ struct SQSOperations {
             return .structure([("QueueUrl", .string(url(name)))])
         }
         var queue = QueueConfig(name: name)
+        // As SQS: a .fifo name is a FIFO queue only with FifoQueue=true.
+        queue.fifo = false
         try apply(attributes, to: &queue)
+        guard queue.fifo == name.hasSuffix(".fifo") else {
+            throw SQSError.invalidParameter(
+                "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length; a .fifo queue needs the attribute FifoQueue=true."
+            )
+        }
         queue.tags = try input.stringMap("Tags").merging(try input.stringMap("tags")) { a, _ in a }
         try Self.checkTags(queue.tags)
         guard queue.tags.count <= 50 else { throw SQSError.invalidParameter("A queue can have at most 50 tags.") }
@@ -285,6 +289,16 @@ struct SQSOperations {
             )
         }
         var message = OutgoingMessage(body: body, attributes: try messageAttributes(input, "MessageAttributes"))
+        message.groupId = try input.string("MessageGroupId")
+        message.deduplicationId = try input.string("MessageDeduplicationId")
+        if queue.fifo {
+            guard message.groupId != nil else { throw SQSError.missing("MessageGroupId") }
+            if input["DelaySeconds"] != nil {
+                throw SQSError.invalidParameter(
+                    "Value for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type."
+                )
+            }
+        }
         if let delay = input["DelaySeconds"] {
             guard let seconds = try input.int("DelaySeconds"), (0...900).contains(seconds) else {
                 throw SQSError.invalidParameter(
@@ -402,6 +416,9 @@ struct SQSOperations {
         ]
         if let trace = message.traceHeader { all["AWSTraceHeader"] = trace }
         if let source = message.sourceQueue { all["DeadLetterQueueSourceArn"] = arn(source) }
+        if let group = message.groupId { all["MessageGroupId"] = group }
+        if let dedup = message.deduplicationId { all["MessageDeduplicationId"] = dedup }
+        if let sequence = message.sequenceNumber { all["SequenceNumber"] = sequence }
         if wanted.contains("All") { return all }
         return all.filter { wanted.contains($0.key) }
     }
