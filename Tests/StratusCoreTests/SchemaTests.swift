@@ -136,11 +136,8 @@ import Testing
             test.document = SchemaCases.declaringQueueQ(test.document)
             return test
         }
-        // Rules on a queue's name that only the parser checks: `fifo: true` and `contentBasedDeduplication` need
-        // a name ending in .fifo (the cases name their queue `work`). `fifoQueuesParse` covers them.
-        let hostOnly: Set<String> = [
-            "queues.work.fifo", "queues.work.contentBasedDeduplication", "topics.t.subscriptions.groupFrom",
-        ]
+        // A rule only the parser checks: `groupFrom` is for a subscription of a FIFO queue (declared elsewhere).
+        let hostOnly: Set<String> = ["topics.t.subscriptions.groupFrom"]
         try check(cases, schema: Schemas.triggers, hostOnly: hostOnly) { text throws(ManifestError) in
             var triggers = Triggers()
             try triggers.merge(yaml: text, file: "triggers/t.yaml", functions: ["hello"], environment: [:])
@@ -222,10 +219,11 @@ extension SchemaTests {
         let queue = try #require(triggers.queues.first)
         #expect(queue.fifo && queue.contentBasedDeduplication && queue.deadLetterQueue == "orders-dlq.fifo")
         for (yaml, message) in [
-            ("queues:\n  work:\n    fifo: true\n", "a FIFO queue's name must end in .fifo"),
-            ("queues:\n  work.fifo:\n    fifo: false\n", "fifo cannot be false"),
-            ("queues:\n  work:\n    contentBasedDeduplication: true\n", "contentBasedDeduplication is for FIFO"),
-            ("queues:\n  a.fifo:\n    deadLetterQueue: b\n  b: {}\n", "must be FIFO too"),
+            ("queues:\n  work:\n    fifo: true\n", "a FIFO queue's name ends in .fifo"),
+            ("queues:\n  work.fifo:\n    fifo: false\n", "fifo: true, as SQS's FifoQueue"),
+            ("queues:\n  work.fifo: {}\n", "fifo: true, as SQS's FifoQueue"),
+            ("queues:\n  work:\n    contentBasedDeduplication: true\n", "unknown key"),
+            ("queues:\n  a.fifo:\n    fifo: true\n    deadLetterQueue: b\n  b: {}\n", "must be FIFO too"),
         ] {
             var other = Triggers()
             do {

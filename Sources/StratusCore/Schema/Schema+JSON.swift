@@ -1,3 +1,5 @@
+import Foundation
+
 extension Schema {
     /// The JSON Schema dialect the documents declare.
     package static let dialect = "https://json-schema.org/draft/2020-12/schema"
@@ -72,6 +74,10 @@ extension Schema {
         if !object.properties.isEmpty { json["properties"] = properties(object.properties) }
         if !object.required.isEmpty { json["required"] = .array(object.required.map(JSONValue.string)) }
         json["additionalProperties"] = object.additional.map { .object($0.jsonObject()) } ?? .bool(false)
+        if let suffixed = object.suffixed {
+            let pattern = NSRegularExpression.escapedPattern(for: suffixed.suffix) + "$"
+            json["patternProperties"] = .object([pattern: .object(suffixed.schema.jsonObject())])
+        }
         if let names = object.names {
             var rules: [String: JSONValue] = [:]
             if let pattern = names.pattern { rules["pattern"] = .string(pattern) }

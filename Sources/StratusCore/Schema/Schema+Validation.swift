@@ -97,7 +97,11 @@ extension Schema {
                         throw item.error("expected \(names.expected ?? "a valid name") (got '\(Self.shown(name))')")
                     }
                 }
-                try additional.check(item, &patterns)
+                if let suffixed = object.suffixed, name.hasSuffix(suffixed.suffix) {
+                    try suffixed.schema.check(item, &patterns)
+                } else {
+                    try additional.check(item, &patterns)
+                }
             }
             for condition in active {
                 try condition.properties.first { $0.name == name }?.schema.check(item, &patterns)

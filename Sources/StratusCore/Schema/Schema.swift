@@ -33,6 +33,8 @@ package struct Schema: Sendable {
         package var required: [String] = []
         /// What a key outside `properties` holds; `nil`: no other key is allowed.
         package var additional: Schema?
+        /// What a key outside `properties` that ends in `suffix` holds instead of `additional` (a FIFO queue).
+        package var suffixed: (suffix: String, schema: Schema)?
         /// Rules for the names of keys outside `properties` (queue and topic names).
         package var names: Text?
         /// At most this many keys.
@@ -127,6 +129,16 @@ package struct Schema: Sendable {
     package func expecting(_ text: String) -> Schema {
         var copy = self
         copy.expectedOverride = text
+        return copy
+    }
+
+    /// This map with keys ending in `suffix` holding `schema` instead.
+    package func suffixed(_ suffix: String, _ schema: Schema) -> Schema {
+        var copy = self
+        if case .object(var object) = kind {
+            object.suffixed = (suffix, schema)
+            copy.kind = .object(object)
+        }
         return copy
     }
 

@@ -21,10 +21,10 @@ extension Schemas {
             (
                 "queues",
                 Schema.map(
-                    of: queue,
+                    of: queue(fifo: false),
                     "Queues by name, with SQS semantics: standard, or FIFO for a name ending in .fifo.",
                     names: queueName, maxProperties: Limits.queues
-                ).orNull()
+                ).suffixed(".fifo", queue(fifo: true)).orNull()
             ),
             (
                 "schedules",
@@ -233,12 +233,36 @@ extension Schemas {
             ], exactlyOneOf: ["function", "queue", "http"])
     }
 
-    private static var queue: Schema {
+    /// A standard queue, or (`fifo`) a FIFO queue, whose name ends in .fifo.
+    private static func queue(fifo: Bool) -> Schema {
         let defaults = QueueConfig(name: "x")
         let consumer = QueueConfig.Consumer(function: "x")
+        let standardKeys: [(name: String, schema: Schema)] = [
+            (
+                "fifo",
+                Schema.enumeration([.bool(false)], "Only a queue whose name ends in .fifo is a FIFO queue.")
+                    .expecting("false: a FIFO queue's name ends in .fifo")
+            )
+        ]
+        let fifoKeys: [(name: String, schema: Schema)] = [
+            (
+                "fifo",
+                Schema.enumeration(
+                    [.bool(true)],
+                    "SQS FIFO semantics: messages need a group, are received in order within it, and a group with a "
+                        + "message in flight gives no other."
+                ).expecting("fifo: true, as SQS's FifoQueue for a name ending in .fifo")
+            ),
+            (
+                "contentBasedDeduplication",
+                .boolean(
+                    "A send without a deduplication id is deduplicated by the SHA-256 of its body (within 5 minutes).",
+                    default: false)
+            ),
+        ]
         return Schema.object(
-            "A queue.",
-            [
+            fifo ? "A FIFO queue (its name ends in .fifo)." : "A standard queue.",
+            (fifo ? fifoKeys : standardKeys) + [
                 (
                     "visibilityTimeout",
                     .duration(
@@ -254,18 +278,6 @@ extension Schemas {
                             + "\(QueueConfig.defaultMaxReceiveCount) when deadLetterQueue is set).")
                 ),
                 ("deadLetterQueue", queueReference("The queue a message moves to; declared under queues.")),
-                (
-                    "fifo",
-                    .boolean(
-                        "SQS FIFO semantics (the name must end in .fifo): messages need a group, are received in order "
-                            + "within it, and a group with a message in flight gives no other.")
-                ),
-                (
-                    "contentBasedDeduplication",
-                    .boolean(
-                        "FIFO queues: a send without a deduplication id is deduplicated by the SHA-256 of its body "
-                            + "(within 5 minutes).", default: false)
-                ),
                 (
                     "retention",
                     .duration(
@@ -309,7 +321,7 @@ extension Schemas {
                             ),
                         ], required: ["function"])
                 ),
-            ]
+            ], required: fifo ? ["fifo"] : []
         ).orNull()
     }
 }

@@ -13,6 +13,13 @@ struct QueuesController {
         queues.post { request, context in
             let body = try await request.decode(as: V1.QueueSettings.self, context: context)
             guard let name = body.name else { throw APIError.invalid("'name' (a string) is required") }
+            // As SQS's FifoQueue: a FIFO queue says so, and its name ends in .fifo.
+            guard name.hasSuffix(".fifo") == (body.fifo ?? false) else {
+                throw APIError.invalid(
+                    name.hasSuffix(".fifo")
+                        ? "a queue named .fifo is a FIFO queue: add \"fifo\": true"
+                        : "a FIFO queue's name must end in .fifo")
+            }
             var queue = QueueConfig(name: name)
             try apply(body, to: &queue)
             let created = try await host.queues.create(queue)
