@@ -195,6 +195,14 @@ extension SQLiteStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        // FIFO sequence numbers that only grow (row ids are reused once the newest row is deleted).
+        migrator.registerMigration("v14-fifo-sequence") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE message ADD COLUMN sequence INTEGER;
+                    CREATE TABLE fifo_sequence (queue TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -53,7 +53,7 @@ extension SQLiteStore {
                     ? """
                     SELECT * FROM message m WHERE m.queue = ?1 AND m.visible_at <= ?2 AND NOT EXISTS (
                         SELECT 1 FROM message b WHERE b.queue = ?1 AND b.group_id = m.group_id AND b.visible_at > ?2
-                            AND b.receive_count > 0)
+                            AND (b.receive_count > 0 OR b.seq < m.seq))
                     ORDER BY m.seq LIMIT ?3
                     """
                     : "SELECT * FROM message WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?")
@@ -66,11 +66,15 @@ extension SQLiteStore {
             let visibleAt = nowMs.saturatingAdd(visibilityTimeoutMs ?? settings.visibilityTimeoutMs)
             var received: [MessageRecord] = []
             var receivedSeqs: Set<Int64> = []
+            var onlyGroup: String?
             while received.count < max {
                 let wanted = max - received.count
                 var rows = try MessageRecord.fetchAll(select, arguments: [queue, nowMs, wanted])
                 // One group per receive: what a FIFO consumer runs as one batch.
-                if oneGroup, let first = rows.first?.groupId { rows = rows.filter { $0.groupId == first } }
+                if oneGroup, let group = onlyGroup ?? rows.first?.groupId {
+                    onlyGroup = group
+                    rows = rows.filter { $0.groupId == group }
+                }
                 var movedAny = false
                 // A message received with a zero timeout is visible again: never hand it out twice in one call.
                 for var message in rows where !receivedSeqs.contains(message.seq) {
@@ -185,6 +189,15 @@ extension SQLiteStore {
                     visible: row["visible"] ?? 0, inFlight: row["in_flight"] ?? 0, delayed: row["delayed"] ?? 0)
             }
             return counts
+        }
+    }
+
+    /// The smallest `visible_at` after `ms` of the queue's messages: when the next one becomes visible again.
+    package func nextVisibleAtMs(in queue: String, after ms: Int64) async throws -> Int64? {
+        try await pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT min(visible_at) FROM message WHERE queue = ? AND visible_at > ?",
+                arguments: [queue, ms])
         }
     }
 

@@ -133,7 +133,11 @@ final class QueuePoller: Sendable {
         var succeeded = fitting.filter { !failed.contains($0.id) }
         if queue.fifo, let first = fitting.firstIndex(where: { failed.contains($0.id) }) {
             // As Lambda does for FIFO: the failed message and every later one of its group go back, in order.
+            // The failed one counts its receive (it reappears after its visibility timeout, then dead-letters);
+            // the later ones did not run: they go back unspent, held behind it by their group.
             succeeded = Array(fitting[..<first])
+            let unspent = Array(fitting[(first + 1)...])
+            if !unspent.isEmpty { try await queues.returnUnprocessed(unspent, to: queue.name, delayMs: 0) }
         }
         let handles = succeeded.compactMap(\.receiptHandle)
         if !handles.isEmpty { _ = try await queues.delete(from: queue.name, receiptHandles: handles) }

@@ -336,8 +336,19 @@ package final class QueueService: Sendable {
             if !messages.isEmpty || now >= deadline || Task.isCancelled || isDraining { return messages }
             // Sleep until a send wakes us, a delayed or in-flight message becomes visible, or the wait ends.
             var timeout = deadline - now
+            let current = nowMs
             if let next = try await store.nextVisibleAtMs(in: queue) {
-                timeout = Swift.min(timeout, .milliseconds(Swift.max(1, next.saturatingSubtract(nowMs))))
+                if next > current {
+                    timeout = Swift.min(timeout, .milliseconds(next.saturatingSubtract(current)))
+                } else if queue.hasSuffix(".fifo") {
+                    // Visible but held back by its group: the group frees when a message of it is deleted
+                    // (which wakes us) or becomes visible again, the next change of any `visible_at`.
+                    if let change = try await store.nextVisibleAtMs(in: queue, after: current) {
+                        timeout = Swift.min(timeout, .milliseconds(Swift.max(1, change.saturatingSubtract(current))))
+                    }
+                } else {
+                    timeout = Swift.min(timeout, .milliseconds(1))
+                }
             }
             await signal.wait(queue, since: generation, timeout: timeout)
         }
@@ -354,8 +365,11 @@ package final class QueueService: Sendable {
     }
 
     package func delete(from queue: String, receiptHandles: [String]) async throws -> Int {
-        _ = try require(queue)
-        return try await store.delete(from: queue, receiptHandles: receiptHandles)
+        let config = try require(queue)
+        let deleted = try await store.delete(from: queue, receiptHandles: receiptHandles)
+        // A FIFO group frees when its message in flight is deleted: its next one may be received now.
+        if config.fifo, deleted > 0 { signal.notify(queue) }
+        return deleted
     }
 
     package func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64) async throws -> Bool {
@@ -394,8 +408,11 @@ package final class QueueService: Sendable {
 
     /// Moves dead-lettered messages back to their source queue (or to `target`).
     package func redrive(from deadLetterQueue: String, to target: String?) async throws -> Int {
-        _ = try require(deadLetterQueue)
-        if let target { _ = try require(target) }
+        let source = try require(deadLetterQueue)
+        if let target, try require(target).fifo != source.fifo {
+            throw QueueError(
+                code: .invalid, message: "messages move between FIFO queues or between standard queues, not across")
+        }
         let moved = try await store.redrive(from: deadLetterQueue, to: target, nowMs: nowMs)
         for queue in all() { signal.notify(queue.name) }
         return moved

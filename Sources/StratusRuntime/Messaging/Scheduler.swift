@@ -194,6 +194,17 @@ final class Scheduler: Sendable {
     }
 
     private func after(_ ms: Int64, _ schedule: ScheduleConfig, anchorMs: Int64) -> Int64? {
+        // Rates in whole milliseconds: floating point could give back `ms` itself far from the anchor.
+        if case .rate(let seconds) = schedule.expression.kind {
+            let interval = seconds.multipliedReportingOverflow(by: 1000)
+            guard !interval.overflow, interval.partialValue > 0 else { return nil }
+            guard ms >= anchorMs else { return anchorMs }
+            let steps = (ms - anchorMs) / interval.partialValue + 1
+            let next = steps.multipliedReportingOverflow(by: interval.partialValue)
+            guard !next.overflow else { return nil }
+            let (result, overflow) = anchorMs.addingReportingOverflow(next.partialValue)
+            return overflow ? nil : result
+        }
         let date = Date(timeIntervalSince1970: Double(ms) / 1000)
         let anchor = Date(timeIntervalSince1970: Double(anchorMs) / 1000)
         return schedule.expression.next(after: date, anchor: anchor, in: schedule.zone).map {

@@ -245,7 +245,9 @@ package final class TopicPublisher: Sendable {
                     // id deduplicates (a replay is deduplicated within 5 minutes of the publish, as SNS FIFO does).
                     let group = subscription.groupFrom.flatMap { attributes[$0]?.stringValue }
                     outgoing.groupId = String((group ?? topic).prefix(128))
-                    outgoing.deduplicationId = publication.messageId
+                    // A replay is exactly once by its own transaction: its deliveries are not the publish's duplicates.
+                    let replay = attributes[ReplayRunner.attribute].map { ":" + $0.stringValue } ?? ""
+                    outgoing.deduplicationId = String((publication.messageId + replay).prefix(128))
                 }
                 fanOut.append(.queue(queue, outgoing))
             case .function(let function):

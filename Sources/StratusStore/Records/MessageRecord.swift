@@ -20,6 +20,7 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         static let sourceQueue = Column("source_queue")
         static let groupId = Column("group_id")
         static let deduplicationId = Column("dedup_id")
+        static let sequence = Column("sequence")
     }
 
     var seq: Int64
@@ -34,6 +35,7 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
     var sourceQueue: String?
     var groupId: String?
     var deduplicationId: String?
+    var sequence: Int64?
 
     /// The key under which the attributes' JSON keeps the trace header: a name no message attribute may have.
     static let traceHeaderKey = "AWS.TraceHeader"
@@ -51,6 +53,7 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         sourceQueue = row[Columns.sourceQueue]
         groupId = row[Columns.groupId]
         deduplicationId = row[Columns.deduplicationId]
+        sequence = row[Columns.sequence]
     }
 
     func message() throws -> QueueMessage {
@@ -65,7 +68,7 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
             message.groupId = groupId
             message.deduplicationId = deduplicationId
             // SQS's sequence numbers are 20-digit decimals that grow within a queue.
-            let digits = String(seq)
+            let digits = String(sequence ?? seq)
             message.sequenceNumber = String(repeating: "0", count: max(0, 20 - digits.count)) + digits
         }
         return message
@@ -137,8 +140,8 @@ struct NewMessage: Sendable {
         let settings = try QueueRecord.find(queue, db)
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO message (id, queue, body, attributes, sent_at, visible_at, group_id, dedup_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO message (id, queue, body, attributes, sent_at, visible_at, group_id, dedup_id, sequence)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let fifo = queue.hasSuffix(".fifo")
         var ids: [String] = []
@@ -155,10 +158,19 @@ struct NewMessage: Sendable {
                 }
             }
             let id = RequestID.make()
+            var sequence: Int64?
+            if fifo {
+                sequence = try Int64.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            INSERT INTO fifo_sequence (queue, last) VALUES (?, 1)
+                            ON CONFLICT(queue) DO UPDATE SET last = last + 1 RETURNING last
+                            """), arguments: [queue])
+            }
             try statement.execute(arguments: [
                 id, queue, message.body, message.attributes, nowMs,
                 nowMs.saturatingAdd(message.delayMs ?? settings.delayMs), fifo ? message.groupId : nil,
-                fifo ? message.deduplicationId : nil,
+                fifo ? message.deduplicationId : nil, sequence,
             ])
             if fifo, let dedup = message.deduplicationId {
                 try db.cachedStatement(

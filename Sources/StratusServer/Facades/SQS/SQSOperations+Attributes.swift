@@ -10,12 +10,14 @@ extension SQSOperations {
         "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp", "VisibilityTimeout",
         "MaximumMessageSize", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
         "RedrivePolicy", "RedriveAllowPolicy", "Policy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds",
-        "SqsManagedSseEnabled",
+        "SqsManagedSseEnabled", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit",
     ]
 
     /// Kept as given and shown back; Stratus does not act on them (no IAM, no encryption at rest).
     static let keptAsGiven: Set<String> = [
         "Policy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled",
+        // FIFO high throughput (kept and shown; Stratus has one throughput).
+        "DeduplicationScope", "FifoThroughputLimit",
     ]
 
     /// The queue's attributes, every value a string as SQS gives them.
