@@ -1,0 +1,83 @@
+import Foundation
+import StratusCore
+import StratusStore
+import StratusTesting
+import Testing
+
+/// The FIFO rules in the store, with the clock in the test's hands: a group's order holds through every way a
+/// message can be hidden again, and sequence numbers only grow.
+@Suite struct FifoStoreTests {
+    func withStore(_ body: (SQLiteStore) async throws -> Void) async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try await body(try SQLiteStore(path: project.path + "/stratus.sqlite"))
+    }
+
+    func send(_ store: SQLiteStore, _ bodies: [String], group: String, at ms: Int64) async throws {
+        let messages = bodies.map { OutgoingMessage(body: $0, groupId: group, deduplicationId: $0) }
+        _ = try await store.send(messages, to: "f.fifo", nowMs: ms)
+    }
+
+    @Test func aMessageGivenBackWithADelayStillHoldsItsGroup() async throws {
+        try await withStore { store in
+            try await store.putQueue(QueueConfig(name: "f.fifo"))
+            try await send(store, ["a1", "a2", "a3"], group: "a", at: 0)
+            try await send(store, ["b1"], group: "b", at: 0)
+            let first = try await store.receive(
+                from: "f.fifo", max: 1, visibilityTimeoutMs: nil, nowMs: 10, oneGroup: true)
+            #expect(first.map(\.body) == ["a1"])
+            // Throttled: given back unspent, hidden for a second. a2 must not overtake it.
+            try await store.returnUnprocessed(
+                to: "f.fifo", receiptHandles: first.compactMap(\.receiptHandle), delayMs: 1_000, nowMs: 20)
+            let meanwhile = try await store.receive(from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 30)
+            #expect(meanwhile.map(\.body) == ["b1"], "only the other group")
+            let later = try await store.receive(from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 1_100)
+            #expect(later.map(\.body) == ["a1", "a2", "a3"])
+        }
+    }
+
+    @Test func oneGroupPerReceiveWhenAsked() async throws {
+        try await withStore { store in
+            try await store.putQueue(QueueConfig(name: "f.fifo"))
+            try await send(store, ["a1"], group: "a", at: 0)
+            try await send(store, ["b1", "b2"], group: "b", at: 0)
+            try await send(store, ["a2"], group: "a", at: 0)
+            let batch = try await store.receive(
+                from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 10, oneGroup: true)
+            #expect(batch.map(\.body) == ["a1", "a2"])
+            let next = try await store.receive(
+                from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 10, oneGroup: true)
+            #expect(next.map(\.body) == ["b1", "b2"])
+        }
+    }
+
+    @Test func sequenceNumbersOnlyGrowEvenAfterTheNewestIsDeleted() async throws {
+        try await withStore { store in
+            try await store.putQueue(QueueConfig(name: "f.fifo"))
+            var seen: [String] = []
+            for round in 0..<3 {
+                try await send(store, ["m\(round)"], group: "g", at: Int64(round) * 10)
+                let got = try await store.receive(
+                    from: "f.fifo", max: 1, visibilityTimeoutMs: nil, nowMs: Int64(round) * 10 + 1)
+                seen += got.compactMap(\.sequenceNumber)
+                _ = try await store.delete(from: "f.fifo", receiptHandles: got.compactMap(\.receiptHandle))
+            }
+            #expect(seen.count == 3)
+            #expect(seen == seen.sorted() && Set(seen).count == 3, "\(seen)")
+            #expect(seen.allSatisfy { $0.count == 20 })
+        }
+    }
+
+    @Test func aDeduplicationIdCountsForFiveMinutes() async throws {
+        try await withStore { store in
+            try await store.putQueue(QueueConfig(name: "f.fifo"))
+            let message = OutgoingMessage(body: "x", groupId: "g", deduplicationId: "d")
+            let first = try await store.send([message], to: "f.fifo", nowMs: 0)
+            let again = try await store.send([message], to: "f.fifo", nowMs: QueueConfig.deduplicationIntervalMs - 1)
+            #expect(again == first)
+            let after = try await store.send([message], to: "f.fifo", nowMs: QueueConfig.deduplicationIntervalMs)
+            #expect(after != first, "five minutes on, the same id is a new message")
+            #expect(try await store.counts(of: "f.fifo", nowMs: QueueConfig.deduplicationIntervalMs).visible == 2)
+        }
+    }
+}
