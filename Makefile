@@ -35,6 +35,7 @@ release: deps
 bench: deps venv release
 	$(VENV)/bin/python bench/invoke_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/messaging_bench.py --stratus $(CURDIR)/.build/release/stratus
+	$(VENV)/bin/python bench/fifo_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/burst_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/breaker_bench.py --stratus $(CURDIR)/.build/release/stratus
 	$(VENV)/bin/python bench/soak_bench.py --stratus $(CURDIR)/.build/release/stratus

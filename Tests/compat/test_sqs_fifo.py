@@ -1,0 +1,293 @@
+"""SQS FIFO queues through boto3: CreateQueue with FifoQueue and ContentBasedDeduplication, sends with message
+groups and deduplication ids (botocore checks every MD5), ReceiveMessage's system attributes, the group rule
+(nothing more of a group while one of its messages is in flight), the errors SQS answers for FIFO misuse, and
+a Lambda event source mapping on a FIFO queue. Written from AWS's documented behaviour."""
+
+import hashlib
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import arn_of, md5_hex, md5_of_attributes, read_records, unique, wait_for
+
+ATTRIBUTES = {
+    "kind": {"DataType": "String", "StringValue": "order"},
+    "amount": {"DataType": "Number", "StringValue": "12"},
+}
+
+
+@pytest.fixture
+def fifo_queue(sqs):
+    """fifo_queue(prefix, **attributes) -> url: a uniquely named FIFO queue, deleted after the test."""
+    made = []
+
+    def create(prefix="fifo", **attributes):
+        attributes = {"FifoQueue": "true", **{k: str(v) for k, v in attributes.items()}}
+        url = sqs.create_queue(QueueName=unique(prefix) + ".fifo", Attributes=attributes)["QueueUrl"]
+        made.append(url)
+        return url
+
+    yield create
+    for url in made:
+        try:
+            sqs.delete_queue(QueueUrl=url)
+        except ClientError:
+            pass
+
+
+def error_code(info) -> str:
+    return info.value.response["Error"]["Code"]
+
+
+def queue_is_empty(sqs, url) -> bool:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return all(got[n] == "0" for n in names)
+
+
+def receive(sqs, url, **kwargs) -> list:
+    """One receive of up to 10 (a short wait, so that a message that is there is found)."""
+    kwargs.setdefault("MaxNumberOfMessages", 10)
+    kwargs.setdefault("WaitTimeSeconds", 1)
+    return sqs.receive_message(QueueUrl=url, **kwargs).get("Messages", [])
+
+
+def test_create_fifo_queue_and_get_its_attributes(sqs, fifo_queue):
+    url = fifo_queue("attrs", ContentBasedDeduplication="true")
+    assert url.endswith(".fifo")
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert got["FifoQueue"] == "true"
+    assert got["ContentBasedDeduplication"] == "true"
+    assert got["QueueArn"].endswith(url.rsplit("/", 1)[-1])
+
+    plain = fifo_queue("attrs-plain")
+    got = sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["FifoQueue", "ContentBasedDeduplication"])
+    assert got["Attributes"] == {"FifoQueue": "true", "ContentBasedDeduplication": "false"}
+    # Creating it again with the same attributes is the same queue.
+    again = sqs.create_queue(QueueName=plain.rsplit("/", 1)[-1], Attributes={"FifoQueue": "true"})
+    assert again["QueueUrl"] == plain
+
+
+def test_content_based_deduplication_can_be_switched_on_later(sqs, fifo_queue):
+    url = fifo_queue("switch")
+    with pytest.raises(ClientError):
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"ContentBasedDeduplication": "true"})
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert got["ContentBasedDeduplication"] == "true"
+    one = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    assert sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")["MessageId"] == one["MessageId"]
+
+
+def test_send_with_groups_and_deduplication_ids(sqs, fifo_queue):
+    url = fifo_queue("send")
+    body = "ünïcødé order ✓"
+    first = sqs.send_message(
+        QueueUrl=url, MessageBody=body, MessageAttributes=ATTRIBUTES, MessageGroupId="g1", MessageDeduplicationId="d1"
+    )
+    assert first["MD5OfMessageBody"] == md5_hex(body)
+    assert first["MD5OfMessageAttributes"] == md5_of_attributes(ATTRIBUTES)
+    # The same deduplication id within 5 minutes: accepted, answered with the first message's id, not queued.
+    dup = sqs.send_message(QueueUrl=url, MessageBody="another body", MessageGroupId="g1", MessageDeduplicationId="d1")
+    assert dup["MessageId"] == first["MessageId"]
+    dup_other_group = sqs.send_message(
+        QueueUrl=url, MessageBody="x", MessageGroupId="g2", MessageDeduplicationId="d1"
+    )
+    assert dup_other_group["MessageId"] == first["MessageId"]
+    second = sqs.send_message(QueueUrl=url, MessageBody="second", MessageGroupId="g1", MessageDeduplicationId="d2")
+    assert second["MessageId"] != first["MessageId"]
+
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert counts["ApproximateNumberOfMessages"] == "2"
+    got = receive(sqs, url, MessageAttributeNames=["All"], AttributeNames=["All"])
+    assert [m["Body"] for m in got] == [body, "second"]
+    assert [m["MessageId"] for m in got] == [first["MessageId"], second["MessageId"]]
+    assert got[0]["MessageAttributes"] == ATTRIBUTES
+    assert got[0]["MD5OfBody"] == md5_hex(body)
+
+
+def test_send_message_batch_with_groups_and_duplicates(sqs, fifo_queue):
+    url = fifo_queue("batch")
+    entries = [
+        {"Id": "a1", "MessageBody": "a1", "MessageGroupId": "a", "MessageDeduplicationId": "a1"},
+        {"Id": "b1", "MessageBody": "b1", "MessageGroupId": "b", "MessageDeduplicationId": "b1",
+         "MessageAttributes": ATTRIBUTES},
+        {"Id": "a2", "MessageBody": "a2", "MessageGroupId": "a", "MessageDeduplicationId": "a2"},
+        {"Id": "a1again", "MessageBody": "a1 again", "MessageGroupId": "a", "MessageDeduplicationId": "a1"},
+    ]
+    sent = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    assert sent.get("Failed", []) == []
+    ids = {e["Id"]: e for e in sent["Successful"]}
+    assert set(ids) == {"a1", "b1", "a2", "a1again"}
+    assert ids["a1again"]["MessageId"] == ids["a1"]["MessageId"]
+    assert ids["b1"]["MD5OfMessageAttributes"] == md5_of_attributes(ATTRIBUTES)
+    for entry in entries:
+        assert ids[entry["Id"]]["MD5OfMessageBody"] == md5_hex(entry["MessageBody"])
+    # A later batch repeating a deduplication id is deduplicated as well.
+    later = sqs.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": "x", "MessageBody": "b1", "MessageGroupId": "b", "MessageDeduplicationId": "b1"}]
+    )
+    assert later["Successful"][0]["MessageId"] == ids["b1"]["MessageId"]
+
+    got = receive(sqs, url, MessageSystemAttributeNames=["All"])
+    assert sorted(m["Body"] for m in got) == ["a1", "a2", "b1"]
+    assert [m["Body"] for m in got if m["Attributes"]["MessageGroupId"] == "a"] == ["a1", "a2"]
+
+
+def test_received_messages_carry_group_deduplication_id_and_a_growing_sequence_number(sqs, fifo_queue):
+    url = fifo_queue("sysattrs", ContentBasedDeduplication="true")
+    for i in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", MessageGroupId="g")
+    sqs.send_message(QueueUrl=url, MessageBody="explicit", MessageGroupId="g", MessageDeduplicationId="mine")
+    for names in ({"AttributeNames": ["All"]}, {"MessageSystemAttributeNames": ["All"]}):
+        got = receive(sqs, url, VisibilityTimeout=0, **names)
+        assert [m["Body"] for m in got] == [f"m{i}" for i in range(5)] + ["explicit"]
+        for m in got:
+            attributes = m["Attributes"]
+            assert attributes["MessageGroupId"] == "g"
+            assert attributes["ApproximateReceiveCount"] in ("1", "2")
+        assert [m["Attributes"]["MessageDeduplicationId"] for m in got] == [
+            hashlib.sha256(f"m{i}".encode()).hexdigest() for i in range(5)
+        ] + ["mine"]
+        sequence = [m["Attributes"]["SequenceNumber"] for m in got]
+        assert all(s.isdigit() for s in sequence), sequence
+        assert [int(s) for s in sequence] == sorted(int(s) for s in sequence)
+        assert len(set(sequence)) == len(sequence)
+    # Only what was asked for.
+    got = receive(sqs, url, MaxNumberOfMessages=1, VisibilityTimeout=0, MessageSystemAttributeNames=["SequenceNumber"])
+    assert set(got[0]["Attributes"]) == {"SequenceNumber"}
+
+
+def test_content_based_deduplication(sqs, fifo_queue):
+    url = fifo_queue("content", ContentBasedDeduplication="true")
+    one = sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
+    two = sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="h")
+    three = sqs.send_message(QueueUrl=url, MessageBody="different", MessageGroupId="g")
+    assert one["MessageId"] == two["MessageId"]
+    assert three["MessageId"] != one["MessageId"]
+    assert sorted(m["Body"] for m in receive(sqs, url)) == ["different", "same"]
+
+
+def test_a_group_with_a_message_in_flight_gives_nothing_more(sqs, fifo_queue):
+    url = fifo_queue("inflight")
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"a{i}", MessageGroupId="a", MessageDeduplicationId=f"a{i}")
+    sqs.send_message(QueueUrl=url, MessageBody="b0", MessageGroupId="b", MessageDeduplicationId="b0")
+
+    [a0] = receive(sqs, url, MaxNumberOfMessages=1, VisibilityTimeout=30)
+    assert a0["Body"] == "a0"
+    # Group a is blocked while a0 is in flight; group b is not.
+    got = receive(sqs, url, VisibilityTimeout=30)
+    assert [m["Body"] for m in got] == ["b0"]
+    assert receive(sqs, url, VisibilityTimeout=30) == []
+    # Deleting a0 unblocks group a, in order.
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=a0["ReceiptHandle"])
+    [a1] = receive(sqs, url, MaxNumberOfMessages=1, VisibilityTimeout=30)
+    assert a1["Body"] == "a1"
+    assert receive(sqs, url, VisibilityTimeout=30) == []
+    # A message made visible again comes back first, before the rest of its group.
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=a1["ReceiptHandle"], VisibilityTimeout=0)
+    got = receive(sqs, url, AttributeNames=["ApproximateReceiveCount"])
+    assert [m["Body"] for m in got] == ["a1", "a2"]
+    assert got[0]["Attributes"]["ApproximateReceiveCount"] == "2"
+
+
+def test_a_send_without_message_group_id_is_missing_parameter(sqs, fifo_queue):
+    url = fifo_queue("nogroup", ContentBasedDeduplication="true")
+    with pytest.raises(ClientError) as info:
+        sqs.send_message(QueueUrl=url, MessageBody="x")
+    assert error_code(info) == "MissingParameter", info.value.response
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    batch = sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "e", "MessageBody": "x"}])
+    assert [f["Id"] for f in batch.get("Failed", [])] == ["e"], batch
+    assert batch["Failed"][0]["SenderFault"] is True
+    assert batch.get("Successful", []) == []
+
+
+def test_a_send_without_deduplication_id_needs_content_based_deduplication(sqs, fifo_queue):
+    url = fifo_queue("nodedup")
+    with pytest.raises(ClientError) as info:
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    assert error_code(info) == "InvalidParameterValue", info.value.response
+
+
+def test_delay_seconds_on_a_fifo_send_is_refused(sqs, fifo_queue):
+    url = fifo_queue("delay", ContentBasedDeduplication="true")
+    with pytest.raises(ClientError) as info:
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", DelaySeconds=5)
+    assert error_code(info) == "InvalidParameterValue", info.value.response
+    assert receive(sqs, url, WaitTimeSeconds=0) == []
+
+
+def test_group_id_on_a_standard_queue_is_refused(sqs, new_queue):
+    url = new_queue("std-group")
+    with pytest.raises(ClientError) as info:
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    assert error_code(info) == "InvalidParameterValue", info.value.response
+
+
+def test_a_fifo_name_without_fifo_queue_is_refused(sqs):
+    name = unique("nofifo") + ".fifo"
+    with pytest.raises(ClientError) as info:
+        sqs.create_queue(QueueName=name)
+    assert error_code(info) in ("InvalidParameterValue", "InvalidAttributeValue"), info.value.response
+    with pytest.raises(ClientError) as info:
+        sqs.create_queue(QueueName=unique("plain"), Attributes={"FifoQueue": "true"})
+    assert error_code(info) in ("InvalidParameterValue", "InvalidAttributeValue"), info.value.response
+    assert not [u for u in sqs.list_queues(QueueNamePrefix=name[:20]).get("QueueUrls", []) if u.endswith(name)]
+
+
+def test_a_fifo_queue_with_a_standard_dead_letter_queue_is_refused(sqs, fifo_queue, new_queue):
+    standard_arn = arn_of(sqs, new_queue("std-dlq"))
+    redrive = json.dumps({"deadLetterTargetArn": standard_arn, "maxReceiveCount": 3})
+    name = unique("fifo-std-dlq") + ".fifo"
+    with pytest.raises(ClientError) as info:
+        sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true", "RedrivePolicy": redrive})
+    assert error_code(info) in ("InvalidParameterValue", "InvalidAttributeValue"), info.value.response
+    with pytest.raises(ClientError):
+        sqs.get_queue_url(QueueName=name)
+    # Set later, too; and a FIFO dead-letter queue is taken.
+    url = fifo_queue("fifo-src")
+    with pytest.raises(ClientError) as info:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": redrive})
+    assert error_code(info) in ("InvalidParameterValue", "InvalidAttributeValue"), info.value.response
+    fifo_dlq_arn = arn_of(sqs, fifo_queue("fifo-dlq"))
+    good = json.dumps({"deadLetterTargetArn": fifo_dlq_arn, "maxReceiveCount": 3})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": good})
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
+    assert json.loads(got["RedrivePolicy"])["deadLetterTargetArn"] == fifo_dlq_arn
+
+
+def test_an_event_source_mapping_gets_each_group_in_order(sqs, lam, stratus_host, fifo_queue):
+    url = fifo_queue("esm", VisibilityTimeout=30)
+    name = url.rsplit("/", 1)[-1]
+    entries = []
+    for i in range(10):
+        for group in ("x", "y"):
+            entries.append({"Id": f"{group}{i}", "MessageBody": f"{group}-{i}", "MessageGroupId": group,
+                            "MessageDeduplicationId": f"{group}-{i}"})
+    for start in range(0, len(entries), 10):
+        assert sqs.send_message_batch(QueueUrl=url, Entries=entries[start:start + 10]).get("Failed", []) == []
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=arn_of(sqs, url), FunctionName="recorder", BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    try:
+        records = wait_for(
+            lambda: (lambda r: r if len(r) >= 20 else None)(read_records(stratus_host.project, name)),
+            "20 records from the FIFO queue", 60,
+        )
+        # Deleted, all of them: nothing can come again.
+        wait_for(lambda: queue_is_empty(sqs, url), "the FIFO queue to be empty", 30)
+        records = read_records(stratus_host.project, name)
+        assert len(records) == 20, [r["body"] for r in records]
+        for group in ("x", "y"):
+            mine = [r for r in records if r["attributes"]["MessageGroupId"] == group]
+            assert [r["body"] for r in mine] == [f"{group}-{i}" for i in range(10)]
+            assert [r["attributes"]["MessageDeduplicationId"] for r in mine] == [f"{group}-{i}" for i in range(10)]
+            sequence = [int(r["attributes"]["SequenceNumber"]) for r in mine]
+            assert sequence == sorted(sequence)
+            assert all(r["attributes"]["ApproximateReceiveCount"] == "1" for r in mine)
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
