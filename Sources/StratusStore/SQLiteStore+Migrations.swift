@@ -203,6 +203,10 @@ extension SQLiteStore {
                     CREATE TABLE fifo_sequence (queue TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
                     """)
         }
+        // FIFO receives walk a queue in send order and stop at what they need.
+        migrator.registerMigration("v15-message-order") { db in
+            try db.execute(sql: "CREATE INDEX message_queue_seq ON message(queue, seq)")
+        }
         return migrator
     }
 }

@@ -51,7 +51,8 @@ extension SQLiteStore {
             let select = try db.cachedStatement(
                 sql: fifo
                     ? """
-                    SELECT * FROM message m WHERE m.queue = ?1 AND m.visible_at <= ?2 AND NOT EXISTS (
+                    SELECT * FROM message m INDEXED BY message_queue_seq
+                    WHERE m.queue = ?1 AND m.visible_at <= ?2 AND NOT EXISTS (
                         SELECT 1 FROM message b WHERE b.queue = ?1 AND b.group_id = m.group_id AND b.visible_at > ?2
                             AND (b.receive_count > 0 OR b.seq < m.seq))
                     ORDER BY m.seq LIMIT ?3
@@ -67,13 +68,23 @@ extension SQLiteStore {
             var received: [MessageRecord] = []
             var receivedSeqs: Set<Int64> = []
             var onlyGroup: String?
+            // One group per receive (what a FIFO consumer runs as one batch): the group of the first message that
+            // may be received, then that group's messages in order (a free group has none in flight).
+            let groupSelect = try db.cachedStatement(
+                sql: """
+                    SELECT * FROM message WHERE queue = ? AND group_id = ? AND visible_at <= ? ORDER BY seq LIMIT ?
+                    """)
             while received.count < max {
                 let wanted = max - received.count
-                var rows = try MessageRecord.fetchAll(select, arguments: [queue, nowMs, wanted])
-                // One group per receive: what a FIFO consumer runs as one batch.
-                if oneGroup, let group = onlyGroup ?? rows.first?.groupId {
-                    onlyGroup = group
-                    rows = rows.filter { $0.groupId == group }
+                var rows: [MessageRecord]
+                if oneGroup, fifo {
+                    if onlyGroup == nil {
+                        onlyGroup = try MessageRecord.fetchOne(select, arguments: [queue, nowMs, 1])?.groupId
+                    }
+                    guard let group = onlyGroup else { break }
+                    rows = try MessageRecord.fetchAll(groupSelect, arguments: [queue, group, nowMs, wanted])
+                } else {
+                    rows = try MessageRecord.fetchAll(select, arguments: [queue, nowMs, wanted])
                 }
                 var movedAny = false
                 // A message received with a zero timeout is visible again: never hand it out twice in one call.
