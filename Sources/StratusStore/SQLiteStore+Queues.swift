@@ -203,6 +203,20 @@ extension SQLiteStore {
         }
     }
 
+    package func hasFreeGroup(in queue: String, _ groups: Set<String>, nowMs: Int64) async throws -> Bool {
+        try await pool.read { db in
+            let busy = try db.cachedStatement(
+                sql: """
+                    SELECT 1 FROM message WHERE queue = ? AND group_id = ? AND visible_at > ? AND receive_count > 0
+                    LIMIT 1
+                    """)
+            for group in groups where try Bool.fetchOne(busy, arguments: [queue, group, nowMs]) == nil {
+                return true
+            }
+            return false
+        }
+    }
+
     /// The smallest `visible_at` after `ms` of the queue's messages: when the next one becomes visible again.
     package func nextVisibleAtMs(in queue: String, after ms: Int64) async throws -> Int64? {
         try await pool.read { db in

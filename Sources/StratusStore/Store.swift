@@ -84,6 +84,8 @@ package protocol Store: Sendable {
     func countsOfAllQueues(nowMs: Int64) async throws -> [String: QueueCounts]
     /// Earliest time a not-yet-visible message of the queue becomes visible (for pollers to sleep until).
     func nextVisibleAtMs(in queue: String) async throws -> Int64?
+    /// Whether one of `groups` of a FIFO queue has no message in flight (so its messages may be received).
+    func hasFreeGroup(in queue: String, _ groups: Set<String>, nowMs: Int64) async throws -> Bool
     /// The smallest `visible_at` later than `ms`: when the next hidden message shows again.
     func nextVisibleAtMs(in queue: String, after ms: Int64) async throws -> Int64?
     /// Moves messages from a dead-letter queue back to the queue each came from, or to `target`;

@@ -273,7 +273,13 @@ package final class QueueService: Sendable {
             }
         }
         let ids = try await store.send(messages, to: queue, nowMs: nowMs)
-        signal.notify(queue)
+        // A FIFO receiver waiting on busy groups has nothing to gain from a message for a busy group: it is
+        // woken when a group frees (a delete, a visibility change) or when a message for a free group arrives.
+        var wake = true
+        if config.fifo {
+            wake = try await store.hasFreeGroup(in: queue, Set(messages.compactMap(\.groupId)), nowMs: nowMs)
+        }
+        if wake { signal.notify(queue) }
         return ids
     }
 
