@@ -306,6 +306,17 @@ extension SQLiteStore {
         }
     }
 
+    package func replay(id: String) async throws -> ReplayJob? {
+        try await pool.read { db in try Self.replay(id, db) }
+    }
+
+    package func runningReplayIds() async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM replay WHERE json_extract(job, '$.status') = 'running' ORDER BY rowid")
+        }
+    }
+
     fileprivate static func replay(_ id: String, _ db: Database) throws -> ReplayJob? {
         try String.fetchOne(db, sql: "SELECT job FROM replay WHERE id = ?", arguments: [id]).map {
             try JSONDecoder().decode(ReplayJob.self, from: Data($0.utf8))

@@ -128,6 +128,9 @@ package protocol Store: Sendable {
     func putReplay(_ job: ReplayJob) async throws
     /// Every replay, oldest first.
     func replays() async throws -> [ReplayJob]
+    func replay(id: String) async throws -> ReplayJob?
+    /// The replays still running, oldest first.
+    func runningReplayIds() async throws -> [String]
 
     // MARK: Schedules
 

@@ -58,7 +58,7 @@ final class ReplayRunner: Sendable {
     /// Cancels a running replay; what it delivered stays delivered. `nil` when there is no such replay.
     func cancel(_ id: String) async throws -> ReplayJob? {
         try await jobs.withLock {
-            guard var job = try await queues.store.replays().first(where: { $0.id == id }) else { return nil }
+            guard var job = try await queues.store.replay(id: id) else { return nil }
             guard job.status == .running else { return job }
             job.status = .cancelled
             job.finishedAtMs = queues.nowMs
@@ -76,8 +76,8 @@ final class ReplayRunner: Sendable {
             let generation = signal.generation(Self.key)
             var busy = false
             do {
-                for job in try await queues.store.replays() where job.status == .running {
-                    try await step(job.id)
+                for id in try await queues.store.runningReplayIds() {
+                    try await step(id)
                     busy = true
                 }
             } catch {
@@ -93,8 +93,7 @@ final class ReplayRunner: Sendable {
     /// Delivers the next page of replay `id`, or marks it done.
     private func step(_ id: String) async throws {
         try await jobs.withLock {
-            guard var job = try await queues.store.replays().first(where: { $0.id == id }), job.status == .running
-            else { return }
+            guard var job = try await queues.store.replay(id: id), job.status == .running else { return }
             let nowMs = queues.nowMs
             let page = try await queues.store.archivedMessages(
                 of: job.topic, after: job.cursor, through: job.lastSeq, fromMs: job.fromMs, untilMs: job.untilMs,
