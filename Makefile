@@ -3,8 +3,9 @@ SWIFT ?= swift
 VENV ?= .venv
 PYTHON ?= python3
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
-# What only the tests need: a real browser for the dashboard's tests.
-TEST_APT_PACKAGES := chromium
+# What only the tests need: a real browser for the dashboard's tests, PostgreSQL for the shared store's (the
+# tests start their own throwaway cluster).
+TEST_APT_PACKAGES := chromium postgresql
 PIP_PACKAGES := pytest boto3 awscli awslambdaric schemathesis hypothesis requests pyyaml jsonschema-rs
 
 .PHONY: run test lint test-swift test-compat build release deps test-deps venv bench format clean
@@ -18,7 +19,7 @@ test: lint test-swift test-compat
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
-test-swift: deps
+test-swift: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

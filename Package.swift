@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
@@ -35,6 +36,17 @@ let package = Package(
         .target(
             name: "StratusStore",
             dependencies: ["StratusCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // The `Store` on PostgreSQL, for several hosts on one database: its own module, so that the SQLite store and
+        // what builds on it do not compile PostgresNIO's client again on every change.
+        .target(
+            name: "StratusPostgres",
+            dependencies: [
+                "StratusCore", "StratusStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -72,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "stratus",
             dependencies: [
-                "StratusCore", "StratusStore", "StratusRuntime", "StratusServer",
+                "StratusCore", "StratusStore", "StratusPostgres", "StratusRuntime", "StratusServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -101,7 +113,8 @@ let package = Package(
         .testTarget(
             name: "StratusStoreTests",
             dependencies: [
-                "StratusCore", "StratusStore", "StratusTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "StratusCore", "StratusStore", "StratusPostgres", "StratusTesting",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

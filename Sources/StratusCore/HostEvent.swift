@@ -34,6 +34,11 @@ package struct HostEvent: Sendable, Equatable, Codable {
         case rolledBack = "ROLLED_BACK"
         /// A schedule's firings fell while the host was down or asleep; its `missed` policy says what was done.
         case scheduleMissed = "SCHEDULE_MISSED"
+        /// This host became the leader of the hosts sharing a PostgreSQL store (it runs schedules, retention
+        /// and replays).
+        case elected = "ELECTED"
+        /// This host stopped being the leader.
+        case steppedDown = "STEPPED_DOWN"
     }
 
     /// Position in the event log, assigned when stored.

@@ -51,6 +51,8 @@ package struct InvocationRecord: Sendable, Equatable, Codable {
     /// The code revision that served it (a hash of the function's directory): tells invocations before and
     /// after a reload or deploy apart.
     package var revision: String?
+    /// The host that ran it, when several hosts share one PostgreSQL store.
+    package var host: String?
 
     package init(
         id: String, function: String, version: String = "$LATEST", trigger: Trigger, source: String = "",

@@ -12,6 +12,8 @@ extension StratusHost {
         /// The new revision's workers do not start (a syntax error, a failing import): the live one keeps serving.
         case doesNotStart(function: String, revision: String, live: String, reason: String)
         case refused(Deployments.DeployError)
+        /// Live on this host, but the shared database could not record it: the other hosts do not serve it.
+        case notShared(function: String, revision: String, reason: String)
 
         package var description: String {
             switch self {
@@ -19,6 +21,8 @@ extension StratusHost {
             case .projectFunction(let name):
                 "'\(name)' is served from the project's functions/\(name): edit it there (serve --watch reloads it), or deploy under another --name"
             case .refused(let error): error.description
+            case .notShared(let function, let revision, let reason):
+                "\(function) rev \(revision) is live on this host, but the shared store could not record it (\(reason)): the other hosts do not serve it; deploy again"
             case .doesNotStart(let function, let revision, let live, let reason):
                 "\(function) rev \(revision) does not start: \(reason)\nrev \(live) keeps serving"
             }
@@ -34,7 +38,11 @@ extension StratusHost {
     /// Unpacks `archive` (a tar of a function directory), keeps it as a new revision of `name` and makes it
     /// live the way a reload does: its workers start, then it takes new invocations while running ones finish
     /// on the old revision.
-    package func deploy(_ name: String, archive: [UInt8], source: String) async throws(DeployRefusal) -> V1.Deployed {
+    /// With a shared store the revision is kept in the database too, and every other host makes it live
+    /// (`share: false` is how they apply it).
+    package func deploy(_ name: String, archive: [UInt8], source: String, share: Bool = true)
+        async throws(DeployRefusal) -> V1.Deployed
+    {
         guard let deployments = configuration.deployments else { throw .unavailable }
         let outcome: Result<V1.Deployed, DeployRefusal> = await reloads.withLock {
             let current = project
@@ -63,6 +71,16 @@ extension StratusHost {
                     log.record(event: HostEvent(function: name, kind: .reloadFailed, message: refusal.description))
                     return .failure(refusal)
                 }
+                if share, let shared {
+                    do {
+                        try await shared.putDeployment(
+                            name, revision: function.revision, archive: archive, source: source,
+                            nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+                    } catch {
+                        return .failure(.notShared(function: name, revision: function.revision, reason: "\(error)"))
+                    }
+                }
+                appliedDeployments.withLock { $0[name] = function.revision }
                 return .success(V1.Deployed(function: name, revision: function.revision, previousRevision: previous))
             }
         }
@@ -70,8 +88,33 @@ extension StratusHost {
     }
 
     /// Makes an earlier revision of a deployed function live again (default: the one before the live one).
-    package func rollback(_ name: String, to revision: String?) async throws(DeployRefusal) -> V1.Deployed {
+    package func rollback(_ name: String, to revision: String?, share: Bool = true) async throws(DeployRefusal)
+        -> V1.Deployed
+    {
         guard let deployments = configuration.deployments else { throw .unavailable }
+        var revision = revision
+        if share, let shared {
+            // The revisions are the shared store's: this host may never have had the one to go back to.
+            let kept = (try? await shared.deploymentRevisions(name)) ?? []
+            let live = (try? await shared.liveDeployments())?.first { $0.name == name }?.revision
+            if revision == nil, let live, let index = kept.firstIndex(where: { $0.revision == live }), index > 0 {
+                revision = kept[index - 1].revision
+            }
+            let local = try? deployments.versions(of: name)
+            if let target = revision, let wanted = kept.first(where: { $0.revision == target }),
+                local?.versions.contains(where: { $0.revision == target }) != true,
+                let archive = try? await shared.deploymentArchive(name, revision: target)
+            {
+                let deployed = try await deploy(name, archive: archive, source: wanted.source, share: false)
+                do {
+                    try await shared.setLiveDeployment(name, revision: deployed.revision)
+                } catch {
+                    throw .notShared(function: name, revision: deployed.revision, reason: "\(error)")
+                }
+                return deployed
+            }
+        }
+        let target = revision
         let outcome: Result<V1.Deployed, DeployRefusal> = await reloads.withLock {
             guard project.deployed.contains(name) else {
                 return .failure(
@@ -79,7 +122,7 @@ extension StratusHost {
                         ? .projectFunction(name) : .refused(.notDeployed(name)))
             }
             let result = await Self.offLoop { () throws(Deployments.DeployError) in
-                try deployments.rollback(name, to: revision)
+                try deployments.rollback(name, to: target)
             }
             switch result {
             case .failure(let error): return .failure(.refused(error))
@@ -93,6 +136,14 @@ extension StratusHost {
                     return .failure(
                         .doesNotStart(function: name, revision: function.revision, live: previous, reason: failure))
                 }
+                if share, let shared {
+                    do {
+                        try await shared.setLiveDeployment(name, revision: function.revision)
+                    } catch {
+                        return .failure(.notShared(function: name, revision: function.revision, reason: "\(error)"))
+                    }
+                }
+                appliedDeployments.withLock { $0[name] = function.revision }
                 return .success(V1.Deployed(function: name, revision: function.revision, previousRevision: previous))
             }
         }

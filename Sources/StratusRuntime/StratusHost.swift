@@ -23,6 +23,8 @@ package final class StratusHost: Service, Sendable {
         package var clock: any HostClock = SystemClock()
         /// Where `stratus deploy` keeps functions and their revisions; `nil`: the host takes no deploys.
         package var deployments: Deployments?
+        /// The control plane address other hosts see for this one (shown by `stratus status` with a shared store).
+        package var controlAddress: String?
 
         package init() {}
     }
@@ -49,6 +51,13 @@ package final class StratusHost: Service, Sendable {
     /// Pools replaced or removed by a reload whose running invocations have not all ended: a shutdown stops them too.
     private let retiringPools = Mutex<[ObjectIdentifier: WorkerPool]>([:])
     private let reclaim: @Sendable (String) -> Bool
+    /// Whether this host runs the singleton duties (always, alone on SQLite; when elected, on a shared store).
+    package let leadership: Leadership
+    /// The store when several hosts share it.
+    package let shared: (any SharedStore)?
+    let startedAtMs = Int64(Date().timeIntervalSince1970 * 1000)
+    /// The revision of each deployed function last made live here through the shared store (or from here).
+    let appliedDeployments = Mutex<[String: String]>([:])
 
     /// The project as it serves now.
     package var project: ProjectLoader.Project { loaded.withLock { $0.project } }
@@ -58,14 +67,17 @@ package final class StratusHost: Service, Sendable {
 
     /// A host for a loaded `project` on an open `store`; both are built by the caller (`stratus serve`).
     package init(
-        project: ProjectLoader.Project, store: SQLiteStore, configuration: Configuration = .init(), logger: Logger
+        project: ProjectLoader.Project, store: any Store, configuration: Configuration = .init(), logger: Logger
     ) {
+        shared = store as? any SharedStore
+        leadership = Leadership(leading: shared == nil)
         self.configuration = configuration
         loaded = Mutex((project, RouteTable(routes: project.triggers.routes)))
         (poolStartRequests, poolStarts) = AsyncStream.makeStream(of: WorkerPool.self)
         self.logger = logger
         (drainStartRequests, drainStarts) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        log = InvocationLog(store: store, retention: configuration.retention, logger: logger)
+        log = InvocationLog(
+            store: store, retention: configuration.retention, leadership: leadership, logger: logger)
         let clock = configuration.clock
         dispatcher = Dispatcher(log: log, clock: clock, logger: logger)
         launcher = WorkerLauncher(group: MultiThreadedEventLoopGroup.singleton, logger: logger)
@@ -130,10 +142,11 @@ package final class StratusHost: Service, Sendable {
                         }
                         group.addTask { await consumers.run() }
                         group.addTask { await self.deliveries.run() }
-                        group.addTask { await self.scheduler.run() }
-                        group.addTask { await self.replays.run() }
-                        group.addTask { await self.expireMessages() }
+                        group.addTask { await self.leadership.whileLeading { await self.scheduler.run() } }
+                        group.addTask { await self.leadership.whileLeading { await self.replays.run() } }
+                        group.addTask { await self.leadership.whileLeading { await self.expireMessages() } }
                         group.addTask { await self.sampleTimeline() }
+                        if let shared = self.shared { self.joinCluster(shared, group: &group) }
                     }
                 }
             }
@@ -145,6 +158,7 @@ package final class StratusHost: Service, Sendable {
         }
         await stopWorkers()
         await log.flush()
+        if let shared { await leaveCluster(shared) }
     }
 
     /// Starts the drain clock: called when SIGTERM or SIGINT arrives, before the servers stop taking requests

@@ -91,7 +91,7 @@ package final class SQLiteStore: Store {
     }
 
     /// Epoch milliseconds of `date`, pinned to ±10,000 years so that no date converts with a trap.
-    static func epochMs(_ date: Date) -> Int64 {
+    package static func epochMs(_ date: Date) -> Int64 {
         let ms = (date.timeIntervalSince1970 * 1000).rounded()
         guard ms.isFinite else { return 0 }
         return Int64(min(max(ms, -315_537_897_600_000), 315_537_897_600_000))

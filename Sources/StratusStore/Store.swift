@@ -176,3 +176,65 @@ extension Store {
         try await nextDeliveryAtMs(excluding: DeliveryExclusion())
     }
 }
+
+/// A change another host committed that this host's waiters must hear of.
+package enum StoreChange: Sendable, Equatable {
+    /// A queue got messages to look at (or a FIFO group was freed).
+    case queue(String)
+    /// A function or URL got deliveries.
+    case deliveries(target: String)
+    /// Queues, topics or subscriptions were created, changed or deleted.
+    case definitions
+    /// A replay was started or cancelled.
+    case replays
+    /// A function was deployed or rolled back with `stratus deploy`.
+    case deployments
+    /// Changes may have been missed (the listening connection was lost): look at everything again.
+    case resync
+}
+
+/// A store several hosts share (PostgreSQL): the news of other hosts' writes, leases on deliveries, heartbeats
+/// and one leader among them.
+package protocol SharedStore: Store {
+    /// This host's name in leases, heartbeats and the invocation log.
+    var hostId: String { get }
+    /// How long a delivery stays leased to a host that stopped renewing it.
+    var leaseMs: Int64 { get }
+    /// Calls `handle` with every change other hosts commit, until the task is cancelled; a lost connection is
+    /// reconnected with backoff and reported as `.resync`.
+    func watchChanges(_ handle: @escaping @Sendable (StoreChange) -> Void) async
+    /// Holds the leadership whenever this host can get it, calling `changed` as it is won and lost (at most one
+    /// host holds it at a time); returns when the task is cancelled, having given it up.
+    func campaign(_ changed: @escaping @Sendable (Bool) -> Void) async
+    /// Records this host alive and renews its delivery leases.
+    func heartbeat(nowMs: Int64, startedAtMs: Int64, control: String?, leader: Bool) async throws
+    /// Every host that announced itself, most recent heartbeat first.
+    func hosts() async throws -> [ClusterHost]
+    /// Removes this host from the list (a clean shutdown); its leases go back at once.
+    func leave() async throws
+
+    /// Keeps a deployed revision (the archive `stratus deploy` uploaded) and makes it the function's live one.
+    func putDeployment(_ name: String, revision: String, archive: [UInt8], source: String, nowMs: Int64)
+        async throws
+    /// Makes a kept revision live again (a rollback).
+    func setLiveDeployment(_ name: String, revision: String) async throws
+    /// Every deployed function's live revision and where it came from.
+    func liveDeployments() async throws -> [SharedDeployment]
+    /// A function's kept revisions, oldest deploy first.
+    func deploymentRevisions(_ name: String) async throws -> [SharedDeployment]
+    /// The archive of a kept revision.
+    func deploymentArchive(_ name: String, revision: String) async throws -> [UInt8]?
+}
+
+/// A function deployed to the hosts sharing a store, at its live revision.
+package struct SharedDeployment: Sendable, Equatable {
+    package var name: String
+    package var revision: String
+    package var source: String
+
+    package init(name: String, revision: String, source: String) {
+        self.name = name
+        self.revision = revision
+        self.source = source
+    }
+}

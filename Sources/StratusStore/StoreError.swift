@@ -21,6 +21,8 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
         package static let topicDoesNotExist: Code = "TopicDoesNotExist"
         /// A stored row could not be turned back into its value (for example a filter policy the parser rejects).
         package static let invalidRecord: Code = "InvalidRecord"
+        /// The database cannot be reached (PostgreSQL down or cut off): nothing was written; try again later.
+        package static let unavailable: Code = "StoreUnavailable"
     }
 
     package var code: Code
@@ -38,11 +40,11 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
     /// `<code>: <message>`.
     package var description: String { "\(code): \(message)" }
 
-    static func queueDoesNotExist(_ name: String) -> StoreError {
+    package static func queueDoesNotExist(_ name: String) -> StoreError {
         StoreError(code: .queueDoesNotExist, message: "The queue '\(name)' does not exist.")
     }
 
-    static func topicDoesNotExist(_ name: String) -> StoreError {
+    package static func topicDoesNotExist(_ name: String) -> StoreError {
         StoreError(code: .topicDoesNotExist, message: "The topic '\(name)' does not exist.")
     }
 }

@@ -7,19 +7,15 @@ import Testing
 /// The FIFO rules in the store, with the clock in the test's hands: a group's order holds through every way a
 /// message can be hidden again, and sequence numbers only grow.
 @Suite struct FifoStoreTests {
-    func withStore(_ body: (SQLiteStore) async throws -> Void) async throws {
-        let project = try TemporaryProject()
-        defer { project.remove() }
-        try await body(try SQLiteStore(path: project.path + "/stratus.sqlite"))
-    }
-
-    func send(_ store: SQLiteStore, _ bodies: [String], group: String, at ms: Int64) async throws {
+    func send(_ store: any Store, _ bodies: [String], group: String, at ms: Int64) async throws {
         let messages = bodies.map { OutgoingMessage(body: $0, groupId: group, deduplicationId: $0) }
         _ = try await store.send(messages, to: "f.fifo", nowMs: ms)
     }
 
-    @Test func aMessageGivenBackWithADelayStillHoldsItsGroup() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.allCases) func aMessageGivenBackWithADelayStillHoldsItsGroup(_ kind: StoreKind)
+        async throws
+    {
+        try await kind.withStore { store, _ in
             try await store.putQueue(QueueConfig(name: "f.fifo"))
             try await send(store, ["a1", "a2", "a3"], group: "a", at: 0)
             try await send(store, ["b1"], group: "b", at: 0)
@@ -36,8 +32,8 @@ import Testing
         }
     }
 
-    @Test func oneGroupPerReceiveWhenAsked() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.allCases) func oneGroupPerReceiveWhenAsked(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(QueueConfig(name: "f.fifo"))
             try await send(store, ["a1"], group: "a", at: 0)
             try await send(store, ["b1", "b2"], group: "b", at: 0)
@@ -51,8 +47,10 @@ import Testing
         }
     }
 
-    @Test func sequenceNumbersOnlyGrowEvenAfterTheNewestIsDeleted() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.allCases) func sequenceNumbersOnlyGrowEvenAfterTheNewestIsDeleted(_ kind: StoreKind)
+        async throws
+    {
+        try await kind.withStore { store, _ in
             try await store.putQueue(QueueConfig(name: "f.fifo"))
             var seen: [String] = []
             for round in 0..<3 {
@@ -68,8 +66,8 @@ import Testing
         }
     }
 
-    @Test func aDeduplicationIdCountsForFiveMinutes() async throws {
-        try await withStore { store in
+    @Test(arguments: StoreKind.allCases) func aDeduplicationIdCountsForFiveMinutes(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(QueueConfig(name: "f.fifo"))
             let message = OutgoingMessage(body: "x", groupId: "g", deduplicationId: "d")
             let first = try await store.send([message], to: "f.fifo", nowMs: 0)

@@ -5,13 +5,6 @@ import StratusTesting
 import Testing
 
 @Suite struct QueueStoreTests {
-    /// Runs `body` with a store on a fresh SQLite file, removing the directory afterwards.
-    func withStore(_ body: (SQLiteStore, String) async throws -> Void) async throws {
-        let project = try TemporaryProject()
-        defer { project.remove() }
-        let path = project.path + "/stratus.sqlite"
-        try await body(try SQLiteStore(path: path), path)
-    }
 
     func queue(_ name: String, timeoutMs: Int64 = 30_000, maxReceives: Int? = nil, dlq: String? = nil) -> QueueConfig {
         var config = QueueConfig(name: name)
@@ -21,8 +14,8 @@ import Testing
         return config
     }
 
-    @Test func visibilityTimeoutHidesAndReturnsMessages() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func visibilityTimeoutHidesAndReturnsMessages(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("q", timeoutMs: 1_000))
             let ids = try await store.send(
                 [
@@ -50,8 +43,10 @@ import Testing
         }
     }
 
-    @Test func unprocessedMessagesGoBackWithoutSpendingAReceive() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func unprocessedMessagesGoBackWithoutSpendingAReceive(_ kind: StoreKind)
+        async throws
+    {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("q", maxReceives: 1, dlq: "dlq"))
             try await store.putQueue(queue("dlq"))
             _ = try await store.send([OutgoingMessage(body: "a")], to: "q", nowMs: 0)
@@ -68,8 +63,8 @@ import Testing
         }
     }
 
-    @Test func perCallVisibilityOverridesTheQueue() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func perCallVisibilityOverridesTheQueue(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("q", timeoutMs: 30_000))
             _ = try await store.send([OutgoingMessage(body: "x")], to: "q", nowMs: 0)
             _ = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: 50, nowMs: 0)
@@ -78,8 +73,8 @@ import Testing
         }
     }
 
-    @Test func changeVisibilityOnlyWithTheCurrentHandle() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func changeVisibilityOnlyWithTheCurrentHandle(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("q", timeoutMs: 1_000))
             _ = try await store.send([OutgoingMessage(body: "x")], to: "q", nowMs: 0)
             let old = try #require(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0).first)
@@ -102,8 +97,8 @@ import Testing
         }
     }
 
-    @Test func deleteNeedsTheLatestHandle() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func deleteNeedsTheLatestHandle(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("q", timeoutMs: 100))
             _ = try await store.send([OutgoingMessage(body: "x")], to: "q", nowMs: 0)
             let stale = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0)[0]
@@ -118,8 +113,8 @@ import Testing
         }
     }
 
-    @Test func countsDelayAndPurge() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func countsDelayAndPurge(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             var config = queue("q", timeoutMs: 1_000)
             config.delayMs = 500
             try await store.putQueue(config)
@@ -143,8 +138,8 @@ import Testing
         }
     }
 
-    @Test func retentionDeletesOldMessages() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func retentionDeletesOldMessages(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             var config = queue("q")
             config.retentionMs = 1_000
             try await store.putQueue(config)
@@ -162,8 +157,8 @@ import Testing
         }
     }
 
-    @Test func deadLetterAfterMaxReceivesAndRedriveBack() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func deadLetterAfterMaxReceivesAndRedriveBack(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("dlq"))
             try await store.putQueue(queue("q", timeoutMs: 10, maxReceives: 2, dlq: "dlq"))
             try await store.putQueue(queue("elsewhere"))
@@ -199,8 +194,9 @@ import Testing
         }
     }
 
-    @Test func aReceiveThatLooksAgainNeverRepeatsAMessage() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aReceiveThatLooksAgainNeverRepeatsAMessage(_ kind: StoreKind) async throws
+    {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("dlq"))
             try await store.putQueue(queue("q", timeoutMs: 10, maxReceives: 1, dlq: "dlq"))
             _ = try await store.send([OutgoingMessage(body: "a")], to: "q", nowMs: 0)
@@ -213,8 +209,8 @@ import Testing
         }
     }
 
-    @Test func unknownQueuesThrowQueueDoesNotExist() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func unknownQueuesThrowQueueDoesNotExist(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             let error = await #expect(throws: StoreError.self) {
                 try await store.send([OutgoingMessage(body: "x")], to: "nope", nowMs: 0)
             }
@@ -228,8 +224,8 @@ import Testing
         }
     }
 
-    @Test func commitIsAtomic() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func commitIsAtomic(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("a"))
             let delivery = PendingDelivery(
                 source: .subscription(id: "t:0", topic: "t"), target: .function("f"), payload: "{}", nextAttemptAtMs: 0,
@@ -251,8 +247,8 @@ import Testing
         }
     }
 
-    @Test func deliveryLifecycle() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func deliveryLifecycle(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("dlq"))
             try await store.commit(
                 [
@@ -295,8 +291,8 @@ import Testing
         }
     }
 
-    @Test func topicsAndSubscriptionsRoundTrip() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func topicsAndSubscriptionsRoundTrip(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putTopic("orders")
             try await store.putTopic("orders")
             try await store.putTopic("audit")
@@ -336,42 +332,43 @@ import Testing
         }
     }
 
-    @Test func reopeningKeepsEverything() async throws {
-        let project = try TemporaryProject()
-        defer { project.remove() }
-        let path = project.path + "/stratus.sqlite"
-        var config = queue("q", timeoutMs: 1_000, maxReceives: 3, dlq: "dlq")
-        config.consumer = QueueConfig.Consumer(function: "worker")
-        let handle: String
-        do {
-            let store = try SQLiteStore(path: path)
-            try await store.putQueue(queue("dlq"))
-            try await store.putQueue(config)
-            _ = try await store.send([OutgoingMessage(body: "one"), OutgoingMessage(body: "two")], to: "q", nowMs: 0)
-            handle = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0)[0].receiptHandle!
-            try await store.putTopic("t")
-            try await store.putSubscription(Subscription(id: "t:0", topic: "t", endpoint: .queue("q")))
-            try await store.commit(
-                [
-                    .delivery(
-                        PendingDelivery(
-                            source: .subscription(id: "t:0", topic: "t"), target: .function("f"), payload: "p",
-                            nextAttemptAtMs: 5,
-                            createdAtMs: 0))
-                ],
-                nowMs: 0)
+    @Test(arguments: StoreKind.allCases) func reopeningKeepsEverything(_ kind: StoreKind) async throws {
+        try await kind.withStore { first, reopen in
+            var config = queue("q", timeoutMs: 1_000, maxReceives: 3, dlq: "dlq")
+            config.consumer = QueueConfig.Consumer(function: "worker")
+            let handle: String
+            do {
+                let store = first
+                try await store.putQueue(queue("dlq"))
+                try await store.putQueue(config)
+                _ = try await store.send(
+                    [OutgoingMessage(body: "one"), OutgoingMessage(body: "two")], to: "q", nowMs: 0)
+                handle = try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0)[0]
+                    .receiptHandle!
+                try await store.putTopic("t")
+                try await store.putSubscription(Subscription(id: "t:0", topic: "t", endpoint: .queue("q")))
+                try await store.commit(
+                    [
+                        .delivery(
+                            PendingDelivery(
+                                source: .subscription(id: "t:0", topic: "t"), target: .function("f"), payload: "p",
+                                nextAttemptAtMs: 5,
+                                createdAtMs: 0))
+                    ],
+                    nowMs: 0)
+            }
+            let store = try await reopen()
+            #expect(try await store.queues() == [queue("dlq"), config])
+            #expect(try await store.counts(of: "q", nowMs: 0) == QueueCounts(visible: 1, inFlight: 1))
+            #expect(try await store.delete(from: "q", receiptHandles: [handle]) == 1)
+            #expect(try await store.topics() == ["t"])
+            #expect(try await store.subscriptions(of: "t").map(\.endpoint) == [.queue("q")])
+            #expect(try await store.nextDeliveryAtMs() == 5)
         }
-        let store = try SQLiteStore(path: path)
-        #expect(try await store.queues() == [queue("dlq"), config])
-        #expect(try await store.counts(of: "q", nowMs: 0) == QueueCounts(visible: 1, inFlight: 1))
-        #expect(try await store.delete(from: "q", receiptHandles: [handle]) == 1)
-        #expect(try await store.topics() == ["t"])
-        #expect(try await store.subscriptions(of: "t").map(\.endpoint) == [.queue("q")])
-        #expect(try await store.nextDeliveryAtMs() == 5)
     }
 
-    @Test func throughputOfSendReceiveDelete() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func throughputOfSendReceiveDelete(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
             try await store.putQueue(queue("bench"))
             let batches = 500
             let batch = (0..<10).map { OutgoingMessage(body: "message body \($0) with a little padding to look real") }
@@ -389,7 +386,7 @@ import Testing
             #expect(handled == batches * 10)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             print(
-                "QueueStoreTests: send+receive+delete of \(handled) messages in batches of 10: \(Int(Double(handled) / seconds)) msg/s"
+                "QueueStoreTests (\(kind)): send+receive+delete of \(handled) messages in batches of 10: \(Int(Double(handled) / seconds)) msg/s"
             )
         }
     }

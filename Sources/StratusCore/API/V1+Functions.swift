@@ -61,16 +61,33 @@ extension V1 {
         package var functions: [FunctionStatus]
         package var queues: [QueueSummary]
         package var topics: [TopicSummary]
+        /// The hosts sharing this host's PostgreSQL store; absent on SQLite.
+        package var cluster: Cluster?
 
         package init(
             maxWorkers: Int, isolation: String, functions: [FunctionStatus], queues: [QueueSummary],
-            topics: [TopicSummary]
+            topics: [TopicSummary], cluster: Cluster? = nil
         ) {
             self.maxWorkers = maxWorkers
             self.isolation = isolation
             self.functions = functions
             self.queues = queues
             self.topics = topics
+            self.cluster = cluster
+        }
+    }
+
+    /// The hosts on one shared store, and which one this is.
+    package struct Cluster: Sendable, Codable {
+        package var thisHost: String
+        /// How long a host's deliveries stay leased to it after its last heartbeat.
+        package var leaseMs: Int64
+        package var hosts: [ClusterHost]
+
+        package init(thisHost: String, leaseMs: Int64, hosts: [ClusterHost]) {
+            self.thisHost = thisHost
+            self.leaseMs = leaseMs
+            self.hosts = hosts
         }
     }
 

@@ -43,10 +43,17 @@ package final class InvocationLog: Service, Sendable {
     /// And kept for the dashboard's last 15 minutes.
     package let timeline = Timeline()
 
+    /// Records held in memory while a shared store cannot be reached, to be written when it comes back.
+    static let heldWhileUnavailable = 50_000
+
+    /// Pruning is a singleton duty: only the leader prunes a shared store.
+    private let leadership: Leadership
+
     package init(
         store: any Store, retention: Retention = .init(), interval: Duration = .milliseconds(100),
-        metrics: HostMetrics = HostMetrics(), logger: Logger
+        metrics: HostMetrics = HostMetrics(), leadership: Leadership = Leadership(), logger: Logger
     ) {
+        self.leadership = leadership
         self.metrics = metrics
         self.store = store
         self.retention = retention
@@ -175,6 +182,23 @@ package final class InvocationLog: Service, Sendable {
                     try await store.append(batch)
                     try await store.append(events: events)
                 }.value
+            } catch let error as StoreError where error.code == .unavailable {
+                // The shared database is out of reach: keep the records (up to a bound) and try again in a second.
+                let kept = state.withLock { state in
+                    let room = Swift.max(0, Self.heldWhileUnavailable - state.pending.count)
+                    state.pending.insert(contentsOf: batch.prefix(room), at: 0)
+                    state.pendingEvents.insert(contentsOf: events.prefix(room), at: 0)
+                    return Swift.min(room, batch.count)
+                }
+                if kept < batch.count {
+                    logger.error(
+                        "invocation log: the store is unavailable; \(batch.count - kept) records lost beyond \(Self.heldWhileUnavailable) held"
+                    )
+                }
+                Task { [kicks] in
+                    try? await Task.sleep(for: .seconds(1))
+                    kicks.yield()
+                }
             } catch {
                 logger.error(
                     "invocation log write failed; \(batch.count) records lost", metadata: ["error": "\(error)"])
@@ -193,6 +217,7 @@ package final class InvocationLog: Service, Sendable {
     }
 
     private func prune() async {
+        guard leadership.isLeader else { return }
         let cutoff = Date().addingTimeInterval(-retention.maxAge.seconds)
         do {
             let deleted = try await store.pruneInvocations(

@@ -304,6 +304,29 @@ package final class QueueService: Sendable {
         }
     }
 
+    /// Deliveries were committed elsewhere (another host) for `targets`: the scheduler looks at them now.
+    func noteCommitted(targets: Set<String>) {
+        committedTargets.withLock { $0.formUnion(targets) }
+        deliveriesCommitted.notify(Self.deliveriesKey)
+    }
+
+    /// Reads every queue's settings again (another host created, changed or deleted queues); consumers follow.
+    func refresh() async throws {
+        try await changes.withLock {
+            let all = try await store.queues()
+            let before = configs.withLock { configs in
+                defer { configs = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
+                return configs
+            }
+            if before.mapValues(\.consumer)
+                != Dictionary(all.map { ($0.name, $0.consumer) }, uniquingKeysWith: { a, _ in a })
+            {
+                consumersChanged.notify(Self.consumersKey)
+            }
+            for queue in all where before[queue.name] != queue { signal.notify(queue.name) }
+        }
+    }
+
     /// The targets deliveries were committed for since the last call (the scheduler looks at them first).
     func takeCommittedTargets() -> Set<String> {
         committedTargets.withLock { targets in

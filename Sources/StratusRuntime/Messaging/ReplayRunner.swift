@@ -55,6 +55,11 @@ final class ReplayRunner: Sendable {
         return job
     }
 
+    /// Looks at the stored replays now (another host started or cancelled one).
+    func wake() {
+        signal.notify(Self.key)
+    }
+
     /// Cancels a running replay; what it delivered stays delivered. `nil` when there is no such replay.
     func cancel(_ id: String) async throws -> ReplayJob? {
         try await jobs.withLock {

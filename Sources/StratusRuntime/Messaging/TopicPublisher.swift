@@ -62,6 +62,11 @@ package final class TopicPublisher: Sendable {
         attributes.withLock { $0 = stored }
     }
 
+    /// Reads topics, subscriptions and topic settings again (another host changed them).
+    func refresh() async throws {
+        try await changes.withLock { try await load(declared: [:]) }
+    }
+
     /// Applies edited trigger files while the host runs: declared topics and subscriptions are put, and the
     /// subscriptions a file declared before but no longer does are removed (topics stay, with what clients
     /// subscribed to them). Deliveries already committed go on.

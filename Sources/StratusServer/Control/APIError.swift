@@ -59,6 +59,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.notFound, code: "QueueDoesNotExist", message: error.message)
         } catch let error as StoreError where error.code == .topicDoesNotExist {
             throw APIError(.notFound, code: "TopicNotFound", message: error.message)
+        } catch let error as StoreError where error.code == .unavailable {
+            // Nothing was written: the client may try again (HTTP routes and sync invokes keep working).
+            throw APIError(.serviceUnavailable, code: "StoreUnavailable", message: error.message)
         } catch Dispatcher.DispatchError.functionNotFound(let name) {
             throw APIError.notFound(function: name)
         } catch let error as HTTPError where request.uri.path.hasPrefix("/v1/") {

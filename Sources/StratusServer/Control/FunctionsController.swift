@@ -13,7 +13,8 @@ struct FunctionsController {
             try JSONBody.response(
                 V1.Status(
                     maxWorkers: host.maxWorkers, isolation: host.isolation, functions: host.functionStatus(),
-                    queues: try await QueuesController.summaries(host), topics: TopicsController.summaries(host)))
+                    queues: try await QueuesController.summaries(host), topics: TopicsController.summaries(host),
+                    cluster: try await host.cluster()))
         }
         router.get("/v1/routes") { _, _ in
             try JSONBody.response(
@@ -101,6 +102,7 @@ struct FunctionsController {
         case .unavailable: APIError(.notImplemented, code: "NotAvailable", message: refusal.description)
         case .projectFunction: APIError(.conflict, code: "ProjectFunction", message: refusal.description)
         case .doesNotStart: APIError(.badRequest, code: "FunctionDoesNotStart", message: refusal.description)
+        case .notShared: APIError(.serviceUnavailable, code: "StoreUnavailable", message: refusal.description)
         case .refused(let error):
             switch error {
             case .invalidArchive: APIError(.badRequest, code: "InvalidArchive", message: refusal.description)

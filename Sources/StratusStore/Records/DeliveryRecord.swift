@@ -2,10 +2,10 @@ import GRDB
 import StratusCore
 
 /// A row of `delivery`: an async invoke (`event_id`) or a topic delivery (`subscription_id`, `topic`).
-struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
-    static let databaseTableName = "delivery"
+package struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "delivery"
 
-    enum Columns {
+    package enum Columns {
         static let id = Column("id")
         static let subscriptionId = Column("subscription_id")
         static let topic = Column("topic")
@@ -21,21 +21,21 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
         static let deadLetterQueue = Column("dead_letter_queue")
     }
 
-    var id: Int64?
-    var subscriptionId: String
-    var topic: String?
-    var eventId: String?
-    var targetKind: String
-    var target: String
-    var payload: String
-    var attempts: Int
-    var nextAttemptAt: Int64
-    var createdAt: Int64
-    var deadLetterQueue: String?
-    var messageId: String?
-    var raw = false
+    package var id: Int64?
+    package var subscriptionId: String
+    package var topic: String?
+    package var eventId: String?
+    package var targetKind: String
+    package var target: String
+    package var payload: String
+    package var attempts: Int
+    package var nextAttemptAt: Int64
+    package var createdAt: Int64
+    package var deadLetterQueue: String?
+    package var messageId: String?
+    package var raw = false
 
-    init(_ delivery: PendingDelivery) {
+    package init(_ delivery: PendingDelivery) {
         id = nil
         switch delivery.source {
         case .asyncInvoke(let eventId):
@@ -58,7 +58,27 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
         raw = delivery.raw
     }
 
-    init(row: Row) {
+    package init(
+        id: Int64, subscriptionId: String, topic: String?, eventId: String?, targetKind: String, target: String,
+        payload: String, attempts: Int, nextAttemptAt: Int64, createdAt: Int64, deadLetterQueue: String?,
+        messageId: String?, raw: Bool
+    ) {
+        self.id = id
+        self.subscriptionId = subscriptionId
+        self.topic = topic
+        self.eventId = eventId
+        self.targetKind = targetKind
+        self.target = target
+        self.payload = payload
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.createdAt = createdAt
+        self.deadLetterQueue = deadLetterQueue
+        self.messageId = messageId
+        self.raw = raw
+    }
+
+    package init(row: Row) {
         id = row[Columns.id]
         subscriptionId = row[Columns.subscriptionId]
         topic = row[Columns.topic]
@@ -74,7 +94,7 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
         raw = row[Columns.raw]
     }
 
-    func encode(to container: inout PersistenceContainer) {
+    package func encode(to container: inout PersistenceContainer) {
         container[Columns.id] = id
         container[Columns.subscriptionId] = subscriptionId
         container[Columns.topic] = topic
@@ -90,7 +110,7 @@ struct DeliveryRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.raw] = raw
     }
 
-    func delivery() throws -> PendingDelivery {
+    package func delivery() throws -> PendingDelivery {
         let target: PendingDelivery.Target
         switch targetKind {
         case "function": target = .function(self.target)

@@ -3,10 +3,10 @@ import GRDB
 import StratusCore
 
 /// A row of `message`. Attributes are kept as their JSON text and decoded off the writer.
-struct MessageRecord: FetchableRecord, TableRecord, Sendable {
-    static let databaseTableName = "message"
+package struct MessageRecord: FetchableRecord, TableRecord, Sendable {
+    package static let databaseTableName = "message"
 
-    enum Columns {
+    package enum Columns {
         static let seq = Column("seq")
         static let id = Column("id")
         static let queue = Column("queue")
@@ -23,24 +23,44 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         static let sequence = Column("sequence")
     }
 
-    var seq: Int64
-    var id: String
-    var queue: String
-    var body: String
-    var attributes: String?
-    var sentAtMs: Int64
-    var firstReceivedAtMs: Int64?
-    var receiveCount: Int
-    var receiptHandle: String?
-    var sourceQueue: String?
-    var groupId: String?
-    var deduplicationId: String?
-    var sequence: Int64?
+    package var seq: Int64
+    package var id: String
+    package var queue: String
+    package var body: String
+    package var attributes: String?
+    package var sentAtMs: Int64
+    package var firstReceivedAtMs: Int64?
+    package var receiveCount: Int
+    package var receiptHandle: String?
+    package var sourceQueue: String?
+    package var groupId: String?
+    package var deduplicationId: String?
+    package var sequence: Int64?
+
+    package init(
+        seq: Int64, id: String, queue: String, body: String, attributes: String?, sentAtMs: Int64,
+        firstReceivedAtMs: Int64?, receiveCount: Int, receiptHandle: String?, sourceQueue: String?, groupId: String?,
+        deduplicationId: String?, sequence: Int64?
+    ) {
+        self.seq = seq
+        self.id = id
+        self.queue = queue
+        self.body = body
+        self.attributes = attributes
+        self.sentAtMs = sentAtMs
+        self.firstReceivedAtMs = firstReceivedAtMs
+        self.receiveCount = receiveCount
+        self.receiptHandle = receiptHandle
+        self.sourceQueue = sourceQueue
+        self.groupId = groupId
+        self.deduplicationId = deduplicationId
+        self.sequence = sequence
+    }
 
     /// The key under which the attributes' JSON keeps the trace header: a name no message attribute may have.
     static let traceHeaderKey = "AWS.TraceHeader"
 
-    init(row: Row) {
+    package init(row: Row) {
         seq = row[Columns.seq]
         id = row[Columns.id]
         queue = row[Columns.queue]
@@ -56,7 +76,7 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         sequence = row[Columns.sequence]
     }
 
-    func message() throws -> QueueMessage {
+    package func message() throws -> QueueMessage {
         var decoded = try attributes.map(Self.decodeAttributes) ?? [:]
         let traceHeader = decoded.removeValue(forKey: Self.traceHeaderKey)?.stringValue
         var message = QueueMessage(
@@ -93,21 +113,21 @@ struct MessageRecord: FetchableRecord, TableRecord, Sendable {
     }
 
     /// The row id a receipt handle (`<random>.<seq>`) names, or `nil` for a handle this store never made.
-    static func seq(ofReceiptHandle handle: String) -> Int64? {
+    package static func seq(ofReceiptHandle handle: String) -> Int64? {
         guard let dot = handle.utf8.lastIndex(of: UInt8(ascii: ".")) else { return nil }
         return Int64(handle[handle.index(after: dot)...])
     }
 }
 
 /// A message to insert: its attributes already encoded, off the writer.
-struct NewMessage: Sendable {
-    var body: String
-    var attributes: String?
-    var delayMs: Int64?
-    var groupId: String?
-    var deduplicationId: String?
+package struct NewMessage: Sendable {
+    package var body: String
+    package var attributes: String?
+    package var delayMs: Int64?
+    package var groupId: String?
+    package var deduplicationId: String?
 
-    static func encode(_ messages: [OutgoingMessage]) throws -> [NewMessage] {
+    package static func encode(_ messages: [OutgoingMessage]) throws -> [NewMessage] {
         messages.map { message in
             var stored = message.attributes
             if let trace = message.traceHeader {

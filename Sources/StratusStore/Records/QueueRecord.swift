@@ -4,10 +4,10 @@ import StratusCore
 
 /// A row of `queue`: the settings the hot paths read as columns, and the whole `QueueConfig` (consumer
 /// included) as JSON.
-struct QueueRecord: FetchableRecord, PersistableRecord {
-    static let databaseTableName = "queue"
+package struct QueueRecord: FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "queue"
 
-    enum Columns {
+    package enum Columns {
         static let name = Column("name")
         static let visibilityTimeoutMs = Column("visibility_timeout_ms")
         static let maxReceiveCount = Column("max_receive_count")
@@ -17,15 +17,15 @@ struct QueueRecord: FetchableRecord, PersistableRecord {
         static let config = Column("config")
     }
 
-    var name: String
-    var visibilityTimeoutMs: Int64
-    var maxReceiveCount: Int?
-    var deadLetterQueue: String?
-    var retentionMs: Int64
-    var delayMs: Int64
-    var config: String
+    package var name: String
+    package var visibilityTimeoutMs: Int64
+    package var maxReceiveCount: Int?
+    package var deadLetterQueue: String?
+    package var retentionMs: Int64
+    package var delayMs: Int64
+    package var config: String
 
-    init(_ queue: QueueConfig) throws {
+    package init(_ queue: QueueConfig) throws {
         name = queue.name
         visibilityTimeoutMs = queue.visibilityTimeoutMs
         maxReceiveCount = queue.maxReceiveCount
@@ -35,7 +35,7 @@ struct QueueRecord: FetchableRecord, PersistableRecord {
         config = String(decoding: try JSONEncoder().encode(queue), as: UTF8.self)
     }
 
-    init(row: Row) {
+    package init(row: Row) {
         name = row[Columns.name]
         visibilityTimeoutMs = row[Columns.visibilityTimeoutMs]
         maxReceiveCount = row[Columns.maxReceiveCount]
@@ -45,7 +45,7 @@ struct QueueRecord: FetchableRecord, PersistableRecord {
         config = row[Columns.config]
     }
 
-    func encode(to container: inout PersistenceContainer) {
+    package func encode(to container: inout PersistenceContainer) {
         container[Columns.name] = name
         container[Columns.visibilityTimeoutMs] = visibilityTimeoutMs
         container[Columns.maxReceiveCount] = maxReceiveCount
@@ -55,7 +55,7 @@ struct QueueRecord: FetchableRecord, PersistableRecord {
         container[Columns.config] = config
     }
 
-    func queueConfig() throws -> QueueConfig {
+    package func queueConfig() throws -> QueueConfig {
         do {
             return try JSONDecoder().decode(QueueConfig.self, from: Data(config.utf8))
         } catch {

@@ -2,10 +2,10 @@ import GRDB
 import StratusCore
 
 /// A row of `subscription`: the endpoint as a kind and a target, the filter policy as its JSON text.
-struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
-    static let databaseTableName = "subscription"
+package struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "subscription"
 
-    enum Columns {
+    package enum Columns {
         static let id = Column("id")
         static let topic = Column("topic")
         static let endpointKind = Column("endpoint_kind")
@@ -17,17 +17,17 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
         static let groupFrom = Column("group_from")
     }
 
-    var id: String
-    var topic: String
-    var endpointKind: String
-    var endpoint: String
-    var filterPolicy: String?
-    var filterScope: String
-    var raw: Bool
-    var deadLetterQueue: String?
-    var groupFrom: String?
+    package var id: String
+    package var topic: String
+    package var endpointKind: String
+    package var endpoint: String
+    package var filterPolicy: String?
+    package var filterScope: String
+    package var raw: Bool
+    package var deadLetterQueue: String?
+    package var groupFrom: String?
 
-    init(_ subscription: Subscription) {
+    package init(_ subscription: Subscription) {
         let (kind, target) = subscription.endpoint.kindAndTarget
         id = subscription.id
         topic = subscription.topic
@@ -40,7 +40,22 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
         groupFrom = subscription.groupFrom
     }
 
-    init(row: Row) {
+    package init(
+        id: String, topic: String, endpointKind: String, endpoint: String, filterPolicy: String?, filterScope: String,
+        raw: Bool, deadLetterQueue: String?, groupFrom: String?
+    ) {
+        self.id = id
+        self.topic = topic
+        self.endpointKind = endpointKind
+        self.endpoint = endpoint
+        self.filterPolicy = filterPolicy
+        self.filterScope = filterScope
+        self.raw = raw
+        self.deadLetterQueue = deadLetterQueue
+        self.groupFrom = groupFrom
+    }
+
+    package init(row: Row) {
         id = row[Columns.id]
         topic = row[Columns.topic]
         endpointKind = row[Columns.endpointKind]
@@ -52,7 +67,7 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
         groupFrom = row[Columns.groupFrom]
     }
 
-    func encode(to container: inout PersistenceContainer) {
+    package func encode(to container: inout PersistenceContainer) {
         container[Columns.id] = id
         container[Columns.topic] = topic
         container[Columns.endpointKind] = endpointKind
@@ -65,7 +80,7 @@ struct SubscriptionRecord: FetchableRecord, PersistableRecord, Sendable {
     }
 
     /// The subscription, its filter policy parsed again (off the reader).
-    func subscription() throws -> Subscription {
+    package func subscription() throws -> Subscription {
         let endpoint: Subscription.Endpoint
         switch endpointKind {
         case "function": endpoint = .function(self.endpoint)

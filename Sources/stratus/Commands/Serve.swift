@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import StratusCore
+import StratusPostgres
 import StratusRuntime
 import StratusServer
 import StratusStore
@@ -21,6 +22,13 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "State directory (default DIR/.stratus).")
     var state: String?
+
+    @Option(
+        help: """
+            Where state is kept (default: $STRATUS_STORE, else SQLite in the state directory): \
+            postgres://user[:password]@host[:port]/database shares it with every host that names the same database.
+            """)
+    var store: String?
 
     @Option(help: "Gateway address for HTTP triggers.")
     var http = "127.0.0.1:8080"
@@ -89,7 +97,26 @@ struct Serve: AsyncParsableCommand {
         )
         .standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: stateDirectory + "/stratus.sqlite")
+        let storeURL = (store ?? ProcessInfo.processInfo.environment["STRATUS_STORE"]).flatMap {
+            $0.isEmpty ? nil : $0
+        }
+        let store: any Store
+        if let storeURL, storeURL.hasPrefix("postgres://") || storeURL.hasPrefix("postgresql://") {
+            var storeLogger = logger
+            storeLogger.logLevel = max(logger.logLevel, .warning)
+            let hostId = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+            do {
+                store = try await PostgresStore.open(url: storeURL, hostId: hostId, logger: storeLogger)
+            } catch let error as StoreError {
+                throw ValidationError("--store: \(error.message)")
+            }
+            configuration.controlAddress = control
+        } else if let storeURL {
+            let path = storeURL.hasPrefix("sqlite://") ? String(storeURL.dropFirst("sqlite://".count)) : storeURL
+            store = try SQLiteStore(path: path)
+        } else {
+            store = try SQLiteStore(path: stateDirectory + "/stratus.sqlite")
+        }
         let dependencies = Dependencies(
             root: stateDirectory + "/deps", python: WorkerLauncher.pythonExecutable,
             progress: { line in

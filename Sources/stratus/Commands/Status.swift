@@ -34,6 +34,20 @@ struct Status: AsyncParsableCommand {
                 print("")
                 printTopics(status.topics)
             }
+            if let cluster = status.cluster {
+                print("")
+                print("HOST".padding(32) + "ROLE".padding(9) + "HEARTBEAT".padding(26) + "CONTROL")
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                for host in cluster.hosts {
+                    let age = Double(max(0, now - host.heartbeatAtMs)) / 1000
+                    let stale = now - host.heartbeatAtMs > cluster.leaseMs ? " (silent: stopped?)" : ""
+                    print(
+                        (host.id + (host.id == cluster.thisHost ? " *" : "")).padding(32)
+                            + (host.leader ? "leader" : "member").padding(9)
+                            + (String(format: "%.1f s ago", age) + stale).padding(26) + (host.control ?? "-"))
+                }
+                print("* this host; deliveries of a host silent for \(cluster.leaseMs / 1000) s go to the others")
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import StratusCore
 import StratusRuntime
+import StratusStore
 
 /// Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`), as the `aws` CLI and boto3 call it.
 enum LambdaFacade {
@@ -57,6 +58,10 @@ enum LambdaFacade {
             }
         } catch let failure as Failure {
             return error(failure.status, type: failure.type, body: failure.body.merging(["Type": "User"]) { a, _ in a })
+        } catch let failure as StoreError where failure.code == .unavailable {
+            // An Event invoke could not be committed: nothing was accepted, the client retries the 503.
+            return error(
+                .serviceUnavailable, type: "ServiceException", body: ["Type": "Service", "message": failure.message])
         }
     }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import StratusCore
 import StratusRuntime
+import StratusStore
 
 /// Lambda's read API (ListFunctions, GetFunction, GetFunctionConfiguration) and its event source mappings
 /// for SQS queues. A mapping is the queue's consumer, the same one `consumer:` declares in a trigger file:
@@ -98,6 +99,9 @@ enum LambdaFunctionsAPI {
             let status: HTTPResponse.Status = error.code == .notFound ? .notFound : .badRequest
             let type = error.code == .notFound ? "ResourceNotFoundException" : "InvalidParameterValueException"
             return LambdaFacade.error(status, type: type, body: ["Type": "User", "message": error.message])
+        } catch let error as StoreError where error.code == .unavailable {
+            return LambdaFacade.error(
+                .serviceUnavailable, type: "ServiceException", body: ["Type": "Service", "message": error.message])
         } catch {
             return LambdaFacade.error(
                 .internalServerError, type: "ServiceException", body: ["Type": "Service", "message": "\(error)"])

@@ -622,6 +622,8 @@ extension SNSError {
             self = SNSError(code: "InvalidParameter", message: "Invalid parameter: \(error.message)")
         case let error as StoreError where error.code == .topicDoesNotExist:
             self = .notFound("Topic does not exist")
+        case let error as StoreError where error.code == .unavailable:
+            self = SNSError(code: "ServiceUnavailable", message: error.message, status: .serviceUnavailable)
         default:
             self = SNSError(code: "InternalError", message: "\(error)", status: .internalServerError)
         }

@@ -203,6 +203,11 @@ extension SQSError {
             }
         case let error as StoreError where error.code == .queueDoesNotExist:
             self = .queueDoesNotExist
+        case let error as StoreError where error.code == .unavailable:
+            // A 503 that botocore and the aws CLI retry with backoff.
+            self = SQSError(
+                type: "ServiceUnavailable", code: "ServiceUnavailable", message: error.message,
+                status: .serviceUnavailable)
         default:
             self = SQSError(
                 type: "InternalError", code: "InternalError", message: "\(error)", status: .internalServerError)
