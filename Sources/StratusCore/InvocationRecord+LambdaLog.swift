@@ -2,12 +2,14 @@ extension InvocationRecord {
     /// The record as Lambda writes it to CloudWatch: `START`, the function's output, `END`, `REPORT`.
     package var lambdaLog: String { log(showingRevision: false) }
 
-    /// `lambdaLog` with the code revision on the `START` line, as `stratus logs` prints it.
+    /// `lambdaLog` with the code revision (and, with a shared store, the host that ran it) on the `START` line, as
+    /// `stratus logs` prints it.
     package var annotatedLog: String { log(showingRevision: true) }
 
     private func log(showingRevision: Bool) -> String {
         var text = "START RequestId: \(id) Version: \(version)"
         if showingRevision, let revision { text += " Revision: \(revision)" }
+        if showingRevision, let host { text += " Host: \(host)" }
         text += "\n"
         text += output
         if !output.isEmpty, !output.hasSuffix("\n") { text += "\n" }

@@ -18,16 +18,20 @@ package final class PostgresStore: Store, Sendable {
     package let hostId: String
     /// How long a delivery stays leased to a host that stopped renewing it.
     package let leaseMs: Int64
+    /// How long a call waits for a connection before it answers that the database is unavailable (the pool
+    /// keeps trying to connect meanwhile; its own circuit breaker would wait a minute).
+    let connectionWait: Duration
     let connectionConfiguration: PostgresConnection.Configuration
     let logger: Logger
     private let runner: Task<Void, Never>
 
     /// Connects to `url` (`postgres://user:password@host:port/database`, `?host=/socket/dir` for a Unix socket,
     /// `?sslmode=disable|prefer|require`) and brings the schema up to date.
-    package static func open(url: String, hostId: String, leaseMs: Int64 = 15_000, logger: Logger) async throws
-        -> PostgresStore
-    {
-        let store = try PostgresStore(url: url, hostId: hostId, leaseMs: leaseMs, logger: logger)
+    package static func open(
+        url: String, hostId: String, leaseMs: Int64 = 15_000, connectionWait: Duration = .seconds(10), logger: Logger
+    ) async throws -> PostgresStore {
+        let store = try PostgresStore(
+            url: url, hostId: hostId, leaseMs: leaseMs, connectionWait: connectionWait, logger: logger)
         do {
             try await store.migrate()
         } catch let error as PSQLError {
@@ -42,7 +46,8 @@ package final class PostgresStore: Store, Sendable {
         return store
     }
 
-    init(url: String, hostId: String, leaseMs: Int64, logger: Logger) throws {
+    init(url: String, hostId: String, leaseMs: Int64, connectionWait: Duration, logger: Logger) throws {
+        self.connectionWait = connectionWait
         let endpoint = try Endpoint(url: url)
         connectionConfiguration = try endpoint.connection
         client = PostgresClient(configuration: endpoint.client, backgroundLogger: logger)
@@ -164,10 +169,6 @@ package final class PostgresStore: Store, Sendable {
         }
     }
 
-    /// How long a call waits for a connection before it answers that the database is unavailable (the pool
-    /// keeps trying to connect meanwhile; its own circuit breaker would wait a minute).
-    static let connectionWait: Duration = .seconds(5)
-
     /// Runs `body` on a pooled connection. A call that gets no connection within `connectionWait` fails with
     /// `StoreError.unavailable`; once it has one, it runs to its end.
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
@@ -183,7 +184,7 @@ package final class PostgresStore: Store, Sendable {
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: Self.connectionWait)
+                    try await Task.sleep(for: self.connectionWait)
                     guard leased.isSet else { return nil }
                     // Leased in time: the call takes as long as it takes (cancelled when it ends).
                     while true { try await Task.sleep(for: .seconds(3600)) }
@@ -192,7 +193,7 @@ package final class PostgresStore: Store, Sendable {
                 guard let first = try await group.next(), let value = first else {
                     throw StoreError(
                         code: .unavailable,
-                        message: "The database cannot be reached: no connection within \(Self.connectionWait).")
+                        message: "The database cannot be reached: no connection within \(self.connectionWait).")
                 }
                 return value
             }

@@ -336,4 +336,58 @@ import Testing
         #expect(processed, "what was acknowledged before and after the outage reaches the consumer")
         await stop(host)
     }
+
+    /// Async invokes are leased to the host that runs them: SIGKILL that host while it holds some, and the other
+    /// host takes them over once their lease runs out. Every accepted event runs, with its host in the log.
+    @Test func deliveriesOfAKilledHostAreTakenOverAfterTheirLease() async throws {
+        let database = try PostgresServer.start().makeDatabase()
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.addPython(
+            "slow",
+            code: """
+                import os, time
+                def handler(event, context):
+                    time.sleep(0.2)
+                    with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "done.log"), "a") as f:
+                        f.write(str(event["n"]) + "\\n")
+                """, manifest: "timeout: 5s\nscaling: {max: 2}\n")
+        let a = try await serve(project, database, "a")
+        let total = 60
+        for n in 0..<total {
+            let accepted = try await HTTP.request(
+                "POST", a.controlURL + "/v1/functions/slow/invoke?async=true", json: ["n": n])
+            #expect(accepted.status == 202)
+        }
+        let logPath = project.path + "/functions/slow/done.log"
+        @Sendable func done() -> [Substring] {
+            ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n")
+        }
+        // a runs them two at a time, each leased to it; b joins, then a is killed holding its leases.
+        _ = await waitUntil(timeout: .seconds(30)) { done().count >= 4 }
+        let b = try await serve(project, database, "b")
+        kill(a.process.processIdentifier, SIGKILL)
+        let killedAt = ContinuousClock.now
+        print("cluster: killed host a after \(done().count) of \(total) events ran")
+        let all = await waitUntil(timeout: .seconds(90), every: .milliseconds(200)) {
+            Set(done()).count == total
+        }
+        #expect(all, "every accepted event runs although its host was killed: \(Set(done()).count) of \(total)")
+        // What a was running when it died finished in its orphaned worker, but its deliveries stay leased to a:
+        // b runs them again once the lease (15 s) has run out (at least once).
+        let rerun = await waitUntil(timeout: .seconds(60), every: .milliseconds(200)) {
+            done().count > Set(done()).count
+        }
+        let takeover = ContinuousClock.now - killedAt
+        let ran = done()
+        print(
+            "cluster: \(Set(ran).count) of \(total) events ran, \(ran.count - Set(ran).count) again after the lease, \(takeover) after the kill (lease 15 s)"
+        )
+        #expect(rerun, "the deliveries a held are run by b after their lease")
+        #expect(takeover >= .seconds(14), "not before the lease ran out: \(takeover)")
+        #expect(ran.count - Set(ran).count <= 2, "only what a was running when killed runs twice")
+        let logs = try b.cli(["logs", "slow", "--limit", "200"])
+        #expect(logs.stdout.contains("Host: "), "logs say which host ran each invocation")
+        await stop(b)
+    }
 }

@@ -7,8 +7,10 @@ import StratusTesting
 import Synchronization
 import Testing
 
-/// The two implementations of `Store`: every store test runs against both, SQLite on a fresh file and
-/// PostgreSQL on a fresh database of the test process's throwaway cluster.
+/// The two implementations of `Store`: every store test runs against both, SQLite on a fresh file and PostgreSQL
+/// on a fresh database of the test process's throwaway cluster. A PostgreSQL store waits up to 2 minutes for a
+/// connection here: the whole suite runs at once on a small machine, and these tests are about what the store
+/// does, not how fast.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres
@@ -28,14 +30,16 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let url = try PostgresServer.start().makeDatabase()
             var logger = Logger(label: "store-test")
             logger.logLevel = .warning
-            let store = try await PostgresStore.open(url: url, hostId: "test-host", logger: logger)
+            let store = try await PostgresStore.open(
+                url: url, hostId: "test-host", connectionWait: .seconds(120), logger: logger)
             let reopened = StoreList()
             defer {
                 store.close()
                 for other in reopened.stores.withLock({ $0 }) { other.close() }
             }
             try await body(store) {
-                let other = try await PostgresStore.open(url: url, hostId: "test-host-2", logger: logger)
+                let other = try await PostgresStore.open(
+                    url: url, hostId: "test-host-2", connectionWait: .seconds(120), logger: logger)
                 reopened.stores.withLock { $0.append(other) }
                 return other
             }
