@@ -175,18 +175,28 @@ extension PostgresStore {
     package func receive(
         from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool
     ) async throws -> [QueueMessage] {
+        try await receiveOrNextVisible(
+            from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: oneGroup
+        ).messages
+    }
+
+    package func receiveOrNextVisible(
+        from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool
+    ) async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?) {
         guard max > 0 else {
             guard try await queueExists(queue) else { throw StoreError.queueDoesNotExist(queue) }
-            return []
+            return ([], nil)
         }
         if queue.hasSuffix(".fifo") {
-            return try await receiveFIFO(
+            let messages = try await receiveFIFO(
                 from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: oneGroup)
+            return (messages, messages.isEmpty ? try await nextVisibleAtMs(in: queue) : nil)
         }
         // One statement: drop what outlived the queue's retention, lock the oldest visible messages no other host
         // holds, move those past the receive limit to the dead-letter queue, hand out the rest. Only messages
         // moved leave room to look again.
         var received: [QueueMessage] = []
+        var next: Int64?
         while received.count < max {
             let limit = Int64(max - received.count)
             // A message received with a zero timeout is visible again: never hand it out twice in one call.
@@ -220,7 +230,8 @@ extension PostgresStore {
                     FROM picked, q WHERE m.seq = picked.seq AND NOT picked.dead
                     RETURNING m.seq, m.id, m.queue, m.body, m.attributes, m.sent_at, m.first_received_at,
                         m.receive_count, m.receipt_handle, m.source_queue, m.group_id, m.dedup_id, m.sequence)
-                SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM moved), r.*
+                SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM moved),
+                    (SELECT min(visible_at) FROM message WHERE queue = \(queue)), r.*
                 FROM (SELECT 1) AS one LEFT JOIN received r ON true
                 """)
             var moved: Int64 = 0
@@ -229,12 +240,14 @@ extension PostgresStore {
                 let r = row.makeRandomAccess()
                 guard try r[0].decode(Int64.self) > 0 else { throw StoreError.queueDoesNotExist(queue) }
                 moved = try r[1].decode(Int64.self)
-                if try r[2].decode(Int64?.self) != nil { batch.append(try Self.message(r, from: 2)) }
+                next = try r[2].decode(Int64?.self)
+                if try r[3].decode(Int64?.self) != nil { batch.append(try Self.message(r, from: 3)) }
             }
             received += batch.sorted { $0.sortKey < $1.sortKey }
             if moved == 0 || Int64(batch.count) + moved < limit { break }
         }
-        return received
+        // The smallest visible_at as the statement found it: only meaningful when nothing was received.
+        return (received, received.isEmpty ? next : nil)
     }
 
     /// FIFO receives, one transaction under the queue's advisory lock (two hosts must not each take the next

@@ -70,6 +70,10 @@ package protocol Store: Sendable {
     /// With `oneGroup`, a FIFO queue's receive holds the messages of one group only.
     func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool)
         async throws -> [QueueMessage]
+    /// `receive`, and when it got nothing, the queue's smallest `visible_at` (as `nextVisibleAtMs(in:)`): what a
+    /// long poll needs to know how long to sleep, in one round trip where the store can.
+    func receiveOrNextVisible(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool)
+        async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?)
     /// Deletes messages by receipt handle; returns how many existed.
     func delete(from queue: String, receiptHandles: [String]) async throws -> Int
     /// Sets when a received message becomes visible again; `false` if the handle is not current.
@@ -159,6 +163,15 @@ package protocol Store: Sendable {
 }
 
 extension Store {
+    package func receiveOrNextVisible(
+        from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool
+    ) async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?) {
+        let messages = try await receive(
+            from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: oneGroup)
+        guard messages.isEmpty else { return (messages, nil) }
+        return ([], try await nextVisibleAtMs(in: queue))
+    }
+
     /// Every due delivery, oldest first.
     package func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64) async throws
         -> [QueueMessage]

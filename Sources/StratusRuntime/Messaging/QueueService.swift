@@ -359,14 +359,14 @@ package final class QueueService: Sendable {
         let deadline = clock.now + wait
         while true {
             let generation = signal.generation(queue)
-            let messages = try await store.receive(
+            let (messages, nextVisible) = try await store.receiveOrNextVisible(
                 from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: oneGroup)
             let now = clock.now
             if !messages.isEmpty || now >= deadline || Task.isCancelled || isDraining { return messages }
             // Sleep until a send wakes us, a delayed or in-flight message becomes visible, or the wait ends.
             var timeout = deadline - now
             let current = nowMs
-            if let next = try await store.nextVisibleAtMs(in: queue) {
+            if let next = nextVisible {
                 if next > current {
                     timeout = Swift.min(timeout, .milliseconds(next.saturatingSubtract(current)))
                 } else if queue.hasSuffix(".fifo") {
@@ -376,7 +376,9 @@ package final class QueueService: Sendable {
                         timeout = Swift.min(timeout, .milliseconds(Swift.max(1, change.saturatingSubtract(current))))
                     }
                 } else {
-                    timeout = Swift.min(timeout, .milliseconds(1))
+                    // Visible but not handed out: another host's receive holds it this instant (its commit makes it
+                    // invisible), or it became visible just now. Look again shortly.
+                    timeout = Swift.min(timeout, .milliseconds(10))
                 }
             }
             await signal.wait(queue, since: generation, timeout: timeout)
