@@ -22,7 +22,9 @@ import Testing
         try project.addPython("crashes", code: Fixtures.crashes)
         try project.addPython("import-error", code: Fixtures.importError)
         try project.addPython("syntax-error", code: Fixtures.syntaxError)
-        try project.addPython("allocates", code: Fixtures.allocates, manifest: short)
+        // The memory limit, not the timeout, must stop it: touching 200 MB from Python takes more than a second
+        // on a loaded machine.
+        try project.addPython("allocates", code: Fixtures.allocates, manifest: "timeout: 20s\nmemory: 64\n")
         try project.addFunction(
             "node-callback", manifest: "runtime: node\nhandler: index.handler\n",
             files: ["index.js": "exports.handler = (event, context, callback) => { callback(null, {n: event.n + 1}) }"])
