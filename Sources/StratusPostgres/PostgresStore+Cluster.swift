@@ -83,14 +83,8 @@ extension PostgresStore: SharedStore {
                 let connection = try await dedicatedConnection()
                 let outcome = await outcome {
                     try await withTaskCancellationHandler {
-                        // The server notices a leader that vanished without closing its connection (cut off, frozen)
-                        // within ~11 s, and lets the lock go.
-                        for setting in [
-                            "SET tcp_keepalives_idle = 5", "SET tcp_keepalives_interval = 2",
-                            "SET tcp_keepalives_count = 3",
-                        ] {
-                            _ = try await connection.query(PostgresQuery(unsafeSQL: setting), logger: logger)
-                        }
+                        // The session's keepalives (`Endpoint.sessionSettings`) let the server notice a leader that
+                        // vanished without closing its connection within ~11 s, and let the lock go.
                         backoff = .milliseconds(200)
                         // Waits, without polling, until the leader's session ends.
                         _ = try await connection.query("SELECT pg_advisory_lock(\(Self.leaderLock))", logger: logger)
@@ -122,25 +116,26 @@ extension PostgresStore: SharedStore {
     }
 
     package func heartbeat(nowMs: Int64, startedAtMs: Int64, control: String?, leader: Bool) async throws {
-        try await transaction { connection in
-            try await connection.query(
+        // Leases first, on their own: nothing another host holds can delay them.
+        try await rows(
+            "UPDATE delivery SET lease_until = \(nowMs.saturatingAdd(leaseMs)) WHERE lease_owner = \(hostId)")
+        try await rows(
+            """
+            INSERT INTO host (id, started_at, heartbeat_at, leader, control)
+            VALUES (\(hostId), \(startedAtMs), \(nowMs), \(leader), \(control))
+            ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, leader = excluded.leader,
+                control = excluded.control
+            """)
+        if leader {
+            // A former leader's row may be locked by its own stuck write: skip it, the next beat clears it.
+            try await rows(
                 """
-                INSERT INTO host (id, started_at, heartbeat_at, leader, control)
-                VALUES (\(self.hostId), \(startedAtMs), \(nowMs), \(leader), \(control))
-                ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, leader = excluded.leader,
-                    control = excluded.control
-                """, logger: self.logger)
-            if leader {
-                try await connection.query(
-                    "UPDATE host SET leader = false WHERE leader AND id <> \(self.hostId)", logger: self.logger)
-            }
-            try await connection.query(
-                "UPDATE delivery SET lease_until = \(nowMs.saturatingAdd(self.leaseMs)) WHERE lease_owner = \(self.hostId)",
-                logger: self.logger)
-            // Hosts silent for an hour are forgotten.
-            try await connection.query(
-                "DELETE FROM host WHERE heartbeat_at < \(nowMs.saturatingSubtract(3_600_000))", logger: self.logger)
+                UPDATE host SET leader = false WHERE id IN (
+                    SELECT id FROM host WHERE leader AND id <> \(hostId) FOR UPDATE SKIP LOCKED)
+                """)
         }
+        // Hosts silent for an hour are forgotten.
+        try await rows("DELETE FROM host WHERE heartbeat_at < \(nowMs.saturatingSubtract(3_600_000))")
     }
 
     package func hosts() async throws -> [ClusterHost] {

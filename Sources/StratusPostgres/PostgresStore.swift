@@ -100,6 +100,14 @@ package final class PostgresStore: Store, Sendable {
             }
         }
 
+        /// Set on every session: the server drops the session of a host that vanished without closing it (cut off,
+        /// frozen) within ~11 s, and a transaction left open by one within 30 s, so that its row locks do not
+        /// hold the other hosts up.
+        static let sessionSettings = [
+            ("tcp_keepalives_idle", "5"), ("tcp_keepalives_interval", "2"), ("tcp_keepalives_count", "3"),
+            ("idle_in_transaction_session_timeout", "30000"),
+        ]
+
         var client: PostgresClient.Configuration {
             var configuration: PostgresClient.Configuration
             if let socket {
@@ -116,6 +124,7 @@ package final class PostgresStore: Store, Sendable {
                     tls: tls)
             }
             configuration.options.connectTimeout = .seconds(5)
+            configuration.options.additionalStartupParameters = Self.sessionSettings
             configuration.options.maximumConnections = 16
             configuration.options.keepAliveBehavior = .init(frequency: .seconds(10))
             return configuration
@@ -140,6 +149,7 @@ package final class PostgresStore: Store, Sendable {
                         database: database, tls: tls)
                 }
                 configuration.options.connectTimeout = .seconds(5)
+                configuration.options.additionalStartupParameters = Self.sessionSettings
                 return configuration
             }
         }
