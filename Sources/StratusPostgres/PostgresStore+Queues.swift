@@ -119,56 +119,10 @@ extension PostgresStore {
         return ids
     }
 
-    /// FIFO sends, one transaction: a deduplication id sent in the last 5 minutes answers the first message's id
-    /// and inserts nothing; each message takes the queue's next sequence number.
+    /// FIFO sends: one transaction (deduplication and sequence numbers as `insert` applies them).
     private func sendFIFO(_ messages: [NewMessage], to queue: String, nowMs: Int64) async throws -> [String] {
         try await transaction { connection in
-            guard
-                let delay = try await connection.query(
-                    "SELECT delay_ms FROM queue WHERE name = \(queue)", logger: self.logger
-                ).collect().first?.decode(Int64.self)
-            else { throw StoreError.queueDoesNotExist(queue) }
-            var ids: [String] = []
-            for message in messages {
-                var id = RequestID.make()
-                if let dedup = message.deduplicationId {
-                    let expires = nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs)
-                    let claimed = try await connection.query(
-                        """
-                        INSERT INTO fifo_dedup (queue, dedup_id, message_id, expires_at)
-                        VALUES (\(queue), \(dedup), \(id), \(expires))
-                        ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id,
-                            expires_at = excluded.expires_at
-                        WHERE fifo_dedup.expires_at <= \(nowMs) RETURNING message_id
-                        """, logger: self.logger
-                    ).collect()
-                    if claimed.isEmpty {
-                        id =
-                            try await connection.query(
-                                "SELECT message_id FROM fifo_dedup WHERE queue = \(queue) AND dedup_id = \(dedup)",
-                                logger: self.logger
-                            ).collect().first?.decode(String.self) ?? id
-                        ids.append(id)
-                        continue
-                    }
-                }
-                let sequence = try await connection.query(
-                    """
-                    INSERT INTO fifo_sequence (queue, last) VALUES (\(queue), 1)
-                    ON CONFLICT (queue) DO UPDATE SET last = fifo_sequence.last + 1 RETURNING last
-                    """, logger: self.logger
-                ).collect().first?.decode(Int64.self)
-                let visibleAt = nowMs.saturatingAdd(message.delayMs ?? delay)
-                try await connection.query(
-                    """
-                    INSERT INTO message (id, queue, body, attributes, sent_at, visible_at, group_id, dedup_id, sequence)
-                    VALUES (\(id), \(queue), \(message.body), \(message.attributes), \(nowMs), \(visibleAt),
-                        \(message.groupId), \(message.deduplicationId), \(sequence))
-                    """, logger: self.logger)
-                ids.append(id)
-            }
-            try await connection.query(self.notifyQueue(queue), logger: self.logger)
-            return ids
+            try await self.insert(messages, into: queue, nowMs: nowMs, connection)
         }
     }
 

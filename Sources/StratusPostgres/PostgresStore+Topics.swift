@@ -102,9 +102,12 @@ extension PostgresStore {
 // MARK: - Fan-out and deliveries
 
 extension PostgresStore {
-    /// Inserts messages into `queue` on `connection` (inside the caller's transaction), FIFO rules included.
+    /// Inserts messages into `queue` on `connection` (inside the caller's transaction), FIFO rules included: a
+    /// deduplication id sent in the last 5 minutes inserts nothing and answers the first message's id; each FIFO
+    /// message takes the queue's next sequence number. Returns the message ids, in order.
+    @discardableResult
     func insert(_ messages: [NewMessage], into queue: String, nowMs: Int64, _ connection: PostgresConnection)
-        async throws
+        async throws -> [String]
     {
         guard
             let delay = try await connection.query(
@@ -115,22 +118,30 @@ extension PostgresStore {
         var sql = SQL(
             "INSERT INTO message (id, queue, body, attributes, sent_at, visible_at, group_id, dedup_id, sequence) VALUES "
         )
+        var ids: [String] = []
         var count = 0
         for message in messages {
+            let id = RequestID.make()
             var sequence: Int64?
             if fifo {
                 if let dedup = message.deduplicationId {
                     let claimed = try await connection.query(
                         """
                         INSERT INTO fifo_dedup (queue, dedup_id, message_id, expires_at)
-                        VALUES (\(queue), \(dedup), \(RequestID.make()),
-                            \(nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs)))
+                        VALUES (\(queue), \(dedup), \(id), \(nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs)))
                         ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id,
                             expires_at = excluded.expires_at
                         WHERE fifo_dedup.expires_at <= \(nowMs) RETURNING 1
                         """, logger: logger
                     ).collect()
-                    if claimed.isEmpty { continue }
+                    if claimed.isEmpty {
+                        let first = try await connection.query(
+                            "SELECT message_id FROM fifo_dedup WHERE queue = \(queue) AND dedup_id = \(dedup)",
+                            logger: logger
+                        ).collect().first?.decode(String.self)
+                        ids.append(first ?? id)
+                        continue
+                    }
                 }
                 sequence = try await connection.query(
                     """
@@ -141,8 +152,9 @@ extension PostgresStore {
             }
             if count > 0 { sql.append(",") }
             count += 1
+            ids.append(id)
             sql.append(
-                "(\(sql.bind(RequestID.make())), \(sql.bind(queue)), \(sql.bind(message.body)), "
+                "(\(sql.bind(id)), \(sql.bind(queue)), \(sql.bind(message.body)), "
                     + "\(sql.bind(message.attributes)), \(sql.bind(nowMs)), "
                     + "\(sql.bind(nowMs.saturatingAdd(message.delayMs ?? delay))), "
                     + "\(sql.bind(fifo ? message.groupId : nil)), \(sql.bind(fifo ? message.deduplicationId : nil)), "
@@ -150,6 +162,7 @@ extension PostgresStore {
         }
         if count > 0 { try await connection.query(sql.query, logger: logger) }
         try await connection.query(notifyQueue(queue), logger: logger)
+        return ids
     }
 
     /// Inserts deliveries on `connection`, leased to nobody, and tells every host their targets have work.

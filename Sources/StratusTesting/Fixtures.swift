@@ -48,4 +48,16 @@ package enum Fixtures {
                 blob[i] = 1
             time.sleep(5)
         """
+
+    /// A queue consumer that appends the SNS message id of every record (`"in"` topic envelopes) to
+    /// `ids.log` in its own directory: the durability and cluster tests count what reached it.
+    package static let messageIdSink = """
+        import json, os
+        def handler(event, context):
+            lines = []
+            for record in event["Records"]:
+                lines.append(json.loads(record["body"])["MessageId"] + "\\n")
+            with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "ids.log"), "a") as f:
+                f.write("".join(lines))
+        """
 }

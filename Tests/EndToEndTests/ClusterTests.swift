@@ -6,16 +6,6 @@ import Testing
 /// Several hosts on one PostgreSQL database, run as a team would run them: each its own process and state
 /// directory, clients spread over them, hosts killed with SIGKILL mid-load and restarted.
 @Suite(.serialized) struct ClusterTests {
-    static let sink = """
-        import json, os
-        def handler(event, context):
-            lines = []
-            for record in event["Records"]:
-                lines.append(json.loads(record["body"])["MessageId"] + "\\n")
-            with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "ids.log"), "a") as f:
-                f.write("".join(lines))
-        """
-
     static let tick = """
         import json, os
         def handler(event, context):
@@ -84,7 +74,7 @@ import Testing
         let database = try PostgresServer.start().makeDatabase()
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("sink", code: Self.sink, manifest: "timeout: 5s\nscaling: {max: 4}\n")
+        try project.addPython("sink", code: Fixtures.messageIdSink, manifest: "timeout: 5s\nscaling: {max: 4}\n")
         try project.write(
             "triggers/flow.yaml",
             """
@@ -277,7 +267,7 @@ import Testing
         let database = try server.makeDatabase()
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("sink", code: Self.sink, manifest: "timeout: 5s\n")
+        try project.addPython("sink", code: Fixtures.messageIdSink, manifest: "timeout: 5s\n")
         try project.addPython(
             "hello", code: "def handler(event, context):\n    return {'statusCode': 200, 'body': 'hi'}\n")
         try project.write(

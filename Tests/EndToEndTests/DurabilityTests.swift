@@ -6,16 +6,6 @@ import Testing
 /// Nothing acknowledged is lost: the host is killed with SIGKILL mid-load, restarted, and every
 /// acknowledged message is counted at the consumer.
 @Suite(.serialized) struct DurabilityTests {
-    static let sink = """
-        import json, os
-        def handler(event, context):
-            lines = []
-            for record in event["Records"]:
-                lines.append(json.loads(record["body"])["MessageId"] + "\\n")
-            with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "ids.log"), "a") as f:
-                f.write("".join(lines))
-        """
-
     /// The host currently running, replaced after each kill.
     final class Current: Sendable {
         let host: Mutex<ServeProcess>
@@ -40,7 +30,7 @@ import Testing
     @Test func sigkillThreeTimesLosesNothing() async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
-        try project.addPython("sink", code: Self.sink, manifest: "timeout: 2s\nscaling: {max: 4}\n")
+        try project.addPython("sink", code: Fixtures.messageIdSink, manifest: "timeout: 2s\nscaling: {max: 4}\n")
         try project.write(
             "triggers/flow.yaml",
             """
