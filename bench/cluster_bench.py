@@ -10,7 +10,8 @@ project: a queue `work` consumed by a trivial Python function in batches of 10 (
 the figure is N / (time from the first send to the queue being empty: every message consumed and deleted).
 
 Round trips are the statements the database ran (pg_stat_statements' calls, reset before each setup; BEGIN and
-COMMIT count): with batches of 10 the target is <= 0.3 per message (a send, a receive and a delete per batch).
+COMMIT count): with batches of 10 the target is <= 0.3 per message; the floor is 0.2 (a send, and one statement that
+deletes a consumer's finished batch and receives its next).
 Host CPU is each host process's user+system time over the run, per message (the Python workers not included).
 On this 2-core machine the hosts, their workers, the clients and PostgreSQL share the CPU: more hosts do not add
 cores, they show what sharing one database costs.

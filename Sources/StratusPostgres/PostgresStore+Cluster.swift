@@ -57,15 +57,30 @@ extension PostgresStore: SharedStore {
         }
     }
 
-    /// The change a notification payload (`<host> <kind> <name>`) tells of; `nil` for this host's own.
+    /// The change a notification payload (`<host> <kind> <name>`; a queue's may end with ` <messages>`) tells
+    /// of; `nil` for this host's own.
     func change(_ payload: String) -> StoreChange? {
         let parts = payload.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] != hostId else { return nil }
         switch parts[1] {
-        case "q": return .queue(String(parts[2]))
+        case "q":
+            // `<queue>`, `<queue> <messages> <host or *>`
+            let queue = parts[2].split(separator: " ")
+            guard let name = queue.first else { return nil }
+            guard queue.count == 3, let messages = Int(queue[1]) else { return .queue(String(name)) }
+            if queue[2] == "*" { return .queue(String(name), messages: messages) }
+            guard queue[2] == hostId else { return nil }
+            return .queue(String(name), messages: messages, handedOff: true)
         case "d": return .deliveries(target: String(parts[2]))
         case "c": return .definitions
         case "r": return .replays
+        case "h":
+            let host = String(parts[0])
+            peers.withLock { peers in
+                peers.hosts.removeAll { $0 == host }
+                if parts[2] == "joined" { peers.hosts.append(host) }
+            }
+            return nil
         case "f": return .deployments
         default: return nil
         }
@@ -134,8 +149,27 @@ extension PostgresStore: SharedStore {
                     SELECT id FROM host WHERE leader AND id <> \(hostId) FOR UPDATE SKIP LOCKED)
                 """)
         }
-        // Hosts silent for an hour are forgotten.
-        try await rows("DELETE FROM host WHERE heartbeat_at < \(nowMs.saturatingSubtract(3_600_000))")
+        // Hosts silent for an hour are forgotten; those that beat in the last two periods are handed messages.
+        let alive = try await rows(
+            """
+            WITH forgotten AS (DELETE FROM host WHERE heartbeat_at < \(nowMs.saturatingSubtract(3_600_000)))
+            SELECT id FROM host WHERE heartbeat_at >= \(nowMs.saturatingSubtract(leaseMs * 2 / 3)) AND id <> \(hostId)
+            ORDER BY id
+            """
+        ).map { try $0.decode(String.self) }
+        let joined = peers.withLock { peers in
+            defer { peers.hosts = alive }
+            return peers.joined
+        }
+        if !joined {
+            // The others hand this host messages from now on, not from their next heartbeat.
+            try await rows("SELECT pg_notify('stratus', \(Self.notify("h", "joined", host: hostId)))")
+            peers.withLock { $0.joined = true }
+        }
+    }
+
+    package func passOn(_ messages: Int, of queue: String) async throws {
+        try await rows("SELECT pg_notify('stratus', \(Self.notify("q", "\(queue) \(messages) *", host: hostId)))")
     }
 
     package func hosts() async throws -> [ClusterHost] {
@@ -217,6 +251,8 @@ extension PostgresStore: SharedStore {
             try await connection.query(
                 "SELECT pg_notify('stratus', \(Self.notify("c", "definitions", host: self.hostId)))",
                 logger: self.logger)
+            try await connection.query(
+                "SELECT pg_notify('stratus', \(Self.notify("h", "left", host: self.hostId)))", logger: self.logger)
         }
     }
 }

@@ -86,6 +86,12 @@ extension PostgresStore {
     }
 
     package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String] {
+        try await send(messages, to: queue, nowMs: nowMs, claimed: 0)
+    }
+
+    package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64, claimed: Int) async throws
+        -> [String]
+    {
         guard !messages.isEmpty else {
             guard try await queueExists(queue) else { throw StoreError.queueDoesNotExist(queue) }
             return []
@@ -93,7 +99,10 @@ extension PostgresStore {
         let rows = try NewMessage.encode(messages)
         if queue.hasSuffix(".fifo") { return try await sendFIFO(rows, to: queue, nowMs: nowMs) }
         let ids = rows.map { _ in RequestID.make() }
-        // One statement: the rows, their delays from the queue's settings, and the wake-up of the other hosts.
+        // One statement: the rows, their delays from the queue's settings, and for the messages this host's own
+        // receivers do not take, the wake-up of one other host's receivers (in turn: several hosts woken for one
+        // batch would race for it, and all but one find nothing).
+        let unclaimed = Swift.max(0, rows.count - Swift.max(0, claimed))
         var sql = SQL(
             """
             WITH inserted AS (
@@ -112,8 +121,12 @@ extension PostgresStore {
         sql.append(
             """
             ) AS v(id, body, attributes, delay) WHERE q.name = \(queueBind) RETURNING 1)
-            SELECT (SELECT count(*) FROM inserted), pg_notify('stratus', \(sql.bind(Self.notify("q", queue, host: hostId))))
+            SELECT (SELECT count(*) FROM inserted)
             """)
+        if unclaimed > 0 {
+            let payload = Self.notify("q", "\(queue) \(unclaimed) \(handOffTarget())", host: hostId)
+            sql.append(", pg_notify('stratus', \(sql.bind(payload)))")
+        }
         let inserted = try await self.rows(sql.query).first?.makeRandomAccess()[0].decode(Int64.self) ?? 0
         guard inserted == rows.count else { throw StoreError.queueDoesNotExist(queue) }
         return ids
@@ -146,15 +159,39 @@ extension PostgresStore {
                 from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: oneGroup)
             return (messages, messages.isEmpty ? try await nextVisibleAtMs(in: queue) : nil)
         }
-        // One statement: drop what outlived the queue's retention, lock the oldest visible messages no other host
-        // holds, move those past the receive limit to the dead-letter queue, hand out the rest. Only messages
-        // moved leave room to look again.
+        return try await receiveStandard(
+            from: queue, deleting: [], max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs)
+    }
+
+    package func deleteAndReceive(
+        from queue: String, deleting receiptHandles: [String], max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64
+    ) async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?) {
+        guard max > 0, !queue.hasSuffix(".fifo") else {
+            _ = try await delete(from: queue, receiptHandles: receiptHandles)
+            return try await receiveOrNextVisible(
+                from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: false)
+        }
+        return try await receiveStandard(
+            from: queue, deleting: receiptHandles, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs)
+    }
+
+    /// A standard queue's receive, deleting `receiptHandles` first in the same statement.
+    private func receiveStandard(
+        from queue: String, deleting receiptHandles: [String], max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64
+    ) async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?) {
+        // One statement: delete the finished batch, drop what outlived the queue's retention, lock the oldest
+        // visible messages no other host holds, move those past the receive limit to the dead-letter queue, hand
+        // out the rest. Only messages moved leave room to look again.
         var received: [QueueMessage] = []
         var next: Int64?
+        var deleting = receiptHandles
         while received.count < max {
             let limit = Int64(max - received.count)
-            // A message received with a zero timeout is visible again: never hand it out twice in one call.
-            let taken = received.compactMap { $0.receiptHandle.flatMap(MessageRecord.seq(ofReceiptHandle:)) }
+            let deletingSeqs = deleting.compactMap(MessageRecord.seq(ofReceiptHandle:))
+            // A message received with a zero timeout is visible again: never hand it out twice in one call; nor one
+            // being deleted (one statement must not change a row twice).
+            let taken =
+                received.compactMap { $0.receiptHandle.flatMap(MessageRecord.seq(ofReceiptHandle:)) } + deletingSeqs
             let rows = try await rows(
                 """
                 WITH q AS (
@@ -163,6 +200,9 @@ extension PostgresStore {
                             AND EXISTS (SELECT 1 FROM queue d WHERE d.name = queue.dead_letter_queue)
                         THEN dead_letter_queue END AS dlq
                     FROM queue WHERE name = \(queue)),
+                finished AS (
+                    DELETE FROM message WHERE seq = ANY(\(deletingSeqs)) AND queue = \(queue)
+                        AND receipt_handle = ANY(\(deleting))),
                 expired AS (
                     DELETE FROM message m USING q WHERE m.queue = \(queue) AND m.sent_at < \(nowMs) - q.retention_ms),
                 picked AS (
@@ -185,9 +225,11 @@ extension PostgresStore {
                     RETURNING m.seq, m.id, m.queue, m.body, m.attributes, m.sent_at, m.first_received_at,
                         m.receive_count, m.receipt_handle, m.source_queue, m.group_id, m.dedup_id, m.sequence)
                 SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM moved),
-                    (SELECT min(visible_at) FROM message WHERE queue = \(queue)), r.*
+                    (SELECT min(visible_at) FROM message WHERE queue = \(queue) AND seq <> ALL(\(taken))
+                        AND seq NOT IN (SELECT seq FROM picked)), r.*
                 FROM (SELECT 1) AS one LEFT JOIN received r ON true
                 """)
+            deleting = []
             var moved: Int64 = 0
             var batch: [QueueMessage] = []
             for row in rows {
@@ -200,8 +242,8 @@ extension PostgresStore {
             received += batch.sorted { $0.sortKey < $1.sortKey }
             if moved == 0 || Int64(batch.count) + moved < limit { break }
         }
-        // The smallest visible_at as the statement found it: only meaningful when nothing was received.
-        return (received, received.isEmpty ? next : nil)
+        // The smallest visible_at of what the statement left (neither deleted nor received).
+        return (received, next)
     }
 
     /// FIFO receives, one transaction under the queue's advisory lock (two hosts must not each take the next

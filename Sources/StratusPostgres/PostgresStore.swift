@@ -24,6 +24,9 @@ package final class PostgresStore: Store, Sendable {
     let connectionConfiguration: PostgresConnection.Configuration
     let logger: Logger
     private let runner: Task<Void, Never>
+    /// The other hosts alive (at the last heartbeat, and those that joined or left since), a counter to hand
+    /// unclaimed messages to them in turn, and whether this host announced itself.
+    let peers = Mutex<(hosts: [String], next: Int, joined: Bool)>(([], 0, false))
 
     /// Connects to `url` (`postgres://user:password@host:port/database`, `?host=/socket/dir` for a Unix socket,
     /// `?sslmode=disable|prefer|require`) and brings the schema up to date.
@@ -253,6 +256,16 @@ package final class PostgresStore: Store, Sendable {
     /// Sends `payload` on the `stratus` channel when the transaction commits: `<host> <kind> <name>`.
     static func notify(_ kind: String, _ name: String, host: String) -> String {
         "\(host) \(kind) \(name)"
+    }
+
+    /// The host the next messages no receiver here takes are handed to (the others in turn), `*` for every host
+    /// when no other is known.
+    func handOffTarget() -> String {
+        peers.withLock { peers in
+            guard !peers.hosts.isEmpty else { return "*" }
+            peers.next = peers.next &+ 1
+            return peers.hosts[Int(UInt(bitPattern: peers.next) % UInt(peers.hosts.count))]
+        }
     }
 
     // MARK: Invocation log

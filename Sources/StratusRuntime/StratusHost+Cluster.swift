@@ -12,7 +12,7 @@ extension StratusHost {
         let deploys = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         group.addTask {
             await shared.watchChanges { change in
-                self.apply(change, refresh: refreshes.continuation, deploys: deploys.continuation)
+                self.apply(change, shared, refresh: refreshes.continuation, deploys: deploys.continuation)
             }
         }
         group.addTask {
@@ -48,10 +48,20 @@ extension StratusHost {
     }
 
     private func apply(
-        _ change: StoreChange, refresh: AsyncStream<Void>.Continuation, deploys: AsyncStream<Void>.Continuation
+        _ change: StoreChange, _ shared: any SharedStore, refresh: AsyncStream<Void>.Continuation,
+        deploys: AsyncStream<Void>.Continuation
     ) {
         switch change {
-        case .queue(let name): queues.signal.notify(name)
+        case .queue(let name, let messages?, true):
+            queues.handedOff(messages, of: name) { rest in
+                do {
+                    try await shared.passOn(rest, of: name)
+                } catch {
+                    self.logger.warning(
+                        "waking other hosts for messages failed", metadata: ["queue": "\(name)", "error": "\(error)"])
+                }
+            }
+        case .queue(let name, let messages, _): queues.signal.notify(name, messages: messages)
         case .deliveries(let target): queues.noteCommitted(targets: [target])
         case .definitions: refresh.yield()
         case .replays: replays.wake()

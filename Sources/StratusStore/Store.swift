@@ -64,18 +64,27 @@ package protocol Store: Sendable {
     func deleteQueue(_ name: String) async throws -> Bool
     /// Appends messages in one transaction; returns their message ids, in order.
     func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String]
+    /// `send`, where this host's own receivers take `claimed` of the messages: a shared store wakes other hosts'
+    /// receivers for the rest only.
+    func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64, claimed: Int) async throws -> [String]
     /// Receives up to `max` visible messages, oldest first, making them invisible for the visibility
     /// timeout (`visibilityTimeoutMs` or the queue's) and counting the receive. A message whose receive
     /// would exceed the queue's `maxReceiveCount` moves to its dead-letter queue instead.
     /// With `oneGroup`, a FIFO queue's receive holds the messages of one group only.
     func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool)
         async throws -> [QueueMessage]
-    /// `receive`, and when it got nothing, the queue's smallest `visible_at` (as `nextVisibleAtMs(in:)`): what a
-    /// long poll needs to know how long to sleep, in one round trip where the store can.
+    /// `receive`, and the smallest `visible_at` of the queue's messages it left (as `nextVisibleAtMs(in:)`):
+    /// what a long poll needs to know how long to sleep, and a consumer whether it emptied the queue, in one round
+    /// trip where the store can. When it received messages, `nil` may also mean the store did not look.
     func receiveOrNextVisible(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool)
         async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?)
     /// Deletes messages by receipt handle; returns how many existed.
     func delete(from queue: String, receiptHandles: [String]) async throws -> Int
+    /// A consumer's step on a standard queue: deletes its finished batch (`receiptHandles`, as `delete`) and
+    /// receives its next one (as `receiveOrNextVisible`), in one round trip where the store can.
+    func deleteAndReceive(
+        from queue: String, deleting receiptHandles: [String], max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64
+    ) async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?)
     /// Sets when a received message becomes visible again; `false` if the handle is not current.
     func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64, nowMs: Int64) async throws -> Bool
     /// Gives received messages back untouched, as if never received: the receive count goes back down
@@ -172,6 +181,20 @@ extension Store {
         return ([], try await nextVisibleAtMs(in: queue))
     }
 
+    package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64, claimed: Int) async throws
+        -> [String]
+    {
+        try await send(messages, to: queue, nowMs: nowMs)
+    }
+
+    package func deleteAndReceive(
+        from queue: String, deleting receiptHandles: [String], max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64
+    ) async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?) {
+        _ = try await delete(from: queue, receiptHandles: receiptHandles)
+        return try await receiveOrNextVisible(
+            from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: false)
+    }
+
     /// Every due delivery, oldest first.
     package func receive(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64) async throws
         -> [QueueMessage]
@@ -192,8 +215,10 @@ extension Store {
 
 /// A change another host committed that this host's waiters must hear of.
 package enum StoreChange: Sendable, Equatable {
-    /// A queue got messages to look at (or a FIFO group was freed).
-    case queue(String)
+    /// A queue got messages to look at (or a FIFO group was freed): `messages` of them, when the sender said
+    /// how many its own receivers would not take (`nil`: wake every receiver). A sender hands such messages to one
+    /// other host (`handedOff`), which passes them on to every host when none of its receivers takes them.
+    case queue(String, messages: Int? = nil, handedOff: Bool = false)
     /// A function or URL got deliveries.
     case deliveries(target: String)
     /// Queues, topics or subscriptions were created, changed or deleted.
@@ -225,6 +250,8 @@ package protocol SharedStore: Store {
     func hosts() async throws -> [ClusterHost]
     /// Removes this host from the list (a clean shutdown); its leases go back at once.
     func leave() async throws
+    /// Wakes every other host's receivers for `messages` of `queue` handed to this host that it cannot take.
+    func passOn(_ messages: Int, of queue: String) async throws
 
     /// Keeps a deployed revision (the archive `stratus deploy` uploaded) and makes it the function's live one.
     func putDeployment(_ name: String, revision: String, archive: [UInt8], source: String, nowMs: Int64)

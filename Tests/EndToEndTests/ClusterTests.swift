@@ -228,6 +228,37 @@ import Testing
 
     /// A function deployed with `stratus deploy` to one host is served by every host, a host started later
     /// included; a rollback on another host rolls every host back.
+    /// A send on one host wakes a long poll waiting on any other: the message is handed to one other host in
+    /// turn, and passed on to every host when that one has no receiver for it.
+    @Test func aSendWakesALongPollOnAnyOtherHost() async throws {
+        let database = try PostgresServer.start().makeDatabase()
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.write("triggers/queues.yaml", "queues:\n  inbox: {}\n")
+        let a = try await serve(project, database, "a")
+        let b = try await serve(project, database, "b")
+        let c = try await serve(project, database, "c")
+        #expect(
+            await waitUntil(timeout: .seconds(30)) {
+                (await self.cluster(a.controlURL)?["hosts"] as? [Any])?.count == 3
+            })
+        // Each receiving host in turn, more times than there are hosts to hand to: every target is tried.
+        for (round, receiver) in [b, c, b, c, c, b].enumerated() {
+            let started = ContinuousClock.now
+            async let polled = HTTP.post(
+                "\(receiver.controlURL)/v1/queues/inbox/receive", json: ["max": 1, "wait": "20s"])
+            try await Task.sleep(for: .milliseconds(300))  // the long poll waits
+            let sent = try await HTTP.post("\(a.controlURL)/v1/queues/inbox/messages", json: ["body": "m\(round)"])
+            #expect(sent.status == 200 || sent.status == 201, "\(sent.text)")
+            let answer = try await polled
+            let bodies = (answer.json?["messages"] as? [[String: Any]])?.compactMap { $0["body"] as? String }
+            #expect(bodies == ["m\(round)"], "round \(round): \(answer.text)")
+            // Woken by the send, not by the end of its 20 s wait.
+            #expect(ContinuousClock.now - started < .seconds(10), "round \(round) answered at the end of its wait")
+        }
+        for host in [a, b, c] { await stop(host) }
+    }
+
     @Test func aDeployOnOneHostServesOnEvery() async throws {
         let database = try PostgresServer.start().makeDatabase()
         let project = try TemporaryProject()

@@ -158,6 +158,67 @@ import Testing
             try await group.waitForAll()
         }
     }
+
+    @Test func aSendWakesTheReceiversItNeedsOldestFirst() async throws {
+        let clock = ManualClock()
+        let signal = QueueSignal(clock: clock)
+        final class Woken: Sendable { let names = Mutex<[String]>([]) }
+        let woken = Woken()
+        @Sendable func names() -> [String] { woken.names.withLock { $0 } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Three receivers of 10 messages each, in this order, and one watcher of every queue.
+            for name in ["a", "b", "c"] {
+                group.addTask {
+                    await signal.wait("q", since: signal.generation("q"), timeout: .seconds(20), capacity: 10)
+                    woken.names.withLock { $0.append(name) }
+                }
+                #expect(await waitUntil { clock.pendingCount == ["a", "b", "c"].firstIndex(of: name)! + 1 })
+            }
+            group.addTask {
+                await signal.wait(
+                    QueueSignal.anyName, since: signal.generation(QueueSignal.anyName), timeout: .seconds(20))
+                woken.names.withLock { $0.append("watcher") }
+            }
+            #expect(await waitUntil { clock.pendingCount == 4 })
+
+            signal.notify("q", messages: 1)
+            #expect(await waitUntil { Set(names()) == ["a", "watcher"] }, "one message: the oldest receiver")
+            // A send claims the receivers that take its messages before it commits, and wakes them after.
+            let claim = signal.claim(11, of: "q")
+            #expect(claim.capacity == 20)
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(names().count == 2, "nobody is woken before the send is done")
+            claim.wake()
+            #expect(await waitUntil { names().count == 4 })
+            #expect(Set(names().suffix(2)) == ["b", "c"])
+            #expect(signal.claim(5, of: "q").capacity == 0, "nobody waits any more")
+            #expect(await waitUntil { clock.pendingCount == 0 }, "the timers of the woken are cancelled")
+            try await group.waitForAll()
+        }
+    }
+
+    @Test func aNotifyWithoutACountWakesEveryReceiver() async throws {
+        let clock = ManualClock()
+        let signal = QueueSignal(clock: clock)
+        final class Count: Sendable { let value = Atomic<Int>(0) }
+        let count = Count()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Receivers of 10 and waiters that take anything (the log's followers, the scheduler).
+            for capacity in [10, .max, .max] {
+                group.addTask {
+                    await signal.wait("q", since: signal.generation("q"), timeout: .seconds(20), capacity: capacity)
+                    count.value.wrappingAdd(1, ordering: .relaxed)
+                }
+            }
+            #expect(await waitUntil { clock.pendingCount == 3 })
+            signal.notify("q", messages: 0)
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(count.value.load(ordering: .relaxed) == 0, "no message, nobody woken")
+            signal.notify("q")
+            #expect(await waitUntil { count.value.load(ordering: .relaxed) == 3 })
+            try await group.waitForAll()
+        }
+    }
 }
 
 /// The host-wide worker cap with reservations.

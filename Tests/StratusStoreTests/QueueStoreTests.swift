@@ -113,6 +113,32 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func aConsumerDeletesItsBatchAndReceivesTheNextAtOnce(_ kind: StoreKind)
+        async throws
+    {
+        try await kind.withStore { store, _ in
+            try await store.putQueue(queue("q", timeoutMs: 100))
+            _ = try await store.send(["a", "b", "c", "d"].map { OutgoingMessage(body: $0) }, to: "q", nowMs: 0)
+            let first = try await store.receive(from: "q", max: 2, visibilityTimeoutMs: nil, nowMs: 0)
+            // "b"'s visibility ends before the delete: it is visible again, yet its handle is still the latest.
+            let (next, _) = try await store.deleteAndReceive(
+                from: "q", deleting: first.compactMap(\.receiptHandle) + ["junk"], max: 10, visibilityTimeoutMs: nil,
+                nowMs: 100)
+            #expect(next.map(\.body) == ["c", "d"], "the deleted messages are neither received nor left")
+            #expect(try await store.counts(of: "q", nowMs: 100) == QueueCounts(inFlight: 2))
+            // Nothing left to receive: what was deleted does not count as the next visible message.
+            let (none, nextVisible) = try await store.deleteAndReceive(
+                from: "q", deleting: [next[0].receiptHandle!], max: 10, visibilityTimeoutMs: nil, nowMs: 150)
+            #expect(none.isEmpty && nextVisible == 200)
+            #expect(try await store.counts(of: "q", nowMs: 150) == QueueCounts(inFlight: 1))
+            let error = await #expect(throws: StoreError.self) {
+                try await store.deleteAndReceive(
+                    from: "gone", deleting: [], max: 1, visibilityTimeoutMs: nil, nowMs: 0)
+            }
+            #expect(error?.code == .queueDoesNotExist)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func countsDelayAndPurge(_ kind: StoreKind) async throws {
         try await kind.withStore { store, _ in
             var config = queue("q", timeoutMs: 1_000)

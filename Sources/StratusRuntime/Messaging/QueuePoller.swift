@@ -31,40 +31,76 @@ final class QueuePoller: Sendable {
     }
 
     private func loop() async {
+        // The receipt handles of the batch last run: deleted by the next receive, in its round trip, or on their
+        // own before the consumer pauses or stops.
+        var finished: [String] = []
+        var linger: QueueService.Linger?
         while !Task.isCancelled && !queues.isDraining {
             // A consumer whose function is not loaded takes nothing: no receive, so no receive count is spent
             // and nothing moves to the dead-letter queue while the function is broken or gone.
             if dispatcher.function(named: consumer.function) == nil {
+                await delete(&finished)
                 await waitForFunction()
                 continue
             }
             // An open breaker pauses consumption until its next probe: no receive count is spent on the outage.
             if let probeAtMs = dispatcher.blockedFunctions()[consumer.function] {
+                await delete(&finished)
                 let wait = max(50, min(probeAtMs - queues.nowMs, 60_000))
                 try? await queues.clock.sleep(for: .milliseconds(wait))
                 continue
             }
             do {
                 // A FIFO queue's batch is one group's messages in order; groups run in parallel, one per loop.
-                var batch = try await queues.receive(
-                    from: queue.name, max: consumer.batchSize, wait: .seconds(20), oneGroup: queue.fifo)
+                var (batch, dry) = try await queues.receiveBatch(
+                    from: queue.name, max: consumer.batchSize, wait: .seconds(20), oneGroup: queue.fifo,
+                    deleting: finished, linger: linger)
+                finished = []
+                linger = nil
+                let receivedAt = queues.clock.now
+                let generation = queues.signal.generation(queue.name)
                 if consumer.batchWindowMs > 0, !queue.fifo, !batch.isEmpty, batch.count < consumer.batchSize {
                     let deadline = queues.clock.now + .milliseconds(consumer.batchWindowMs)
                     while batch.count < consumer.batchSize, queues.clock.now < deadline, !Task.isCancelled {
-                        batch += try await queues.receive(
+                        let more = try await queues.receiveBatch(
                             from: queue.name, max: consumer.batchSize - batch.count, wait: deadline - queues.clock.now)
+                        batch += more.messages
+                        dry = more.dry
                     }
                 }
                 guard !batch.isEmpty else { continue }
-                // Not cancelled with the consumer: a batch that was received is run and deleted (or given
-                // back) whatever happens to the host, so a shutdown never spends a receive for nothing.
-                try await Task { try await self.process(batch) }.value
+                // Not cancelled with the consumer: a batch that was received is run and given back whatever
+                // happens to the host, so a shutdown never spends a receive for nothing.
+                finished = try await Task { [batch] in try await self.process(batch) }.value
+                // When the queue ran dry the batch is kept a moment, to be deleted with the next receive once a
+                // send comes; never past half of its visibility left.
+                let visibleAgain = receivedAt + .milliseconds(queue.visibilityTimeoutMs)
+                let lingering = min(queues.lingerBeforeDelete, (visibleAgain - queues.clock.now) / 2)
+                if dry, lingering > .zero {
+                    linger = .init(generation: generation, duration: lingering)
+                }
             } catch is CancellationError {
-                return
+                break
             } catch {
                 logger.error("queue consumer failed", metadata: ["queue": "\(queue.name)", "error": "\(error)"])
                 try? await queues.clock.sleep(for: .seconds(1))
             }
+        }
+        await delete(&finished)
+    }
+
+    /// Deletes a finished batch now (not cancelled with the consumer); on failure its messages reappear after
+    /// their visibility timeout, as any batch whose delete failed.
+    private func delete(_ finished: inout [String]) async {
+        guard !finished.isEmpty else { return }
+        let handles = finished
+        finished = []
+        do {
+            _ = try await Task { [queues, queue] in try await queues.delete(from: queue.name, receiptHandles: handles) }
+                .value
+        } catch {
+            logger.error(
+                "deleting a consumed batch failed", metadata: ["queue": "\(queue.name)", "error": "\(error)"])
         }
     }
 
@@ -88,7 +124,8 @@ final class QueuePoller: Sendable {
         }
     }
 
-    private func process(_ batch: [QueueMessage]) async throws {
+    /// Runs a batch; returns the receipt handles of the messages to delete (those that succeeded).
+    private func process(_ batch: [QueueMessage]) async throws -> [String] {
         // An invocation payload is at most 6 MB, as Lambda's: what does not fit goes back, unspent, for the next batch.
         var fitting = batch
         var event = MessagingEvents.sqsEvent(batch)
@@ -106,11 +143,12 @@ final class QueuePoller: Sendable {
         } catch {
             // The function went away between the check and the call: give the batch back unspent.
             try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)
-            return
+            return []
         }
         if result.abortedByHost {
             // The host stopped while it ran: give the batch back as it was, for the next host.
-            return try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)
+            try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)
+            return []
         }
         switch result.record.status {
         case .ok: break
@@ -118,18 +156,18 @@ final class QueuePoller: Sendable {
             // The breaker opened while this batch was on its way: give it back as it was (visible, no receive
             // spent); the consumer now pauses until the breaker's next probe.
             try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 0)
-            return
+            return []
         case .throttled:
             // Not the function's fault: give the batch back without spending a receive, and back off.
             try await queues.returnUnprocessed(fitting, to: queue.name, delayMs: 1000)
             try? await queues.clock.sleep(for: .seconds(1))
-            return
+            return []
         case .error, .timeout, .crashed:
-            return  // the batch reappears after its visibility timeout
+            return []  // the batch reappears after its visibility timeout
         }
         // Without `ReportBatchItemFailures` Lambda reads nothing of the answer: a success deletes the batch.
         let reported = consumer.reportBatchItemFailures ? Self.failedItems(in: result.payload, batch: fitting) : []
-        guard let failed = reported else { return }
+        guard let failed = reported else { return [] }
         var succeeded = fitting.filter { !failed.contains($0.id) }
         if queue.fifo, let first = fitting.firstIndex(where: { failed.contains($0.id) }) {
             // As Lambda does for FIFO: the failed message and every later one of its group go back, in order.
@@ -139,8 +177,7 @@ final class QueuePoller: Sendable {
             let unspent = Array(fitting[(first + 1)...])
             if !unspent.isEmpty { try await queues.returnUnprocessed(unspent, to: queue.name, delayMs: 0) }
         }
-        let handles = succeeded.compactMap(\.receiptHandle)
-        if !handles.isEmpty { _ = try await queues.delete(from: queue.name, receiptHandles: handles) }
+        return succeeded.compactMap(\.receiptHandle)
     }
 
     /// The longest prefix of `batch` whose SQS event stays under `limit` bytes (at least one message), and the rest.

@@ -25,6 +25,8 @@ package final class QueueService: Sendable {
     let clock: any HostClock
     /// Wakes receivers long-polling a queue, by queue name.
     let signal: QueueSignal
+    /// Receives looked at the store, per queue (a hand-off waits for one).
+    private let receives = Mutex<[String: Int]>([:])
     /// Wakes the delivery scheduler when a delivery is committed or one of its attempts ends.
     let deliveriesCommitted: QueueSignal
     static let deliveriesKey = "deliveries"
@@ -272,14 +274,28 @@ package final class QueueService: Sendable {
                 throw QueueError(code: .invalid, message: "delay must be between 0s and 15m")
             }
         }
-        let ids = try await store.send(messages, to: queue, nowMs: nowMs)
-        // A FIFO receiver waiting on busy groups has nothing to gain from a message for a busy group: it is
-        // woken when a group frees (a delete, a visibility change) or when a message for a free group arrives.
-        var wake = true
         if config.fifo {
-            wake = try await store.hasFreeGroup(in: queue, Set(messages.compactMap(\.groupId)), nowMs: nowMs)
+            let ids = try await store.send(messages, to: queue, nowMs: nowMs)
+            // A FIFO receiver waiting on busy groups has nothing to gain from a message for a busy group: it is
+            // woken when a group frees (a delete, a visibility change) or when a message for a free group arrives.
+            if try await store.hasFreeGroup(in: queue, Set(messages.compactMap(\.groupId)), nowMs: nowMs) {
+                signal.notify(queue)
+            }
+            return ids
         }
-        if wake { signal.notify(queue) }
+        // The receivers waiting here that take these messages are woken once they are committed; other hosts'
+        // receivers only for what those do not take (one receive per batch, not one per host and receiver).
+        let claim = signal.claim(messages.count, of: queue)
+        let claimed = claim.capacity
+        let ids: [String]
+        do {
+            ids = try await store.send(messages, to: queue, nowMs: nowMs, claimed: claimed)
+        } catch {
+            claim.wake()
+            throw error
+        }
+        claim.wake()
+        signal.notify(queue, messages: Swift.max(0, messages.count - claimed))
         return ids
     }
 
@@ -346,23 +362,59 @@ package final class QueueService: Sendable {
         try await store.expireMessages(nowMs: nowMs)
     }
 
-    /// Receives up to `max` messages, waiting up to `wait` for the first one to arrive.
+    /// Receives up to `max` messages, waiting up to `wait` for the first one to arrive. A consumer passes the
+    /// receipt handles of the batch it finished as `deleting`: they are deleted first, in the same round trip;
+    /// with `linger`, once a send wakes it or the linger's time is out, so one round trip deletes a batch and
+    /// receives the next even when the queue was empty in between.
     package func receive(
-        from queue: String, max: Int, visibilityTimeoutMs: Int64? = nil, wait: Duration = .zero, oneGroup: Bool = false
+        from queue: String, max: Int, visibilityTimeoutMs: Int64? = nil, wait: Duration = .zero, oneGroup: Bool = false,
+        deleting: [String] = [], linger: Linger? = nil
     ) async throws -> [QueueMessage] {
-        _ = try require(queue)
+        try await receiveBatch(
+            from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, wait: wait, oneGroup: oneGroup,
+            deleting: deleting, linger: linger
+        ).messages
+    }
+
+    /// `receive`, and whether the queue ran dry for this receiver: it had to wait for the messages, or it left no
+    /// visible message behind (the store says so).
+    func receiveBatch(
+        from queue: String, max: Int, visibilityTimeoutMs: Int64? = nil, wait: Duration = .zero, oneGroup: Bool = false,
+        deleting: [String] = [], linger: Linger? = nil
+    ) async throws -> (messages: [QueueMessage], dry: Bool) {
+        let config = try require(queue)
         guard max >= 1 else { throw QueueError(code: .invalid, message: "max must be at least 1") }
         if let visibilityTimeoutMs, !Limits.visibilityTimeout.contains(.milliseconds(visibilityTimeoutMs)) {
             throw QueueError(code: .invalid, message: "visibilityTimeout must be between 0s and 12h")
         }
+        var deleting = deleting
+        if config.fifo, !deleting.isEmpty {
+            _ = try await delete(from: queue, receiptHandles: deleting)
+            deleting = []
+        }
+        if !deleting.isEmpty, let linger, linger.duration > .zero, !isDraining {
+            await signal.wait(queue, since: linger.generation, timeout: linger.duration, capacity: max, first: true)
+        }
         let wait = Swift.min(Swift.max(wait, .zero), Limits.receiveWait.upperBound)
         let deadline = clock.now + wait
+        var waited = false
         while true {
             let generation = signal.generation(queue)
-            let (messages, nextVisible) = try await store.receiveOrNextVisible(
-                from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: nowMs, oneGroup: oneGroup)
+            receives.withLock { $0[queue, default: 0] &+= 1 }
+            let lookedAt = nowMs
+            let (messages, nextVisible) =
+                deleting.isEmpty
+                ? try await store.receiveOrNextVisible(
+                    from: queue, max: max, visibilityTimeoutMs: visibilityTimeoutMs, nowMs: lookedAt, oneGroup: oneGroup
+                )
+                : try await store.deleteAndReceive(
+                    from: queue, deleting: deleting, max: max, visibilityTimeoutMs: visibilityTimeoutMs,
+                    nowMs: lookedAt)
+            deleting = []
             let now = clock.now
-            if !messages.isEmpty || now >= deadline || Task.isCancelled || isDraining { return messages }
+            if !messages.isEmpty || now >= deadline || Task.isCancelled || isDraining {
+                return (messages, waited || (nextVisible.map { $0 > lookedAt } ?? messages.isEmpty))
+            }
             // Sleep until a send wakes us, a delayed or in-flight message becomes visible, or the wait ends.
             var timeout = deadline - now
             let current = nowMs
@@ -375,13 +427,43 @@ package final class QueueService: Sendable {
                     if let change = try await store.nextVisibleAtMs(in: queue, after: current) {
                         timeout = Swift.min(timeout, .milliseconds(Swift.max(1, change.saturatingSubtract(current))))
                     }
+                } else if next > lookedAt {
+                    // It became visible after the look: look again now.
+                    timeout = .zero
                 } else {
-                    // Visible but not handed out: another host's receive holds it this instant (its commit makes it
-                    // invisible), or it became visible just now. Look again shortly.
-                    timeout = Swift.min(timeout, .milliseconds(10))
+                    // Visible when looked at, yet not handed out: another receiver (another host's) holds it this
+                    // instant. Its commit makes it invisible, or it hands it back and wakes us; look again within a
+                    // second in case its transaction failed instead.
+                    timeout = Swift.min(timeout, .seconds(1))
                 }
             }
-            await signal.wait(queue, since: generation, timeout: timeout)
+            await signal.wait(queue, since: generation, timeout: timeout, capacity: max)
+            waited = true
+        }
+    }
+
+    /// How long a consumer whose queue ran dry keeps its finished batch before deleting it, waiting for the
+    /// next send: with a shared store, where the delete and the next receive then take one round trip instead of
+    /// two. Deletes wait at most this long (a host killed in between has the batch run again: at least once).
+    var lingerBeforeDelete: Duration { store is any SharedStore ? .milliseconds(50) : .zero }
+
+    /// A consumer's wait before deleting its finished batch (`lingerBeforeDelete`): until the queue is notified
+    /// after `generation` (read when the batch was received), at most `duration`.
+    package struct Linger: Sendable {
+        var generation: Int
+        var duration: Duration
+    }
+
+    /// Another host handed this one `messages` of `queue` that its own receivers did not take: wakes receivers
+    /// here for them. When none waits, this host's consumers take them at their next receive, unless none receives
+    /// within 100 ms (no consumer here, or a slow one): then every other host's receivers are woken (`passOn`).
+    func handedOff(_ messages: Int, of queue: String, passOn: @escaping @Sendable (Int) async -> Void) {
+        let taken = signal.notify(queue, messages: messages)
+        guard taken < messages else { return }
+        let before = receives.withLock { $0[queue] ?? 0 }
+        _ = clock.schedule(after: .milliseconds(100)) {
+            guard self.receives.withLock({ $0[queue] ?? 0 }) == before else { return }
+            Task { await passOn(messages - taken) }
         }
     }
 
