@@ -369,12 +369,12 @@ import Testing
             code: """
                 import os, time
                 def handler(event, context):
-                    time.sleep(0.2)
+                    time.sleep(1)  # a is almost always running two when it is killed
                     with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "done.log"), "a") as f:
                         f.write(str(event["n"]) + "\\n")
                 """, manifest: "timeout: 5s\nscaling: {max: 2}\n")
         let a = try await serve(project, database, "a")
-        let total = 60
+        let total = 30
         for n in 0..<total {
             let accepted = try await HTTP.request(
                 "POST", a.controlURL + "/v1/functions/slow/invoke?async=true", json: ["n": n])
@@ -385,7 +385,7 @@ import Testing
             ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n")
         }
         // a runs them two at a time, each leased to it; b joins, then a is killed holding its leases.
-        _ = await waitUntil(timeout: .seconds(30)) { done().count >= 4 }
+        _ = await waitUntil(timeout: .seconds(30)) { done().count >= 2 }
         let b = try await serve(project, database, "b")
         kill(a.process.processIdentifier, SIGKILL)
         let killedAt = ContinuousClock.now
