@@ -394,6 +394,11 @@ package final class QueueService: Sendable {
         }
         if !deleting.isEmpty, let linger, linger.duration > .zero, !isDraining {
             await signal.wait(queue, since: linger.generation, timeout: linger.duration, capacity: max, first: true)
+            // Woken by the shutdown: the batch is deleted, nothing more is taken.
+            if isDraining {
+                _ = try await delete(from: queue, receiptHandles: deleting)
+                return ([], true)
+            }
         }
         let wait = Swift.min(Swift.max(wait, .zero), Limits.receiveWait.upperBound)
         let deadline = clock.now + wait
