@@ -36,6 +36,10 @@ extension PostgresStore: SharedStore {
                             if !first { handle(.resync) }
                             first = false
                             backoff = .milliseconds(100)
+                            // Heard from now on: the others may hand this host messages (not before: they would
+                            // wake nobody).
+                            _ = try? await self.rows(
+                                "SELECT pg_notify('stratus', \(Self.notify("h", "joined", host: self.hostId)))")
                             for try await notification in notifications {
                                 if let change = self.change(notification.payload) { handle(change) }
                             }
@@ -157,15 +161,7 @@ extension PostgresStore: SharedStore {
             ORDER BY id
             """
         ).map { try $0.decode(String.self) }
-        let joined = peers.withLock { peers in
-            defer { peers.hosts = alive }
-            return peers.joined
-        }
-        if !joined {
-            // The others hand this host messages from now on, not from their next heartbeat.
-            try await rows("SELECT pg_notify('stratus', \(Self.notify("h", "joined", host: hostId)))")
-            peers.withLock { $0.joined = true }
-        }
+        peers.withLock { $0.hosts = alive }
     }
 
     package func passOn(_ messages: Int, of queue: String) async throws {

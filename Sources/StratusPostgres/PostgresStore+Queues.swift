@@ -225,8 +225,8 @@ extension PostgresStore {
                     RETURNING m.seq, m.id, m.queue, m.body, m.attributes, m.sent_at, m.first_received_at,
                         m.receive_count, m.receipt_handle, m.source_queue, m.group_id, m.dedup_id, m.sequence)
                 SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM moved),
-                    (SELECT min(visible_at) FROM message WHERE queue = \(queue) AND seq <> ALL(\(taken))
-                        AND seq NOT IN (SELECT seq FROM picked)), r.*
+                    (SELECT min(m.visible_at) FROM message m, q WHERE m.queue = \(queue) AND m.seq <> ALL(\(taken))
+                        AND m.seq NOT IN (SELECT seq FROM picked) AND m.sent_at >= \(nowMs) - q.retention_ms), r.*
                 FROM (SELECT 1) AS one LEFT JOIN received r ON true
                 """)
             deleting = []

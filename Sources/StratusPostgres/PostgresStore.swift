@@ -24,9 +24,9 @@ package final class PostgresStore: Store, Sendable {
     let connectionConfiguration: PostgresConnection.Configuration
     let logger: Logger
     private let runner: Task<Void, Never>
-    /// The other hosts alive (at the last heartbeat, and those that joined or left since), a counter to hand
-    /// unclaimed messages to them in turn, and whether this host announced itself.
-    let peers = Mutex<(hosts: [String], next: Int, joined: Bool)>(([], 0, false))
+    /// The other hosts alive (at the last heartbeat, and those that joined or left since), and a counter to hand
+    /// unclaimed messages to them in turn.
+    let peers = Mutex<(hosts: [String], next: Int)>(([], 0))
 
     /// Connects to `url` (`postgres://user:password@host:port/database`, `?host=/socket/dir` for a Unix socket,
     /// `?sslmode=disable|prefer|require`) and brings the schema up to date.

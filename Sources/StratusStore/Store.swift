@@ -75,7 +75,7 @@ package protocol Store: Sendable {
         async throws -> [QueueMessage]
     /// `receive`, and the smallest `visible_at` of the queue's messages it left (as `nextVisibleAtMs(in:)`):
     /// what a long poll needs to know how long to sleep, and a consumer whether it emptied the queue, in one round
-    /// trip where the store can. When it received messages, `nil` may also mean the store did not look.
+    /// trip where the store can (`nil`: none left, or, when it received messages, the store did not look).
     func receiveOrNextVisible(from queue: String, max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64, oneGroup: Bool)
         async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?)
     /// Deletes messages by receipt handle; returns how many existed.

@@ -54,18 +54,21 @@ final class QueuePoller: Sendable {
                 // A FIFO queue's batch is one group's messages in order; groups run in parallel, one per loop.
                 var (batch, dry) = try await queues.receiveBatch(
                     from: queue.name, max: consumer.batchSize, wait: .seconds(20), oneGroup: queue.fifo,
-                    deleting: finished, linger: linger)
+                    deleting: finished, linger: linger, consumer: true)
                 finished = []
                 linger = nil
                 let receivedAt = queues.clock.now
-                let generation = queues.signal.generation(queue.name)
+                // Read after the receive: a send a receiver elsewhere took meanwhile does not end the linger.
+                var generation = queues.signal.generation(queue.name)
                 if consumer.batchWindowMs > 0, !queue.fifo, !batch.isEmpty, batch.count < consumer.batchSize {
                     let deadline = queues.clock.now + .milliseconds(consumer.batchWindowMs)
                     while batch.count < consumer.batchSize, queues.clock.now < deadline, !Task.isCancelled {
                         let more = try await queues.receiveBatch(
-                            from: queue.name, max: consumer.batchSize - batch.count, wait: deadline - queues.clock.now)
+                            from: queue.name, max: consumer.batchSize - batch.count, wait: deadline - queues.clock.now,
+                            consumer: true)
                         batch += more.messages
                         dry = more.dry
+                        generation = queues.signal.generation(queue.name)
                     }
                 }
                 guard !batch.isEmpty else { continue }

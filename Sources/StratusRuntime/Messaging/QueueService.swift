@@ -25,8 +25,8 @@ package final class QueueService: Sendable {
     let clock: any HostClock
     /// Wakes receivers long-polling a queue, by queue name.
     let signal: QueueSignal
-    /// Receives looked at the store, per queue (a hand-off waits for one).
-    private let receives = Mutex<[String: Int]>([:])
+    /// Messages received here, and receives of consumers here, per queue (what a hand-off waits for).
+    private let received = Mutex<[String: (messages: Int, consumerReceives: Int)]>([:])
     /// Wakes the delivery scheduler when a delivery is committed or one of its attempts ends.
     let deliveriesCommitted: QueueSignal
     static let deliveriesKey = "deliveries"
@@ -376,11 +376,11 @@ package final class QueueService: Sendable {
         ).messages
     }
 
-    /// `receive`, and whether the queue ran dry for this receiver: it had to wait for the messages, or it left no
-    /// visible message behind (the store says so).
+    /// `receive`, and whether the queue ran dry for this receiver: it had to wait for the messages, or left no
+    /// visible message behind.
     func receiveBatch(
         from queue: String, max: Int, visibilityTimeoutMs: Int64? = nil, wait: Duration = .zero, oneGroup: Bool = false,
-        deleting: [String] = [], linger: Linger? = nil
+        deleting: [String] = [], linger: Linger? = nil, consumer: Bool = false
     ) async throws -> (messages: [QueueMessage], dry: Bool) {
         let config = try require(queue)
         guard max >= 1 else { throw QueueError(code: .invalid, message: "max must be at least 1") }
@@ -405,7 +405,6 @@ package final class QueueService: Sendable {
         var waited = false
         while true {
             let generation = signal.generation(queue)
-            receives.withLock { $0[queue, default: 0] &+= 1 }
             let lookedAt = nowMs
             let (messages, nextVisible) =
                 deleting.isEmpty
@@ -416,9 +415,15 @@ package final class QueueService: Sendable {
                     from: queue, deleting: deleting, max: max, visibilityTimeoutMs: visibilityTimeoutMs,
                     nowMs: lookedAt)
             deleting = []
+            if !messages.isEmpty || consumer {
+                received.withLock { received in
+                    received[queue, default: (0, 0)].messages &+= messages.count
+                    if consumer { received[queue, default: (0, 0)].consumerReceives &+= 1 }
+                }
+            }
             let now = clock.now
             if !messages.isEmpty || now >= deadline || Task.isCancelled || isDraining {
-                return (messages, waited || (nextVisible.map { $0 > lookedAt } ?? messages.isEmpty))
+                return (messages, waited || (nextVisible.map { $0 > lookedAt } ?? true))
             }
             // Sleep until a send wakes us, a delayed or in-flight message becomes visible, or the wait ends.
             var timeout = deadline - now
@@ -460,15 +465,17 @@ package final class QueueService: Sendable {
     }
 
     /// Another host handed this one `messages` of `queue` that its own receivers did not take: wakes receivers
-    /// here for them. When none waits, this host's consumers take them at their next receive, unless none receives
-    /// within 100 ms (no consumer here, or a slow one): then every other host's receivers are woken (`passOn`).
+    /// here for them. When those waiting do not take them all, a consumer here that is busy takes them at its next
+    /// receive; unless none receives within 100 ms and what was received here falls short (no consumer here, a slow
+    /// one, long polls of one message), what is left is passed on to every other host's receivers (`passOn`).
     func handedOff(_ messages: Int, of queue: String, passOn: @escaping @Sendable (Int) async -> Void) {
-        let taken = signal.notify(queue, messages: messages)
-        guard taken < messages else { return }
-        let before = receives.withLock { $0[queue] ?? 0 }
+        let before = received.withLock { $0[queue] ?? (0, 0) }
+        guard signal.notify(queue, messages: messages) < messages else { return }
         _ = clock.schedule(after: .milliseconds(100)) {
-            guard self.receives.withLock({ $0[queue] ?? 0 }) == before else { return }
-            Task { await passOn(messages - taken) }
+            let now = self.received.withLock { $0[queue] ?? (0, 0) }
+            let since = now.messages &- before.messages
+            guard since < messages, now.consumerReceives == before.consumerReceives else { return }
+            Task { await passOn(messages - since) }
         }
     }
 
