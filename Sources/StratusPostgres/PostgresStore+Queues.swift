@@ -220,7 +220,7 @@ extension PostgresStore {
                     UPDATE message m SET receive_count = m.receive_count + 1,
                         first_received_at = coalesce(m.first_received_at, \(nowMs)),
                         visible_at = \(nowMs) + coalesce(\(visibilityTimeoutMs), q.visibility_timeout_ms),
-                        receipt_handle = substr(md5(random()::text), 1, 20) || '.' || m.seq
+                        receipt_handle = substr(md5(random()::text), 1, 20) || '.' || \(nowMs) || '.' || m.seq
                     FROM picked, q WHERE m.seq = picked.seq AND NOT picked.dead
                     RETURNING m.seq, m.id, m.queue, m.body, m.attributes, m.sent_at, m.first_received_at,
                         m.receive_count, m.receipt_handle, m.source_queue, m.group_id, m.dedup_id, m.sequence)
@@ -312,7 +312,7 @@ extension PostgresStore {
                 """
                 UPDATE message SET receive_count = receive_count + 1,
                     first_received_at = coalesce(first_received_at, \(nowMs)), visible_at = \(visibleAt),
-                    receipt_handle = substr(md5(random()::text), 1, 20) || '.' || seq
+                    receipt_handle = substr(md5(random()::text), 1, 20) || '.' || \(nowMs) || '.' || seq
                 WHERE seq = ANY(\(live)) RETURNING \(unescaped: Self.messageColumns)
                 """, logger: self.logger
             ).collect().map(Self.message).sorted { $0.sortKey < $1.sortKey }
@@ -339,21 +339,26 @@ extension PostgresStore {
 
     package func changeVisibility(
         in queue: String, receiptHandle: String, timeoutMs: Int64, nowMs: Int64
-    ) async throws -> Bool {
+    ) async throws -> VisibilityChange {
         if let seq = MessageRecord.seq(ofReceiptHandle: receiptHandle) {
             let visibleAt = nowMs.saturatingAdd(timeoutMs)
+            // One statement: a row when the handle is current, with 1 when it was still in flight and changed.
             let changed = try await rows(
                 """
-                UPDATE message SET visible_at = \(visibleAt)
-                WHERE seq = \(seq) AND queue = \(queue) AND receipt_handle = \(receiptHandle) RETURNING 1
+                WITH held AS (SELECT seq, visible_at FROM message
+                    WHERE seq = \(seq) AND queue = \(queue) AND receipt_handle = \(receiptHandle) FOR UPDATE),
+                changed AS (UPDATE message m SET visible_at = \(visibleAt) FROM held
+                    WHERE m.seq = held.seq AND held.visible_at > \(nowMs) RETURNING 1)
+                SELECT (SELECT count(*) FROM changed) FROM held
                 """)
-            if !changed.isEmpty {
+            if let row = changed.first {
+                guard try row.decode(Int64.self) > 0 else { return .notInFlight }
                 if timeoutMs == 0 { try await rows(notifyQueue(queue)) }
-                return true
+                return .changed
             }
         }
         guard try await queueExists(queue) else { throw StoreError.queueDoesNotExist(queue) }
-        return false
+        return .unknownHandle
     }
 
     package func returnUnprocessed(to queue: String, receiptHandles: [String], delayMs: Int64, nowMs: Int64)

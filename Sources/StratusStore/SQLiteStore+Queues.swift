@@ -97,7 +97,8 @@ extension SQLiteStore {
                     }
                     message.receiveCount += 1
                     message.firstReceivedAtMs = message.firstReceivedAtMs ?? nowMs
-                    message.receiptHandle = RequestID.make() + "." + String(message.seq)
+                    message.receiptHandle = QueueMessage.receiptHandle(
+                        random: RequestID.make(), receivedAtMs: nowMs, seq: message.seq)
                     try markReceived.execute(arguments: [nowMs, visibleAt, message.receiptHandle, message.seq])
                     received.append(message)
                     receivedSeqs.insert(message.seq)
@@ -130,17 +131,24 @@ extension SQLiteStore {
 
     package func changeVisibility(
         in queue: String, receiptHandle: String, timeoutMs: Int64, nowMs: Int64
-    ) async throws -> Bool {
+    ) async throws -> VisibilityChange {
         try writeNow { db in
             if let seq = MessageRecord.seq(ofReceiptHandle: receiptHandle) {
                 try db.cachedStatement(
-                    sql: "UPDATE message SET visible_at = ? WHERE seq = ? AND queue = ? AND receipt_handle = ?"
+                    sql: """
+                        UPDATE message SET visible_at = ? WHERE seq = ? AND queue = ? AND receipt_handle = ?
+                            AND visible_at > ?
+                        """
                 )
-                .execute(arguments: [nowMs.saturatingAdd(timeoutMs), seq, queue, receiptHandle])
-                if db.changesCount > 0 { return true }
+                .execute(arguments: [nowMs.saturatingAdd(timeoutMs), seq, queue, receiptHandle, nowMs])
+                if db.changesCount > 0 { return .changed }
+                let held = try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM message WHERE seq = ? AND queue = ? AND receipt_handle = ?",
+                    arguments: [seq, queue, receiptHandle])
+                if held != nil { return .notInFlight }
             }
             guard try QueueRecord.exists(queue, db) else { throw StoreError.queueDoesNotExist(queue) }
-            return false
+            return .unknownHandle
         }
     }
 

@@ -85,8 +85,9 @@ package protocol Store: Sendable {
     func deleteAndReceive(
         from queue: String, deleting receiptHandles: [String], max: Int, visibilityTimeoutMs: Int64?, nowMs: Int64
     ) async throws -> (messages: [QueueMessage], nextVisibleAtMs: Int64?)
-    /// Sets when a received message becomes visible again; `false` if the handle is not current.
-    func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64, nowMs: Int64) async throws -> Bool
+    /// Sets when a received message, still in flight, becomes visible again.
+    func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64, nowMs: Int64) async throws
+        -> VisibilityChange
     /// Gives received messages back untouched, as if never received: the receive count goes back down
     /// and they are visible again after `delayMs` (a consumer that could not run them, e.g. throttled).
     func returnUnprocessed(to queue: String, receiptHandles: [String], delayMs: Int64, nowMs: Int64) async throws

@@ -243,9 +243,14 @@ import Testing
         #expect(noDedup.status == 1 && noDedup.stderr.contains("MessageDeduplicationId"), "\(noDedup.stderr)")
         let delayed = try cliSend("content.fifo", ["--data", "x", "--group", "g", "--delay", "1s"])
         #expect(delayed.status == 1 && delayed.stderr.contains("delay"), "\(delayed.stderr)")
-        let standard = try cliSend("std", ["--data", "x", "--group", "g"])
-        #expect(standard.status == 1 && standard.stderr.contains("FIFO"), "\(standard.stderr)")
+        let standard = try cliSend("std", ["--data", "x", "--dedup", "d"])
+        #expect(
+            standard.status == 1 && standard.stderr.contains("not valid for this queue type"), "\(standard.stderr)")
         #expect(try host.queueCounts()["std"]?["visible"] == 0)
+        // A group on a standard queue is accepted (SQS's fair queues) and changes nothing of its order.
+        let fair = try cliSend("std", ["--data", "x", "--group", "g"])
+        #expect(fair.status == 0, "\(fair.stderr)")
+        #expect(try host.queueCounts()["std"]?["visible"] == 1)
 
         // Queues that cannot be: fifo without .fifo, a FIFO queue with a standard dead-letter queue.
         let notNamed = try await HTTP.post("\(host.controlURL)/v1/queues", json: ["name": "plain", "fifo": true])

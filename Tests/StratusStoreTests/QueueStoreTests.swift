@@ -78,22 +78,35 @@ import Testing
             try await store.putQueue(queue("q", timeoutMs: 1_000))
             _ = try await store.send([OutgoingMessage(body: "x")], to: "q", nowMs: 0)
             let old = try #require(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0).first)
+            #expect(QueueMessage.receivedAtMs(ofReceiptHandle: old.receiptHandle!) == 0, "\(old.receiptHandle!)")
             #expect(
-                try await store.changeVisibility(in: "q", receiptHandle: old.receiptHandle!, timeoutMs: 0, nowMs: 10))
+                try await store.changeVisibility(in: "q", receiptHandle: old.receiptHandle!, timeoutMs: 0, nowMs: 10)
+                    == .changed)
             #expect(try await store.counts(of: "q", nowMs: 10) == QueueCounts(visible: 1))
+            // Visible again, not yet received again: the handle is current but the message is not in flight.
+            #expect(
+                try await store.changeVisibility(in: "q", receiptHandle: old.receiptHandle!, timeoutMs: 5, nowMs: 10)
+                    == .notInFlight)
+            #expect(try await store.counts(of: "q", nowMs: 10) == QueueCounts(visible: 1), "and it stays visible")
 
             let current = try #require(
                 try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 10).first)
+            #expect(QueueMessage.receivedAtMs(ofReceiptHandle: current.receiptHandle!) == 10)
             #expect(
                 try await store.changeVisibility(in: "q", receiptHandle: old.receiptHandle!, timeoutMs: 0, nowMs: 20)
-                    == false)
+                    == .unknownHandle)
             #expect(
-                try await store.changeVisibility(in: "q", receiptHandle: "nonsense", timeoutMs: 0, nowMs: 20) == false)
+                try await store.changeVisibility(in: "q", receiptHandle: "nonsense", timeoutMs: 0, nowMs: 20)
+                    == .unknownHandle)
             #expect(
                 try await store.changeVisibility(
-                    in: "q", receiptHandle: current.receiptHandle!, timeoutMs: 5_000, nowMs: 20))
+                    in: "q", receiptHandle: current.receiptHandle!, timeoutMs: 5_000, nowMs: 20) == .changed)
             #expect(try await store.nextVisibleAtMs(in: "q") == 5_020)
             #expect(try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 5_019).isEmpty)
+            // Its timeout ran out: visible again, so no longer in flight.
+            #expect(
+                try await store.changeVisibility(
+                    in: "q", receiptHandle: current.receiptHandle!, timeoutMs: 5_000, nowMs: 5_020) == .notInFlight)
         }
     }
 

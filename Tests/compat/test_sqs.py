@@ -1056,3 +1056,167 @@ def test_out_of_range_numbers_are_named_in_the_error(sqs, new_queue):
     error = raised.value.response["Error"]
     assert error["Code"] == "InvalidParameterValue"
     assert error["Message"].startswith("Value 901 for parameter DelaySeconds is invalid")
+
+
+# ---------------------------------------------------------------- found by an audit against AWS's documented behaviour
+
+
+def test_visibility_change_of_a_message_no_longer_in_flight_is_message_not_inflight(sqs, new_queue):
+    url = new_queue("not-inflight")
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    [message] = receive_all(sqs, url, 1, VisibilityTimeout=600)
+    handle = message["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)  # in flight: allowed
+    # Visible again, not received again: the handle is still the latest, but the message is not in flight.
+    with pytest.raises(ClientError) as info:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=30)
+    assert_sqs_error(info, "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight")
+    answer = sqs.change_message_visibility_batch(
+        QueueUrl=url, Entries=[{"Id": "a", "ReceiptHandle": handle, "VisibilityTimeout": 30}])
+    assert [f["Code"] for f in answer["Failed"]] == ["AWS.SimpleQueueService.MessageNotInflight"]
+    # ... and it stayed visible.
+    assert [m["Body"] for m in receive_all(sqs, url, 1)] == ["x"]
+
+
+def test_visibility_is_at_most_twelve_hours_from_the_receive(sqs, new_queue):
+    url = new_queue("twelve-hours")
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    [message] = receive_all(sqs, url, 1, VisibilityTimeout=43_200)
+    handle = message["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=43_000)  # within 12 h
+    time.sleep(1.1)
+    with pytest.raises(ClientError) as info:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=43_200)
+    assert_invalid_parameter_value(info)
+    assert "43200 seconds" in error_of(info)["Message"], error_of(info)
+
+
+def test_list_dead_letter_source_queues_pages(sqs, new_queue):
+    dlq = new_queue("dlsq-page-dlq")
+    policy = json.dumps({"deadLetterTargetArn": arn_of(sqs, dlq), "maxReceiveCount": 3})
+    sources = {new_queue("dlsq-page-src", RedrivePolicy=policy) for _ in range(3)}
+    first = sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2)
+    assert len(first["queueUrls"]) == 2 and first["NextToken"]
+    second = sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2, NextToken=first["NextToken"])
+    assert "NextToken" not in second
+    assert set(first["queueUrls"] + second["queueUrls"]) == sources
+    pages = sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=dlq, PaginationConfig={"PageSize": 1})
+    assert sorted(u for page in pages for u in page["queueUrls"]) == sorted(sources)
+    for bad in (0, 1001):
+        with pytest.raises(ClientError) as info:
+            sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=bad)
+        assert_invalid_parameter_value(info)
+
+
+def test_message_move_task_limits(sqs, new_queue):
+    dlq = new_queue("move-limits-dlq")
+    dlq_arn = arn_of(sqs, dlq)
+    new_queue("move-limits-src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}))
+    for bad in (0, 501):
+        with pytest.raises(ClientError) as info:
+            sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=bad)
+        assert_invalid_parameter_value(info)
+    sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=500)
+    sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=1)
+    # The most recent task unless more are asked for, at most 10.
+    assert len(sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]) == 1
+    assert len(sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=10)["Results"]) == 2
+    with pytest.raises(ClientError) as info:
+        sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=11)
+    assert_invalid_parameter_value(info)
+
+
+def test_attributes_sqs_keeps_are_checked_and_an_empty_one_is_removed(sqs, new_queue):
+    url = new_queue("kept")
+    policy = json.dumps({"Version": "2012-10-17", "Statement": []})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy, "KmsMasterKeyId": "alias/aws/sqs",
+                                                       "KmsDataKeyReusePeriodSeconds": "60"})
+    got = attrs(sqs, url)
+    assert got["Policy"] == policy and got["KmsMasterKeyId"] == "alias/aws/sqs"
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": "", "KmsMasterKeyId": "",
+                                                       "KmsDataKeyReusePeriodSeconds": "86400"})
+    got = attrs(sqs, url)
+    assert "Policy" not in got and "KmsMasterKeyId" not in got, got
+    assert got["KmsDataKeyReusePeriodSeconds"] == "86400"
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"SqsManagedSseEnabled": "false"})
+    assert attrs(sqs, url, "SqsManagedSseEnabled") == {"SqsManagedSseEnabled": "false"}
+    for name, value in [("Policy", "notjson"), ("KmsDataKeyReusePeriodSeconds", "59"),
+                        ("KmsDataKeyReusePeriodSeconds", "86401"), ("SqsManagedSseEnabled", "yes")]:
+        with pytest.raises(ClientError) as info:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={name: value})
+        assert_sqs_error(info, "InvalidAttributeValue", "InvalidAttributeValue")
+    # FIFO throughput settings: a FIFO queue's, with their defaults shown and their values checked.
+    with pytest.raises(ClientError) as info:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"DeduplicationScope": "queue"})
+    assert error_of(info)["Code"] == "InvalidAttributeName"
+    fifo = sqs.create_queue(QueueName=unique("kept") + ".fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    try:
+        got = attrs(sqs, fifo)
+        assert got["DeduplicationScope"] == "queue" and got["FifoThroughputLimit"] == "perQueue", got
+        sqs.set_queue_attributes(
+            QueueUrl=fifo, Attributes={"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"})
+        got = attrs(sqs, fifo, "DeduplicationScope", "FifoThroughputLimit")
+        assert got == {"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+        for name in ("DeduplicationScope", "FifoThroughputLimit"):
+            with pytest.raises(ClientError) as info:
+                sqs.set_queue_attributes(QueueUrl=fifo, Attributes={name: "bogus"})
+            assert error_of(info)["Code"] == "InvalidAttributeValue"
+    finally:
+        sqs.delete_queue(QueueUrl=fifo)
+
+
+def test_redrive_policy_errors_are_invalid_attribute_value(sqs, new_queue):
+    dlq_arn = arn_of(sqs, new_queue("rp-err-dlq"))
+    url = new_queue("rp-err")
+    for count in ("abc", 2.5, 0, 1001):
+        with pytest.raises(ClientError) as info:
+            sqs.set_queue_attributes(
+                QueueUrl=url, Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": count})})
+        assert error_of(info)["Code"] == "InvalidAttributeValue", (count, error_of(info))
+
+
+def test_trace_header_must_be_a_string(sqs, new_queue):
+    url = new_queue("trace-type")
+    with pytest.raises(ClientError) as info:
+        sqs.send_message(QueueUrl=url, MessageBody="x",
+                         MessageSystemAttributes={"AWSTraceHeader": {"DataType": "Number", "StringValue": "1"}})
+    assert_invalid_parameter_value(info)
+
+
+def test_error_messages_name_what_sqs_names(sqs_unchecked, new_queue):
+    url = new_queue("texts")
+    with pytest.raises(ClientError) as info:
+        sqs_unchecked.send_message(QueueUrl=url, MessageBody="a\x1fb")
+    assert error_of(info)["Message"].startswith("Invalid binary character '#x1F' was found in the message body")
+    for operation, entry in [("delete_message_batch", "DeleteMessageBatchRequestEntry"),
+                             ("change_message_visibility_batch", "ChangeMessageVisibilityBatchRequestEntry")]:
+        with pytest.raises(ClientError) as info:
+            getattr(sqs_unchecked, operation)(QueueUrl=url, Entries=[])
+        assert error_of(info)["Code"] == "AWS.SimpleQueueService.EmptyBatchRequest"
+        assert entry in error_of(info)["Message"], error_of(info)
+    fifo = sqs_unchecked.create_queue(QueueName=unique("texts") + ".fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    try:
+        with pytest.raises(ClientError) as info:
+            sqs_unchecked.send_message(QueueUrl=fifo, MessageBody="x", MessageGroupId="g")
+        assert "ContentBasedDeduplication" in error_of(info)["Message"], error_of(info)
+    finally:
+        sqs_unchecked.delete_queue(QueueUrl=fifo)
+
+
+def test_a_standard_queue_accepts_a_message_group_not_a_deduplication_id(sqs, new_queue):
+    # SQS's fair queues (2025): MessageGroupId on a standard queue is allowed; MessageDeduplicationId is not.
+    url = new_queue("fair")
+    sqs.send_message(QueueUrl=url, MessageBody="tenant-a", MessageGroupId="a")
+    assert sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "tenant-b", "MessageGroupId": "b"}])["Successful"]
+    assert sorted(m["Body"] for m in receive_all(sqs, url, 2)) == ["tenant-a", "tenant-b"]
+    with pytest.raises(ClientError) as info:
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageDeduplicationId="d")
+    assert_invalid_parameter_value(info)
+
+
+def test_query_protocol_to_a_localstack_queue_url(sqs, control_url, new_queue):
+    url = new_queue("ls-path")
+    path = f"/queue/{REGION}/{ACCOUNT}/{name_of(url)}"
+    sent = xml_of(query(control_url, {"Action": "SendMessage", "MessageBody": "via localstack url"}, path=path), "SendMessage")
+    assert sent.findtext("q:SendMessageResult/q:MessageId", namespaces=NS)
+    assert [m["Body"] for m in receive_all(sqs, url, 1)] == ["via localstack url"]

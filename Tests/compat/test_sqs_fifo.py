@@ -220,10 +220,11 @@ def test_delay_seconds_on_a_fifo_send_is_refused(sqs, fifo_queue):
     assert receive(sqs, url, WaitTimeSeconds=0) == []
 
 
-def test_group_id_on_a_standard_queue_is_refused(sqs, new_queue):
+def test_deduplication_id_on_a_standard_queue_is_refused(sqs, new_queue):
+    # A group is accepted there (SQS's fair queues, see test_sqs.py); a deduplication id is not.
     url = new_queue("std-group")
     with pytest.raises(ClientError) as info:
-        sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="d")
     assert error_code(info) == "InvalidParameterValue", info.value.response
 
 

@@ -214,6 +214,31 @@ package struct QueueMessage: Sendable, Equatable, Codable {
     }
 }
 
+extension QueueMessage {
+    /// A receipt handle: `<random>.<when it was received, epoch ms>.<seq>`. The store finds the message by its
+    /// sequence number (the last part) and checks the whole handle; the time bounds its visibility (12 hours).
+    package static func receiptHandle(random: String, receivedAtMs: Int64, seq: Int64) -> String {
+        "\(random).\(receivedAtMs).\(seq)"
+    }
+
+    /// When the receive that issued `handle` happened; `nil` for handles without the time (older versions).
+    package static func receivedAtMs(ofReceiptHandle handle: String) -> Int64? {
+        let parts = handle.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return nil }
+        return Int64(parts[1])
+    }
+}
+
+/// How a change of a received message's visibility ended.
+package enum VisibilityChange: Sendable, Equatable {
+    case changed
+    /// The handle is the message's latest, but its visibility timeout has run out (or was set to 0): it is
+    /// visible again, not in flight (SQS's `MessageNotInflight`).
+    case notInFlight
+    /// No message carries this handle: deleted, received again since, or never issued.
+    case unknownHandle
+}
+
 /// What a user sees of a queue's depth.
 package struct QueueCounts: Sendable, Equatable, Codable {
     /// Ready to be received now.

@@ -203,15 +203,18 @@ package final class QueueService: Sendable {
     }
 
     /// A message for a FIFO queue has a group and a deduplication id (from its body with content-based
-    /// deduplication) and no delay of its own; one for a standard queue has neither.
+    /// deduplication) and no delay of its own; one for a standard queue has no deduplication id, and its group
+    /// (SQS's fair queues) is accepted and not kept: Stratus has one consumer order for standard queues.
     static func checkFIFO(_ message: inout OutgoingMessage, for queue: QueueConfig) throws {
         guard queue.fifo else {
-            if message.groupId != nil || message.deduplicationId != nil {
+            if message.deduplicationId != nil {
                 throw QueueError(
                     code: .invalid,
                     message:
-                        "MessageGroupId and MessageDeduplicationId are for FIFO queues ('\(queue.name)' is standard)")
+                        "Value for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter that is not valid for this queue type ('\(queue.name)' is standard)."
+                )
             }
+            message.groupId = nil
             return
         }
         guard let group = message.groupId else {
@@ -231,7 +234,8 @@ package final class QueueService: Sendable {
                 throw QueueError(
                     code: .invalid,
                     message:
-                        "FIFO queue '\(queue.name)' needs a MessageDeduplicationId, or contentBasedDeduplication: true")
+                        "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly ('\(queue.name)')."
+                )
             }
             message.deduplicationId = MessageDigest.sha256(message.body)
         }
@@ -497,13 +501,27 @@ package final class QueueService: Sendable {
         return deleted
     }
 
-    package func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64) async throws -> Bool {
+    package func changeVisibility(in queue: String, receiptHandle: String, timeoutMs: Int64) async throws
+        -> VisibilityChange
+    {
         _ = try require(queue)
         guard Limits.visibilityTimeout.contains(.milliseconds(timeoutMs)) else {
             throw QueueError(code: .invalid, message: "visibility timeout must be between 0s and 12h")
         }
+        let now = nowMs
+        // As SQS: a message stays hidden at most 12 hours from the receive that gave the handle.
+        let longest = Limits.visibilityTimeout.upperBound.milliseconds
+        if let receivedAt = QueueMessage.receivedAtMs(ofReceiptHandle: receiptHandle),
+            now.saturatingAdd(timeoutMs).saturatingSubtract(receivedAt) > longest
+        {
+            throw QueueError(
+                code: .invalid,
+                message:
+                    "Value \(timeoutMs / 1000) for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]"
+            )
+        }
         let changed = try await store.changeVisibility(
-            in: queue, receiptHandle: receiptHandle, timeoutMs: timeoutMs, nowMs: nowMs)
+            in: queue, receiptHandle: receiptHandle, timeoutMs: timeoutMs, nowMs: now)
         if timeoutMs == 0 { signal.notify(queue) }
         return changed
     }

@@ -70,8 +70,13 @@ struct QueuesController {
             let name = try context.parameters.decoded("name")
             let body = try await request.decode(as: V1.ChangeVisibility.self, context: context)
             let ms = try Self.milliseconds(body.timeout, "timeout", Limits.visibilityTimeout)
-            guard try await host.queues.changeVisibility(in: name, receiptHandle: body.receiptHandle, timeoutMs: ms)
-            else {
+            switch try await host.queues.changeVisibility(in: name, receiptHandle: body.receiptHandle, timeoutMs: ms) {
+            case .changed: break
+            case .notInFlight:
+                throw APIError(
+                    .badRequest, code: "MessageNotInflight",
+                    message: "the message is visible again (its visibility timeout ran out): receive it again")
+            case .unknownHandle:
                 throw APIError(.badRequest, code: "ReceiptHandleIsInvalid", message: "receipt handle is not current")
             }
             return try JSONBody.response(V1.Changed())

@@ -4,7 +4,8 @@ import StratusCore
 import StratusRuntime
 
 /// Where SQS and SNS requests arrive on the control port: `POST /` (both services, both SQS protocols)
-/// and, for SQS's query protocol, the queue URL itself (`POST /<account>/<queue>`). The service is told
+/// and, for SQS's query protocol, the queue URL itself (`POST /<account>/<queue>`, or LocalStack's
+/// `/queue/<region>/<account>/<queue>`). The service is told
 /// by `X-Amz-Target` (SQS JSON), then the SigV4 credential scope, then the query `Version`, then the action.
 enum AWSRouter {
     static func register(on router: Router<ControlContext>, host: StratusHost) {
@@ -17,6 +18,11 @@ enum AWSRouter {
             }
             let queue = try context.parameters.decoded("queue")
             return await handle(request, queuePath: "/\(account)/\(queue)", host: host)
+        }
+        // The path of a queue URL that LocalStack minted (`/queue/<region>/<account>/<queue>`).
+        router.post("/queue/:region/:account/:queue") { request, context in
+            let queue = try context.parameters.decoded("queue")
+            return await handle(request, queuePath: "/\(AWS.accountId)/\(queue)", host: host)
         }
     }
 

@@ -58,7 +58,8 @@ struct Send: AsyncParsableCommand {
     @Option(help: "The message body, or @FILE.") var data: String
     @Option(help: "A message attribute, key=value or key:Number=value; repeatable.") var attr: [String] = []
     @Option(help: "Delay before the message becomes visible, e.g. 5s.") var delay: String?
-    @Option(help: "FIFO queues: the message group (MessageGroupId).") var group: String?
+    @Option(help: "The message group (MessageGroupId): FIFO queues order by it; standard queues accept it.") var group:
+        String?
     @Option(help: "FIFO queues: the deduplication id (MessageDeduplicationId).") var dedup: String?
     @OptionGroup var options: ClientOptions
 

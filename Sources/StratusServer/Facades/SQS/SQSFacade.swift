@@ -19,7 +19,9 @@ enum SQSFacade {
         let action = String(target.dropFirst("AmazonSQS.".count))
         do {
             guard let buffer = await collectBody(request) else {
-                throw SQSError.invalidParameter("The request body exceeds \(Limits.awsRequestBytes) bytes.")
+                throw SQSError(
+                    type: "RequestTooLarge", code: "RequestTooLarge",
+                    message: "The request body exceeds \(Limits.awsRequestBytes) bytes.", status: .contentTooLarge)
             }
             let fields: [String: JSONValue]
             if buffer.readableBytes == 0 {

@@ -50,6 +50,8 @@ extension SQSOperations {
         if queue.fifo {
             all["FifoQueue"] = "true"
             all["ContentBasedDeduplication"] = String(queue.contentBasedDeduplication)
+            all["DeduplicationScope"] = "queue"
+            all["FifoThroughputLimit"] = "perQueue"
         }
         all.merge(queue.otherAttributes) { _, given in given }
         return all
@@ -89,11 +91,8 @@ extension SQSOperations {
                 }
                 queue.contentBasedDeduplication = enabled
             case _ where Self.keptAsGiven.contains(name):
-                guard value.utf8.count <= 20_480, MessageAttribute.hasAllowedCharacters(value) else {
-                    throw SQSError.invalidAttributeValue(
-                        "Invalid value for the parameter \(name): at most 20 KiB, without control characters.")
-                }
-                queue.otherAttributes[name] = value
+                let fifo = queue.fifo || attributes["FifoQueue"] == "true"
+                queue.otherAttributes[name] = try kept(name, value, fifo: fifo)
             default:
                 throw SQSError.invalidAttributeName(name)
             }
@@ -106,6 +105,34 @@ extension SQSOperations {
                 "Invalid value for the parameter VisibilityTimeout. Reason: the queue's consumer '\(consumer.function)' has a timeout of \(DurationParser.format(function.config.timeout)); the visibility timeout must be at least that."
             )
         }
+    }
+
+    /// An attribute Stratus keeps without acting on it, checked as SQS checks it; `nil` (an empty value)
+    /// removes it.
+    private func kept(_ name: String, _ value: String, fifo: Bool) throws -> String? {
+        let invalid = SQSError.invalidAttributeValue("Invalid value for the parameter \(name).")
+        switch name {
+        case "Policy", "KmsMasterKeyId":
+            if value.isEmpty { return nil }
+            guard value.utf8.count <= 20_480, MessageAttribute.hasAllowedCharacters(value) else { throw invalid }
+            if name == "Policy", JSONValue.parseObject(value.utf8) == nil { throw invalid }
+        case "KmsDataKeyReusePeriodSeconds":
+            guard let seconds = Int(value), (60...86_400).contains(seconds) else {
+                throw SQSError.invalidAttributeValue(
+                    "Invalid value for the parameter KmsDataKeyReusePeriodSeconds. Reason: must be an integer between 60 and 86400."
+                )
+            }
+        case "SqsManagedSseEnabled":
+            guard let enabled = Bool(value.lowercased()) else { throw invalid }
+            return String(enabled)
+        case "DeduplicationScope", "FifoThroughputLimit":
+            guard fifo else { throw SQSError.invalidAttributeName(name) }
+            let allowed = name == "DeduplicationScope" ? ["messageGroup", "queue"] : ["perQueue", "perMessageGroupId"]
+            guard allowed.contains(value) else { throw invalid }
+        default:
+            break
+        }
+        return value
     }
 
     private func applyRedrivePolicy(_ value: String, to queue: inout QueueConfig) throws {
@@ -122,8 +149,13 @@ extension SQSOperations {
             throw invalid("Invalid JSON.")
         }
         let fields = AWSInput(policy)
-        guard let target = try fields.string("deadLetterTargetArn"), let count = try fields.int("maxReceiveCount")
-        else {
+        let count: Int?
+        do {
+            count = try fields.int("maxReceiveCount")
+        } catch {
+            throw invalid("Invalid value for maxReceiveCount: valid values are integers from 1 to 1000 both inclusive.")
+        }
+        guard let target = try? fields.string("deadLetterTargetArn"), let count else {
             throw invalid(
                 "Redrive policy does not contain mandatory attribute: deadLetterTargetArn and maxReceiveCount.")
         }

@@ -111,7 +111,13 @@ struct SQSOperations {
 
     private func listQueues(_ input: AWSInput) throws -> AWSShape {
         let prefix = try input.string("QueueNamePrefix") ?? ""
-        var names = host.queues.all().map(\.name).filter { $0.hasPrefix(prefix) }
+        return try page(of: host.queues.all().map(\.name).filter { $0.hasPrefix(prefix) }, input, "QueueUrls")
+    }
+
+    /// One page of queue URLs (names in order), as `ListQueues` and `ListDeadLetterSourceQueues` answer:
+    /// `MaxResults` 1 to 1000 (all, up to 1000, without it), and a `NextToken` when more follow.
+    private func page(of names: [String], _ input: AWSInput, _ key: String) throws -> AWSShape {
+        var names = names.sorted()
         let max = try input.int("MaxResults")
         if let max, !(1...1000).contains(max) {
             throw SQSError.invalidParameter(
@@ -126,8 +132,8 @@ struct SQSOperations {
         }
         var fields: [(String, AWSShape)] = []
         let page = Array(names.prefix(max ?? 1000))
-        if !page.isEmpty {
-            fields.append(("QueueUrls", .list(member: "QueueUrl", flattened: true, page.map { .string(url($0)) })))
+        if !page.isEmpty || key == "queueUrls" {
+            fields.append((key, .list(member: "QueueUrl", flattened: true, page.map { .string(url($0)) })))
         }
         if let max, names.count > max, let last = page.last {
             fields.append(("NextToken", .string(Data(last.utf8).base64EncodedString())))
@@ -183,8 +189,7 @@ struct SQSOperations {
 
     private func listDeadLetterSourceQueues(_ input: AWSInput) throws -> AWSShape {
         let name = try config(input).name
-        let sources = host.queues.all().filter { $0.deadLetterQueue == name }.map { AWSShape.string(url($0.name)) }
-        return .structure([("queueUrls", .list(member: "QueueUrl", flattened: true, sources))])
+        return try page(of: host.queues.all().filter { $0.deadLetterQueue == name }.map(\.name), input, "queueUrls")
     }
 
     /// SQS's redrive: moves a dead-letter queue's messages back to their source queues (or to `DestinationArn`)
@@ -196,6 +201,7 @@ struct SQSOperations {
         guard host.queues.all().contains(where: { $0.deadLetterQueue == dlq }) else {
             throw SQSError.invalidParameter("Source queue must be configured as a Dead Letter Queue.")
         }
+        _ = try bounded(input, "MaxNumberOfMessagesPerSecond", 1...500, "Must be between 1 and 500, if provided.")
         let destination = try input.string("DestinationArn").map(Self.name(ofArn:))
         let moved = try await host.queues.redrive(from: dlq, to: destination)
         let handle = Data("\(source)|\(RequestID.make())".utf8).base64EncodedString()
@@ -208,7 +214,9 @@ struct SQSOperations {
 
     private func listMessageMoveTasks(_ input: AWSInput) throws -> AWSShape {
         guard let source = try input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
-        let tasks = MoveTasks.tasks(for: source).map { task -> AWSShape in
+        // SQS answers the most recent task unless asked for more (at most 10).
+        let max = try bounded(input, "MaxResults", 1...10, "Must be between 1 and 10, if provided.") ?? 1
+        let tasks = MoveTasks.tasks(for: source).prefix(max).map { task -> AWSShape in
             var fields: [(String, AWSShape)] = [
                 ("Status", .string("COMPLETED")), ("SourceArn", .string(task.source)),
                 ("ApproximateNumberOfMessagesMoved", .number(Int64(task.moved))),
@@ -232,7 +240,7 @@ struct SQSOperations {
 
     private func sendMessageBatch(_ input: AWSInput) async throws -> AWSShape {
         let queue = try config(input)
-        let entries = try batchEntries(input)
+        let entries = try batchEntries(input, "SendMessageBatchRequestEntry")
         var total = 0
         var accepted: [(id: String, message: OutgoingMessage)] = []
         var failed: [AWSShape] = []
@@ -285,7 +293,7 @@ struct SQSOperations {
             throw SQSError(
                 type: "InvalidMessageContents", code: "InvalidMessageContents",
                 message:
-                    "Invalid characters found. Deleting a message body with #x\(String(bad.value, radix: 16)) is not allowed."
+                    "Invalid binary character '#x\(String(bad.value, radix: 16, uppercase: true))' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"
             )
         }
         var message = OutgoingMessage(body: body, attributes: try messageAttributes(input, "MessageAttributes"))
@@ -312,7 +320,13 @@ struct SQSOperations {
                 throw SQSError.invalidParameter(
                     "Message system attribute name '\(name.prefix(100))' is invalid. Only AWSTraceHeader is supported.")
             }
-            message.traceHeader = try system.object("AWSTraceHeader")?.string("StringValue")
+            if let trace = try system.object("AWSTraceHeader") {
+                guard try trace.string("DataType") == "String" else {
+                    throw SQSError.invalidParameter(
+                        "The message system attribute 'AWSTraceHeader' must have the DataType String.")
+                }
+                message.traceHeader = try trace.string("StringValue")
+            }
             if let trace = message.traceHeader,
                 trace.isEmpty || trace.utf8.count > 2048 || !MessageAttribute.hasAllowedCharacters(trace)
             {
@@ -433,7 +447,7 @@ struct SQSOperations {
 
     private func deleteMessageBatch(_ input: AWSInput) async throws -> AWSShape {
         let name = try queueName(input)
-        let entries = try batchEntries(input)
+        let entries = try batchEntries(input, "DeleteMessageBatchRequestEntry")
         var successful: [AWSShape] = []
         var failed: [AWSShape] = []
         var handles: [String] = []
@@ -467,9 +481,14 @@ struct SQSOperations {
         guard entry["VisibilityTimeout"] != nil else { throw SQSError.missing("VisibilityTimeout") }
         let seconds =
             try bounded(entry, "VisibilityTimeout", 0...43_200, "Must be between 0 and 43200, if provided.") ?? 0
-        guard
-            try await host.queues.changeVisibility(in: queue, receiptHandle: handle, timeoutMs: Int64(seconds) * 1000)
-        else {
+        let timeoutMs = Int64(seconds) * 1000
+        switch try await host.queues.changeVisibility(in: queue, receiptHandle: handle, timeoutMs: timeoutMs) {
+        case .changed: break
+        case .notInFlight:
+            throw SQSError(
+                type: "MessageNotInflight", code: "AWS.SimpleQueueService.MessageNotInflight",
+                message: "The message referred to isn't in flight.")
+        case .unknownHandle:
             throw SQSError.invalidParameter(
                 "Value \(handle.prefix(200)) for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."
             )
@@ -478,7 +497,7 @@ struct SQSOperations {
 
     private func changeVisibilityBatch(_ input: AWSInput) async throws -> AWSShape {
         let name = try queueName(input)
-        let entries = try batchEntries(input)
+        let entries = try batchEntries(input, "ChangeMessageVisibilityBatchRequestEntry")
         var successful: [AWSShape] = []
         var failed: [AWSShape] = []
         for entry in entries {
@@ -515,11 +534,10 @@ struct SQSOperations {
     }
 
     /// A batch's entries: 1 to 10, with distinct ids of letters, digits, `-` and `_`.
-    private func batchEntries(_ input: AWSInput) throws -> [AWSInput] {
+    private func batchEntries(_ input: AWSInput, _ entry: String) throws -> [AWSInput] {
         let entries = try input.objects("Entries")
         guard !entries.isEmpty else {
-            throw SQSError.batch(
-                "EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.")
+            throw SQSError.batch("EmptyBatchRequest", "There should be at least one \(entry) in the request.")
         }
         guard entries.count <= 10 else {
             throw SQSError.batch(
