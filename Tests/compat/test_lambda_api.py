@@ -2,6 +2,7 @@
 stock `aws` CLI see. The functions are the project's (conftest.make_project): hello, boom (python, 5 s),
 ric, ricboom (provided) and recorder (python, 1 s)."""
 
+import json
 import re
 
 import pytest
@@ -315,3 +316,70 @@ def test_declared_consumer_cannot_be_changed_or_deleted(lam):
         lam.create_event_source_mapping(EventSourceArn=mapping["EventSourceArn"], FunctionName="hello")
     assert_conflict(info)
     assert declared_mapping(lam)["BatchSize"] == 5
+
+
+# ---------------------------------------------------------------- found by an audit against AWS's documented behaviour
+
+
+def test_a_qualifier_other_than_latest_is_not_found(lam):
+    assert lam.get_function_configuration(FunctionName="hello", Qualifier="$LATEST")["FunctionName"] == "hello"
+    for call in (lam.get_function, lam.get_function_configuration):
+        with pytest.raises(lam.exceptions.ResourceNotFoundException) as info:
+            call(FunctionName="hello", Qualifier="prod")
+        assert_not_found(info)
+        assert function_arn("hello") + ":prod" in info.value.response["Error"]["Message"]
+
+
+def test_function_configuration_has_the_fields_lambda_always_returns(lam):
+    config = lam.get_function_configuration(FunctionName="hello")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", config["LastModified"]), config["LastModified"]
+    assert UUID.match(config["RevisionId"]), config["RevisionId"]
+    assert config["RevisionId"] != lam.get_function_configuration(FunctionName="recorder")["RevisionId"]
+    assert config["TracingConfig"] == {"Mode": "PassThrough"}
+    assert config["EphemeralStorage"] == {"Size": 512}
+    assert config["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/hello"}
+
+
+def test_add_get_and_remove_permission(lam, sns):
+    # The SNS -> Lambda tutorial grants SNS the right to invoke before it subscribes the function.
+    sid = unique("sns-invoke")
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:tutorial"
+    added = lam.add_permission(FunctionName="hello", StatementId=sid, Action="lambda:InvokeFunction",
+                               Principal="sns.amazonaws.com", SourceArn=topic_arn)
+    statement = json.loads(added["Statement"])
+    assert statement["Sid"] == sid and statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Resource"] == function_arn("hello")
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": topic_arn}}
+    with pytest.raises(ClientError) as info:
+        lam.add_permission(FunctionName="hello", StatementId=sid, Action="lambda:InvokeFunction",
+                           Principal="sns.amazonaws.com")
+    assert_conflict(info)
+    policy = json.loads(lam.get_policy(FunctionName="hello")["Policy"])
+    assert sid in [s["Sid"] for s in policy["Statement"]]
+    lam.remove_permission(FunctionName="hello", StatementId=sid)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.remove_permission(FunctionName="hello", StatementId=sid)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.add_permission(FunctionName="no-such-function", StatementId="s", Action="lambda:InvokeFunction",
+                           Principal="sns.amazonaws.com")
+
+
+def test_an_operation_stratus_lacks_answers_a_lambda_error(lam):
+    with pytest.raises(ClientError) as info:
+        lam.get_function_concurrency(FunctionName="hello")
+    error = info.value.response["Error"]
+    assert error["Code"] == "UnsupportedOperationException", info.value.response
+    assert "Stratus does not implement" in error["Message"]
+
+
+def test_mapping_states_and_settings_as_lambda_shows_them(lam, new_queue_arn, new_mapping):
+    made = new_mapping(EventSourceArn=new_queue_arn(), FunctionName="recorder")
+    assert "ScalingConfig" not in lam.get_event_source_mapping(UUID=made["UUID"])  # none was set
+    assert lam.update_event_source_mapping(UUID=made["UUID"], Enabled=False)["State"] == "Disabling"
+    assert lam.update_event_source_mapping(UUID=made["UUID"], Enabled=True)["State"] == "Enabling"
+    assert lam.update_event_source_mapping(UUID=made["UUID"], BatchSize=4)["State"] == "Updating"
+    with pytest.raises(ClientError) as info:
+        lam.create_event_source_mapping(EventSourceArn=new_queue_arn(), FunctionName="recorder",
+                                        StartingPosition="LATEST")
+    assert info.value.response["Error"]["Code"] == "InvalidParameterValueException"

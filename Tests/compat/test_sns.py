@@ -649,3 +649,59 @@ def test_new_topics_have_the_default_access_policy(sns, new_topic):
     policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
     [statement] = policy["Statement"]
     assert statement["Resource"] == topic and "SNS:Publish" in statement["Action"]
+
+
+# ---------------------------------------------------------------- found by an audit against AWS's documented behaviour
+
+
+def test_more_than_ten_attributes_reach_all_but_raw_queue_subscriptions(sns, sqs, new_topic, queue_and_arn):
+    # SNS: "For SQS subscriptions, a maximum of 10 message attributes can be sent when Raw Message Delivery is
+    # enabled ... Messages with more than 10 message attributes directed towards Raw Message Delivery enabled
+    # Amazon SQS subscriptions will be discarded."
+    topic_arn = new_topic("attrs11")
+    wrapped_url, wrapped_arn = queue_and_arn("attrs11-env")
+    raw_url, raw_arn = queue_and_arn("attrs11-raw")
+    subscribe_queue(sns, topic_arn, wrapped_arn)
+    subscribe_queue(sns, topic_arn, raw_arn, RawMessageDelivery="true")
+    many = {f"a{i}": {"DataType": "String", "StringValue": f"v{i}"} for i in range(11)}
+    first = sns.publish(TopicArn=topic_arn, Message="eleven", MessageAttributes=many)["MessageId"]
+    ten = {f"a{i}": {"DataType": "String", "StringValue": f"v{i}"} for i in range(10)}
+    sns.publish(TopicArn=topic_arn, Message="ten", MessageAttributes=ten)
+    [enveloped, _] = receive(sqs, wrapped_url, 2)
+    envelope = json.loads(enveloped["Body"])
+    assert envelope["MessageId"] == first and len(envelope["MessageAttributes"]) == 11
+    [raw] = receive(sqs, raw_url, 1, MessageAttributeNames=["All"])
+    assert raw["Body"] == "ten" and len(raw["MessageAttributes"]) == 10, raw
+    assert "Messages" not in sqs.receive_message(QueueUrl=raw_url, WaitTimeSeconds=1)
+
+
+def test_attributes_count_toward_the_message_size(sns, new_topic):
+    topic_arn = new_topic("attrsize")
+    attribute = {"a": {"DataType": "String", "StringValue": "y" * 500}}
+    body = "x" * (262_144 - len("a") - len("String") - 500)
+    sns.publish(TopicArn=topic_arn, Message=body, MessageAttributes=attribute)  # exactly at the limit
+    with pytest.raises(ClientError) as info:
+        sns.publish(TopicArn=topic_arn, Message=body + "x", MessageAttributes=attribute)
+    assert error_of(info)[0]["Code"] == "InvalidParameter", error_of(info)
+
+
+def test_subscribing_again_without_attributes_answers_the_existing_subscription(sns, new_topic, queue_and_arn):
+    topic_arn = new_topic("resub")
+    _, queue_arn = queue_and_arn("resub")
+    sub = subscribe_queue(sns, topic_arn, queue_arn, RawMessageDelivery="true", FilterPolicy='{"a": ["b"]}')
+    assert subscribe_queue(sns, topic_arn, queue_arn) == sub
+    with pytest.raises(ClientError) as info:
+        subscribe_queue(sns, topic_arn, queue_arn, RawMessageDelivery="false")
+    assert error_of(info)[0]["Code"] == "InvalidParameter"
+
+
+def test_a_deduplication_id_is_for_fifo_topics(sns, new_topic):
+    topic_arn = new_topic("dedup")
+    with pytest.raises(ClientError) as info:
+        sns.publish(TopicArn=topic_arn, Message="m", MessageDeduplicationId="d")
+    assert error_of(info)[0]["Code"] == "InvalidParameter"
+    assert "MessageDeduplicationId" in error_of(info)[0]["Message"]
+    answer = sns.publish_batch(
+        TopicArn=topic_arn, PublishBatchRequestEntries=[{"Id": "1", "Message": "m", "MessageDeduplicationId": "d"}])
+    assert [f["Code"] for f in answer["Failed"]] == ["InvalidParameter"]
+    sns.publish(TopicArn=topic_arn, Message="m", MessageGroupId="tenant")  # a group is allowed (fair queues)

@@ -248,6 +248,11 @@ extension MessageAttribute {
     /// a data type of `String`, `Number` or `Binary` (with an optional `.label`); numbers that parse.
     /// SQS's and SNS's allowed characters: `#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF`
     /// (what XML 1.0 can carry).
+    /// What the attributes add to a message's size, as SQS and SNS count it: each name, type and value.
+    package static func size(of attributes: [String: MessageAttribute]) -> Int {
+        attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.dataType.utf8.count + $1.value.stringValue.utf8.count }
+    }
+
     package static func hasAllowedCharacters(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { scalar in
             switch scalar.value {
@@ -286,9 +291,12 @@ extension MessageAttribute {
         return value.isFinite && abs(value) <= 1e126
     }
 
-    package static func problem(in attributes: [String: MessageAttribute]) -> String? {
-        if attributes.count > Limits.messageAttributes {
-            return "\(attributes.count) message attributes; at most \(Limits.messageAttributes) are allowed"
+    /// `maxCount`: SQS's 10; SNS takes more (only a raw delivery to a queue is limited to 10).
+    package static func problem(in attributes: [String: MessageAttribute], maxCount: Int = Limits.messageAttributes)
+        -> String?
+    {
+        if attributes.count > maxCount {
+            return "\(attributes.count) message attributes; at most \(maxCount) are allowed"
         }
         for (name, attribute) in attributes.sorted(by: { $0.key < $1.key }) {
             let validName =

@@ -195,10 +195,14 @@ package final class TopicPublisher: Sendable {
         guard let subscriptions = topics.withLock({ $0[topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
         }
-        for text in [message] + perProtocol.values where text.utf8.count > Self.maxMessageBytes {
+        // As SNS counts it: the message and every attribute's name, type and value.
+        let attributeBytes = MessageAttribute.size(of: attributes)
+        for text in [message] + perProtocol.values where text.utf8.count + attributeBytes > Self.maxMessageBytes {
             throw TopicError(
                 code: .tooLarge,
-                message: "message is \(text.utf8.count) bytes; the limit is \(Self.maxMessageBytes) (256 KB)")
+                message:
+                    "message and attributes are \(text.utf8.count + attributeBytes) bytes; the limit is \(Self.maxMessageBytes) (256 KB)"
+            )
         }
         for text in [message, subject ?? ""] + perProtocol.values where !MessageAttribute.hasAllowedCharacters(text) {
             throw TopicError(
@@ -207,7 +211,9 @@ package final class TopicPublisher: Sendable {
                     "the message or subject contains characters SNS does not allow (control characters other than tab, line feed and carriage return)"
             )
         }
-        if let problem = MessageAttribute.problem(in: attributes) { throw TopicError(code: .invalid, message: problem) }
+        if let problem = MessageAttribute.problem(in: attributes, maxCount: .max) {
+            throw TopicError(code: .invalid, message: problem)
+        }
         let nowMs = queues.nowMs
         let now = Date(timeIntervalSince1970: Double(nowMs) / 1000)
         let publication = MessagingEvents.Publication(
@@ -240,8 +246,10 @@ package final class TopicPublisher: Sendable {
             guard subscription.matches(body: message, attributes: attributes) else { continue }
             switch subscription.endpoint {
             case .queue(let queue):
-                // A queue deleted after it was subscribed gets nothing, as in SNS (the others still do).
+                // A queue deleted after it was subscribed gets nothing, as in SNS (the others still do); nor does a
+                // raw subscription when the message has more attributes than a queue message may (SNS discards it).
                 guard queues.config(queue) != nil else { continue }
+                if subscription.raw, attributes.count > Limits.messageAttributes { continue }
                 let body =
                     subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id)
                 var outgoing = OutgoingMessage(body: body, attributes: subscription.raw ? attributes : [:])

@@ -77,6 +77,18 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 ? "no endpoint \(request.method) \(request.uri.path.prefix(200)); see /v1/openapi.json"
                 : error.body ?? error.status.reasonPhrase
             throw APIError(error.status, code: code, message: message)
+        } catch let error as HTTPError
+            where (error.status == .notFound || error.status == .methodNotAllowed)
+            && LambdaFacade.isLambdaPath(request.uri.path)
+        {
+            // A Lambda operation Stratus does not implement: an error the aws CLI and boto3 can show.
+            return LambdaFacade.error(
+                .badRequest, type: "UnsupportedOperationException",
+                body: [
+                    "Type": "User",
+                    "message":
+                        "Stratus does not implement \(request.method) \(request.uri.path.prefix(200)) of the Lambda API (see the README's Lambda operation table)",
+                ])
         }
     }
 }

@@ -56,8 +56,12 @@ struct EventSourceMappings {
                     member: "member", flattened: false,
                     consumer.reportBatchItemFailures ? [.string("ReportBatchItemFailures")] : [])
             ),
-            ("ScalingConfig", .structure([("MaximumConcurrency", .number(Int64(consumer.maxConcurrency)))])),
         ]
+        // Lambda shows ScalingConfig only when one was set; Stratus's default concurrency stands for none.
+        if consumer.maxConcurrency != QueueConfig.Consumer(function: consumer.function).maxConcurrency {
+            fields.append(
+                ("ScalingConfig", .structure([("MaximumConcurrency", .number(Int64(consumer.maxConcurrency)))])))
+        }
         if consumer.uuid != nil || mapping.declaredAt == nil {
             fields.append(("LastProcessingResult", .string("No records processed")))
         }
@@ -149,8 +153,11 @@ struct EventSourceMappings {
             }
             queue.consumer = updated
         }
+        // As Lambda: a change of `Enabled` is the mapping enabling or disabling, anything else updating it.
+        let state =
+            updated.enabled == mapping.consumer.enabled ? "Updating" : updated.enabled ? "Enabling" : "Disabling"
         return (
-            .accepted, shape(Mapping(uuid: uuid, queue: queue, consumer: updated, declaredAt: nil), state: "Updating")
+            .accepted, shape(Mapping(uuid: uuid, queue: queue, consumer: updated, declaredAt: nil), state: state)
         )
     }
 
@@ -184,6 +191,9 @@ struct EventSourceMappings {
                 "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
         }
         if let enabled = try input.bool("Enabled") { consumer.enabled = enabled }
+        if input["StartingPosition"] != nil || input["StartingPositionTimestamp"] != nil {
+            throw LambdaError.invalid("StartingPosition is not valid for SQS event sources.")
+        }
         if input["FunctionResponseTypes"] != nil {
             let types = try input.strings("FunctionResponseTypes")
             guard types.allSatisfy({ $0 == "ReportBatchItemFailures" }) else {
@@ -199,7 +209,7 @@ struct EventSourceMappings {
         }
         guard queue.visibilityTimeoutMs >= timeout.milliseconds else {
             throw LambdaError.invalid(
-                "Queue visibility timeout: \(queue.visibilityTimeoutMs / 1000) seconds is less than Function timeout: \(DurationParser.format(timeout))"
+                "Queue visibility timeout: \(queue.visibilityTimeoutMs / 1000) seconds is less than Function timeout: \((timeout.milliseconds + 999) / 1000) seconds"
             )
         }
         consumer.modifiedAtMs = host.queues.nowMs

@@ -16,6 +16,15 @@ enum LambdaFacade {
         }
     }
 
+    /// Whether `path` is one of the Lambda API's (they start with an API version date, `/2015-03-31/`).
+    static func isLambdaPath(_ path: String) -> Bool {
+        let bytes = Array(path.utf8.prefix(12))
+        guard bytes.count == 12, bytes[0] == UInt8(ascii: "/"), bytes[11] == UInt8(ascii: "/") else { return false }
+        return bytes[1...10].enumerated().allSatisfy { index, byte in
+            index == 4 || index == 7 ? byte == UInt8(ascii: "-") : (0x30...0x39).contains(byte)
+        }
+    }
+
     /// Accepts `name`, `name:qualifier`, a partial ARN `acct:function:name` or a full ARN.
     static func functionName(from identifier: String) -> (name: String, qualifier: String?) {
         var rest = Substring(identifier)

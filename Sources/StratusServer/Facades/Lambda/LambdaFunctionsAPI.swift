@@ -33,7 +33,7 @@ enum LambdaFunctionsAPI {
         router.get("/2015-03-31/functions/:name") { request, context in
             let name = try context.parameters.decoded("name")
             return await answer(request) { info in
-                let function = try function(name, host)
+                let function = try function(name, host, qualifier: request.uri.queryParameters.get("Qualifier"))
                 return (
                     .ok,
                     .structure([
@@ -49,8 +49,12 @@ enum LambdaFunctionsAPI {
         }
         router.get("/2015-03-31/functions/:name/configuration") { request, context in
             let name = try context.parameters.decoded("name")
-            return await answer(request) { info in (.ok, configuration(try function(name, host), info)) }
+            return await answer(request) { info in
+                let qualifier = request.uri.queryParameters.get("Qualifier")
+                return (.ok, configuration(try function(name, host, qualifier: qualifier), info))
+            }
         }
+        LambdaPermissions.register(on: router, host: host)
         router.post("/2015-03-31/event-source-mappings") { request, _ in
             await answer(request) { info in try await EventSourceMappings(host: host, info: info).create(request) }
         }
@@ -86,7 +90,7 @@ enum LambdaFunctionsAPI {
             let (status, shape) = try await body(info)
             return Response(
                 status: status, headers: [.contentType: "application/json", .amznRequestId: info.requestId],
-                body: .init(byteBuffer: ByteBuffer(bytes: shape.json)))
+                body: status == .noContent ? .init() : .init(byteBuffer: ByteBuffer(bytes: shape.json)))
         } catch let error as LambdaError {
             var response = LambdaFacade.error(
                 error.status, type: error.type, body: ["Type": "User", "message": error.message])
@@ -108,8 +112,13 @@ enum LambdaFunctionsAPI {
         }
     }
 
-    static func function(_ identifier: String, _ host: StratusHost) throws -> DeployedFunction {
-        let (name, qualifier) = LambdaFacade.functionName(from: identifier)
+    /// The loaded function `identifier` names (name, `name:$LATEST` or an ARN); another qualifier, in the name
+    /// or as `Qualifier`, is a version or alias Stratus does not have.
+    static func function(_ identifier: String, _ host: StratusHost, qualifier given: String? = nil) throws
+        -> DeployedFunction
+    {
+        var (name, qualifier) = LambdaFacade.functionName(from: identifier)
+        qualifier = given ?? qualifier
         guard let function = host.dispatcher.function(named: name), qualifier == nil || qualifier == "$LATEST" else {
             throw LambdaError(
                 .notFound, "ResourceNotFoundException",
@@ -138,6 +147,14 @@ enum LambdaFunctionsAPI {
             ("CodeSha256", .string(function.revision)), ("Version", .string(function.version)),
             ("State", .string("Active")), ("LastUpdateStatus", .string("Successful")), ("PackageType", .string("Zip")),
             ("Architectures", .list(member: "member", flattened: false, [.string("x86_64")])),
+            ("LastModified", .string(lastModified(function))), ("RevisionId", .string(revisionId(function))),
+            ("TracingConfig", .structure([("Mode", .string("PassThrough"))])),
+            ("EphemeralStorage", .structure([("Size", .number(512))])),
+            (
+                "LoggingConfig",
+                .structure([("LogFormat", .string("Text")), ("LogGroup", .string("/aws/lambda/\(function.name)"))])
+            ),
+            ("SnapStart", .structure([("ApplyOn", .string("None")), ("OptimizationStatus", .string("Off"))])),
         ]
         if !config.environment.isEmpty {
             fields.append(
@@ -152,6 +169,30 @@ enum LambdaFunctionsAPI {
                 ))
         }
         return .structure(fields)
+    }
+
+    /// When the function's code last changed, in Lambda's format (`2024-01-01T00:00:00.000+0000`): its
+    /// manifest's modification time.
+    static func lastModified(_ function: DeployedFunction) -> String {
+        let manifest = URL(fileURLWithPath: function.directory).appendingPathComponent("function.yaml").path
+        let modified =
+            (try? FileManager.default.attributesOfItem(atPath: manifest)[.modificationDate] as? Date) ?? Date()
+        let seconds = modified.timeIntervalSince1970
+        var time = time_t(seconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let millis = Int((seconds - seconds.rounded(.down)) * 1000)
+        let fraction = String(repeating: "0", count: millis < 10 ? 2 : millis < 100 ? 1 : 0) + "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):"
+            + "\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)+0000"
+    }
+
+    /// A UUID that changes when the code does (Lambda's `RevisionId`), from the code's revision.
+    static func revisionId(_ function: DeployedFunction) -> String {
+        let hex = Array(MessageDigest.sha256(function.name + "/" + function.revision).prefix(32))
+        return [hex[0..<8], hex[8..<12], hex[12..<16], hex[16..<20], hex[20..<32]].map { String($0) }
+            .joined(separator: "-")
     }
 
     /// A page of `items` after `marker` (the last item of the previous page), at most `max` (default 50).

@@ -224,11 +224,12 @@ struct SNSFacade {
             )
         }
         var subscription = Subscription(id: RequestID.make(), topic: topic, endpoint: endpoint)
-        try apply(try Self.entries(p, "Attributes"), to: &subscription)
-        // Subscribing the same endpoint again answers the existing subscription, as SNS does, if it asks for
-        // the same attributes; checked and created under one lock, so concurrent calls make one subscription.
+        let attributes = try Self.entries(p, "Attributes")
+        try apply(attributes, to: &subscription)
+        // Subscribing the same endpoint again answers the existing subscription, as SNS does, unless it asks for
+        // other attributes; checked and created under one lock, so concurrent calls make one subscription.
         let kept = try await host.topics.subscribe(subscription, reusingEndpoint: true)
-        guard kept.id == subscription.id || kept.hasSameSettings(as: subscription) else {
+        guard kept.id == subscription.id || attributes.isEmpty || kept.hasSameSettings(as: subscription) else {
             throw SNSError(
                 code: "InvalidParameter",
                 message: "Invalid parameter: Attributes Reason: Subscription already exists with different attributes")
@@ -327,7 +328,16 @@ struct SNSFacade {
         guard !message.isEmpty else {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Empty message")
         }
-        guard message.utf8.count <= TopicPublisher.maxMessageBytes else {
+        // Topics are standard ones: a deduplication id is for FIFO topics (a group is allowed, for fair queues).
+        if p["MessageDeduplicationId"] != nil {
+            throw SNSError(
+                code: "InvalidParameter",
+                message:
+                    "Invalid parameter: MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type"
+            )
+        }
+        let attributes = try Self.messageAttributes(p)
+        guard message.utf8.count + MessageAttribute.size(of: attributes) <= TopicPublisher.maxMessageBytes else {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Message too long")
         }
         var perProtocol: [String: String] = [:]
@@ -362,7 +372,6 @@ struct SNSFacade {
                 throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Subject")
             }
         }
-        let attributes = try Self.messageAttributes(p)
         return try await host.topics.publish(
             to: topic, message: defaultMessage, subject: p["Subject"], attributes: attributes, perProtocol: perProtocol)
     }
@@ -396,7 +405,8 @@ struct SNSFacade {
                     code: "BatchEntryIdsNotDistinct",
                     message: "Two or more batch entries in the request have the same Id.")
             }
-            total += entry["Message"]?.utf8.count ?? 0
+            let attributes = (try? Self.messageAttributes(entry)) ?? [:]
+            total += (entry["Message"]?.utf8.count ?? 0) + MessageAttribute.size(of: attributes)
         }
         guard total <= TopicPublisher.maxMessageBytes else {
             throw SNSError(
@@ -447,7 +457,7 @@ struct SNSFacade {
             }
             attributes[name] = MessageAttribute(dataType: type, stringValue: value)
         }
-        if let problem = MessageAttribute.problem(in: attributes) {
+        if let problem = MessageAttribute.problem(in: attributes, maxCount: .max) {
             throw SNSError(code: "ParameterValueInvalid", message: problem)
         }
         return attributes

@@ -619,9 +619,7 @@ struct SQSOperations {
 
     /// What SQS counts against `MaximumMessageSize`: the body and every attribute's name, type and value.
     static func size(of message: OutgoingMessage) -> Int {
-        message.attributes.reduce(message.body.utf8.count) {
-            $0 + $1.key.utf8.count + $1.value.dataType.utf8.count + $1.value.stringValue.utf8.count
-        }
+        message.body.utf8.count + MessageAttribute.size(of: message.attributes)
     }
 
     /// SQS's allowed characters: `#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF`.
