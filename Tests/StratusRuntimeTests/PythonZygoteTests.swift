@@ -118,6 +118,10 @@ import Testing
                 let env = facts["env"] as? [String: String] ?? [:]
                 #expect(env["AWS_LAMBDA_FUNCTION_NAME"] == name)
                 #expect(env["LAMBDA_TASK_ROOT"] == directory)
+                // Lambda's log stream of one execution environment: `2024/01/31/[$LATEST]` and 32 hex digits.
+                let stream = env["AWS_LAMBDA_LOG_STREAM_NAME"] ?? ""
+                #expect(
+                    stream.wholeMatch(of: /\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}/) != nil, "\(stream)")
                 // Descriptors: stdin from /dev/null, stdout and stderr one pipe, then the Runtime API socket.
                 let fds = facts["fds"] as? [String: String] ?? [:]
                 #expect(fds["0"] == "/dev/null")

@@ -705,3 +705,17 @@ def test_a_deduplication_id_is_for_fifo_topics(sns, new_topic):
         TopicArn=topic_arn, PublishBatchRequestEntries=[{"Id": "1", "Message": "m", "MessageDeduplicationId": "d"}])
     assert [f["Code"] for f in answer["Failed"]] == ["InvalidParameter"]
     sns.publish(TopicArn=topic_arn, Message="m", MessageGroupId="tenant")  # a group is allowed (fair queues)
+
+
+def test_topic_policies_must_be_json(sns, new_topic):
+    topic_arn = new_topic("policyjson")
+    for name in ("Policy", "DeliveryPolicy"):
+        with pytest.raises(ClientError) as info:
+            sns.set_topic_attributes(TopicArn=topic_arn, AttributeName=name, AttributeValue="notjson")
+        assert error_of(info)[0]["Code"] == "InvalidParameter"
+    with pytest.raises(ClientError) as info:
+        sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="SignatureVersion", AttributeValue="3")
+    assert error_of(info)[0]["Code"] == "InvalidParameter"
+    delivery = json.dumps({"http": {"defaultHealthyRetryPolicy": {"numRetries": 5}}})
+    sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="DeliveryPolicy", AttributeValue=delivery)
+    assert json.loads(sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]["DeliveryPolicy"]) == json.loads(delivery)

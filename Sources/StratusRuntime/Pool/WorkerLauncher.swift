@@ -94,7 +94,8 @@ package struct WorkerLauncher: Sendable {
 
     package func environment(for function: DeployedFunction) -> [String: String] {
         let config = function.config
-        let day = Date().formatted(.iso8601.year().month().day().dateSeparator(.omitted))
+        // Lambda's stream of one execution environment: `2024/01/31/[$LATEST]` and 32 hex digits.
+        let day = Date().formatted(.iso8601.year().month().day().dateSeparator(.dash)).replacing("-", with: "/")
         var environment = inherited
         environment.merge([
             "_HANDLER": config.handler,
@@ -105,7 +106,7 @@ package struct WorkerLauncher: Sendable {
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(config.memoryMB),
             "AWS_LAMBDA_FUNCTION_TIMEOUT": String(Int(config.timeout.seconds.rounded(.up))),
             "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/\(config.name)",
-            "AWS_LAMBDA_LOG_STREAM_NAME": "\(day)/[\(function.version)]\(function.revision)",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "\(day)/[\(function.version)]\(IDRandom.hex(digits: 32))",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_REGION": AWS.region,
             "AWS_DEFAULT_REGION": AWS.region,

@@ -502,6 +502,16 @@ struct SNSFacade {
             throw SNSError(
                 code: "InvalidParameter", message: "Invalid parameter: \(name) contains characters SNS does not allow")
         }
+        // Policies are JSON documents (an empty value leaves the attribute unset).
+        if ["Policy", "DeliveryPolicy", "DataProtectionPolicy", "ArchivePolicy"].contains(name), !value.isEmpty,
+            JSONValue.parseObject(value.utf8) == nil
+        {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: \(name): the value is not JSON")
+        }
+        if name == "SignatureVersion", !["1", "2"].contains(value) {
+            throw SNSError(
+                code: "InvalidParameter", message: "Invalid parameter: SignatureVersion must be 1 or 2")
+        }
     }
 
     private func topicArn(_ topic: String) -> String { "arn:aws:sns:\(info.region):\(AWS.accountId):\(topic)" }
