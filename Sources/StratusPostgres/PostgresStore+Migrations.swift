@@ -186,6 +186,8 @@ extension PostgresStore {
                 "CREATE TABLE deployment_live (name TEXT PRIMARY KEY, revision TEXT NOT NULL, changed_at BIGINT NOT NULL)",
             ]
         ),
+        // A duplicate FIFO send answers the first message's sequence number too.
+        (3, "dedup-sequence", ["ALTER TABLE fifo_dedup ADD COLUMN sequence BIGINT"]),
     ]
 
     /// The advisory lock key migrations run under (a constant of Stratus's own: "stratus" in ASCII).

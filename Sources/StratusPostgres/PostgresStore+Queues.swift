@@ -85,12 +85,12 @@ extension PostgresStore {
         }
     }
 
-    package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String] {
+    package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [SentMessage] {
         try await send(messages, to: queue, nowMs: nowMs, claimed: 0)
     }
 
     package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64, claimed: Int) async throws
-        -> [String]
+        -> [SentMessage]
     {
         guard !messages.isEmpty else {
             guard try await queueExists(queue) else { throw StoreError.queueDoesNotExist(queue) }
@@ -129,11 +129,11 @@ extension PostgresStore {
         }
         let inserted = try await self.rows(sql.query).first?.makeRandomAccess()[0].decode(Int64.self) ?? 0
         guard inserted == rows.count else { throw StoreError.queueDoesNotExist(queue) }
-        return ids
+        return ids.map { SentMessage(id: $0) }
     }
 
     /// FIFO sends: one transaction (deduplication and sequence numbers as `insert` applies them).
-    private func sendFIFO(_ messages: [NewMessage], to queue: String, nowMs: Int64) async throws -> [String] {
+    private func sendFIFO(_ messages: [NewMessage], to queue: String, nowMs: Int64) async throws -> [SentMessage] {
         try await transaction { connection in
             try await self.insert(messages, into: queue, nowMs: nowMs, connection)
         }

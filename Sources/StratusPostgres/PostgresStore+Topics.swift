@@ -107,7 +107,7 @@ extension PostgresStore {
     /// message takes the queue's next sequence number. Returns the message ids, in order.
     @discardableResult
     func insert(_ messages: [NewMessage], into queue: String, nowMs: Int64, _ connection: PostgresConnection)
-        async throws -> [String]
+        async throws -> [SentMessage]
     {
         guard
             let delay = try await connection.query(
@@ -118,41 +118,46 @@ extension PostgresStore {
         var sql = SQL(
             "INSERT INTO message (id, queue, body, attributes, sent_at, visible_at, group_id, dedup_id, sequence) VALUES "
         )
-        var ids: [String] = []
+        var sent: [SentMessage] = []
         var count = 0
         for message in messages {
             let id = RequestID.make()
             var sequence: Int64?
             if fifo {
-                if let dedup = message.deduplicationId {
-                    let claimed = try await connection.query(
-                        """
-                        INSERT INTO fifo_dedup (queue, dedup_id, message_id, expires_at)
-                        VALUES (\(queue), \(dedup), \(id), \(nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs)))
-                        ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id,
-                            expires_at = excluded.expires_at
-                        WHERE fifo_dedup.expires_at <= \(nowMs) RETURNING 1
-                        """, logger: logger
-                    ).collect()
-                    if claimed.isEmpty {
-                        let first = try await connection.query(
-                            "SELECT message_id FROM fifo_dedup WHERE queue = \(queue) AND dedup_id = \(dedup)",
-                            logger: logger
-                        ).collect().first?.decode(String.self)
-                        ids.append(first ?? id)
-                        continue
-                    }
-                }
+                // The number first, so that the deduplication row keeps it (a duplicate leaves a gap: SQS's
+                // sequence numbers grow, they need not be consecutive).
                 sequence = try await connection.query(
                     """
                     INSERT INTO fifo_sequence (queue, last) VALUES (\(queue), 1)
                     ON CONFLICT (queue) DO UPDATE SET last = fifo_sequence.last + 1 RETURNING last
                     """, logger: logger
                 ).collect().first?.decode(Int64.self)
+                if let dedup = message.deduplicationId {
+                    let claimed = try await connection.query(
+                        """
+                        INSERT INTO fifo_dedup (queue, dedup_id, message_id, expires_at, sequence)
+                        VALUES (\(queue), \(dedup), \(id), \(nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs)),
+                            \(sequence))
+                        ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id,
+                            expires_at = excluded.expires_at, sequence = excluded.sequence
+                        WHERE fifo_dedup.expires_at <= \(nowMs) RETURNING 1
+                        """, logger: logger
+                    ).collect()
+                    if claimed.isEmpty {
+                        let first = try await connection.query(
+                            """
+                            SELECT message_id, sequence FROM fifo_dedup WHERE queue = \(queue) AND dedup_id = \(dedup)
+                            """,
+                            logger: logger
+                        ).collect().first?.decode((String, Int64?).self)
+                        sent.append(SentMessage(id: first?.0 ?? id, sequence: first?.1))
+                        continue
+                    }
+                }
             }
             if count > 0 { sql.append(",") }
             count += 1
-            ids.append(id)
+            sent.append(SentMessage(id: id, sequence: sequence))
             sql.append(
                 "(\(sql.bind(id)), \(sql.bind(queue)), \(sql.bind(message.body)), "
                     + "\(sql.bind(message.attributes)), \(sql.bind(nowMs)), "
@@ -162,7 +167,7 @@ extension PostgresStore {
         }
         if count > 0 { try await connection.query(sql.query, logger: logger) }
         try await connection.query(notifyQueue(queue), logger: logger)
-        return ids
+        return sent
     }
 
     /// Inserts deliveries on `connection`, leased to nobody, and tells every host their targets have work.

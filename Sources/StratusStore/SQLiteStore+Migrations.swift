@@ -207,6 +207,10 @@ extension SQLiteStore {
         migrator.registerMigration("v15-message-order") { db in
             try db.execute(sql: "CREATE INDEX message_queue_seq ON message(queue, seq)")
         }
+        // A duplicate FIFO send answers the first message's sequence number too.
+        migrator.registerMigration("v16-dedup-sequence") { db in
+            try db.execute(sql: "ALTER TABLE fifo_dedup ADD COLUMN sequence INTEGER")
+        }
         return migrator
     }
 }

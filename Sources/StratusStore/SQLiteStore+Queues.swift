@@ -29,7 +29,7 @@ extension SQLiteStore {
         }
     }
 
-    package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String] {
+    package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [SentMessage] {
         let rows = try NewMessage.encode(messages)
         return try writeNow { db in try NewMessage.insert(rows, into: queue, nowMs: nowMs, db) }
     }

@@ -62,11 +62,12 @@ package protocol Store: Sendable {
     /// Deletes a queue and its messages; returns whether it existed.
     @discardableResult
     func deleteQueue(_ name: String) async throws -> Bool
-    /// Appends messages in one transaction; returns their message ids, in order.
-    func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [String]
+    /// Appends messages in one transaction; returns their message ids (and FIFO sequence numbers), in order.
+    func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64) async throws -> [SentMessage]
     /// `send`, where this host's own receivers take `claimed` of the messages: a shared store wakes other hosts'
     /// receivers for the rest only.
-    func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64, claimed: Int) async throws -> [String]
+    func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64, claimed: Int) async throws
+        -> [SentMessage]
     /// Receives up to `max` visible messages, oldest first, making them invisible for the visibility
     /// timeout (`visibilityTimeoutMs` or the queue's) and counting the receive. A message whose receive
     /// would exceed the queue's `maxReceiveCount` moves to its dead-letter queue instead.
@@ -183,7 +184,7 @@ extension Store {
     }
 
     package func send(_ messages: [OutgoingMessage], to queue: String, nowMs: Int64, claimed: Int) async throws
-        -> [String]
+        -> [SentMessage]
     {
         try await send(messages, to: queue, nowMs: nowMs)
     }

@@ -72,9 +72,11 @@ import Testing
             let message = OutgoingMessage(body: "x", groupId: "g", deduplicationId: "d")
             let first = try await store.send([message], to: "f.fifo", nowMs: 0)
             let again = try await store.send([message], to: "f.fifo", nowMs: QueueConfig.deduplicationIntervalMs - 1)
-            #expect(again == first)
+            #expect(first.first?.sequence != nil)
+            #expect(again == first, "a duplicate answers the first message's id and sequence number")
             let after = try await store.send([message], to: "f.fifo", nowMs: QueueConfig.deduplicationIntervalMs)
-            #expect(after != first, "five minutes on, the same id is a new message")
+            #expect(after.map(\.id) != first.map(\.id), "five minutes on, the same id is a new message")
+            #expect((after.first?.sequence ?? 0) > (first.first?.sequence ?? .max), "sequence numbers grow")
             #expect(try await store.counts(of: "f.fifo", nowMs: QueueConfig.deduplicationIntervalMs).visible == 2)
         }
     }

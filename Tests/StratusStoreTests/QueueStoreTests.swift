@@ -17,12 +17,14 @@ import Testing
     @Test(arguments: StoreKind.allCases) func visibilityTimeoutHidesAndReturnsMessages(_ kind: StoreKind) async throws {
         try await kind.withStore { store, _ in
             try await store.putQueue(queue("q", timeoutMs: 1_000))
-            let ids = try await store.send(
+            let sent = try await store.send(
                 [
                     OutgoingMessage(
                         body: "a", attributes: ["k": MessageAttribute(dataType: "String", stringValue: "v")]),
                     OutgoingMessage(body: "b"),
                 ], to: "q", nowMs: 100)
+            #expect(sent.allSatisfy { $0.sequence == nil }, "a standard queue has no sequence numbers")
+            let ids = sent.map(\.id)
             #expect(ids.count == 2 && ids[0] != ids[1] && ids[0] == ids[0].lowercased())
 
             let first = try await store.receive(from: "q", max: 10, visibilityTimeoutMs: nil, nowMs: 200)
@@ -201,7 +203,7 @@ import Testing
             try await store.putQueue(queue("dlq"))
             try await store.putQueue(queue("q", timeoutMs: 10, maxReceives: 2, dlq: "dlq"))
             try await store.putQueue(queue("elsewhere"))
-            let ids = try await store.send([OutgoingMessage(body: "poison")], to: "q", nowMs: 0)
+            let ids = try await store.send([OutgoingMessage(body: "poison")], to: "q", nowMs: 0).map(\.id)
             #expect(
                 try await store.receive(from: "q", max: 1, visibilityTimeoutMs: nil, nowMs: 0).map(\.body) == ["poison"]
             )

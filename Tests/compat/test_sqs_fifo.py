@@ -5,6 +5,7 @@ a Lambda event source mapping on a FIFO queue. Written from AWS's documented beh
 
 import hashlib
 import json
+import re
 
 import pytest
 from botocore.exceptions import ClientError
@@ -292,3 +293,21 @@ def test_an_event_source_mapping_gets_each_group_in_order(sqs, lam, stratus_host
             assert all(r["attributes"]["ApproximateReceiveCount"] == "1" for r in mine)
     finally:
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_sends_answer_the_sequence_number_the_receive_shows(sqs, fifo_queue):
+    url = fifo_queue("seqsend")
+    one = sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="g", MessageDeduplicationId="a")
+    assert re.fullmatch(r"\d{20}", one["SequenceNumber"]), one
+    batch = sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "b", "MessageBody": "b", "MessageGroupId": "g", "MessageDeduplicationId": "b"},
+        {"Id": "c", "MessageBody": "c", "MessageGroupId": "h", "MessageDeduplicationId": "c"},
+    ])["Successful"]
+    numbers = [one["SequenceNumber"]] + [e["SequenceNumber"] for e in sorted(batch, key=lambda e: e["Id"])]
+    assert [int(n) for n in numbers] == sorted(int(n) for n in numbers) and len(set(numbers)) == 3, numbers
+    # A duplicate within five minutes answers the first message's id and sequence number.
+    again = sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="g", MessageDeduplicationId="a")
+    assert (again["MessageId"], again["SequenceNumber"]) == (one["MessageId"], one["SequenceNumber"])
+    got = receive(sqs, url, MaxNumberOfMessages=1, MessageSystemAttributeNames=["SequenceNumber"])
+    assert got[0]["MessageId"] == one["MessageId"]
+    assert got[0]["Attributes"]["SequenceNumber"] == one["SequenceNumber"]

@@ -214,7 +214,28 @@ package struct QueueMessage: Sendable, Equatable, Codable {
     }
 }
 
+/// What a send answers for one message: its id and, in a FIFO queue, its sequence number (a duplicate within
+/// the deduplication interval answers the first message's).
+package struct SentMessage: Sendable, Equatable {
+    package var id: String
+    package var sequence: Int64?
+
+    package init(id: String, sequence: Int64? = nil) {
+        self.id = id
+        self.sequence = sequence
+    }
+
+    /// SQS's `SequenceNumber`: 20 decimal digits that grow within a queue.
+    package var sequenceNumber: String? { sequence.map(QueueMessage.sequenceNumber) }
+}
+
 extension QueueMessage {
+    /// SQS's `SequenceNumber` of a FIFO message: its sequence as 20 decimal digits.
+    package static func sequenceNumber(_ sequence: Int64) -> String {
+        let digits = String(sequence)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+
     /// A receipt handle: `<random>.<when it was received, epoch ms>.<seq>`. The store finds the message by its
     /// sequence number (the last part) and checks the whole handle; the time bounds its visibility (12 hours).
     package static func receiptHandle(random: String, receivedAtMs: Int64, seq: Int64) -> String {

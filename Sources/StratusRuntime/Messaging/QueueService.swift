@@ -252,7 +252,7 @@ package final class QueueService: Sendable {
     }
 
     /// Sends messages; answers only after they are committed.
-    package func send(_ messages: [OutgoingMessage], to queue: String) async throws -> [String] {
+    package func send(_ messages: [OutgoingMessage], to queue: String) async throws -> [SentMessage] {
         let config = try require(queue)
         var messages = messages
         for index in messages.indices { try Self.checkFIFO(&messages[index], for: config) }
@@ -291,7 +291,7 @@ package final class QueueService: Sendable {
         // receivers only for what those do not take (one receive per batch, not one per host and receiver).
         let claim = signal.claim(messages.count, of: queue)
         let claimed = claim.capacity
-        let ids: [String]
+        let ids: [SentMessage]
         do {
             ids = try await store.send(messages, to: queue, nowMs: nowMs, claimed: claimed)
         } catch {

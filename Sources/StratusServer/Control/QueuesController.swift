@@ -40,7 +40,7 @@ struct QueuesController {
                 deduplicationId: body.deduplicationId)
             if let delay = body.delay { message.delayMs = try Self.milliseconds(delay, "delay", Limits.messageDelay) }
             let ids = try await host.queues.send([message], to: name)
-            return try JSONBody.response(V1.MessageId(messageId: ids[0]), status: .created)
+            return try JSONBody.response(V1.MessageId(messageId: ids[0].id), status: .created)
         }
         queues.post(":name/receive") { request, context in
             let name = try context.parameters.decoded("name")

@@ -87,9 +87,7 @@ package struct MessageRecord: FetchableRecord, TableRecord, Sendable {
         if let groupId {
             message.groupId = groupId
             message.deduplicationId = deduplicationId
-            // SQS's sequence numbers are 20-digit decimals that grow within a queue.
-            let digits = String(sequence ?? seq)
-            message.sequenceNumber = String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+            message.sequenceNumber = QueueMessage.sequenceNumber(sequence ?? seq)
         }
         return message
     }
@@ -156,7 +154,9 @@ package struct NewMessage: Sendable {
     /// Inserts messages into `queue` on the writer; throws `QueueDoesNotExist` for an unknown queue. In a FIFO
     /// queue a message whose deduplication id was sent in the last 5 minutes is not inserted again: its id
     /// is the first one's, as SQS answers.
-    static func insert(_ messages: [NewMessage], into queue: String, nowMs: Int64, _ db: Database) throws -> [String] {
+    static func insert(_ messages: [NewMessage], into queue: String, nowMs: Int64, _ db: Database) throws
+        -> [SentMessage]
+    {
         let settings = try QueueRecord.find(queue, db)
         let statement = try db.cachedStatement(
             sql: """
@@ -164,16 +164,19 @@ package struct NewMessage: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let fifo = queue.hasSuffix(".fifo")
-        var ids: [String] = []
-        ids.reserveCapacity(messages.count)
+        var sent: [SentMessage] = []
+        sent.reserveCapacity(messages.count)
         for message in messages {
             if fifo, let dedup = message.deduplicationId {
-                if let first = try String.fetchOne(
+                if let first = try Row.fetchOne(
                     db.cachedStatement(
-                        sql: "SELECT message_id FROM fifo_dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?"),
+                        sql: """
+                            SELECT message_id, sequence FROM fifo_dedup
+                            WHERE queue = ? AND dedup_id = ? AND expires_at > ?
+                            """),
                     arguments: [queue, dedup, nowMs])
                 {
-                    ids.append(first)
+                    sent.append(SentMessage(id: first["message_id"], sequence: first["sequence"]))
                     continue
                 }
             }
@@ -194,12 +197,16 @@ package struct NewMessage: Sendable {
             ])
             if fifo, let dedup = message.deduplicationId {
                 try db.cachedStatement(
-                    sql:
-                        "INSERT OR REPLACE INTO fifo_dedup (queue, dedup_id, message_id, expires_at) VALUES (?, ?, ?, ?)"
-                ).execute(arguments: [queue, dedup, id, nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs)])
+                    sql: """
+                        INSERT OR REPLACE INTO fifo_dedup (queue, dedup_id, message_id, expires_at, sequence)
+                        VALUES (?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    queue, dedup, id, nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs), sequence,
+                ])
             }
-            ids.append(id)
+            sent.append(SentMessage(id: id, sequence: sequence))
         }
-        return ids
+        return sent
     }
 }

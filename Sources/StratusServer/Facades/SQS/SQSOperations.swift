@@ -234,8 +234,8 @@ struct SQSOperations {
     private func sendMessage(_ input: AWSInput) async throws -> AWSShape {
         let queue = try config(input)
         let message = try outgoing(input, queue: queue)
-        let ids = try await host.queues.send([message], to: queue.name)
-        return .structure(sent(message, id: ids[0]))
+        let sent = try await host.queues.send([message], to: queue.name)
+        return .structure(answer(message, sent[0]))
     }
 
     private func sendMessageBatch(_ input: AWSInput) async throws -> AWSShape {
@@ -260,9 +260,9 @@ struct SQSOperations {
                 "Batch requests cannot be longer than \(QueueConfig.maxMessageBytes) bytes. You have sent \(total) bytes."
             )
         }
-        let ids = accepted.isEmpty ? [] : try await host.queues.send(accepted.map(\.message), to: queue.name)
-        let successful = zip(accepted, ids).map { entry, messageId -> AWSShape in
-            .structure([("Id", .string(entry.id))] + sent(entry.message, id: messageId))
+        let sent = accepted.isEmpty ? [] : try await host.queues.send(accepted.map(\.message), to: queue.name)
+        let successful = zip(accepted, sent).map { entry, sent -> AWSShape in
+            .structure([("Id", .string(entry.id))] + answer(entry.message, sent))
         }
         return .structure([
             ("Successful", .list(member: "SendMessageBatchResultEntry", flattened: true, successful)),
@@ -270,10 +270,12 @@ struct SQSOperations {
         ])
     }
 
-    private func sent(_ message: OutgoingMessage, id: String) -> [(String, AWSShape)] {
+    /// What a send answers for one message: its id, digests and, in a FIFO queue, its sequence number.
+    private func answer(_ message: OutgoingMessage, _ sent: SentMessage) -> [(String, AWSShape)] {
         var fields: [(String, AWSShape)] = [
-            ("MessageId", .string(id)), ("MD5OfMessageBody", .string(MessageDigest.body(message.body))),
+            ("MessageId", .string(sent.id)), ("MD5OfMessageBody", .string(MessageDigest.body(message.body))),
         ]
+        if let sequence = sent.sequenceNumber { fields.append(("SequenceNumber", .string(sequence))) }
         if let digest = MessageDigest.attributes(message.attributes) {
             fields.append(("MD5OfMessageAttributes", .string(digest)))
         }
