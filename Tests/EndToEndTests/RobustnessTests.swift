@@ -112,6 +112,74 @@ import Testing
         #expect(await host.stop() == 0)
     }
 
+    /// A runtime that sends each response with its next `/next` in one write (as Stratus's Python bootstrap
+    /// does) and writes to `seen.json`, per invocation, what its socket received before the next invocation was
+    /// made and what came with it.
+    static let pipeliningRuntime = #"""
+        #!/usr/bin/env python3
+        import json, os, socket
+        host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+        root = os.environ["LAMBDA_TASK_ROOT"]
+        sock = socket.create_connection((host, int(port)))
+        NEXT = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n"
+        def read_response(buf):
+            while b"\r\n\r\n" not in buf:
+                buf += sock.recv(65536)
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            lines = head.decode().split("\r\n")
+            headers = {k.lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+            length = int(headers.get("content-length", "0"))
+            while len(rest) < length:
+                rest += sock.recv(65536)
+            return int(lines[0].split()[1]), headers, rest[:length], rest[length:]
+        seen = []
+        sock.sendall(NEXT)
+        status, headers, body, buf = read_response(b"")
+        while True:
+            rid = headers["lambda-runtime-aws-request-id"]
+            payload = json.dumps({"echo": json.loads(body)}).encode()
+            sock.sendall(b"POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (rid.encode(), len(payload), payload) + NEXT)
+            sock.settimeout(1.0)
+            try:
+                early = sock.recv(65536)  # with nothing to run next, the 202 waits for the next invocation
+            except socket.timeout:
+                early = b""
+            sock.settimeout(None)
+            buf += early
+            accepted, _, _, buf = read_response(buf)
+            status, headers, body, buf = read_response(buf)
+            seen.append({"early": len(early), "accepted": accepted, "next": status})
+            with open(os.path.join(root, "seen.json"), "w") as f:
+                json.dump(seen, f)
+        """#
+
+    @Test func aResponseSentWithTheNextRequestIsAcknowledgedWithTheNextInvocation() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.addFunction(
+            "pipe", manifest: "runtime: provided\ntimeout: 10s\nscaling: {min: 1, max: 1}\n",
+            files: ["bootstrap": Self.pipeliningRuntime])
+        let host = try await ServeProcess(project: project.path)
+        for n in 1...3 {
+            let call = try host.cli(["invoke", "pipe", "--data", #"{"n":\#(n)}"#])
+            #expect(call.status == 0 && call.stdout.contains(#""n":\#(n)"#), "\(call.stdout) \(call.stderr)")
+            try await Task.sleep(for: .seconds(1.5))  // longer than the runtime's look for an early 202
+        }
+        let seen = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: project.path + "/functions/pipe/seen.json")))
+                as? [[String: Int]])
+        // The first two responses: each acknowledged (202) only together with the next invocation (200), nothing
+        // before it; the runtime is woken once per invocation.
+        #expect(seen.count == 2, "\(seen)")
+        for entry in seen {
+            #expect(entry["accepted"] == 202 && entry["next"] == 200, "\(entry)")
+            #expect(entry["early"] == 0, "the 202 came before the next invocation: \(entry)")
+        }
+        #expect(await host.stop() == 0)
+    }
+
     /// Returns framing headers of its own; the gateway frames the response itself.
     static let framer = """
         def handler(event, context):

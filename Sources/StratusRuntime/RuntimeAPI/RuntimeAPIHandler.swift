@@ -31,6 +31,12 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var oversized = false
+    /// An invocation's `202` written and not yet flushed. When the runtime sent its next `/next` right behind
+    /// the response (Stratus's bootstraps do) and that `/next` waits for work, the `202` goes out with the next
+    /// invocation, in one write and one wake-up of the runtime; otherwise it is flushed when the read ends.
+    private var unflushed = false
+    /// A `/next` of this read is parked behind the unflushed `202`.
+    private var holding = false
 
     init(worker: Worker) {
         self.worker = worker
@@ -58,6 +64,14 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             route(context: context, head: head, body: body ?? ByteBuffer())
             body = nil
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if unflushed && !holding {
+            unflushed = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -98,6 +112,7 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let keepAlive = head.isKeepAlive
             let worker = worker
+            defer { holding = unflushed && keepAlive }
             worker.nextInvocation(connection: ObjectIdentifier(self)) { response in
                 bound.eventLoop.execute {
                     let (handler, context) = bound.value
@@ -108,10 +123,11 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         case (.POST, 3, "invocation", "response"):
-            write(context, worker.invocationResponse(id: String(parts[1]), body: body), keepAlive: head.isKeepAlive)
+            let response = worker.invocationResponse(id: String(parts[1]), body: body)
+            write(context, response, keepAlive: head.isKeepAlive, flush: response.status != .accepted)
         case (.POST, 3, "invocation", "error"):
             let response = worker.invocationError(id: String(parts[1]), errorType: errorType, body: body)
-            write(context, response, keepAlive: head.isKeepAlive)
+            write(context, response, keepAlive: head.isKeepAlive, flush: response.status != .accepted)
         case (.POST, 2, "init", "error"):
             write(context, worker.initError(errorType: errorType, body: body), keepAlive: head.isKeepAlive)
         default:
@@ -121,10 +137,12 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Writes `response`; with `flush: false` (a `202` that may wait for the next invocation), it is flushed
+    /// at the end of the read or with the next response.
     @discardableResult
-    private func write(_ context: ChannelHandlerContext, _ response: RuntimeAPIResponse, keepAlive: Bool)
-        -> EventLoopFuture<Void>
-    {
+    private func write(
+        _ context: ChannelHandlerContext, _ response: RuntimeAPIResponse, keepAlive: Bool, flush: Bool = true
+    ) -> EventLoopFuture<Void> {
         guard context.channel.isActive else {
             return context.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
         }
@@ -135,6 +153,12 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        if !flush && keepAlive {
+            unflushed = true
+            return context.write(wrapOutboundOut(.end(nil)))
+        }
+        unflushed = false
+        holding = false
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive { done.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
         return done
