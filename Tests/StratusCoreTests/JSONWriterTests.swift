@@ -22,6 +22,22 @@ import Testing
         #expect(object["map"] as? [String: String] == ["k": "v"])
     }
 
+    /// Escapes at the start, the middle and the end of a string, runs of them, every control byte, and
+    /// strings with none: each reads back as it was written, and escapes use JSON's short forms.
+    @Test func everyStringReadsBackAsWritten() throws {
+        let controls = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) })
+        let samples = [
+            "", "plain", "\"", "\\", "\"\"\\", "\nstart", "end\n", "mid\u{1}dle", controls, "☃ \u{7f} \u{10FFFF}",
+            String(repeating: "long run ", count: 500) + "\"" + String(repeating: "é", count: 300),
+        ]
+        for sample in samples {
+            let quoted = JSONWriter.quoted(sample)
+            let read = try JSONSerialization.jsonObject(with: Data(quoted.utf8), options: [.fragmentsAllowed])
+            #expect(read as? String == sample, "\(quoted)")
+        }
+        #expect(JSONWriter.quoted("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
+    }
+
     @Test func apiGatewayTimeFormat() {
         #expect(JSONWriter.apiGatewayTime(epochSeconds: 1_583_348_638) == "04/Mar/2020:19:03:58 +0000")
     }
