@@ -132,7 +132,7 @@ extension PostgresStore {
                     ON CONFLICT (queue) DO UPDATE SET last = fifo_sequence.last + 1 RETURNING last
                     """, logger: logger
                 ).collect().first?.decode(Int64.self)
-                if let dedup = message.deduplicationId {
+                if let dedup = message.deduplicationKey {
                     let claimed = try await connection.query(
                         """
                         INSERT INTO fifo_dedup (queue, dedup_id, message_id, expires_at, sequence)
@@ -146,7 +146,9 @@ extension PostgresStore {
                     if claimed.isEmpty {
                         let first = try await connection.query(
                             """
-                            SELECT message_id, sequence FROM fifo_dedup WHERE queue = \(queue) AND dedup_id = \(dedup)
+                            SELECT message_id, coalesce(sequence, (SELECT m.sequence FROM message m
+                                WHERE m.queue = fifo_dedup.queue AND m.id = fifo_dedup.message_id))
+                            FROM fifo_dedup WHERE queue = \(queue) AND dedup_id = \(dedup)
                             """,
                             logger: logger
                         ).collect().first?.decode((String, Int64?).self)

@@ -140,7 +140,7 @@ import Testing
             payload = json.dumps({"echo": json.loads(body)}).encode()
             sock.sendall(b"POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n"
                          b"Content-Length: %d\r\n\r\n%s" % (rid.encode(), len(payload), payload) + NEXT)
-            sock.settimeout(1.0)
+            sock.settimeout(0.5)
             try:
                 early = sock.recv(65536)  # with nothing to run next, the 202 waits for the next invocation
             except socket.timeout:
@@ -164,7 +164,7 @@ import Testing
         for n in 1...3 {
             let call = try host.cli(["invoke", "pipe", "--data", #"{"n":\#(n)}"#])
             #expect(call.status == 0 && call.stdout.contains(#""n":\#(n)"#), "\(call.stdout) \(call.stderr)")
-            try await Task.sleep(for: .seconds(1.5))  // longer than the runtime's look for an early 202
+            try await Task.sleep(for: .seconds(2))  // well past the runtime's half-second look for an early 202
         }
         let seen = try #require(
             try JSONSerialization.jsonObject(

@@ -66,6 +66,26 @@ import Testing
         }
     }
 
+    /// `DeduplicationScope: messageGroup`: the same id in another group is another message; in the same group,
+    /// a duplicate.
+    @Test(arguments: StoreKind.allCases) func aDeduplicationKeyScopesTheIdToItsGroup(_ kind: StoreKind) async throws {
+        try await kind.withStore { store, _ in
+            try await store.putQueue(QueueConfig(name: "f.fifo"))
+            func message(_ group: String) -> OutgoingMessage {
+                var message = OutgoingMessage(body: group, groupId: group, deduplicationId: "same")
+                message.deduplicationKey = group + "\u{1F}same"
+                return message
+            }
+            let a = try await store.send([message("a")], to: "f.fifo", nowMs: 0)
+            let b = try await store.send([message("b")], to: "f.fifo", nowMs: 1)
+            let again = try await store.send([message("a")], to: "f.fifo", nowMs: 2)
+            #expect(a != b && again == a)
+            let got = try await store.receive(from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 3)
+            #expect(Set(got.map(\.body)) == ["a", "b"])
+            #expect(got.allSatisfy { $0.deduplicationId == "same" }, "receivers see the id the sender gave")
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func aDeduplicationIdCountsForFiveMinutes(_ kind: StoreKind) async throws {
         try await kind.withStore { store, _ in
             try await store.putQueue(QueueConfig(name: "f.fifo"))

@@ -357,7 +357,14 @@ def test_add_get_and_remove_permission(lam, sns):
     assert_conflict(info)
     policy = json.loads(lam.get_policy(FunctionName="hello")["Policy"])
     assert sid in [s["Sid"] for s in policy["Statement"]]
-    lam.remove_permission(FunctionName="hello", StatementId=sid)
+    anyone = lam.add_permission(FunctionName="hello", StatementId=sid + "-any", Action="lambda:InvokeFunction",
+                                Principal="*")
+    assert json.loads(anyone["Statement"])["Principal"] == "*"
+    account = lam.add_permission(FunctionName="hello", StatementId=sid + "-acct", Action="lambda:InvokeFunction",
+                                 Principal=ACCOUNT)
+    assert json.loads(account["Statement"])["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    for suffix in ("", "-any", "-acct"):
+        lam.remove_permission(FunctionName="hello", StatementId=sid + suffix)
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.remove_permission(FunctionName="hello", StatementId=sid)
     with pytest.raises(lam.exceptions.ResourceNotFoundException):

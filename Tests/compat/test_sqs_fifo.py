@@ -311,3 +311,23 @@ def test_sends_answer_the_sequence_number_the_receive_shows(sqs, fifo_queue):
     got = receive(sqs, url, MaxNumberOfMessages=1, MessageSystemAttributeNames=["SequenceNumber"])
     assert got[0]["MessageId"] == one["MessageId"]
     assert got[0]["Attributes"]["SequenceNumber"] == one["SequenceNumber"]
+
+
+def test_deduplication_scope_message_group_deduplicates_within_a_group(sqs, fifo_queue):
+    # High-throughput FIFO: DeduplicationScope=messageGroup, FifoThroughputLimit=perMessageGroupId.
+    url = fifo_queue("scope", DeduplicationScope="messageGroup", FifoThroughputLimit="perMessageGroupId")
+    a = sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="a", MessageDeduplicationId="same")
+    b = sqs.send_message(QueueUrl=url, MessageBody="b", MessageGroupId="b", MessageDeduplicationId="same")
+    again = sqs.send_message(QueueUrl=url, MessageBody="a2", MessageGroupId="a", MessageDeduplicationId="same")
+    assert a["MessageId"] != b["MessageId"] and again["MessageId"] == a["MessageId"]
+    got = []
+    for _ in range(10):
+        got += receive(sqs, url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        if len(got) >= 2:
+            break
+    assert sorted(m["Body"] for m in got) == ["a", "b"]
+    # The queue-wide scope (the default) treats the same id in another group as a duplicate.
+    queue_wide = fifo_queue("scopeq")
+    first = sqs.send_message(QueueUrl=queue_wide, MessageBody="a", MessageGroupId="a", MessageDeduplicationId="same")
+    other = sqs.send_message(QueueUrl=queue_wide, MessageBody="b", MessageGroupId="b", MessageDeduplicationId="same")
+    assert other["MessageId"] == first["MessageId"]

@@ -162,6 +162,9 @@ package struct OutgoingMessage: Sendable, Equatable {
     /// FIFO queues: the message group (`MessageGroupId`) and deduplication id (`MessageDeduplicationId`).
     package var groupId: String?
     package var deduplicationId: String?
+    /// What deduplicates the message: its deduplication id, or with `DeduplicationScope: messageGroup` the id
+    /// within its group (`nil`: the deduplication id).
+    package var deduplicationKey: String?
 
     package init(
         body: String, attributes: [String: MessageAttribute] = [:], delayMs: Int64? = nil, traceHeader: String? = nil,

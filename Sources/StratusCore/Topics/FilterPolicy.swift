@@ -243,16 +243,22 @@ extension FilterPolicy {
 }
 
 extension MessageAttribute {
-    /// What is wrong with a message's attributes, as SQS and SNS check them, or `nil` when they are valid:
-    /// at most 10; names of 1–256 letters, digits, `-`, `_` or `.`, not starting with `AWS.` or `Amazon.`;
-    /// a data type of `String`, `Number` or `Binary` (with an optional `.label`); numbers that parse.
-    /// SQS's and SNS's allowed characters: `#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF`
-    /// (what XML 1.0 can carry).
-    /// What the attributes add to a message's size, as SQS and SNS count it: each name, type and value.
+    /// What the attributes add to a message's size, as SQS and SNS count it: each name, type and value (a
+    /// Binary value by its bytes, not its base64 text).
     package static func size(of attributes: [String: MessageAttribute]) -> Int {
-        attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.dataType.utf8.count + $1.value.stringValue.utf8.count }
+        attributes.reduce(0) { total, entry in
+            let value = entry.value
+            var bytes = value.stringValue.utf8.count
+            if value.isBinary {
+                let padding = value.stringValue.utf8.reversed().prefix(2).prefix { $0 == UInt8(ascii: "=") }.count
+                bytes = bytes / 4 * 3 - padding
+            }
+            return total + entry.key.utf8.count + value.dataType.utf8.count + Swift.max(0, bytes)
+        }
     }
 
+    /// SQS's and SNS's allowed characters: `#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF`
+    /// (what XML 1.0 can carry).
     package static func hasAllowedCharacters(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { scalar in
             switch scalar.value {
@@ -291,7 +297,10 @@ extension MessageAttribute {
         return value.isFinite && abs(value) <= 1e126
     }
 
-    /// `maxCount`: SQS's 10; SNS takes more (only a raw delivery to a queue is limited to 10).
+    /// What is wrong with a message's attributes, as SQS and SNS check them, or `nil` when they are valid:
+    /// at most `maxCount` (SQS's 10; SNS takes more, only a raw delivery to a queue is limited to 10); names of
+    /// 1–256 letters, digits, `-`, `_` or `.`, not starting with `AWS.` or `Amazon.`; a data type of `String`,
+    /// `Number` or `Binary` (with an optional `.label`); numbers that parse.
     package static func problem(in attributes: [String: MessageAttribute], maxCount: Int = Limits.messageAttributes)
         -> String?
     {

@@ -205,6 +205,15 @@ package final class QueueService: Sendable {
     /// A message for a FIFO queue has a group and a deduplication id (from its body with content-based
     /// deduplication) and no delay of its own; one for a standard queue has no deduplication id, and its group
     /// (SQS's fair queues) is accepted and not kept: Stratus has one consumer order for standard queues.
+    /// A group or deduplication id: 1 to 128 printable ASCII characters, as SQS takes them.
+    private static func checkId(_ name: String, _ value: String) throws {
+        guard (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+            throw QueueError(
+                code: .invalid,
+                message: "\(name) must be 1-128 printable ASCII characters without spaces (got '\(value.prefix(130))')")
+        }
+    }
+
     static func checkFIFO(_ message: inout OutgoingMessage, for queue: QueueConfig) throws {
         guard queue.fifo else {
             if message.deduplicationId != nil {
@@ -214,6 +223,7 @@ package final class QueueService: Sendable {
                         "Value for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter that is not valid for this queue type ('\(queue.name)' is standard)."
                 )
             }
+            if let group = message.groupId { try checkId("MessageGroupId", group) }
             message.groupId = nil
             return
         }
@@ -221,14 +231,8 @@ package final class QueueService: Sendable {
             throw QueueError(
                 code: .invalid, message: "a message sent to FIFO queue '\(queue.name)' needs a MessageGroupId")
         }
-        for (name, value) in [("MessageGroupId", group), ("MessageDeduplicationId", message.deduplicationId ?? "x")] {
-            guard (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
-                throw QueueError(
-                    code: .invalid,
-                    message:
-                        "\(name) must be 1-128 printable ASCII characters without spaces (got '\(value.prefix(130))')")
-            }
-        }
+        try checkId("MessageGroupId", group)
+        if let id = message.deduplicationId { try checkId("MessageDeduplicationId", id) }
         if message.deduplicationId == nil {
             guard queue.contentBasedDeduplication else {
                 throw QueueError(
@@ -238,6 +242,10 @@ package final class QueueService: Sendable {
                 )
             }
             message.deduplicationId = MessageDigest.sha256(message.body)
+        }
+        // High-throughput FIFO (`DeduplicationScope: messageGroup`): the same id in two groups is two messages.
+        if queue.otherAttributes["DeduplicationScope"] == "messageGroup", let id = message.deduplicationId {
+            message.deduplicationKey = group + "\u{1F}" + id
         }
         if message.delayMs != nil {
             throw QueueError(

@@ -124,6 +124,8 @@ package struct NewMessage: Sendable {
     package var delayMs: Int64?
     package var groupId: String?
     package var deduplicationId: String?
+    /// The key the deduplication interval applies to (`OutgoingMessage.deduplicationKey`).
+    package var deduplicationKey: String?
 
     package static func encode(_ messages: [OutgoingMessage]) throws -> [NewMessage] {
         messages.map { message in
@@ -147,7 +149,8 @@ package struct NewMessage: Sendable {
             }
             return NewMessage(
                 body: message.body, attributes: attributes, delayMs: message.delayMs, groupId: message.groupId,
-                deduplicationId: message.deduplicationId)
+                deduplicationId: message.deduplicationId,
+                deduplicationKey: message.deduplicationKey ?? message.deduplicationId)
         }
     }
 
@@ -167,12 +170,13 @@ package struct NewMessage: Sendable {
         var sent: [SentMessage] = []
         sent.reserveCapacity(messages.count)
         for message in messages {
-            if fifo, let dedup = message.deduplicationId {
+            if fifo, let dedup = message.deduplicationKey {
                 if let first = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT message_id, sequence FROM fifo_dedup
-                            WHERE queue = ? AND dedup_id = ? AND expires_at > ?
+                            SELECT message_id, coalesce(sequence, (SELECT m.sequence FROM message m
+                                WHERE m.queue = fifo_dedup.queue AND m.id = fifo_dedup.message_id)) AS sequence
+                            FROM fifo_dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?
                             """),
                     arguments: [queue, dedup, nowMs])
                 {
@@ -195,7 +199,7 @@ package struct NewMessage: Sendable {
                 nowMs.saturatingAdd(message.delayMs ?? settings.delayMs), fifo ? message.groupId : nil,
                 fifo ? message.deduplicationId : nil, sequence,
             ])
-            if fifo, let dedup = message.deduplicationId {
+            if fifo, let dedup = message.deduplicationKey {
                 try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO fifo_dedup (queue, dedup_id, message_id, expires_at, sequence)

@@ -7,7 +7,8 @@ import Synchronization
 
 /// Lambda's resource policy (AddPermission, GetPolicy, RemovePermission), which the AWS tutorials call before
 /// subscribing a function to a topic. Stratus has no IAM: every caller may invoke every function, so the
-/// statements are kept (in memory, until the host stops) and shown, never enforced.
+/// statements are kept (in this host's memory, until it stops: not shared with the other hosts of a cluster)
+/// and shown, never enforced.
 enum LambdaPermissions {
     private struct Statement: Sendable {
         var sid: String
@@ -94,10 +95,21 @@ enum LambdaPermissions {
         statement.beginObject()
         statement.field("Sid", sid)
         statement.field("Effect", "Allow")
-        statement.key("Principal")
-        statement.beginObject()
-        statement.field(principal.hasSuffix(".amazonaws.com") ? "Service" : "AWS", principal)
-        statement.endObject()
+        // As Lambda writes them: `*` as is, a service by name, an account as its root user.
+        if principal == "*" {
+            statement.field("Principal", "*")
+        } else {
+            statement.key("Principal")
+            statement.beginObject()
+            if principal.hasSuffix(".amazonaws.com") {
+                statement.field("Service", principal)
+            } else if principal.utf8.count == 12, principal.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
+                statement.field("AWS", "arn:aws:iam::\(principal):root")
+            } else {
+                statement.field("AWS", principal)
+            }
+            statement.endObject()
+        }
         statement.field("Action", action)
         statement.field("Resource", "arn:aws:lambda:\(info.region):\(AWS.accountId):function:\(function.name)")
         var conditions: [(String, String, String)] = []
