@@ -485,11 +485,9 @@ struct SQSOperations {
             try bounded(entry, "VisibilityTimeout", 0...43_200, "Must be between 0 and 43200, if provided.") ?? 0
         let timeoutMs = Int64(seconds) * 1000
         switch try await host.queues.changeVisibility(in: queue, receiptHandle: handle, timeoutMs: timeoutMs) {
-        case .changed:
-            break
-        case .notInFlight:
-            // As SQS answers a handle whose message is visible again (its timeout ran out, or was set to 0):
-            // success, and the message stays visible (LocalStack and moto found the same against AWS).
+        case .changed, .notInFlight:
+            // A handle whose message is visible again (its timeout ran out, or was set to 0) is a success that
+            // changes nothing, as SQS answers it (LocalStack and moto found the same against AWS).
             break
         case .unknownHandle:
             throw SQSError.invalidParameter(
