@@ -213,8 +213,8 @@ extension PostgresStore {
                         AND m.seq <> ALL(\(taken))
                     ORDER BY m.visible_at, m.seq LIMIT \(limit) FOR UPDATE OF m SKIP LOCKED),
                 moved AS (
-                    UPDATE message m SET queue = q.dlq, source_queue = m.queue, receive_count = 0,
-                        first_received_at = NULL, receipt_handle = NULL, visible_at = \(nowMs)
+                    UPDATE message m SET queue = q.dlq, source_queue = m.queue, receipt_handle = NULL,
+                        visible_at = \(nowMs)
                     FROM picked, q WHERE m.seq = picked.seq AND picked.dead RETURNING m.seq),
                 received AS (
                     UPDATE message m SET receive_count = m.receive_count + 1,
@@ -301,8 +301,8 @@ extension PostgresStore {
             if !dead.isEmpty, let deadLetterQueue {
                 try await connection.query(
                     """
-                    UPDATE message SET queue = \(deadLetterQueue), source_queue = queue, receive_count = 0,
-                        first_received_at = NULL, receipt_handle = NULL, visible_at = \(nowMs)
+                    UPDATE message SET queue = \(deadLetterQueue), source_queue = queue, receipt_handle = NULL,
+                        visible_at = \(nowMs)
                     WHERE seq = ANY(\(dead))
                     """, logger: self.logger)
             }

@@ -285,14 +285,14 @@ extension SQLiteStore {
         }
     }
 
-    /// Moves one message to a dead-letter queue: same id, visible now, receive count reset, source remembered.
+    /// Moves one message to a dead-letter queue: same id, visible now, source remembered, its receive count and first
+    /// receive kept (as SQS: a dead-lettered message shows how often it was received before).
     static func moveToDeadLetterQueue(
         seq: Int64, from queue: String, to deadLetterQueue: String, nowMs: Int64, _ db: Database
     ) throws {
         try db.cachedStatement(
             sql: """
-                UPDATE message SET queue = ?, source_queue = ?, receive_count = 0, first_received_at = NULL,
-                    receipt_handle = NULL, visible_at = ?
+                UPDATE message SET queue = ?, source_queue = ?, receipt_handle = NULL, visible_at = ?
                 WHERE seq = ?
                 """
         ).execute(arguments: [deadLetterQueue, queue, nowMs, seq])

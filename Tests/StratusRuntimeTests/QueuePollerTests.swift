@@ -37,9 +37,35 @@ import Testing
         #"{"batchItemFailures":[{"itemIdentifier":5}]}"#,
         #"{"batchItemFailures":["a"]}"#,
         #"{"batchItemFailures":"a"}"#,
+        "not json", #"{"batchItemFailures": ["#,
     ])
     func malformedFailuresFailTheWholeBatch(response: String) {
         #expect(QueuePoller.failedItems(in: ByteBuffer(string: response), batch: Self.batch) == nil)
+    }
+
+    @Test func eventFiltersLookInsideAJSONBodyAndAtTheRecord() throws {
+        func message(_ body: String, _ attributes: [String: MessageAttribute] = [:]) -> QueueMessage {
+            QueueMessage(
+                id: "m", queue: "q", body: body, attributes: attributes, sentAtMs: 0, firstReceivedAtMs: 0,
+                receiveCount: 1, receiptHandle: "h")
+        }
+        let filter = try EventFilter(patterns: [
+            #"{"body": {"kind": ["order"], "total": [{"numeric": [">", 100]}]}}"#,
+            #"{"body": [{"prefix": "urgent:"}]}"#,
+            #"{"messageAttributes": {"tier": {"stringValue": ["gold"]}}}"#,
+        ])
+        #expect(filter.keeps(message(#"{"kind": "order", "total": 150}"#)))
+        #expect(!filter.keeps(message(#"{"kind": "order", "total": 50}"#)), "the numeric condition fails")
+        #expect(!filter.keeps(message(#"{"kind": "refund", "total": 150}"#)))
+        #expect(filter.keeps(message("urgent: call back")), "a body that is not JSON is a string")
+        #expect(!filter.keeps(message("later: call back")))
+        #expect(filter.keeps(message("x", ["tier": MessageAttribute(dataType: "String", stringValue: "gold")])))
+        #expect(EventFilter().keeps(message("anything")), "no patterns keep everything")
+        #expect(throws: EventFilter.Invalid.self) { try EventFilter(patterns: ["not json"]) }
+        #expect(throws: EventFilter.Invalid.self) { try EventFilter(patterns: Array(repeating: "{}", count: 6)) }
+        #expect(throws: EventFilter.Invalid.self) {
+            try EventFilter(patterns: [#"{"body": ["# + String(repeating: "1,", count: 2100) + "1]}"])
+        }
     }
 
     @Test func batchesStayUnderTheInvocationPayloadLimit() {

@@ -207,6 +207,40 @@ def test_poison_messages_end_in_the_dead_letter_queue(sqs, lam, stratus_host, cl
         assert all(r["messageId"] == ids[body] for r in attempts)
 
 
+def test_a_mapping_filter_deletes_what_it_does_not_match(sqs, lam, stratus_host, cleanup):
+    project = stratus_host.project
+    name, url, arn = make_queue(sqs, cleanup, "flow-filter")
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", BatchSize=10,
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"kind": ["keep"]}})},
+                                    {"Pattern": json.dumps({"body": [{"prefix": "plain-keep"}]})}]},
+    )
+    cleanup["mappings"].append(mapping["UUID"])
+    bodies = [json.dumps({"kind": "keep", "n": 1}), json.dumps({"kind": "drop", "n": 2}), "plain-keep 3", "plain 4",
+              json.dumps({"other": "keep"})]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
+    wait_for(lambda: queue_is_empty(sqs, url), "the queue to be empty: kept ones consumed, the others deleted",
+             FLOW_DEADLINE)
+    got = sorted(r["body"] for r in read_records(project, name))
+    assert got == sorted([bodies[0], bodies[2]]), got  # the function saw only what a filter matched
+    attempts = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert attempts == []  # and the others are gone from the queue, not waiting to reappear
+
+
+def test_a_dead_lettered_message_keeps_its_receive_count(sqs, cleanup):
+    _, dlq_url, dlq_arn = make_queue(sqs, cleanup, "count-dlq")
+    _, src_url, _ = make_queue(
+        sqs, cleanup, "count-src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}))
+    sqs.send_message(QueueUrl=src_url, MessageBody="poison")
+    for _ in range(3):
+        got = sqs.receive_message(QueueUrl=src_url, VisibilityTimeout=0, WaitTimeSeconds=5)["Messages"]
+        assert [m["Body"] for m in got] == ["poison"]
+    assert sqs.receive_message(QueueUrl=src_url, VisibilityTimeout=0).get("Messages", []) == []  # moved
+    [dead] = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=5,
+                                 MessageSystemAttributeNames=["ApproximateReceiveCount"])["Messages"]
+    assert dead["Attributes"]["ApproximateReceiveCount"] == "4"  # three in the source queue, this one
+
+
 # ---------------------------------------------------------------- SNS → function
 
 

@@ -390,3 +390,66 @@ def test_mapping_states_and_settings_as_lambda_shows_them(lam, new_queue_arn, ne
         lam.create_event_source_mapping(EventSourceArn=new_queue_arn(), FunctionName="recorder",
                                         StartingPosition="LATEST")
     assert info.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_a_mapping_shows_its_arn_and_no_stream_fields(lam, new_queue_arn, new_mapping):
+    made = new_mapping(EventSourceArn=new_queue_arn(), FunctionName="recorder")
+    got = lam.get_event_source_mapping(UUID=made["UUID"])
+    for shown in (made, got):
+        assert shown["EventSourceMappingArn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{made['UUID']}"
+        assert "LastProcessingResult" not in shown  # Lambda shows it for stream sources only
+        assert "FilterCriteria" not in shown  # none was set
+
+
+def test_filter_criteria_are_checked_shown_and_cleared(lam, new_queue_arn, new_mapping):
+    pattern = json.dumps({"body": {"kind": ["keep"]}})
+    made = new_mapping(EventSourceArn=new_queue_arn(), FunctionName="recorder",
+                       FilterCriteria={"Filters": [{"Pattern": pattern}]})
+    assert made["FilterCriteria"] == {"Filters": [{"Pattern": pattern}]}
+    assert lam.get_event_source_mapping(UUID=made["UUID"])["FilterCriteria"] == {"Filters": [{"Pattern": pattern}]}
+    for bad in ("not json", json.dumps(["a"]), json.dumps({"body": {"kind": "keep"}})):
+        with pytest.raises(ClientError) as info:
+            lam.update_event_source_mapping(UUID=made["UUID"], FilterCriteria={"Filters": [{"Pattern": bad}]})
+        err = info.value.response
+        assert err["Error"]["Code"] == "InvalidParameterValueException", err
+        assert "Invalid filter pattern definition" in err["Error"]["Message"], err
+    with pytest.raises(ClientError) as info:  # at most 5 filters
+        lam.update_event_source_mapping(UUID=made["UUID"], FilterCriteria={"Filters": [{"Pattern": pattern}] * 6})
+    assert info.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    five = lam.update_event_source_mapping(UUID=made["UUID"], FilterCriteria={"Filters": [{"Pattern": pattern}] * 5})
+    assert len(five["FilterCriteria"]["Filters"]) == 5
+    cleared = lam.update_event_source_mapping(UUID=made["UUID"], FilterCriteria={})
+    assert "FilterCriteria" not in cleared
+
+
+def test_fifo_mappings_take_at_most_ten_and_no_batching_window(lam, sqs, new_mapping):
+    url = sqs.create_queue(QueueName=unique("esm") + ".fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    try:
+        check_fifo_mapping_limits(lam, arn_of(sqs, url), new_mapping)
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+
+
+def check_fifo_mapping_limits(lam, fifo_arn, new_mapping):
+    with pytest.raises(ClientError) as info:
+        lam.create_event_source_mapping(EventSourceArn=fifo_arn, FunctionName="recorder", BatchSize=11,
+                                        MaximumBatchingWindowInSeconds=5)
+    assert info.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as info:
+        lam.create_event_source_mapping(EventSourceArn=fifo_arn, FunctionName="recorder", BatchSize=10,
+                                        MaximumBatchingWindowInSeconds=1)
+    assert info.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    made = new_mapping(EventSourceArn=fifo_arn, FunctionName="recorder", BatchSize=10)
+    assert made["BatchSize"] == 10
+
+
+def test_stream_only_settings_are_refused_for_sqs(lam, new_queue_arn):
+    queue_arn = new_queue_arn()
+    for extra in ({"MaximumRetryAttempts": 2}, {"BisectBatchOnFunctionError": True},
+                  {"DestinationConfig": {"OnFailure": {"Destination": queue_arn}}}, {"ParallelizationFactor": 2}):
+        with pytest.raises(ClientError) as info:
+            lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="recorder", **extra)
+        err = info.value.response
+        assert err["Error"]["Code"] == "InvalidParameterValueException", (extra, err)
+        assert next(iter(extra)) in err["Error"]["Message"]
+    assert lam.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"] == []

@@ -168,6 +168,48 @@ def test_create_topic_with_attributes(sns, new_topic):
     assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "Shown"
 
 
+def test_create_topic_again_with_other_attributes_is_refused(sns, new_topic):
+    arn = new_topic("cdiff", DisplayName="First")
+    name = arn.rsplit(":", 1)[1]
+    assert sns.create_topic(Name=name, Attributes={"DisplayName": "First"})["TopicArn"] == arn  # the same: answered
+    with pytest.raises(ClientError) as info:
+        sns.create_topic(Name=name, Attributes={"DisplayName": "Second"})
+    err = info.value.response["Error"]
+    assert err["Code"] == "InvalidParameter", err
+    assert "already exists with different attributes" in err["Message"], err
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "First"
+
+
+def test_a_standard_topic_does_not_take_a_fifo_queue(sns, sqs, new_topic):
+    arn = new_topic("tofifo")
+    url = sqs.create_queue(QueueName=unique("fifo") + ".fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    try:
+        with pytest.raises(ClientError) as info:
+            sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=arn_of(sqs, url))
+        err = info.value.response["Error"]
+        assert err["Code"] == "InvalidParameter", err
+        assert "FIFO SQS Queues can not be subscribed to standard SNS topics" in err["Message"], err
+        assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+
+
+def test_a_script_deleting_what_it_lists_page_by_page_deletes_everything(sns, new_topic):
+    # 150 topics with one prefix, listed 100 a page: the first page ends inside them, and its last topic is
+    # deleted before the next page is asked for (a next token must not depend on that topic still existing).
+    prefix = unique("pagedel")
+    mine = {new_topic(prefix) for _ in range(150)}
+    first = sns.list_topics()
+    assert first["Topics"][-1]["TopicArn"] in mine and "NextToken" in first, "the first page must end inside them"
+    for page in sns.get_paginator("list_topics").paginate():
+        for topic in page["Topics"]:
+            if topic["TopicArn"] in mine:
+                sns.delete_topic(TopicArn=topic["TopicArn"])
+    left = [t["TopicArn"] for page in sns.get_paginator("list_topics").paginate() for t in page["Topics"]
+            if t["TopicArn"] in mine]
+    assert left == [], f"{len(left)} topics left behind"
+
+
 def test_missing_topic_is_not_found(sns):
     arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{unique('missing')}"
     for call in (

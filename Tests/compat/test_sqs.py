@@ -740,6 +740,7 @@ def test_dead_letter_then_start_message_move_task(sqs, new_queue):
     wait_for(moved_back, "the messages to move back to the source queue")
     back = receive_all(sqs, src, 2, AttributeNames=["ApproximateReceiveCount"])
     assert {m["Body"] for m in back} == bodies
+    assert [m["Attributes"]["ApproximateReceiveCount"] for m in back] == ["1", "1"]  # a redrive starts afresh
     tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
     assert tasks and tasks[0]["SourceArn"] == dlq_arn
     assert tasks[0]["Status"] in ("RUNNING", "COMPLETED")
@@ -1124,6 +1125,21 @@ def test_message_move_task_limits(sqs, new_queue):
     assert_invalid_parameter_value(info)
 
 
+def test_a_move_task_between_missing_queues_is_not_found(sqs, new_queue):
+    dlq = new_queue("move-missing-dlq")
+    dlq_arn = arn_of(sqs, dlq)
+    new_queue("move-missing-src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}))
+    missing = dlq_arn.rsplit(":", 1)[0] + ":" + unique("no-such-queue")
+    for kwargs, parameter in (({"SourceArn": missing}, "SourceArn"),
+                              ({"SourceArn": dlq_arn, "DestinationArn": missing}, "DestinationArn")):
+        with pytest.raises(ClientError) as info:
+            sqs.start_message_move_task(**kwargs)
+        err = info.value.response
+        assert err["Error"]["Code"] == "ResourceNotFoundException", err
+        assert err["ResponseMetadata"]["HTTPStatusCode"] == 404, err
+        assert parameter in err["Error"]["Message"], err
+
+
 def test_attributes_sqs_keeps_are_checked_and_an_empty_one_is_removed(sqs, new_queue):
     url = new_queue("kept")
     policy = json.dumps({"Version": "2012-10-17", "Statement": []})
@@ -1239,3 +1255,18 @@ def test_a_standard_queue_checks_the_group_it_accepts(sqs, new_queue):
     with pytest.raises(ClientError) as info:
         sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g" * 129)
     assert_invalid_parameter_value(info)
+
+
+def test_a_query_call_sent_as_get_is_refused_in_xml(control_url):
+    import urllib.error
+    import urllib.request
+
+    for version, namespace in (("2012-11-05", "queue.amazonaws.com"), ("2010-03-31", "sns.amazonaws.com")):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"{control_url}/?Action=ListQueues&Version={version}", timeout=10)
+        assert info.value.code == 400
+        body = info.value.read().decode()
+        assert "<ErrorResponse" in body and namespace in body and "<Code>InvalidRequest</Code>" in body, body
+        assert "POST" in body
+    with urllib.request.urlopen(f"{control_url}/", timeout=10) as page:  # the dashboard is still there
+        assert page.headers["Content-Type"].startswith("text/html")

@@ -17,6 +17,8 @@ package struct QueueConfig: Sendable, Equatable, Codable {
         package var reportBatchItemFailures = true
         /// Epoch milliseconds of the mapping's last change.
         package var modifiedAtMs: Int64 = 0
+        /// Lambda's `FilterCriteria` patterns (see `EventFilter`): none, every message goes to the function.
+        package var filterPatterns: [String] = []
 
         package init(function: String) {
             self.function = function
@@ -33,6 +35,7 @@ package struct QueueConfig: Sendable, Equatable, Codable {
             reportBatchItemFailures =
                 try c.decodeIfPresent(Bool.self, forKey: .reportBatchItemFailures) ?? reportBatchItemFailures
             modifiedAtMs = try c.decodeIfPresent(Int64.self, forKey: .modifiedAtMs) ?? modifiedAtMs
+            filterPatterns = try c.decodeIfPresent([String].self, forKey: .filterPatterns) ?? []
         }
     }
 

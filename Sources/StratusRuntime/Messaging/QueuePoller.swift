@@ -9,6 +9,7 @@ import StratusCore
 final class QueuePoller: Sendable {
     let queue: QueueConfig
     private let consumer: QueueConfig.Consumer
+    private let filter: EventFilter
     private let queues: QueueService
     private let dispatcher: Dispatcher
     private let log: InvocationLog
@@ -18,6 +19,8 @@ final class QueuePoller: Sendable {
         guard let consumer = queue.consumer else { return nil }
         self.queue = queue
         self.consumer = consumer
+        // Patterns were checked when the mapping was made; one that no longer parses filters nothing out.
+        filter = (try? EventFilter(patterns: consumer.filterPatterns)) ?? EventFilter()
         self.queues = queues
         self.dispatcher = dispatcher
         self.log = log
@@ -129,6 +132,15 @@ final class QueuePoller: Sendable {
 
     /// Runs a batch; returns the receipt handles of the messages to delete (those that succeeded).
     private func process(_ batch: [QueueMessage]) async throws -> [String] {
+        // Messages no filter matches are deleted unseen, as Lambda's event filtering does.
+        let filteredOut = batch.filter { !filter.keeps($0) }.compactMap(\.receiptHandle)
+        let batch = filteredOut.isEmpty ? batch : batch.filter { filter.keeps($0) }
+        guard !batch.isEmpty else { return filteredOut }
+        return try await run(batch) + filteredOut
+    }
+
+    /// Invokes the function with `batch`; returns the receipt handles of the messages to delete.
+    private func run(_ batch: [QueueMessage]) async throws -> [String] {
         // An invocation payload is at most 6 MB, as Lambda's: what does not fit goes back, unspent, for the next batch.
         var fitting = batch
         var event = MessagingEvents.sqsEvent(batch)
@@ -195,12 +207,15 @@ final class QueuePoller: Sendable {
     /// The ids in `batchItemFailures`; an empty set on plain success; `nil` when the response makes the
     /// whole batch a failure (an id not in the batch, a malformed entry), as Lambda treats it.
     static func failedItems(in payload: ByteBuffer, batch: [QueueMessage]) -> Set<String>? {
+        guard payload.readableBytes > 0 else { return [] }  // an empty response is a success
         guard
             let value = try? JSONSerialization.jsonObject(
-                with: Data(payload.readableBytesView), options: [.fragmentsAllowed]),
-            let object = value as? [String: Any]
+                with: Data(payload.readableBytesView), options: [.fragmentsAllowed])
         else {
-            return []  // any other response (a string, a list, null, nothing) is a success
+            return nil  // a response that is not JSON fails the whole batch, as Lambda's
+        }
+        guard let object = value as? [String: Any] else {
+            return []  // any other JSON (null, a string, a list) is a success
         }
         guard let failures = object["batchItemFailures"], !(failures is NSNull) else { return [] }
         guard let list = failures as? [Any] else { return nil }

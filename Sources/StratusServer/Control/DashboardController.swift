@@ -24,8 +24,19 @@ struct DashboardController {
     static let staticPaths: Set<String> = ["/", "/dashboard.js"]
 
     func register(on router: Router<ControlContext>) {
-        router.get("/") { _, _ in
-            Self.asset(PackageResources.dashboard_html, type: "text/html; charset=utf-8")
+        router.get("/") { request, _ in
+            // An AWS query-protocol call sent as GET: refused in the protocol's own shape (a GET could come from
+            // any web page, so nothing answers one with an action), not with the dashboard.
+            if request.uri.queryParameters["Action"] != nil {
+                let sns = request.uri.queryParameters["Version"] == "2010-03-31"
+                return XML.error(
+                    namespace: sns ? SNSFacade.namespace : SQSFacade.namespace, status: .badRequest,
+                    code: "InvalidRequest",
+                    message:
+                        "Stratus takes AWS query-protocol calls as POST only (form-encoded body), as botocore and the aws CLI send them",
+                    requestId: RequestID.make())
+            }
+            return Self.asset(PackageResources.dashboard_html, type: "text/html; charset=utf-8")
         }
         router.get("/dashboard.js") { _, _ in
             Self.asset(PackageResources.dashboard_js, type: "text/javascript; charset=utf-8")

@@ -62,9 +62,13 @@ struct EventSourceMappings {
             fields.append(
                 ("ScalingConfig", .structure([("MaximumConcurrency", .number(Int64(consumer.maxConcurrency)))])))
         }
-        if consumer.uuid != nil || mapping.declaredAt == nil {
-            fields.append(("LastProcessingResult", .string("No records processed")))
+        if !consumer.filterPatterns.isEmpty {
+            let filters = consumer.filterPatterns.map { AWSShape.structure([("Pattern", .string($0))]) }
+            fields.append(
+                ("FilterCriteria", .structure([("Filters", .list(member: "member", flattened: false, filters))])))
         }
+        let arn = "arn:aws:lambda:\(info.region):\(AWS.accountId):event-source-mapping:\(mapping.uuid)"
+        fields.append(("EventSourceMappingArn", .string(arn)))
         return .structure(fields)
     }
 
@@ -174,9 +178,16 @@ struct EventSourceMappings {
     private func apply(
         _ input: AWSInput, to consumer: inout QueueConfig.Consumer, queue: QueueConfig, timeout: Duration
     ) throws {
+        // Settings of stream sources (Kinesis, DynamoDB, Kafka) that SQS mappings do not have: refused rather
+        // than dropped, so that what works here also deploys.
+        for name in Self.streamOnlyParameters where input[name] != nil {
+            throw LambdaError.invalid("Unsupported \(name) parameter for given event source (SQS).")
+        }
         if input["BatchSize"] != nil {
-            guard let size = try input.int("BatchSize"), (1...10_000).contains(size) else {
-                throw LambdaError.invalid("BatchSize must be between 1 and 10000 for SQS")
+            let maximum = queue.fifo ? 10 : 10_000
+            guard let size = try input.int("BatchSize"), (1...maximum).contains(size) else {
+                throw LambdaError.invalid(
+                    "BatchSize must be between 1 and \(maximum) for \(queue.fifo ? "SQS FIFO queues" : "SQS")")
             }
             consumer.batchSize = size
         }
@@ -184,7 +195,24 @@ struct EventSourceMappings {
             guard let window = try input.int("MaximumBatchingWindowInSeconds"), (0...300).contains(window) else {
                 throw LambdaError.invalid("MaximumBatchingWindowInSeconds must be between 0 and 300")
             }
+            if queue.fifo && window > 0 {
+                throw LambdaError.invalid("Batching window is not supported for FIFO queues.")
+            }
             consumer.batchWindowMs = Int64(window) * 1000
+        }
+        if let criteria = try input.object("FilterCriteria") {
+            let patterns = try criteria.objects("Filters").map { filter -> String in
+                guard let pattern = try filter.string("Pattern") else {
+                    throw LambdaError.invalid("Invalid filter pattern definition. Each filter needs a Pattern.")
+                }
+                return pattern
+            }
+            do {
+                _ = try EventFilter(patterns: patterns)
+            } catch {
+                throw LambdaError.invalid("Invalid filter pattern definition. \(error.description)")
+            }
+            consumer.filterPatterns = patterns
         }
         if consumer.batchSize > 10 && consumer.batchWindowMs < 1000 {
             throw LambdaError.invalid(
@@ -214,6 +242,14 @@ struct EventSourceMappings {
         }
         consumer.modifiedAtMs = host.queues.nowMs
     }
+
+    /// Event source mapping parameters that apply to streams and Kafka only.
+    static let streamOnlyParameters = [
+        "MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "ParallelizationFactor",
+        "DestinationConfig", "TumblingWindowInSeconds", "Topics", "Queues", "SourceAccessConfigurations",
+        "SelfManagedEventSource", "SelfManagedKafkaEventSourceConfig", "AmazonManagedKafkaEventSourceConfig",
+        "DocumentDBEventSourceConfig",
+    ]
 
     private func refuseDeclared(_ mapping: Mapping, _ verb: String) throws {
         if let place = mapping.declaredAt {

@@ -204,8 +204,9 @@ enum LambdaFunctionsAPI {
             }
             limit = value
         }
-        var rest = items[...]
-        if let marker { rest = items.drop { $0 != marker }.dropFirst() }
+        // In order, and after the marker by value: a marker stays good when its item is deleted meanwhile.
+        var rest = items.sorted()[...]
+        if let marker { rest = rest.drop { $0 <= marker } }
         let page = Array(rest.prefix(limit))
         return (page, rest.count > limit ? page.last : nil)
     }

@@ -51,7 +51,14 @@ struct SNSFacade {
             }
             let attributes = try Self.entries(p, "Attributes")
             for (key, value) in attributes { try checkTopicAttribute(key, value) }
-            if host.topics.attributes(of: name) == nil {
+            if let existing = host.topics.attributes(of: name) {
+                // As SNS: creating an existing topic answers it, unless the call asks for other settings.
+                if attributes.contains(where: { existing[$0.key, default: ""] != $0.value }) {
+                    throw SNSError(
+                        code: "InvalidParameter",
+                        message: "Invalid parameter: Attributes Reason: Topic already exists with different attributes")
+                }
+            } else {
                 try await host.topics.create(name)
                 for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
                     try await host.topics.setAttribute(key, value, of: name)
@@ -197,6 +204,13 @@ struct SNSFacade {
                 throw SNSError(
                     code: "InvalidParameter",
                     message: "Invalid parameter: SQS endpoint ARN (no queue '\(queue.prefix(80))')")
+            }
+            if queue.hasSuffix(".fifo") {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message:
+                        "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics"
+                )
             }
             endpoint = .queue(queue)
         case "lambda":
@@ -592,12 +606,14 @@ struct SNSFacade {
 
     /// Pages of 100, the token being the last item of the previous page.
     static func page(_ items: [String], token: String?) throws -> (page: [String], next: String?) {
-        var rest = items[...]
+        // In order, and after the token by value: a token stays good when its item is deleted meanwhile (a
+        // script deleting what it lists, page by page).
+        var rest = items.sorted()[...]
         if let token {
             guard let after = Data(base64Encoded: token).map({ String(decoding: $0, as: UTF8.self) }) else {
                 throw SNSError(code: "InvalidParameter", message: "Invalid parameter: NextToken")
             }
-            rest = items.drop { $0 != after }.dropFirst()
+            rest = rest.drop { $0 <= after }
         }
         let page = Array(rest.prefix(100))
         let next = rest.count > 100 ? page.last.map { Data($0.utf8).base64EncodedString() } : nil

@@ -160,6 +160,13 @@ struct SQSError: Error {
         type: "QueueDoesNotExist", code: "AWS.SimpleQueueService.NonExistentQueue",
         message: "The specified queue does not exist.")
 
+    /// A move task's queue that does not exist (404, as SQS answers the ARN parameters of move tasks).
+    static func resourceNotFound(_ parameter: String) -> SQSError {
+        SQSError(
+            type: "ResourceNotFoundException", code: "ResourceNotFoundException",
+            message: "The resource that you specified for the \(parameter) parameter doesn't exist.", status: .notFound)
+    }
+
     static func batch(_ type: String, _ message: String) -> SQSError {
         SQSError(type: type, code: "AWS.SimpleQueueService.\(type)", message: message)
     }

@@ -197,12 +197,15 @@ struct SQSOperations {
     private func startMessageMoveTask(_ input: AWSInput) async throws -> AWSShape {
         guard let source = try input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
         let dlq = Self.name(ofArn: source)
-        guard host.queues.config(dlq) != nil else { throw SQSError.queueDoesNotExist }
+        guard host.queues.config(dlq) != nil else { throw SQSError.resourceNotFound("SourceArn") }
         guard host.queues.all().contains(where: { $0.deadLetterQueue == dlq }) else {
             throw SQSError.invalidParameter("Source queue must be configured as a Dead Letter Queue.")
         }
         _ = try bounded(input, "MaxNumberOfMessagesPerSecond", 1...500, "Must be between 1 and 500, if provided.")
         let destination = try input.string("DestinationArn").map(Self.name(ofArn:))
+        if let destination, host.queues.config(destination) == nil {
+            throw SQSError.resourceNotFound("DestinationArn")
+        }
         let moved = try await host.queues.redrive(from: dlq, to: destination)
         let handle = Data("\(source)|\(RequestID.make())".utf8).base64EncodedString()
         MoveTasks.record(
