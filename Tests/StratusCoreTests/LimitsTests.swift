@@ -119,6 +119,45 @@ import Testing
                 .consumer?.batchSize == 100)
     }
 
+    @Test func consumerFiltersAreCheckedWhereTheyAreWritten() throws {
+        let yaml = """
+            queues:
+              q:
+                consumer:
+                  function: work
+                  filters:
+                    - body: {kind: [order]}
+                    - body:
+                        total: [{numeric: ['>', 100]}]
+
+            """
+        let consumer = try #require(try triggers(yaml).queues[0].consumer)
+        #expect(
+            consumer.filterPatterns == [
+                #"{"body":{"kind":["order"]}}"#, #"{"body":{"total":[{"numeric":[">",100]}]}}"#,
+            ])
+        #expect(
+            throws: ManifestError(
+                file: "triggers/t.yaml", line: 7, key: "queues.q.consumer.filters[1]",
+                message:
+                    #"invalid filter pattern: "body.kind": must be an object or an array (got "order"); write ["order"]"#
+            )
+        ) {
+            try triggers(
+                "queues:\n  q:\n    consumer:\n      function: work\n      filters:\n        - body: {kind: [a]}\n        - body: {kind: order}\n"
+            )
+        }
+        let five = String(repeating: "        - body: {kind: [a]}\n", count: 5)
+        #expect(
+            try triggers("queues:\n  q:\n    consumer:\n      function: work\n      filters:\n" + five).queues.count
+                == 1)
+        #expect(throws: ManifestError.self) {
+            try triggers(
+                "queues:\n  q:\n    consumer:\n      function: work\n      filters:\n" + five
+                    + "        - body: {kind: [b]}\n")
+        }
+    }
+
     @Test func hugeQueueDurationsInFilesNameTheirLine() {
         #expect(
             throws: ManifestError(

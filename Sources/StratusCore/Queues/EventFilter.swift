@@ -30,18 +30,29 @@ package struct EventFilter: Sendable {
         }
         var policies: [FilterPolicy] = []
         for (index, pattern) in patterns.enumerated() {
-            guard pattern.count <= Self.maximumPatternLength else {
-                throw Invalid(
-                    description:
-                        "filter \(index + 1) is \(pattern.count) characters; at most \(Self.maximumPatternLength)")
-            }
             do {
-                policies.append(try FilterPolicy(jsonText: pattern, scope: .messageBody))
+                policies.append(try Self.policy(pattern))
             } catch {
-                throw Invalid(description: "filter \(index + 1): \(error.message)")
+                throw Invalid(description: "filter \(index + 1): \(error.description)")
             }
         }
         self.policies = policies
+    }
+
+    /// Checks one pattern: its length and its language.
+    package static func check(_ pattern: String) throws(Invalid) {
+        _ = try policy(pattern)
+    }
+
+    private static func policy(_ pattern: String) throws(Invalid) -> FilterPolicy {
+        guard pattern.count <= maximumPatternLength else {
+            throw Invalid(description: "the pattern is \(pattern.count) characters; at most \(maximumPatternLength)")
+        }
+        do {
+            return try FilterPolicy(jsonText: pattern, scope: .messageBody)
+        } catch {
+            throw Invalid(description: error.message)
+        }
     }
 
     /// Whether `message` goes to the function: always without patterns.

@@ -319,6 +319,16 @@ extension Schemas {
                                     Limits.consumerConcurrency, "Batches in flight at once.",
                                     default: consumer.maxConcurrency)
                             ),
+                            (
+                                "filters",
+                                Schema.array(
+                                    of: Schema.map(of: Schema(.any, description: ""), "").expecting(
+                                        "a filter pattern mapping"),
+                                    "Lambda's event filtering: patterns (SNS filter policy language) matched on each "
+                                        + "SQS record, e.g. {body: {kind: [order]}}; a message none matches is "
+                                        + "deleted without invoking the function.",
+                                    maxItems: EventFilter.maximumPatterns)
+                            ),
                         ], required: ["function"])
                 ),
             ], required: fifo ? ["fifo"] : []

@@ -77,6 +77,16 @@ extension Triggers {
             case "batchSize": consumer.batchSize = try entry.int(in: Limits.batchSize)
             case "batchWindow": consumer.batchWindowMs = try entry.duration(in: Limits.batchWindow).milliseconds
             case "maxConcurrency": consumer.maxConcurrency = try entry.int(in: Limits.consumerConcurrency)
+            case "filters":
+                for pattern in try entry.sequence() {
+                    let text = try pattern.jsonValue().jsonText
+                    do {
+                        try EventFilter.check(text)
+                    } catch {
+                        throw pattern.error("invalid filter pattern: \(error.description)")
+                    }
+                    consumer.filterPatterns.append(text)
+                }
             default: break
             }
         }
