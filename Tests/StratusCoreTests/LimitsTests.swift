@@ -70,7 +70,7 @@ import Testing
         #expect(MessageAttribute.problem(in: ten) == nil)
         var eleven = ten
         eleven["a10"] = MessageAttribute(dataType: "String", stringValue: "v")
-        #expect(MessageAttribute.problem(in: eleven) == "11 message attributes; at most 10 are allowed")
+        #expect(MessageAttribute.problem(in: eleven) == "Number of message attributes [11] exceeds the allowed maximum [10].")
     }
 
     @Test func storedQueueSettingsArePinnedIntoTheirLimits() {

@@ -737,6 +737,16 @@ def test_subscribing_again_without_attributes_answers_the_existing_subscription(
     assert error_of(info)[0]["Code"] == "InvalidParameter"
 
 
+def test_subscribing_again_with_another_filter_scope_is_refused(sns, new_topic, queue_and_arn):
+    topic_arn = new_topic("rescope")
+    _, queue_arn = queue_and_arn("rescope")
+    sub = subscribe_queue(sns, topic_arn, queue_arn)
+    assert subscribe_queue(sns, topic_arn, queue_arn, FilterPolicyScope="MessageAttributes") == sub  # the default
+    with pytest.raises(ClientError) as info:
+        subscribe_queue(sns, topic_arn, queue_arn, FilterPolicyScope="MessageBody")
+    assert error_of(info)[0]["Code"] == "InvalidParameter"
+
+
 def test_a_deduplication_id_is_for_fifo_topics(sns, new_topic):
     topic_arn = new_topic("dedup")
     with pytest.raises(ClientError) as info:

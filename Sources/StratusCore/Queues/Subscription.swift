@@ -63,7 +63,7 @@ package struct Subscription: Sendable, Equatable {
 
     /// Whether `other` delivers the same way: filter, scope, raw delivery and dead-letter queue.
     package func hasSameSettings(as other: Subscription) -> Bool {
-        filterPolicy == other.filterPolicy && (filterPolicy == nil || filterScope == other.filterScope)
+        filterPolicy == other.filterPolicy && filterScope == other.filterScope
             && raw == other.raw && deadLetterQueue == other.deadLetterQueue && groupFrom == other.groupFrom
     }
 

@@ -305,7 +305,7 @@ extension MessageAttribute {
         -> String?
     {
         if attributes.count > maxCount {
-            return "\(attributes.count) message attributes; at most \(maxCount) are allowed"
+            return "Number of message attributes [\(attributes.count)] exceeds the allowed maximum [\(maxCount)]."
         }
         for (name, attribute) in attributes.sorted(by: { $0.key < $1.key }) {
             let validName =
