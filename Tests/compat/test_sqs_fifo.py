@@ -331,3 +331,33 @@ def test_deduplication_scope_message_group_deduplicates_within_a_group(sqs, fifo
     first = sqs.send_message(QueueUrl=queue_wide, MessageBody="a", MessageGroupId="a", MessageDeduplicationId="same")
     other = sqs.send_message(QueueUrl=queue_wide, MessageBody="b", MessageGroupId="b", MessageDeduplicationId="same")
     assert other["MessageId"] == first["MessageId"]
+
+
+def test_a_receive_retried_with_its_attempt_id_gets_the_same_messages(sqs, fifo_queue):
+    url = fifo_queue("attempt", ContentBasedDeduplication="true")
+    for body in ("one", "two", "three"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
+    first = receive(sqs, url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1", VisibilityTimeout=30)
+    assert [m["Body"] for m in first] == ["one", "two"]
+    # The answer was lost: the retry with the same attempt id gets the same messages and receipt handles.
+    again = receive(sqs, url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1", VisibilityTimeout=30)
+    assert [(m["MessageId"], m["ReceiptHandle"]) for m in again] == [(m["MessageId"], m["ReceiptHandle"]) for m in first]
+    # Another attempt id is a new receive: the group has messages in flight, so nothing.
+    assert receive(sqs, url, ReceiveRequestAttemptId="try-2", WaitTimeSeconds=0) == []
+    # Once one of them is deleted, the id no longer replays: a new receive (nothing while "two" is in flight).
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])
+    assert receive(sqs, url, ReceiveRequestAttemptId="try-1", WaitTimeSeconds=0) == []
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first[1]["ReceiptHandle"])
+    assert [m["Body"] for m in receive(sqs, url, ReceiveRequestAttemptId="try-1")] == ["three"]
+
+
+def test_an_attempt_id_is_checked(sqs, fifo_queue, new_queue):
+    url = fifo_queue("attempt-bad")
+    for bad in ("", "has space", "x" * 129, "é"):
+        with pytest.raises(ClientError) as info:
+            sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId=bad, WaitTimeSeconds=0)
+        assert error_code(info) == "InvalidParameterValue", bad
+    assert sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="x" * 128 + "", WaitTimeSeconds=0)
+    standard = new_queue("attempt-std")  # a standard queue ignores it, as SQS does
+    sqs.send_message(QueueUrl=standard, MessageBody="m")
+    assert [m["Body"] for m in receive(sqs, standard, ReceiveRequestAttemptId="a")] == ["m"]

@@ -388,9 +388,25 @@ struct SQSOperations {
             } ?? queue.receiveWaitMs
         let visibility = try bounded(
             input, "VisibilityTimeout", 0...43_200, "Must be between 0 and 43200, if provided.")
-        let messages = try await host.queues.receive(
-            from: queue.name, max: max, visibilityTimeoutMs: visibility.map { Int64($0) * 1000 },
-            wait: .milliseconds(wait))
+        let attempt = try input.string("ReceiveRequestAttemptId")
+        if let attempt, !ReceiveAttempts.isValid(attempt) {
+            throw SQSError.invalidParameter(
+                "Value \(attempt.prefix(200)) for parameter ReceiveRequestAttemptId is invalid. Reason: it must be 1 to 128 characters, letters, digits and punctuation."
+            )
+        }
+        let messages: [QueueMessage]
+        if queue.fifo, let attempt,
+            let again = try await replay(attempt, in: queue, visibilityMs: visibility.map { Int64($0) * 1000 })
+        {
+            messages = again
+        } else {
+            messages = try await host.queues.receive(
+                from: queue.name, max: max, visibilityTimeoutMs: visibility.map { Int64($0) * 1000 },
+                wait: .milliseconds(wait))
+            if queue.fifo, let attempt, !messages.isEmpty {
+                ReceiveAttempts.record(attempt, in: queue.name, messages, nowMs: host.queues.nowMs)
+            }
+        }
         let systemNames = Set(try input.strings("AttributeNames") + input.strings("MessageSystemAttributeNames"))
         let attributeNames = try input.strings("MessageAttributeNames")
         let shaped = messages.map { message -> AWSShape in
@@ -424,6 +440,26 @@ struct SQSOperations {
             return .structure(fields)
         }
         return .structure(shaped.isEmpty ? [] : [("Messages", .list(member: "Message", flattened: true, shaped))])
+    }
+
+    /// A FIFO receive retried with the attempt id of one within the last 5 minutes: the same messages with the
+    /// same receipt handles, their visibility timeout started again, as SQS answers it; `nil` (a new receive)
+    /// once any of them was deleted or is visible again.
+    private func replay(_ attempt: String, in queue: QueueConfig, visibilityMs: Int64?) async throws -> [QueueMessage]?
+    {
+        let nowMs = host.queues.nowMs
+        guard let messages = ReceiveAttempts.find(attempt, in: queue.name, nowMs: nowMs) else { return nil }
+        for message in messages {
+            guard let handle = message.receiptHandle,
+                try await host.queues.changeVisibility(
+                    in: queue.name, receiptHandle: handle, timeoutMs: visibilityMs ?? queue.visibilityTimeoutMs)
+                    == .changed
+            else {
+                ReceiveAttempts.forget(attempt, in: queue.name)
+                return nil
+            }
+        }
+        return messages
     }
 
     private func systemAttributes(of message: QueueMessage, wanted: Set<String>) -> [String: String] {
@@ -645,6 +681,42 @@ struct SQSOperations {
 }
 
 /// The message move tasks (redrives) this host ran, newest first, for `ListMessageMoveTasks`.
+/// The FIFO receives of the last 5 minutes that named a `ReceiveRequestAttemptId`, per queue and id (in the
+/// memory of the host that answered them, at most 10,000).
+enum ReceiveAttempts {
+    static let windowMs: Int64 = 300_000
+    private static let limit = 10_000
+    private static let attempts = Mutex<[String: (atMs: Int64, messages: [QueueMessage])]>([:])
+
+    /// 1 to 128 characters, letters, digits and punctuation, as SQS takes them.
+    static func isValid(_ attempt: String) -> Bool {
+        (1...128).contains(attempt.utf8.count) && attempt.utf8.allSatisfy { (33...126).contains($0) }
+    }
+
+    static func find(_ attempt: String, in queue: String, nowMs: Int64) -> [QueueMessage]? {
+        attempts.withLock { attempts in
+            guard let found = attempts[key(attempt, queue)], nowMs - found.atMs < windowMs else { return nil }
+            return found.messages
+        }
+    }
+
+    static func record(_ attempt: String, in queue: String, _ messages: [QueueMessage], nowMs: Int64) {
+        attempts.withLock { attempts in
+            if attempts.count >= limit { attempts = attempts.filter { nowMs - $0.value.atMs < windowMs } }
+            if attempts.count >= limit, let oldest = attempts.min(by: { $0.value.atMs < $1.value.atMs }) {
+                attempts.removeValue(forKey: oldest.key)
+            }
+            attempts[key(attempt, queue)] = (nowMs, messages)
+        }
+    }
+
+    static func forget(_ attempt: String, in queue: String) {
+        _ = attempts.withLock { $0.removeValue(forKey: key(attempt, queue)) }
+    }
+
+    private static func key(_ attempt: String, _ queue: String) -> String { queue + "\u{1F}" + attempt }
+}
+
 enum MoveTasks {
     struct Task: Sendable {
         var handle: String
