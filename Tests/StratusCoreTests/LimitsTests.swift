@@ -70,7 +70,9 @@ import Testing
         #expect(MessageAttribute.problem(in: ten) == nil)
         var eleven = ten
         eleven["a10"] = MessageAttribute(dataType: "String", stringValue: "v")
-        #expect(MessageAttribute.problem(in: eleven) == "Number of message attributes [11] exceeds the allowed maximum [10].")
+        #expect(
+            MessageAttribute.problem(in: eleven)
+                == "Number of message attributes [11] exceeds the allowed maximum [10].")
     }
 
     @Test func storedQueueSettingsArePinnedIntoTheirLimits() {
@@ -155,6 +157,17 @@ import Testing
             try triggers(
                 "queues:\n  q:\n    consumer:\n      function: work\n      filters:\n" + five
                     + "        - body: {kind: [b]}\n")
+        }
+    }
+
+    @Test func aFIFOConsumerTakesTenAtMostAndNoWindow() throws {
+        #expect(
+            try triggers("queues:\n  q.fifo:\n    fifo: true\n    consumer: {function: work, batchSize: 10}\n")
+                .queues[0].consumer?.batchSize == 10)
+        for consumer in ["{function: work, batchSize: 11, batchWindow: 1s}", "{function: work, batchWindow: 1s}"] {
+            #expect(throws: ManifestError.self) {
+                try triggers("queues:\n  q.fifo:\n    fifo: true\n    consumer: \(consumer)\n")
+            }
         }
     }
 

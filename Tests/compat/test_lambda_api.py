@@ -407,7 +407,8 @@ def test_filter_criteria_are_checked_shown_and_cleared(lam, new_queue_arn, new_m
                        FilterCriteria={"Filters": [{"Pattern": pattern}]})
     assert made["FilterCriteria"] == {"Filters": [{"Pattern": pattern}]}
     assert lam.get_event_source_mapping(UUID=made["UUID"])["FilterCriteria"] == {"Filters": [{"Pattern": pattern}]}
-    for bad in ("not json", json.dumps(["a"]), json.dumps({"body": {"kind": "keep"}})):
+    for bad in ("not json", json.dumps(["a"]), json.dumps({"body": {"kind": "keep"}}),
+                json.dumps({"messageAttributes": {"kind": {"stringValue": ["keep"]}}})):  # SQS filters on body only
         with pytest.raises(ClientError) as info:
             lam.update_event_source_mapping(UUID=made["UUID"], FilterCriteria={"Filters": [{"Pattern": bad}]})
         err = info.value.response

@@ -6,6 +6,7 @@ a Lambda event source mapping on a FIFO queue. Written from AWS's documented beh
 import hashlib
 import json
 import re
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -337,27 +338,36 @@ def test_a_receive_retried_with_its_attempt_id_gets_the_same_messages(sqs, fifo_
     url = fifo_queue("attempt", ContentBasedDeduplication="true")
     for body in ("one", "two", "three"):
         sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
-    first = receive(sqs, url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1", VisibilityTimeout=30)
+    first = receive(sqs, url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1", VisibilityTimeout=3)
     assert [m["Body"] for m in first] == ["one", "two"]
-    # The answer was lost: the retry with the same attempt id gets the same messages and receipt handles.
-    again = receive(sqs, url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1", VisibilityTimeout=30)
+    # The answer was lost: the retry with the same attempt id gets the same messages and receipt handles, and
+    # their visibility timeout starts again (they stay hidden past the first one's 3 s).
+    time.sleep(2)
+    again = receive(sqs, url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1", VisibilityTimeout=5)
     assert [(m["MessageId"], m["ReceiptHandle"]) for m in again] == [(m["MessageId"], m["ReceiptHandle"]) for m in first]
+    time.sleep(2)
     # Another attempt id is a new receive: the group has messages in flight, so nothing.
     assert receive(sqs, url, ReceiveRequestAttemptId="try-2", WaitTimeSeconds=0) == []
     # Once one of them is deleted, the id no longer replays: a new receive (nothing while "two" is in flight).
     sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])
     assert receive(sqs, url, ReceiveRequestAttemptId="try-1", WaitTimeSeconds=0) == []
     sqs.delete_message(QueueUrl=url, ReceiptHandle=first[1]["ReceiptHandle"])
-    assert [m["Body"] for m in receive(sqs, url, ReceiveRequestAttemptId="try-1")] == ["three"]
+    third = receive(sqs, url, ReceiveRequestAttemptId="try-1")
+    assert [m["Body"] for m in third] == ["three"]
+    # A visibility change of one of its messages ends a replay too.
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=third[0]["ReceiptHandle"], VisibilityTimeout=0)
+    fourth = receive(sqs, url, ReceiveRequestAttemptId="try-1")
+    assert [m["Body"] for m in fourth] == ["three"] and fourth[0]["ReceiptHandle"] != third[0]["ReceiptHandle"]
 
 
-def test_an_attempt_id_is_checked(sqs, fifo_queue, new_queue):
+def test_an_attempt_id_is_checked_on_fifo_queues_and_ignored_on_standard_ones(sqs, fifo_queue, new_queue):
     url = fifo_queue("attempt-bad")
     for bad in ("", "has space", "x" * 129, "é"):
         with pytest.raises(ClientError) as info:
             sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId=bad, WaitTimeSeconds=0)
         assert error_code(info) == "InvalidParameterValue", bad
-    assert sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="x" * 128 + "", WaitTimeSeconds=0)
+    answer = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="x" * 128, WaitTimeSeconds=0)
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200 and "Messages" not in answer
     standard = new_queue("attempt-std")  # a standard queue ignores it, as SQS does
     sqs.send_message(QueueUrl=standard, MessageBody="m")
-    assert [m["Body"] for m in receive(sqs, standard, ReceiveRequestAttemptId="a")] == ["m"]
+    assert [m["Body"] for m in receive(sqs, standard, ReceiveRequestAttemptId="has space")] == ["m"]

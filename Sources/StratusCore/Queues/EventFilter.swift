@@ -1,10 +1,11 @@
 /// Lambda's event filtering for an SQS event source mapping (`FilterCriteria`): a message goes to the function
-/// when any pattern matches its record, and is deleted from the queue unseen when none does.
+/// when any pattern matches it, and is deleted from the queue unseen when none does.
 ///
-/// A pattern is matched against the record as the function would get it (`body`, `attributes`,
-/// `messageAttributes`...), with a body that is JSON seen as its value, so `{"body": {"kind": ["order"]}}` looks
-/// inside it; a body that is not JSON is a string. The pattern language is the one SNS filter policies use in
-/// body scope (exact values, `prefix`, `suffix`, `anything-but`, `numeric`, `exists`, `equals-ignore-case`).
+/// As for SQS in Lambda, patterns filter on the record's `body` key only: a body that is JSON is matched by its
+/// value, so `{"body": {"kind": ["order"]}}` looks inside it; a body that is not JSON is a string
+/// (`{"body": [{"prefix": "urgent"}]}`). The pattern language is the one SNS filter policies use in body scope
+/// (exact values, `prefix`, `suffix`, `anything-but`, `numeric`, `exists`, `equals-ignore-case`), without SNS's
+/// key and combination limits.
 package struct EventFilter: Sendable {
     /// At most this many patterns per mapping, as Lambda's default quota.
     package static let maximumPatterns = 5
@@ -39,7 +40,7 @@ package struct EventFilter: Sendable {
         self.policies = policies
     }
 
-    /// Checks one pattern: its length and its language.
+    /// Checks one pattern: its length, its keys and its language.
     package static func check(_ pattern: String) throws(Invalid) {
         _ = try policy(pattern)
     }
@@ -48,19 +49,31 @@ package struct EventFilter: Sendable {
         guard pattern.count <= maximumPatternLength else {
             throw Invalid(description: "the pattern is \(pattern.count) characters; at most \(maximumPatternLength)")
         }
+        guard case .object(let object)? = JSONValue.parse(pattern.utf8) else {
+            throw Invalid(description: #"a pattern is a JSON object such as {"body": {"kind": ["order"]}}"#)
+        }
+        if let other = object.keys.sorted().first(where: { $0 != "body" }) {
+            throw Invalid(
+                description: "SQS event source mappings filter on the body key only (found '\(other.prefix(80))')")
+        }
         do {
-            return try FilterPolicy(jsonText: pattern, scope: .messageBody)
+            return try FilterPolicy(jsonText: pattern, scope: .messageBody, snsLimits: false)
         } catch {
             throw Invalid(description: error.message)
         }
     }
 
-    /// Whether `message` goes to the function: always without patterns.
-    package func keeps(_ message: QueueMessage) -> Bool {
-        guard !policies.isEmpty else { return true }
-        var json = JSONWriter(capacity: 512 + message.body.utf8.count)
-        MessagingEvents.sqsRecord(message, into: &json, bodyAsJSON: true)
-        let record = String(decoding: json.bytes, as: UTF8.self)
-        return policies.contains { $0.matches(body: record) }
+    /// Which of `messages` go to the function: all without patterns.
+    package func keeps(_ messages: [QueueMessage]) -> [Bool] {
+        guard !policies.isEmpty else { return messages.map { _ in true } }
+        return messages.map { message in
+            var json = JSONWriter(capacity: 16 + message.body.utf8.count)
+            json.beginObject()
+            json.key("body")
+            json.jsonOrString(message.body.utf8)
+            json.endObject()
+            let document = String(decoding: json.bytes, as: UTF8.self)
+            return policies.contains { $0.matches(body: document) }
+        }
     }
 }

@@ -97,60 +97,51 @@ package enum MessagingEvents {
         json.beginObject()
         json.key("Records")
         json.beginArray()
-        for message in messages { sqsRecord(message, into: &json) }
+        for message in messages {
+            json.beginObject()
+            json.field("messageId", message.id)
+            json.field("receiptHandle", message.receiptHandle ?? "")
+            json.field("body", message.body)
+            json.key("attributes")
+            json.beginObject()
+            json.field("ApproximateReceiveCount", String(message.receiveCount))
+            json.field("SentTimestamp", String(message.sentAtMs))
+            json.field("SenderId", AWS.accountId)
+            json.field("ApproximateFirstReceiveTimestamp", String(message.firstReceivedAtMs ?? message.sentAtMs))
+            if let trace = message.traceHeader { json.field("AWSTraceHeader", trace) }
+            if let group = message.groupId {
+                json.field("MessageGroupId", group)
+                if let dedup = message.deduplicationId { json.field("MessageDeduplicationId", dedup) }
+                if let sequence = message.sequenceNumber { json.field("SequenceNumber", sequence) }
+            }
+            json.endObject()
+            json.key("messageAttributes")
+            json.beginObject()
+            for (name, attribute) in message.attributes.sorted(by: { $0.key < $1.key }) {
+                json.key(name)
+                json.beginObject()
+                json.field(attribute.isBinary ? "binaryValue" : "stringValue", attribute.stringValue)
+                json.key("stringListValues")
+                json.beginArray()
+                json.endArray()
+                json.key("binaryListValues")
+                json.beginArray()
+                json.endArray()
+                json.field("dataType", attribute.dataType)
+                json.endObject()
+            }
+            json.endObject()
+            json.key("md5OfMessageAttributes")
+            if let digest = MessageDigest.attributes(message.attributes) { json.string(digest) } else { json.null() }
+            json.field("md5OfBody", MessageDigest.body(message.body))
+            json.field("eventSource", "aws:sqs")
+            json.field("eventSourceARN", AWS.queueArn(message.queue))
+            json.field("awsRegion", AWS.region)
+            json.endObject()
+        }
         json.endArray()
         json.endObject()
         return json.bytes
-    }
-
-    /// One record of an SQS event. With `bodyAsJSON`, a body that is JSON is written as its value, as Lambda's
-    /// event filtering sees it (a pattern on `body` matches the message's own fields).
-    package static func sqsRecord(_ message: QueueMessage, into json: inout JSONWriter, bodyAsJSON: Bool = false) {
-        json.beginObject()
-        json.field("messageId", message.id)
-        json.field("receiptHandle", message.receiptHandle ?? "")
-        if bodyAsJSON {
-            json.key("body")
-            json.jsonOrString(message.body.utf8)
-        } else {
-            json.field("body", message.body)
-        }
-        json.key("attributes")
-        json.beginObject()
-        json.field("ApproximateReceiveCount", String(message.receiveCount))
-        json.field("SentTimestamp", String(message.sentAtMs))
-        json.field("SenderId", AWS.accountId)
-        json.field("ApproximateFirstReceiveTimestamp", String(message.firstReceivedAtMs ?? message.sentAtMs))
-        if let trace = message.traceHeader { json.field("AWSTraceHeader", trace) }
-        if let group = message.groupId {
-            json.field("MessageGroupId", group)
-            if let dedup = message.deduplicationId { json.field("MessageDeduplicationId", dedup) }
-            if let sequence = message.sequenceNumber { json.field("SequenceNumber", sequence) }
-        }
-        json.endObject()
-        json.key("messageAttributes")
-        json.beginObject()
-        for (name, attribute) in message.attributes.sorted(by: { $0.key < $1.key }) {
-            json.key(name)
-            json.beginObject()
-            json.field(attribute.isBinary ? "binaryValue" : "stringValue", attribute.stringValue)
-            json.key("stringListValues")
-            json.beginArray()
-            json.endArray()
-            json.key("binaryListValues")
-            json.beginArray()
-            json.endArray()
-            json.field("dataType", attribute.dataType)
-            json.endObject()
-        }
-        json.endObject()
-        json.key("md5OfMessageAttributes")
-        if let digest = MessageDigest.attributes(message.attributes) { json.string(digest) } else { json.null() }
-        json.field("md5OfBody", MessageDigest.body(message.body))
-        json.field("eventSource", "aws:sqs")
-        json.field("eventSourceARN", AWS.queueArn(message.queue))
-        json.field("awsRegion", AWS.region)
-        json.endObject()
     }
 
     /// `2021-02-16T21:41:19.978Z`.

@@ -304,7 +304,8 @@ extension Schemas {
                                 .integer(
                                     Limits.batchSize,
                                     "Messages per batch; above \(Limits.batchSizeWithoutWindow) needs a batchWindow "
-                                        + "of at least \(DurationParser.format(Limits.largeBatchWindow)).",
+                                        + "of at least \(DurationParser.format(Limits.largeBatchWindow)) (a FIFO "
+                                        + "queue: at most \(Limits.batchSizeWithoutWindow), no batchWindow).",
                                     default: consumer.batchSize)
                             ),
                             (
@@ -322,10 +323,20 @@ extension Schemas {
                             (
                                 "filters",
                                 Schema.array(
-                                    of: Schema.map(of: Schema(.any, description: ""), "").expecting(
-                                        "a filter pattern mapping"),
-                                    "Lambda's event filtering: patterns (SNS filter policy language) matched on each "
-                                        + "SQS record, e.g. {body: {kind: [order]}}; a message none matches is "
+                                    of: .object(
+                                        "A pattern on the record's body key (SQS mappings filter on nothing else).",
+                                        [
+                                            (
+                                                "body",
+                                                Schema(
+                                                    .any,
+                                                    description:
+                                                        "What the body must be: a mapping for a JSON body's fields, or a list of values and operators."
+                                                )
+                                            )
+                                        ], required: ["body"]),
+                                    "Lambda's event filtering: patterns (SNS filter policy language) on the record's "
+                                        + "body key, e.g. {body: {kind: [order]}}; a message none matches is "
                                         + "deleted without invoking the function.",
                                     maxItems: EventFilter.maximumPatterns)
                             ),

@@ -20,7 +20,7 @@ extension FilterPolicy {
     ///     in body scope, nested objects; leaves are `String`, `NSNumber`/`Int`/`Double`, `Bool` or `NSNull`.
     ///   - scope: what the policy will be matched against; only ``Scope/messageBody`` allows nesting.
     /// - Throws: ``InvalidPolicy`` naming the key and what was expected.
-    package init(json: Any, scope: Scope = .messageAttributes) throws(InvalidPolicy) {
+    package init(json: Any, scope: Scope = .messageAttributes, snsLimits: Bool = true) throws(InvalidPolicy) {
         let value = try JSON(converting: json, path: [])
         guard case .object(let object) = value else {
             throw InvalidPolicy(
@@ -29,13 +29,13 @@ extension FilterPolicy {
         let parser = Parser(scope: scope)
         let (root, combinations) = try parser.rule(object, path: [], depth: 1)
         let names = root.keyNames.sorted()
-        if names.count > Self.maximumKeys {
+        if snsLimits, names.count > Self.maximumKeys {
             throw InvalidPolicy(
                 at: [],
                 "filter policy can not have more than \(Self.maximumKeys) keys (found \(names.count): "
                     + "\(names.joined(separator: ", ")))")
         }
-        if combinations > Self.maximumCombinations {
+        if snsLimits, combinations > Self.maximumCombinations {
             throw InvalidPolicy(
                 at: [],
                 "filter policy is too complex: \(combinations) combinations, at most \(Self.maximumCombinations) "
@@ -44,10 +44,11 @@ extension FilterPolicy {
         self.init(scope: scope, root: root)
     }
 
-    /// Parses a policy from its JSON text, as the `FilterPolicy` subscription attribute carries it.
+    /// Parses a policy from its JSON text, as the `FilterPolicy` subscription attribute carries it; `snsLimits`
+    /// false leaves out SNS's key and combination limits (a Lambda filter pattern has neither).
     ///
     /// - Throws: ``InvalidPolicy`` when the text is over 256 KB, is not JSON, or is not a valid policy.
-    package init(jsonText: String, scope: Scope = .messageAttributes) throws(InvalidPolicy) {
+    package init(jsonText: String, scope: Scope = .messageAttributes, snsLimits: Bool = true) throws(InvalidPolicy) {
         let size = jsonText.utf8.count
         guard size <= Self.maximumSize else {
             throw InvalidPolicy(at: [], "filter policy is \(size) bytes; at most \(Self.maximumSize) (256 KB) allowed")
@@ -56,7 +57,7 @@ extension FilterPolicy {
         else {
             throw InvalidPolicy(at: [], #"failed to parse JSON; expected an object such as {"sport": ["rugby"]}"#)
         }
-        try self.init(json: object, scope: scope)
+        try self.init(json: object, scope: scope, snsLimits: snsLimits)
     }
 }
 

@@ -47,6 +47,14 @@ extension Triggers {
         }
         // Lambda refuses an event source mapping whose queue would show a message again while the function
         // may still be running it: the message would run twice.
+        if queue.fifo, let consumer = queue.consumer,
+            consumer.batchSize > Limits.batchSizeWithoutWindow || consumer.batchWindowMs > 0
+        {
+            throw (consumerLine ?? item).error(
+                "a FIFO queue's consumer takes at most \(Limits.batchSizeWithoutWindow) messages a batch and no "
+                    + "batchWindow, as Lambda's (got batchSize \(consumer.batchSize), batchWindow "
+                    + "\(DurationParser.format(.milliseconds(consumer.batchWindowMs))))")
+        }
         if let consumer = queue.consumer, let timeout = timeouts[consumer.function],
             queue.visibilityTimeoutMs < timeout.milliseconds
         {

@@ -19,8 +19,15 @@ final class QueuePoller: Sendable {
         guard let consumer = queue.consumer else { return nil }
         self.queue = queue
         self.consumer = consumer
-        // Patterns were checked when the mapping was made; one that no longer parses filters nothing out.
-        filter = (try? EventFilter(patterns: consumer.filterPatterns)) ?? EventFilter()
+        // Patterns were checked when the mapping was made; if they no longer parse, nothing is filtered out.
+        do {
+            filter = try EventFilter(patterns: consumer.filterPatterns)
+        } catch {
+            logger.warning(
+                "queue consumer's filters no longer parse: every message goes to the function",
+                metadata: ["queue": "\(queue.name)", "error": "\(error)"])
+            filter = EventFilter()
+        }
         self.queues = queues
         self.dispatcher = dispatcher
         self.log = log
@@ -132,11 +139,20 @@ final class QueuePoller: Sendable {
 
     /// Runs a batch; returns the receipt handles of the messages to delete (those that succeeded).
     private func process(_ batch: [QueueMessage]) async throws -> [String] {
-        // Messages no filter matches are deleted unseen, as Lambda's event filtering does.
-        let filteredOut = batch.filter { !filter.keeps($0) }.compactMap(\.receiptHandle)
-        let batch = filteredOut.isEmpty ? batch : batch.filter { filter.keeps($0) }
-        guard !batch.isEmpty else { return filteredOut }
-        return try await run(batch) + filteredOut
+        // Messages no filter matches are deleted unseen, as Lambda's event filtering does (even when the run of
+        // the others fails).
+        let keeps = filter.keeps(batch)
+        let filteredOut = zip(batch, keeps).filter { !$0.1 }.compactMap(\.0.receiptHandle)
+        guard !filteredOut.isEmpty else { return try await run(batch) }
+        let kept = zip(batch, keeps).filter(\.1).map(\.0)
+        guard !kept.isEmpty else { return filteredOut }
+        do {
+            return try await run(kept) + filteredOut
+        } catch {
+            var handles = filteredOut
+            await delete(&handles)
+            throw error
+        }
     }
 
     /// Invokes the function with `batch`; returns the receipt handles of the messages to delete.
@@ -181,7 +197,9 @@ final class QueuePoller: Sendable {
             return []  // the batch reappears after its visibility timeout
         }
         // Without `ReportBatchItemFailures` Lambda reads nothing of the answer: a success deletes the batch.
-        let reported = consumer.reportBatchItemFailures ? Self.failedItems(in: result.payload, batch: fitting) : []
+        let reported =
+            consumer.reportBatchItemFailures
+            ? Self.failedItems(in: result.payload, batch: fitting, strict: consumer.uuid != nil) : []
         guard let failed = reported else { return [] }
         var succeeded = fitting.filter { !failed.contains($0.id) }
         if queue.fifo, let first = fitting.firstIndex(where: { failed.contains($0.id) }) {
@@ -206,13 +224,15 @@ final class QueuePoller: Sendable {
 
     /// The ids in `batchItemFailures`; an empty set on plain success; `nil` when the response makes the
     /// whole batch a failure (an id not in the batch, a malformed entry), as Lambda treats it.
-    static func failedItems(in payload: ByteBuffer, batch: [QueueMessage]) -> Set<String>? {
-        guard payload.readableBytes > 0 else { return [] }  // an empty response is a success
-        guard
-            let value = try? JSONSerialization.jsonObject(
-                with: Data(payload.readableBytesView), options: [.fragmentsAllowed])
-        else {
-            return nil  // a response that is not JSON fails the whole batch, as Lambda's
+    ///
+    /// `strict` (a mapping made through the API with `ReportBatchItemFailures`): an answer that is not JSON fails
+    /// the whole batch, as Lambda's. A consumer declared in a trigger file always reads `batchItemFailures` (it has
+    /// no switch for it), so there such an answer (a custom runtime's `ok`) is a success.
+    static func failedItems(in payload: ByteBuffer, batch: [QueueMessage], strict: Bool = true) -> Set<String>? {
+        let bytes = payload.readableBytesView
+        guard bytes.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return [] }  // empty: success
+        guard let value = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
+            return strict ? nil : []
         }
         guard let object = value as? [String: Any] else {
             return []  // any other JSON (null, a string, a list) is a success

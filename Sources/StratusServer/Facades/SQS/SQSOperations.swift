@@ -388,7 +388,8 @@ struct SQSOperations {
             } ?? queue.receiveWaitMs
         let visibility = try bounded(
             input, "VisibilityTimeout", 0...43_200, "Must be between 0 and 43200, if provided.")
-        let attempt = try input.string("ReceiveRequestAttemptId")
+        // Only FIFO queues read it; a standard queue ignores it, as SQS does.
+        let attempt = queue.fifo ? try input.string("ReceiveRequestAttemptId") : nil
         if let attempt, !ReceiveAttempts.isValid(attempt) {
             throw SQSError.invalidParameter(
                 "Value \(attempt.prefix(200)) for parameter ReceiveRequestAttemptId is invalid. Reason: it must be 1 to 128 characters, letters, digits and punctuation."
@@ -404,7 +405,7 @@ struct SQSOperations {
                 from: queue.name, max: max, visibilityTimeoutMs: visibility.map { Int64($0) * 1000 },
                 wait: .milliseconds(wait))
             if queue.fifo, let attempt, !messages.isEmpty {
-                ReceiveAttempts.record(attempt, in: queue.name, messages, nowMs: host.queues.nowMs)
+                ReceiveAttempts.record(attempt, in: queue.name, host: host, messages, nowMs: host.queues.nowMs)
             }
         }
         let systemNames = Set(try input.strings("AttributeNames") + input.strings("MessageSystemAttributeNames"))
@@ -444,20 +445,28 @@ struct SQSOperations {
 
     /// A FIFO receive retried with the attempt id of one within the last 5 minutes: the same messages with the
     /// same receipt handles, their visibility timeout started again, as SQS answers it; `nil` (a new receive)
-    /// once any of them was deleted or is visible again.
+    /// once any of them was deleted, changed or is visible again (those it had hidden again are made visible).
     private func replay(_ attempt: String, in queue: QueueConfig, visibilityMs: Int64?) async throws -> [QueueMessage]?
     {
         let nowMs = host.queues.nowMs
-        guard let messages = ReceiveAttempts.find(attempt, in: queue.name, nowMs: nowMs) else { return nil }
+        guard let messages = ReceiveAttempts.find(attempt, in: queue.name, host: host, nowMs: nowMs) else {
+            return nil
+        }
+        var hidden: [String] = []
         for message in messages {
-            guard let handle = message.receiptHandle,
+            if let handle = message.receiptHandle,
                 try await host.queues.changeVisibility(
                     in: queue.name, receiptHandle: handle, timeoutMs: visibilityMs ?? queue.visibilityTimeoutMs)
                     == .changed
-            else {
-                ReceiveAttempts.forget(attempt, in: queue.name)
-                return nil
+            {
+                hidden.append(handle)
+                continue
             }
+            ReceiveAttempts.forget(attempt, in: queue.name, host: host)
+            for handle in hidden {
+                _ = try? await host.queues.changeVisibility(in: queue.name, receiptHandle: handle, timeoutMs: 0)
+            }
+            return nil
         }
         return messages
     }
@@ -482,6 +491,7 @@ struct SQSOperations {
         let name = try queueName(input)
         guard let handle = try input.string("ReceiptHandle") else { throw SQSError.missing("ReceiptHandle") }
         guard Self.isReceiptHandle(handle) else { throw SQSError.receiptHandleInvalid(handle) }
+        ReceiveAttempts.forget(handles: [handle])
         _ = try await host.queues.delete(from: name, receiptHandles: [handle])
         return nil
     }
@@ -503,6 +513,7 @@ struct SQSOperations {
             successful.append(.structure([("Id", .string(id))]))
         }
         // One transaction for the batch (a stale handle deletes nothing and succeeds, as in SQS).
+        ReceiveAttempts.forget(handles: handles)
         if !handles.isEmpty { _ = try await host.queues.delete(from: name, receiptHandles: handles) }
         return .structure([
             ("Successful", .list(member: "DeleteMessageBatchResultEntry", flattened: true, successful)),
@@ -523,6 +534,7 @@ struct SQSOperations {
         let seconds =
             try bounded(entry, "VisibilityTimeout", 0...43_200, "Must be between 0 and 43200, if provided.") ?? 0
         let timeoutMs = Int64(seconds) * 1000
+        ReceiveAttempts.forget(handles: [handle])
         switch try await host.queues.changeVisibility(in: queue, receiptHandle: handle, timeoutMs: timeoutMs) {
         case .changed, .notInFlight:
             // A handle whose message is visible again (its timeout ran out, or was set to 0) is a success that
@@ -681,42 +693,104 @@ struct SQSOperations {
 }
 
 /// The message move tasks (redrives) this host ran, newest first, for `ListMessageMoveTasks`.
-/// The FIFO receives of the last 5 minutes that named a `ReceiveRequestAttemptId`, per queue and id (in the
-/// memory of the host that answered them, at most 10,000).
+/// The FIFO receives of the last 5 minutes that named a `ReceiveRequestAttemptId`, per host, queue and id, in
+/// the memory of the host that answered them: at most 10,000 of them and 32 MB of message bodies, the oldest
+/// dropped first. A delete or visibility change of one of their messages through this API forgets them.
 enum ReceiveAttempts {
     static let windowMs: Int64 = 300_000
-    private static let limit = 10_000
-    private static let attempts = Mutex<[String: (atMs: Int64, messages: [QueueMessage])]>([:])
+    private static let maxEntries = 10_000
+    private static let maxBytes = 32 << 20
+
+    private struct Entry {
+        var atMs: Int64
+        var messages: [QueueMessage]
+        var bytes: Int
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// Keys in the order recorded, from `head` on (a key may be recorded again later: its older place is
+        /// skipped when its time does not match).
+        var order: [(key: String, atMs: Int64)] = []
+        var head = 0
+        var bytes = 0
+        var byHandle: [String: String] = [:]
+
+        mutating func remove(_ key: String) {
+            guard let entry = entries.removeValue(forKey: key) else { return }
+            bytes -= entry.bytes
+            for handle in entry.messages.compactMap(\.receiptHandle) { byHandle.removeValue(forKey: handle) }
+        }
+
+        /// Drops what is older than the window, then the oldest while over the limits.
+        mutating func trim(nowMs: Int64) {
+            while head < order.count {
+                let (key, atMs) = order[head]
+                guard let entry = entries[key], entry.atMs == atMs else {
+                    head += 1
+                    continue
+                }
+                guard nowMs - atMs >= windowMs || entries.count > maxEntries || bytes > maxBytes else { break }
+                remove(key)
+                head += 1
+            }
+            if head > 1024 && head * 2 > order.count {
+                order.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    private static let state = Mutex(State())
 
     /// 1 to 128 characters, letters, digits and punctuation, as SQS takes them.
     static func isValid(_ attempt: String) -> Bool {
         (1...128).contains(attempt.utf8.count) && attempt.utf8.allSatisfy { (33...126).contains($0) }
     }
 
-    static func find(_ attempt: String, in queue: String, nowMs: Int64) -> [QueueMessage]? {
-        attempts.withLock { attempts in
-            guard let found = attempts[key(attempt, queue)], nowMs - found.atMs < windowMs else { return nil }
+    static func find(_ attempt: String, in queue: String, host: StratusHost, nowMs: Int64) -> [QueueMessage]? {
+        state.withLock { state in
+            guard let found = state.entries[key(attempt, queue, host)], nowMs - found.atMs < windowMs else {
+                return nil
+            }
             return found.messages
         }
     }
 
-    static func record(_ attempt: String, in queue: String, _ messages: [QueueMessage], nowMs: Int64) {
-        attempts.withLock { attempts in
-            if attempts.count >= limit { attempts = attempts.filter { nowMs - $0.value.atMs < windowMs } }
-            if attempts.count >= limit, let oldest = attempts.min(by: { $0.value.atMs < $1.value.atMs }) {
-                attempts.removeValue(forKey: oldest.key)
-            }
-            attempts[key(attempt, queue)] = (nowMs, messages)
+    static func record(_ attempt: String, in queue: String, host: StratusHost, _ messages: [QueueMessage], nowMs: Int64)
+    {
+        let key = key(attempt, queue, host)
+        let bytes = messages.reduce(0) { $0 + $1.body.utf8.count + 512 }
+        state.withLock { state in
+            state.remove(key)
+            state.entries[key] = Entry(atMs: nowMs, messages: messages, bytes: bytes)
+            state.bytes += bytes
+            state.order.append((key, nowMs))
+            for handle in messages.compactMap(\.receiptHandle) { state.byHandle[handle] = key }
+            state.trim(nowMs: nowMs)
         }
     }
 
-    static func forget(_ attempt: String, in queue: String) {
-        _ = attempts.withLock { $0.removeValue(forKey: key(attempt, queue)) }
+    static func forget(_ attempt: String, in queue: String, host: StratusHost) {
+        state.withLock { $0.remove(key(attempt, queue, host)) }
     }
 
-    private static func key(_ attempt: String, _ queue: String) -> String { queue + "\u{1F}" + attempt }
+    /// A message was deleted or its visibility changed: the receive that answered it no longer replays.
+    static func forget(handles: [String]) {
+        state.withLock { state in
+            guard !state.byHandle.isEmpty else { return }
+            for handle in handles {
+                if let key = state.byHandle[handle] { state.remove(key) }
+            }
+        }
+    }
+
+    private static func key(_ attempt: String, _ queue: String, _ host: StratusHost) -> String {
+        "\(ObjectIdentifier(host).hashValue)\u{1F}\(queue)\u{1F}\(attempt)"
+    }
 }
 
+/// The message move tasks started here, the latest 100 (each ran to its end when it was answered).
 enum MoveTasks {
     struct Task: Sendable {
         var handle: String
