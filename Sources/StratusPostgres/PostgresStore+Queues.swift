@@ -393,7 +393,8 @@ extension PostgresStore {
                 SELECT count(*) FILTER (WHERE visible_at <= \(nowMs)),
                     count(*) FILTER (WHERE visible_at > \(nowMs) AND receive_count > 0),
                     count(*) FILTER (WHERE visible_at > \(nowMs) AND receive_count = 0)
-                FROM message WHERE queue = \(queue)
+                FROM message m JOIN queue q ON q.name = m.queue
+                WHERE m.queue = \(queue) AND m.sent_at >= \(nowMs) - q.retention_ms
                 """
             ).first
         else { return QueueCounts() }
@@ -405,10 +406,11 @@ extension PostgresStore {
         var counts: [String: QueueCounts] = [:]
         for row in try await rows(
             """
-            SELECT queue, count(*) FILTER (WHERE visible_at <= \(nowMs)),
+            SELECT m.queue, count(*) FILTER (WHERE visible_at <= \(nowMs)),
                 count(*) FILTER (WHERE visible_at > \(nowMs) AND receive_count > 0),
                 count(*) FILTER (WHERE visible_at > \(nowMs) AND receive_count = 0)
-            FROM message GROUP BY queue
+            FROM message m JOIN queue q ON q.name = m.queue
+            WHERE m.sent_at >= \(nowMs) - q.retention_ms GROUP BY m.queue
             """)
         {
             let (queue, visible, inFlight, delayed) = try row.decode((String, Int64, Int64, Int64).self)

@@ -184,7 +184,8 @@ extension SQLiteStore {
                     SELECT count(*) FILTER (WHERE visible_at <= ?1) AS visible,
                         count(*) FILTER (WHERE visible_at > ?1 AND receive_count > 0) AS in_flight,
                         count(*) FILTER (WHERE visible_at > ?1 AND receive_count = 0) AS delayed
-                    FROM message WHERE queue = ?2
+                    FROM message m JOIN queue q ON q.name = m.queue
+                    WHERE m.queue = ?2 AND m.sent_at >= ?1 - q.retention_ms
                     """, arguments: [nowMs, queue])
             return QueueCounts(
                 visible: row?["visible"] ?? 0, inFlight: row?["in_flight"] ?? 0, delayed: row?["delayed"] ?? 0)
@@ -198,10 +199,11 @@ extension SQLiteStore {
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT queue, count(*) FILTER (WHERE visible_at <= ?1) AS visible,
+                    SELECT m.queue AS queue, count(*) FILTER (WHERE visible_at <= ?1) AS visible,
                         count(*) FILTER (WHERE visible_at > ?1 AND receive_count > 0) AS in_flight,
                         count(*) FILTER (WHERE visible_at > ?1 AND receive_count = 0) AS delayed
-                    FROM message GROUP BY queue
+                    FROM message m JOIN queue q ON q.name = m.queue
+                    WHERE m.sent_at >= ?1 - q.retention_ms GROUP BY m.queue
                     """, arguments: [nowMs])
             {
                 counts[row["queue"]] = QueueCounts(
