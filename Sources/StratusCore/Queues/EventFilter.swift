@@ -66,14 +66,6 @@ package struct EventFilter: Sendable {
     /// Which of `messages` go to the function: all without patterns.
     package func keeps(_ messages: [QueueMessage]) -> [Bool] {
         guard !policies.isEmpty else { return messages.map { _ in true } }
-        return messages.map { message in
-            var json = JSONWriter(capacity: 16 + message.body.utf8.count)
-            json.beginObject()
-            json.key("body")
-            json.jsonOrString(message.body.utf8)
-            json.endObject()
-            let document = String(decoding: json.bytes, as: UTF8.self)
-            return policies.contains { $0.matches(body: document) }
-        }
+        return messages.map { message in policies.contains { $0.matches(recordBody: message.body) } }
     }
 }

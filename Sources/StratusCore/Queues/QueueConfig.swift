@@ -144,6 +144,12 @@ package struct QueueConfig: Sendable, Equatable, Codable {
         name.utf8.count <= 80 && isValidName(name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name)
     }
 
+    /// Whether `id` is a valid message group, deduplication or receive attempt id: 1 to 128 printable ASCII
+    /// characters without spaces (letters, digits, punctuation), as SQS takes them.
+    package static func isValidId(_ id: String) -> Bool {
+        (1...128).contains(id.utf8.count) && id.utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
+    }
+
     /// Whether `name` is a valid topic name, or queue name without `.fifo` (1–80 of `[A-Za-z0-9_-]`).
     package static func isValidName(_ name: String, maxLength: Int = 80) -> Bool {
         !name.isEmpty && name.utf8.count <= maxLength

@@ -58,6 +58,12 @@ package struct FilterPolicy: Sendable, Equatable {
         return root.matches(object)
     }
 
+    /// Tells whether a Lambda event filter's record `{"body": …}` satisfies the policy: a body that is JSON is
+    /// its value, any other body a string.
+    package func matches(recordBody body: String) -> Bool {
+        root.matches(["body": JSON(text: body) ?? .scalar(.string(body))])
+    }
+
     /// Tells whether a message satisfies the policy, looking at the body or the attributes as ``scope`` says.
     package func matches(body: String, attributes: [String: MessageAttribute]) -> Bool {
         switch scope {

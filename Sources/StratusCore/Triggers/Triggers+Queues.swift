@@ -45,8 +45,7 @@ extension Triggers {
                 "the deadLetterQueue of a \(queue.fifo ? "FIFO" : "standard") queue must be \(queue.fifo ? "FIFO" : "standard") too ('\(dlq)')"
             )
         }
-        // Lambda refuses an event source mapping whose queue would show a message again while the function
-        // may still be running it: the message would run twice.
+        // As Lambda's: a FIFO queue's batches are small and not gathered over a window.
         if queue.fifo, let consumer = queue.consumer,
             consumer.batchSize > Limits.batchSizeWithoutWindow || consumer.batchWindowMs > 0
         {
@@ -55,6 +54,8 @@ extension Triggers {
                     + "batchWindow, as Lambda's (got batchSize \(consumer.batchSize), batchWindow "
                     + "\(DurationParser.format(.milliseconds(consumer.batchWindowMs))))")
         }
+        // Lambda refuses an event source mapping whose queue would show a message again while the function
+        // may still be running it: the message would run twice.
         if let consumer = queue.consumer, let timeout = timeouts[consumer.function],
             queue.visibilityTimeoutMs < timeout.milliseconds
         {

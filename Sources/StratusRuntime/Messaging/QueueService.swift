@@ -207,7 +207,7 @@ package final class QueueService: Sendable {
     /// (SQS's fair queues) is accepted and not kept: Stratus has one consumer order for standard queues.
     /// A group or deduplication id: 1 to 128 printable ASCII characters, as SQS takes them.
     private static func checkId(_ name: String, _ value: String) throws {
-        guard (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+        guard QueueConfig.isValidId(value) else {
             throw QueueError(
                 code: .invalid,
                 message: "\(name) must be 1-128 printable ASCII characters without spaces (got '\(value.prefix(130))')")

@@ -184,7 +184,7 @@ struct EventSourceMappings {
             throw LambdaError.invalid("Unsupported \(name) parameter for given event source (SQS).")
         }
         if input["BatchSize"] != nil {
-            let maximum = queue.fifo ? 10 : 10_000
+            let maximum = queue.fifo ? Limits.batchSizeWithoutWindow : Limits.batchSize.upperBound
             guard let size = try input.int("BatchSize"), (1...maximum).contains(size) else {
                 throw LambdaError.invalid(
                     "BatchSize must be between 1 and \(maximum) for \(queue.fifo ? "SQS FIFO queues" : "SQS")")

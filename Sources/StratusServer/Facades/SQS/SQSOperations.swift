@@ -390,7 +390,7 @@ struct SQSOperations {
             input, "VisibilityTimeout", 0...43_200, "Must be between 0 and 43200, if provided.")
         // Only FIFO queues read it; a standard queue ignores it, as SQS does.
         let attempt = queue.fifo ? try input.string("ReceiveRequestAttemptId") : nil
-        if let attempt, !ReceiveAttempts.isValid(attempt) {
+        if let attempt, !QueueConfig.isValidId(attempt) {
             throw SQSError.invalidParameter(
                 "Value \(attempt.prefix(200)) for parameter ReceiveRequestAttemptId is invalid. Reason: it must be 1 to 128 characters, letters, digits and punctuation."
             )
@@ -734,7 +734,11 @@ enum ReceiveAttempts {
                 remove(key)
                 head += 1
             }
-            if head > 1024 && head * 2 > order.count {
+            // Places left behind by keys recorded again, or forgotten, go once they outnumber the entries.
+            if order.count - head > 2 * Swift.max(entries.count, 1024) {
+                order = order[head...].filter { entries[$0.key]?.atMs == $0.atMs }
+                head = 0
+            } else if head > 1024 && head * 2 > order.count {
                 order.removeFirst(head)
                 head = 0
             }
@@ -742,11 +746,6 @@ enum ReceiveAttempts {
     }
 
     private static let state = Mutex(State())
-
-    /// 1 to 128 characters, letters, digits and punctuation, as SQS takes them.
-    static func isValid(_ attempt: String) -> Bool {
-        (1...128).contains(attempt.utf8.count) && attempt.utf8.allSatisfy { (33...126).contains($0) }
-    }
 
     static func find(_ attempt: String, in queue: String, host: StratusHost, nowMs: Int64) -> [QueueMessage]? {
         state.withLock { state in
