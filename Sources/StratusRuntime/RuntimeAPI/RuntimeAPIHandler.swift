@@ -2,6 +2,10 @@ import NIOCore
 import NIOHTTP1
 import StratusCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What the Runtime API answers a runtime.
 package struct RuntimeAPIResponse: Sendable {
     package var status: HTTPResponseStatus
@@ -116,10 +120,24 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             worker.nextInvocation(connection: ObjectIdentifier(self)) { response in
                 bound.eventLoop.execute {
                     let (handler, context) = bound.value
-                    let written = handler.write(context, response, keepAlive: keepAlive)
-                    // The runtime went away while its /next was being answered: it never got the invocation.
-                    guard let id = response.headers.first(name: "Lambda-Runtime-Aws-Request-Id") else { return }
-                    written.whenComplete { worker.delivery(id: id, written: (try? $0.get()) != nil) }
+                    guard let id = response.headers.first(name: "Lambda-Runtime-Aws-Request-Id") else {
+                        handler.write(context, response, keepAlive: keepAlive)
+                        return
+                    }
+                    Self.peerHasClosed(context.channel).whenComplete { closed in
+                        let (handler, context) = bound.value
+                        // The runtime's process died while its /next waited, and the host has not read the end of
+                        // the connection yet: a write would still succeed, but nobody reads it. The invocation
+                        // stays undelivered and goes to another worker when this one's exit is seen.
+                        if (try? closed.get()) == true {
+                            worker.delivery(id: id, written: false)
+                            context.close(promise: nil)
+                            return
+                        }
+                        let written = handler.write(context, response, keepAlive: keepAlive)
+                        // The runtime went away while its /next was being answered: it never got the invocation.
+                        written.whenComplete { worker.delivery(id: id, written: (try? $0.get()) != nil) }
+                    }
                 }
             }
         case (.POST, 3, "invocation", "response"):
@@ -135,6 +153,17 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 context, .error(.notFound, type: "NotFound", message: "unknown path \(path)"),
                 keepAlive: head.isKeepAlive)
         }
+    }
+
+    /// Whether the runtime has closed its side of the connection (TCP `CLOSE_WAIT`: its FIN arrived, not read yet).
+    /// Answered at once on the channel's event loop.
+    private static func peerHasClosed(_ channel: any Channel) -> EventLoopFuture<Bool> {
+        #if os(Linux)
+            if let provider = channel as? any SocketOptionProvider {
+                return provider.getTCPInfo().map { Int($0.tcpi_state) == Int(TCP_CLOSE_WAIT) }
+            }
+        #endif
+        return channel.eventLoop.makeSucceededFuture(false)
     }
 
     /// Writes `response`; with `flush: false` (a `202` that may wait for the next invocation), it is flushed
