@@ -314,7 +314,8 @@ def test_objects_made_through_the_aws_apis_survive_a_restart():
             queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             attributes = {"a": {"DataType": "String", "StringValue": "x"}}
             sent = sqs.send_message(QueueUrl=url, MessageBody="kept message", MessageAttributes=attributes)
-            topic_arn = sns.create_topic(Name="kept-topic")["TopicArn"]
+            topic_arn = sns.create_topic(Name="kept-topic", Tags=[{"Key": "team", "Value": "core"}])["TopicArn"]
+            sns.tag_resource(ResourceArn=topic_arn, Tags=[{"Key": "env", "Value": "dev"}])
             sub = sns.subscribe(
                 TopicArn=topic_arn,
                 Protocol="sqs",
@@ -350,6 +351,9 @@ def test_objects_made_through_the_aws_apis_survive_a_restart():
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
             assert topic_arn in {t["TopicArn"] for t in sns.list_topics()["Topics"]}
+            assert sns.list_tags_for_resource(ResourceArn=topic_arn)["Tags"] == [
+                {"Key": "env", "Value": "dev"}, {"Key": "team", "Value": "core"}
+            ]
             [subscription] = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
             assert (subscription["SubscriptionArn"], subscription["Endpoint"]) == (sub, queue_arn)
             sub_attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]

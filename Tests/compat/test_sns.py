@@ -180,6 +180,84 @@ def test_create_topic_again_with_other_attributes_is_refused(sns, new_topic):
     assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "First"
 
 
+def tags_of(sns, arn):
+    return {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]}
+
+
+def test_topic_tags(sns, new_topic):
+    # What Terraform and CloudFormation do with a topic: create it with tags, read them, change them.
+    name = unique("tags")
+    arn = sns.create_topic(Name=name, Tags=[{"Key": "team", "Value": "core"}, {"Key": "env", "Value": ""}])["TopicArn"]
+    try:
+        assert tags_of(sns, arn) == {"team": "core", "env": ""}
+        sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "dev"}, {"Key": "owner", "Value": "a@b.c"}])
+        assert tags_of(sns, arn) == {"team": "core", "env": "dev", "owner": "a@b.c"}
+        sns.untag_resource(ResourceArn=arn, TagKeys=["team", "not-there"])
+        assert tags_of(sns, arn) == {"env": "dev", "owner": "a@b.c"}
+        # Tags are not attributes.
+        attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+        assert not any(k.startswith("tag") or k in ("env", "owner") for k in attributes), attributes
+        # Creating it again with the same tags, or none, answers it; with other tags is refused.
+        assert sns.create_topic(Name=name)["TopicArn"] == arn
+        assert sns.create_topic(
+            Name=name, Tags=[{"Key": "env", "Value": "dev"}, {"Key": "owner", "Value": "a@b.c"}]
+        )["TopicArn"] == arn
+        with pytest.raises(ClientError) as info:
+            sns.create_topic(Name=name, Tags=[{"Key": "env", "Value": "prod"}])
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("InvalidParameter", 400)
+        assert "different tags" in err["Message"], err
+        assert tags_of(sns, arn) == {"env": "dev", "owner": "a@b.c"}
+    finally:
+        sns.delete_topic(TopicArn=arn)
+
+
+def test_topic_tag_limits(sns, new_topic):
+    arn = new_topic("taglim")
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])  # the limit: taken
+    assert len(tags_of(sns, arn)) == 50
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "k0", "Value": "changed"}])  # replacing one: still 50
+    with pytest.raises(ClientError) as info:
+        sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "one-more", "Value": "v"}])
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("TagLimitExceeded", 400)
+    assert len(tags_of(sns, arn)) == 50 and tags_of(sns, arn)["k0"] == "changed"  # nothing of the refused call kept
+    for tags in (
+        [{"Key": "x" * 129, "Value": "v"}],  # key over 128
+        [{"Key": "k", "Value": "v" * 257}],  # value over 256
+        [{"Key": "aws:reserved", "Value": "v"}],
+        [{"Key": "bad\u0007key", "Value": "v"}],
+    ):
+        with pytest.raises(ClientError) as info:
+            sns.tag_resource(ResourceArn=arn, Tags=tags)
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("InvalidParameter", 400), tags
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "k1", "Value": "x" * 256}])  # at the limits: taken
+    sns.untag_resource(ResourceArn=arn, TagKeys=["k1"])
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "y" * 128, "Value": ""}])
+    assert tags_of(sns, arn)["y" * 128] == ""
+
+
+def test_tags_of_a_missing_topic_are_not_found(sns):
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{unique('missing')}"
+    for call in (
+        lambda: sns.list_tags_for_resource(ResourceArn=arn),
+        lambda: sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}]),
+        lambda: sns.untag_resource(ResourceArn=arn, TagKeys=["k"]),
+    ):
+        with pytest.raises(sns.exceptions.ResourceNotFoundException) as info:
+            call()
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("ResourceNotFound", 404)
+
+
+def test_topic_tags_with_the_aws_cli(aws_cli, new_topic):
+    arn = new_topic("clitags")
+    aws_cli("sns", "tag-resource", "--resource-arn", arn, "--tags", "Key=team,Value=core")
+    listed = aws_cli("sns", "list-tags-for-resource", "--resource-arn", arn).json
+    assert listed["Tags"] == [{"Key": "team", "Value": "core"}]
+
+
 def test_a_standard_topic_does_not_take_a_fifo_queue(sns, sqs, new_topic):
     arn = new_topic("tofifo")
     url = sqs.create_queue(QueueName=unique("fifo") + ".fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
@@ -615,6 +693,12 @@ def test_declared_topic_cannot_be_deleted_or_changed(sns):
     err, status = error_of(info)
     assert (err["Code"], status) == ("InvalidParameter", 400)
     assert "triggers/aws.yaml" in err["Message"], err
+    with pytest.raises(ClientError) as info:
+        sns.tag_resource(ResourceArn=DECLARED_TOPIC, Tags=[{"Key": "k", "Value": "v"}])
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("InvalidParameter", 400)
+    assert "triggers/aws.yaml" in err["Message"], err
+    assert sns.list_tags_for_resource(ResourceArn=DECLARED_TOPIC)["Tags"] == []  # reading them works
     # All of it is still there.
     assert sns.get_topic_attributes(TopicArn=DECLARED_TOPIC)["Attributes"]["TopicArn"] == DECLARED_TOPIC
     assert sns.list_subscriptions_by_topic(TopicArn=DECLARED_TOPIC)["Subscriptions"] == [declared_sub]

@@ -82,17 +82,51 @@ package final class TopicPublisher: Sendable {
 
     /// The settings clients set on `topic`; `nil` when there is no such topic.
     package func attributes(of topic: String) -> [String: String]? {
+        stored(topic)?.filter { !$0.key.hasPrefix(Self.tagPrefix) }
+    }
+
+    /// The tags clients put on `topic`; `nil` when there is no such topic.
+    package func tags(of topic: String) -> [String: String]? {
+        guard let stored = stored(topic) else { return nil }
+        var tags: [String: String] = [:]
+        for (key, value) in stored where key.hasPrefix(Self.tagPrefix) {
+            tags[String(key.dropFirst(Self.tagPrefix.count))] = value
+        }
+        return tags
+    }
+
+    /// Tags are kept with a topic's settings, each under `tag:<key>`: no setting's name has a colon.
+    private static let tagPrefix = "tag:"
+
+    /// Settings and tags as stored.
+    private func stored(_ topic: String) -> [String: String]? {
         guard topics.withLock({ $0[topic] != nil }) else { return nil }
         return attributes.withLock { $0[topic] ?? [:] }
     }
 
     /// Sets one setting of a topic (`nil` removes it); durable.
     package func setAttribute(_ name: String, _ value: String?, of topic: String) async throws {
+        try await change(topic) { $0[name] = value }
+    }
+
+    /// Adds (or replaces) and removes tags of a topic; durable. Refused, changing nothing, when the topic would
+    /// have more than `limit` tags.
+    package func retag(_ topic: String, adding: [String: String], removing: [String], limit: Int) async throws {
+        try await change(topic) { stored in
+            for (key, value) in adding { stored[Self.tagPrefix + key] = value }
+            for key in removing { stored[Self.tagPrefix + key] = nil }
+            guard stored.keys.count(where: { $0.hasPrefix(Self.tagPrefix) }) <= limit else {
+                throw TopicError(code: .overLimit, message: "a topic can have at most \(limit) tags")
+            }
+        }
+    }
+
+    private func change(_ topic: String, _ edit: (inout [String: String]) throws -> Void) async throws {
         try await changes.withLock {
-            guard var current = self.attributes(of: topic) else {
+            guard var current = stored(topic) else {
                 throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
             }
-            current[name] = value
+            try edit(&current)
             try await store.setTopicAttributes(topic, current)
             attributes.withLock { $0[topic] = current }
         }

@@ -51,18 +51,25 @@ struct SNSFacade {
             }
             let attributes = try Self.entries(p, "Attributes")
             for (key, value) in attributes { try checkTopicAttribute(key, value) }
+            let tags = try Self.tags(p)
             if let existing = host.topics.attributes(of: name) {
-                // As SNS: creating an existing topic answers it, unless the call asks for other settings.
+                // As SNS: creating an existing topic answers it, unless the call asks for other settings or tags.
                 if attributes.contains(where: { existing[$0.key, default: ""] != $0.value }) {
                     throw SNSError(
                         code: "InvalidParameter",
                         message: "Invalid parameter: Attributes Reason: Topic already exists with different attributes")
+                }
+                if !tags.isEmpty, tags != host.topics.tags(of: name) {
+                    throw SNSError(
+                        code: "InvalidParameter",
+                        message: "Invalid parameter: Tags Reason: Topic already exists with different tags")
                 }
             } else {
                 try await host.topics.create(name)
                 for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
                     try await host.topics.setAttribute(key, value, of: name)
                 }
+                if !tags.isEmpty { try await retag(name, adding: tags, removing: []) }
             }
             return .structure([("TopicArn", .string(topicArn(name)))])
         case "ListTopics":
@@ -180,13 +187,94 @@ struct SNSFacade {
             return .structure([("MessageId", .string(id))])
         case "PublishBatch":
             return try await publishBatch(p)
-        case "TagResource", "UntagResource", "ListTagsForResource":
-            throw SNSError(code: "InvalidAction", message: "Stratus does not keep tags on topics yet (\(action)).")
+        case "TagResource":
+            let topic = try taggedTopic(p)
+            try refuseDeclared(topic: topic, "tag")
+            try await retag(topic, adding: try Self.tags(p), removing: [])
+            return .structure([])  // an empty TagResourceResult, which botocore looks for
+        case "UntagResource":
+            let topic = try taggedTopic(p)
+            try refuseDeclared(topic: topic, "tag")
+            let keys = try p.members("TagKeys.member").compactMap { $0[""] }
+            try await retag(topic, adding: [:], removing: keys)
+            return .structure([])
+        case "ListTagsForResource":
+            let tags = host.topics.tags(of: try taggedTopic(p)) ?? [:]
+            return .structure([
+                (
+                    "Tags",
+                    .list(
+                        member: "member", flattened: false,
+                        tags.sorted { $0.key < $1.key }.map {
+                            .structure([("Key", .string($0.key)), ("Value", .string($0.value))])
+                        })
+                )
+            ])
         case "":
             throw SNSError(code: "MissingAction", message: "The request must name an Action.")
         default:
             throw SNSError(
                 code: "InvalidAction", message: "The action \(action.prefix(100)) is not valid for this endpoint.")
+        }
+    }
+
+    // MARK: Tags
+
+    /// SNS's limit on a topic's tags.
+    static let maxTags = 50
+
+    /// `Tags.member.N.Key` / `.Value`: keys of 1 to 128 characters, not starting with `aws:`, values of at most
+    /// 256, in SNS's characters (letters, digits, spaces and `_ . : / = + - @`).
+    static func tags(_ p: QueryParameters) throws -> [String: String] {
+        var tags: [String: String] = [:]
+        for (index, member) in try p.members("Tags.member").enumerated() {
+            guard let key = member["Key"] else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Tags.member.\(index + 1).Key")
+            }
+            let value = member["Value"] ?? ""
+            guard (1...128).contains(key.count), value.count <= 256, isTagText(key), isTagText(value) else {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message:
+                        "Invalid parameter: Tags Reason: tag '\(key.prefix(128))': keys have 1 to 128 characters and values at most 256, of letters, digits, spaces and _ . : / = + - @"
+                )
+            }
+            guard !key.lowercased().hasPrefix("aws:") else {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: Tags Reason: tag keys starting with aws: are reserved for AWS")
+            }
+            tags[key] = value
+        }
+        guard tags.count <= maxTags else { throw SNSError.tagLimit }
+        return tags
+    }
+
+    private static func isTagText(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy {
+            $0.properties.isAlphabetic || $0.properties.numericType != nil || " _.:/=+-@".unicodeScalars.contains($0)
+        }
+    }
+
+    /// The topic `ResourceArn` names; `ResourceNotFound` (404) when there is none.
+    private func taggedTopic(_ p: QueryParameters) throws -> String {
+        guard let arn = p["ResourceArn"], !arn.isEmpty else { throw SNSError.invalid("ResourceArn") }
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[2] == "sns" else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: ResourceArn")
+        }
+        let name = String(parts[5])
+        guard host.topics.tags(of: name) != nil else {
+            throw SNSError(code: "ResourceNotFound", message: "Resource does not exist", status: .notFound)
+        }
+        return name
+    }
+
+    private func retag(_ topic: String, adding: [String: String], removing: [String]) async throws {
+        do {
+            try await host.topics.retag(topic, adding: adding, removing: removing, limit: Self.maxTags)
+        } catch let error as TopicPublisher.TopicError where error.code == .overLimit {
+            throw SNSError.tagLimit
         }
     }
 
@@ -630,6 +718,9 @@ struct SNSError: Error {
     static func notFound(_ message: String) -> SNSError {
         SNSError(code: "NotFound", message: message, status: .notFound)
     }
+
+    static let tagLimit = SNSError(
+        code: "TagLimitExceeded", message: "Could not complete request: tag quota of per resource exceeded")
 
     static func invalid(_ parameter: String) -> SNSError {
         SNSError(
