@@ -385,7 +385,8 @@ SQS_ACTIONS = sorted(sqs_bases({"q": "q", "dlq": "d"})) + ["CancelMessageMoveTas
 SNS_ACTIONS = [
     "CreateTopic", "ListTopics", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "Subscribe",
     "ConfirmSubscription", "Unsubscribe", "ListSubscriptions", "ListSubscriptionsByTopic", "GetSubscriptionAttributes",
-    "SetSubscriptionAttributes", "Publish", "PublishBatch", "TagResource", "ListTagsForResource",
+    "SetSubscriptionAttributes", "Publish", "PublishBatch", "TagResource", "ListTagsForResource", "AddPermission",
+    "RemovePermission",
 ]
 QUERY_KEYS = [
     "QueueName", "QueueUrl", "MessageBody", "ReceiptHandle", "VisibilityTimeout", "MaxNumberOfMessages",
@@ -404,7 +405,8 @@ QUERY_KEYS = [
     "MessageAttributes.entry.1.Name", "MessageAttributes.entry.1.Value.DataType",
     "MessageAttributes.entry.1.Value.StringValue", "MessageAttributes.entry.1.Value.BinaryValue",
     "PublishBatchRequestEntries.member.1.Id", "PublishBatchRequestEntries.member.1.Message",
-    "PublishBatchRequestEntries.member.2.Id", "PhoneNumber", "Token", "Version", "Action",
+    "PublishBatchRequestEntries.member.2.Id", "PhoneNumber", "Token", "Version", "Action", "Label",
+    "AWSAccountId.member.1", "ActionName.member.1",
 ]
 # Encodings a careless client produces, sent as they are (not encoded again).
 RAW_VALUES = ["%zz", "%", "%2", "a+b", "++", "%2B", "%E9", "%C3%A9", "%ff%fe", "%ED%A0%80", "a=b", "=", "%3D%26"]

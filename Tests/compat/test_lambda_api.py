@@ -125,6 +125,18 @@ def test_missing_function(lam):
     assert_not_found(info)
 
 
+@pytest.mark.parametrize("name", ["bad name!", "a" * 65, "recorder:bad qualifier", "arn:aws:lambda:us-east-1:000000000000:function:"])
+def test_a_name_no_function_can_have_is_a_validation_error(lam, name):
+    # Lambda checks the name's form before looking it up: 400 ValidationException, not 404.
+    for call in (lambda: lam.get_function(FunctionName=name), lambda: lam.get_function_configuration(FunctionName=name),
+                 lambda: lam.invoke(FunctionName=name, Payload=b"{}")):
+        with pytest.raises(ClientError) as info:
+            call()
+        err = info.value.response
+        assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("ValidationException", 400), err
+        assert "regular expression pattern" in err["Error"]["Message"], err
+
+
 # ---------------------------------------------------------------- event source mappings
 
 

@@ -180,6 +180,47 @@ def test_create_topic_again_with_other_attributes_is_refused(sns, new_topic):
     assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "First"
 
 
+def test_create_topic_saying_it_is_standard(sns, new_topic):
+    # Tools that always pass the flag send FifoTopic=false for a standard topic; SNS makes one.
+    arn = new_topic("notfifo", FifoTopic="false")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["TopicArn"] == arn
+    name = arn.rsplit(":", 1)[1]
+    assert sns.create_topic(Name=name, Attributes={"FifoTopic": "false"})["TopicArn"] == arn
+    with pytest.raises(ClientError) as info:
+        sns.create_topic(Name=unique("isfifo"), Attributes={"FifoTopic": "true"})
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("InvalidParameter", 400), err
+
+
+def test_add_and_remove_permission_edit_the_topic_policy(sns, new_topic):
+    arn = new_topic("perm")
+    def statements():
+        return json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])["Statement"]
+    before = statements()
+    sns.add_permission(TopicArn=arn, Label="CrossAccountPublish", AWSAccountId=["111122223333"], ActionName=["Publish"])
+    sns.add_permission(TopicArn=arn, Label="Two", AWSAccountId=["111122223333", "444455556666"],
+                       ActionName=["Publish", "Subscribe"])
+    added = {s["Sid"]: s for s in statements()[len(before):]}
+    assert added["CrossAccountPublish"] == {
+        "Sid": "CrossAccountPublish", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "SNS:Publish", "Resource": arn}, added
+    assert added["Two"]["Principal"]["AWS"] == ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]
+    assert added["Two"]["Action"] == ["SNS:Publish", "SNS:Subscribe"]
+    # The same label again, an action SNS does not have, a missing topic: errors that change nothing.
+    for kwargs in ({"Label": "Two", "ActionName": ["Publish"]}, {"Label": "Bad", "ActionName": ["Fly"]},
+                   {"Label": "Bad label!", "ActionName": ["Publish"]}):
+        with pytest.raises(ClientError) as info:
+            sns.add_permission(TopicArn=arn, AWSAccountId=["111122223333"], **kwargs)
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("InvalidParameter", 400), err
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.add_permission(TopicArn=arn + "-missing", Label="X", AWSAccountId=["111122223333"], ActionName=["Publish"])
+    assert len(statements()) == len(before) + 2
+    sns.remove_permission(TopicArn=arn, Label="CrossAccountPublish")
+    sns.remove_permission(TopicArn=arn, Label="NeverAdded")  # nothing to remove: succeeds, as in SNS
+    assert [s["Sid"] for s in statements()[len(before):]] == ["Two"]
+
+
 def tags_of(sns, arn):
     return {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]}
 

@@ -146,6 +146,59 @@ def test_create_queue_with_different_attributes_is_refused(sqs, new_queue):
     assert attrs(sqs, url, "VisibilityTimeout")["VisibilityTimeout"] == "15"
 
 
+# What GetQueueAttributes shows and CreateQueue may set again: an "ensure queue" script that spells out SQS's
+# defaults (or feeds back what it read) gets the existing queue, not QueueAlreadyExists.
+SETTABLE = {"VisibilityTimeout", "MessageRetentionPeriod", "MaximumMessageSize", "DelaySeconds",
+            "ReceiveMessageWaitTimeSeconds", "RedrivePolicy", "RedriveAllowPolicy", "Policy", "KmsMasterKeyId",
+            "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled", "FifoQueue", "ContentBasedDeduplication",
+            "DeduplicationScope", "FifoThroughputLimit"}
+
+
+@pytest.mark.parametrize("fifo", [False, True])
+def test_create_queue_again_with_the_attributes_it_shows_answers_the_queue(sqs, fifo):
+    name = unique("shown") + (".fifo" if fifo else "")
+    url = sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true"} if fifo else {})["QueueUrl"]
+    try:
+        check_create_again(sqs, name, url, fifo)
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+
+
+def check_create_again(sqs, name, url, fifo):
+    shown = {k: v for k, v in attrs(sqs, url).items() if k in SETTABLE}
+    assert shown["SqsManagedSseEnabled"] == "true", shown
+    assert sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "true"})["QueueUrl"] == url
+    assert sqs.create_queue(QueueName=name, Attributes=shown)["QueueUrl"] == url
+    if fifo:
+        defaults = {"FifoQueue": "true", "DeduplicationScope": "queue", "FifoThroughputLimit": "perQueue"}
+        assert sqs.create_queue(QueueName=name, Attributes=defaults)["QueueUrl"] == url
+    with pytest.raises(ClientError) as info:
+        sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "false"})
+    assert_sqs_error(info, "QueueNameExists", "QueueAlreadyExists")
+
+
+def test_kms_and_sqs_managed_encryption_exclude_each_other(sqs, new_queue):
+    url = new_queue("kms", KmsMasterKeyId="alias/aws/sqs")
+    got = attrs(sqs, url, "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled")
+    assert got == {"KmsMasterKeyId": "alias/aws/sqs", "KmsDataKeyReusePeriodSeconds": "300",
+                   "SqsManagedSseEnabled": "false"}, got
+    # Both at once: SQS's error, nothing changed.
+    for call in (lambda a: sqs.set_queue_attributes(QueueUrl=url, Attributes=a),
+                 lambda a: sqs.create_queue(QueueName=unique("kms2"), Attributes=a)):
+        with pytest.raises(ClientError) as info:
+            call({"KmsMasterKeyId": "alias/aws/sqs", "SqsManagedSseEnabled": "true"})
+        assert_sqs_error(info, "InvalidAttributeValue", "InvalidAttributeValue")
+        assert "one type of server-side encryption" in error_of(info)["Message"]
+    assert attrs(sqs, url, "KmsMasterKeyId") == {"KmsMasterKeyId": "alias/aws/sqs"}
+    # One replaces the other.
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"SqsManagedSseEnabled": "true"})
+    got = attrs(sqs, url)
+    assert got["SqsManagedSseEnabled"] == "true" and "KmsMasterKeyId" not in got, got
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "alias/mine"})
+    assert attrs(sqs, url, "KmsMasterKeyId", "SqsManagedSseEnabled") == {
+        "KmsMasterKeyId": "alias/mine", "SqsManagedSseEnabled": "false"}
+
+
 def test_get_queue_url(sqs, new_queue):
     url = new_queue("geturl")
     assert sqs.get_queue_url(QueueName=name_of(url))["QueueUrl"] == url

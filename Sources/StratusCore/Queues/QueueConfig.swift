@@ -57,6 +57,23 @@ package struct QueueConfig: Sendable, Equatable, Codable {
     package var tags: [String: String] = [:]
     /// SQS attributes Stratus keeps and shows but does not act on (`Policy`, `KmsMasterKeyId`, …).
     package var otherAttributes: [String: String] = [:]
+
+    /// `otherAttributes` as SQS shows them, with its defaults for those not set: SQS-managed encryption unless
+    /// a KMS key is set (then the key's reuse period), and a FIFO queue's throughput settings.
+    package var keptAttributes: [String: String] {
+        var all = otherAttributes
+        if all["KmsMasterKeyId"] != nil {
+            all["SqsManagedSseEnabled"] = "false"
+            all["KmsDataKeyReusePeriodSeconds"] = all["KmsDataKeyReusePeriodSeconds"] ?? "300"
+        } else {
+            all["SqsManagedSseEnabled"] = all["SqsManagedSseEnabled"] ?? "true"
+        }
+        if fifo {
+            all["DeduplicationScope"] = all["DeduplicationScope"] ?? "queue"
+            all["FifoThroughputLimit"] = all["FifoThroughputLimit"] ?? "perQueue"
+        }
+        return all
+    }
     /// Epoch milliseconds of the creation and the last change of the settings (0: not known).
     package var createdAtMs: Int64 = 0
     package var modifiedAtMs: Int64 = 0
@@ -98,7 +115,7 @@ package struct QueueConfig: Sendable, Equatable, Codable {
         visibilityTimeoutMs == other.visibilityTimeoutMs && maxReceiveCount == other.maxReceiveCount
             && deadLetterQueue == other.deadLetterQueue && retentionMs == other.retentionMs && delayMs == other.delayMs
             && maxMessageBytes == other.maxMessageBytes && receiveWaitMs == other.receiveWaitMs
-            && redriveAllowPolicy == other.redriveAllowPolicy && otherAttributes == other.otherAttributes
+            && redriveAllowPolicy == other.redriveAllowPolicy && keptAttributes == other.keptAttributes
             && fifo == other.fifo && contentBasedDeduplication == other.contentBasedDeduplication
     }
 

@@ -10,7 +10,11 @@ enum LambdaFacade {
     static func register(on router: Router<ControlContext>, host: StratusHost) {
         router.post("/2015-03-31/functions/:name/invocations") { request, context in
             let raw = try context.parameters.require("name")
-            var (name, qualifier) = functionName(from: raw.removingPercentEncoding ?? raw)
+            let identifier = raw.removingPercentEncoding ?? raw
+            if let problem = validationProblem(identifier) {
+                return error(.badRequest, type: "ValidationException", body: ["message": problem])
+            }
+            var (name, qualifier) = functionName(from: identifier)
             qualifier = request.uri.queryParameters.get("Qualifier") ?? qualifier
             return try await invoke(request: request, name: name, qualifier: qualifier, host: host)
         }
@@ -23,6 +27,23 @@ enum LambdaFacade {
         return bytes[1...10].enumerated().allSatisfy { index, byte in
             index == 4 || index == 7 ? byte == UInt8(ascii: "-") : (0x30...0x39).contains(byte)
         }
+    }
+
+    /// Lambda's answer to a function name no function can have (Lambda's pattern: up to 64 letters, digits,
+    /// hyphens or underscores, a qualifier of up to 128), before looking it up; `nil` if the form is valid.
+    static func validationProblem(_ identifier: String) -> String? {
+        let (name, qualifier) = functionName(from: identifier)
+        func word(_ text: String, _ limit: Int, dollar: Bool = false) -> Bool {
+            (1...limit).contains(text.utf8.count)
+                && text.utf8.allSatisfy { c in
+                    (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2D
+                        || c == 0x5F || (dollar && c == 0x24)
+                }
+        }
+        guard identifier.utf8.count > 170 || !word(name, 64) || !(qualifier.map { word($0, 128, dollar: true) } ?? true)
+        else { return nil }
+        return
+            "1 validation error detected: Value '\(identifier.prefix(200))' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
     }
 
     /// Accepts `name`, `name:qualifier`, a partial ARN `acct:function:name` or a full ARN.

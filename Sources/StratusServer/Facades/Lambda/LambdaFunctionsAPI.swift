@@ -117,6 +117,9 @@ enum LambdaFunctionsAPI {
     static func function(_ identifier: String, _ host: StratusHost, qualifier given: String? = nil) throws
         -> DeployedFunction
     {
+        if let problem = LambdaFacade.validationProblem(identifier) {
+            throw LambdaError(.badRequest, "ValidationException", problem)
+        }
         var (name, qualifier) = LambdaFacade.functionName(from: identifier)
         qualifier = given ?? qualifier
         guard let function = host.dispatcher.function(named: name), qualifier == nil || qualifier == "$LATEST" else {

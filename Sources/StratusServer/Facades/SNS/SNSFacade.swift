@@ -49,7 +49,16 @@ struct SNSFacade {
                     code: "InvalidParameter",
                     message: "Invalid parameter: Topic Name (1 to 256 letters, digits, hyphens or underscores)")
             }
-            let attributes = try Self.entries(p, "Attributes")
+            var attributes = try Self.entries(p, "Attributes")
+            // A standard topic may say so (`FifoTopic: false`, as tools that always pass the flag do).
+            if attributes["FifoTopic"]?.lowercased() == "false" { attributes["FifoTopic"] = nil }
+            if attributes["FifoTopic"] != nil {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message:
+                        "Invalid parameter: Attributes Reason: FIFO topics (FifoTopic) are not supported by Stratus yet"
+                )
+            }
             for (key, value) in attributes { try checkTopicAttribute(key, value) }
             let tags = try Self.tags(p)
             if let existing = host.topics.attributes(of: name) {
@@ -110,6 +119,9 @@ struct SNSFacade {
             try refuseDeclared(topic: topic, "change")
             try checkTopicAttribute(name, p["AttributeValue"] ?? "")
             try await host.topics.setAttribute(name, p["AttributeValue"].flatMap { $0.isEmpty ? nil : $0 }, of: topic)
+            return nil
+        case "AddPermission", "RemovePermission":
+            try await permission(p, add: action == "AddPermission")
             return nil
         case "Subscribe":
             return try await subscribe(p)
@@ -584,6 +596,57 @@ struct SNSFacade {
     private static func defaultPolicy(_ arn: String) -> String {
         #"{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],"Resource":"\#(arn)","Condition":{"StringEquals":{"AWS:SourceOwner":"\#(AWS.accountId)"}}}]}"#
     }
+
+    /// AddPermission / RemovePermission: a statement named by its label in the topic's `Policy`, kept and
+    /// shown (Stratus does not enforce policies).
+    private func permission(_ p: QueryParameters, add: Bool) async throws {
+        let topic = try topicName(p["TopicArn"])
+        guard let label = p["Label"], QueueConfig.isValidName(label, maxLength: 100) else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Label")
+        }
+        try refuseDeclared(topic: topic, "change")
+        guard case .object(var policy)? = JSONValue.parse(topicAttributes(topic)["Policy", default: ""].utf8),
+            case .array(var statements)? = policy["Statement"] ?? .array([])
+        else {
+            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Policy (the topic's is not JSON)")
+        }
+        let index = statements.firstIndex { statement in
+            if case .object(let fields) = statement, fields["Sid"] == .string(label) { return true }
+            return false
+        }
+        if add {
+            guard index == nil else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Statement already exists")
+            }
+            let accounts = try p.members("AWSAccountId.member").compactMap { $0[""] }.filter { !$0.isEmpty }
+            let actions = try p.members("ActionName.member").compactMap { $0[""] }.filter { !$0.isEmpty }
+            guard !accounts.isEmpty else { throw SNSError.invalid("AWSAccountId") }
+            guard !actions.isEmpty else { throw SNSError.invalid("ActionName") }
+            guard actions.allSatisfy(Self.topicActions.contains) else {
+                throw SNSError(code: "InvalidParameter", message: "Policy statement action out of service scope!")
+            }
+            func one(_ values: [JSONValue]) -> JSONValue { values.count == 1 ? values[0] : .array(values) }
+            let principals = accounts.map { JSONValue.string("arn:aws:iam::\($0):root") }
+            statements.append(
+                .object([
+                    "Sid": .string(label), "Effect": .string("Allow"),
+                    "Principal": .object(["AWS": one(principals)]),
+                    "Action": one(actions.map { .string("SNS:\($0)") }), "Resource": .string(topicArn(topic)),
+                ]))
+        } else if let index {
+            statements.remove(at: index)
+        } else {
+            return  // As SNS: removing a label the policy does not have changes nothing.
+        }
+        policy["Statement"] = .array(statements)
+        try await host.topics.setAttribute("Policy", JSONValue.object(policy).jsonText, of: topic)
+    }
+
+    /// The actions a topic's policy may grant.
+    private static let topicActions: Set<String> = [
+        "GetTopicAttributes", "SetTopicAttributes", "AddPermission", "RemovePermission", "DeleteTopic", "Subscribe",
+        "ListSubscriptionsByTopic", "Publish", "Receive",
+    ]
 
     private static let topicSettable: Set<String> = [
         "DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "TracingConfig", "SignatureVersion",

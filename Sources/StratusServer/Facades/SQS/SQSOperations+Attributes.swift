@@ -35,7 +35,6 @@ extension SQSOperations {
             "MessageRetentionPeriod": String(queue.retentionMs / 1000),
             "DelaySeconds": String(queue.delayMs / 1000),
             "ReceiveMessageWaitTimeSeconds": String(queue.receiveWaitMs / 1000),
-            "SqsManagedSseEnabled": "true",
         ]
         if let dlq = queue.deadLetterQueue, let count = queue.maxReceiveCount {
             var json = JSONWriter()
@@ -50,10 +49,8 @@ extension SQSOperations {
         if queue.fifo {
             all["FifoQueue"] = "true"
             all["ContentBasedDeduplication"] = String(queue.contentBasedDeduplication)
-            all["DeduplicationScope"] = "queue"
-            all["FifoThroughputLimit"] = "perQueue"
         }
-        all.merge(queue.otherAttributes) { _, given in given }
+        all.merge(queue.keptAttributes) { _, kept in kept }
         return all
     }
 
@@ -96,6 +93,19 @@ extension SQSOperations {
             default:
                 throw SQSError.invalidAttributeName(name)
             }
+        }
+        // As SQS: one kind of server-side encryption at a time; setting one replaces the other.
+        let kms = attributes["KmsMasterKeyId"].map { !$0.isEmpty } ?? false
+        if kms && attributes["SqsManagedSseEnabled"]?.lowercased() == "true" {
+            throw SQSError.invalidAttributeValue(
+                "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE."
+            )
+        }
+        if kms {
+            queue.otherAttributes["SqsManagedSseEnabled"] = nil
+        } else if attributes["SqsManagedSseEnabled"]?.lowercased() == "true" {
+            queue.otherAttributes["KmsMasterKeyId"] = nil
+            queue.otherAttributes["KmsDataKeyReusePeriodSeconds"] = nil
         }
         // As at load: a consumer's messages must stay hidden while its function may still run them.
         if let consumer = queue.consumer, let function = host.dispatcher.function(named: consumer.function),
