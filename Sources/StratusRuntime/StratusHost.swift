@@ -230,6 +230,19 @@ package final class StratusHost: Service, Sendable {
         }
     }
 
+    /// Points the AWS SDKs in functions at this host's control plane, listening at `address` (wildcard
+    /// addresses are reached on loopback); workers started from now on get `AWS_ENDPOINT_URL`.
+    package func pointFunctionSDKs(atControl host: String, port: Int, token: String?) {
+        let name =
+            switch host {
+            case "0.0.0.0", "": "127.0.0.1"
+            case "::", "[::]": "[::1]"
+            case let other where other.contains(":") && !other.hasPrefix("["): "[\(other)]"
+            case let other: other
+            }
+        launcher.pointSDKs(at: "http://\(name):\(port)", token: token)
+    }
+
     /// Stops every worker of every function and waits for their processes to exit.
     package func stopWorkers() async {
         for pool in dispatcher.allPools() + retiringPools.withLock({ Array($0.values) }) { await pool.shutdown() }

@@ -9,11 +9,13 @@ import base64
 import json
 import re
 import shutil
+import sysconfig
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -451,5 +453,63 @@ def test_messages_acknowledged_through_the_aws_apis_survive_sigkill():
             assert not lost_publishes, f"{len(lost_publishes)} of {len(published)} acknowledged publishes lost"
         finally:
             assert stop_host(host) == 0, host.log()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- a function's own AWS SDK calls
+
+RELAY_APP = '''
+import os
+
+import boto3
+
+
+def handler(event, context):
+    # No endpoint, region or keys given: the SDK reads them from the environment, as in Lambda.
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=event["queue"])["QueueUrl"]
+    sent = sqs.send_message(QueueUrl=url, MessageBody=event["body"])
+    boto3.client("sns").publish(TopicArn=event["topic"], Message=event["body"])
+    return {"endpoint": os.environ.get("AWS_ENDPOINT_URL"), "messageId": sent["MessageId"]}
+'''
+
+
+@pytest.mark.parametrize("token", [None, "relay-token-0123456789"])
+def test_a_functions_own_sdk_calls_reach_the_host(token):
+    # A handler that calls boto3.client("sqs") with no endpoint_url talks to the host that runs it (the
+    # control plane's URL is in AWS_ENDPOINT_URL; with a token, the token is its access key), not to AWS.
+    tmp, project, state = scratch_project("stratus-aws-sdk-")
+    relay = project / "functions" / "relay"
+    relay.mkdir(parents=True)
+    # boto3 from the venv the tests run in (the functions' interpreter is the same python3).
+    site = sysconfig.get_paths()["purelib"]
+    (relay / "function.yaml").write_text(
+        f"runtime: python\nhandler: app.handler\ntimeout: 20s\nenvironment:\n  PYTHONPATH: {json.dumps(site)}\n")
+    (relay / "app.py").write_text(RELAY_APP)
+    try:
+        host = start_host(project, state, ["--token", token] if token else [])
+        try:
+            def client(service):
+                return boto3.client(service, endpoint_url=host.control_url, region_name=REGION,
+                                    aws_access_key_id=token or "test", aws_secret_access_key="test")
+
+            sqs, sns, lam = client("sqs"), client("sns"), client("lambda")
+            direct = sqs.create_queue(QueueName="relayed")["QueueUrl"]
+            fanned = sqs.create_queue(QueueName="fanned")["QueueUrl"]
+            topic = sns.create_topic(Name="relay-topic")["TopicArn"]
+            fanned_arn = sqs.get_queue_attributes(QueueUrl=fanned, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=fanned_arn, Attributes={"RawMessageDelivery": "true"})
+            answer = lam.invoke(FunctionName="relay", Payload=json.dumps(
+                {"queue": "relayed", "topic": topic, "body": "from inside"}).encode())
+            result = json.loads(answer["Payload"].read())
+            assert "FunctionError" not in answer, result
+            assert result["endpoint"] == host.control_url.rstrip("/"), result
+            [got] = sqs.receive_message(QueueUrl=direct, WaitTimeSeconds=5)["Messages"]
+            assert (got["MessageId"], got["Body"]) == (result["messageId"], "from inside")
+            [published] = sqs.receive_message(QueueUrl=fanned, WaitTimeSeconds=5)["Messages"]
+            assert published["Body"] == "from inside"
+        finally:
+            stop_host(host)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

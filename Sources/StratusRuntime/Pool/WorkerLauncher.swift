@@ -11,12 +11,23 @@ package struct WorkerLauncher: Sendable {
     /// Host variables passed through to functions (Lambda passes none; a local host needs a usable PATH).
     private let inherited: [String: String]
     private let zygote = ZygoteSlot()
+    /// Where the functions' AWS SDKs are pointed: this host's control plane (`AWS_ENDPOINT_URL`).
+    private let sdk = SDKVariables()
 
     package init(group: any EventLoopGroup, logger: Logger) {
         self.group = group
         self.logger = logger
         let host = ProcessInfo.processInfo.environment
         inherited = host.filter { ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER"].contains($0.key) }
+    }
+
+    /// Points the AWS SDKs in functions at `endpoint` (the control plane's URL), as LocalStack and moto do: a
+    /// function's own `boto3.client("sqs")` then talks to this host. With a control-plane token, the SDKs sign
+    /// with it as their access key. A function's `environment:` may set other values.
+    package func pointSDKs(at endpoint: String, token: String?) {
+        var variables = ["AWS_ENDPOINT_URL": endpoint]
+        if let token { variables["AWS_ACCESS_KEY_ID"] = token }
+        sdk.variables.withLock { $0 = variables }
     }
 
     /// Starts a worker of `function`; `exited` is called when its process has exited.
@@ -115,6 +126,7 @@ package struct WorkerLauncher: Sendable {
             "AWS_SESSION_TOKEN": "test",
             "TZ": ":UTC",
         ]) { _, new in new }
+        environment.merge(sdk.variables.withLock { $0 }) { _, new in new }
         if config.runtime == .python { environment["PYTHONDONTWRITEBYTECODE"] = "1" }
         environment.merge(config.environment) { _, new in new }
         if !function.modulePaths.isEmpty {
@@ -156,6 +168,11 @@ package struct WorkerLauncher: Sendable {
 
 /// The Python zygote of a launcher: started on first need (once at a time, waited for by every cold start
 /// meanwhile), started again after it exited, not retried for 30 s after it failed to start.
+/// The variables that point functions' AWS SDKs at the host, set once its control plane listens.
+private final class SDKVariables: Sendable {
+    let variables = Mutex<[String: String]>([:])
+}
+
 private final class ZygoteSlot: Sendable {
     private struct State {
         var zygote: PythonZygote?

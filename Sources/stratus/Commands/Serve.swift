@@ -128,6 +128,8 @@ struct Serve: AsyncParsableCommand {
         let deployed = deployments.load()
         let project = ProjectLoader.load(directory: directory, deployed: deployed.functions, dependencies: dependencies)
         let host = StratusHost(project: project, store: store, configuration: configuration, logger: logger)
+        // Known now unless the port is chosen at bind (0): then once the control plane listens.
+        if controlPort != 0 { host.pointFunctionSDKs(atControl: controlHost, port: controlPort, token: token) }
         try await host.prepare()
         printLoaded(host, stateDirectory: stateDirectory)
         for error in deployed.errors { print("  FAILED  \(error)") }
@@ -147,7 +149,12 @@ struct Serve: AsyncParsableCommand {
             router: ControlAPI.router(
                 host: host, exposure: ControlExposure(token: token, allowedHosts: Set(allowHost))),
             server: server, configuration: serverConfiguration(controlHost, controlPort),
-            onServerRunning: { ready.listening("control", $0.localAddress) }, logger: quietLogger)
+            onServerRunning: { channel in
+                if let port = channel.localAddress?.port {
+                    host.pointFunctionSDKs(atControl: controlHost, port: port, token: token)
+                }
+                ready.listening("control", channel.localAddress)
+            }, logger: quietLogger)
         // Stopped in reverse order: the drain clock starts first, then the servers finish their requests,
         // then the host stops its workers, then the log is flushed.
         var services: [any Service] = [host.log, host, controlApp, gateway]
