@@ -243,6 +243,24 @@ def test_a_dead_lettered_message_keeps_its_receive_count(sqs, cleanup):
     assert dead["Attributes"]["ApproximateReceiveCount"] == "4"  # three in the source queue, this one
 
 
+def test_a_function_consuming_a_dead_letter_queue_sees_the_source(sqs, lam, stratus_host, cleanup):
+    # A "DLQ processor" re-sends to where a message came from: its record names the source queue.
+    _, dlq_url, dlq_arn = make_queue(sqs, cleanup, "src-dlq")
+    _, src_url, src_arn = make_queue(
+        sqs, cleanup, "src-of", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}))
+    sqs.send_message(QueueUrl=src_url, MessageBody="dead")
+    sqs.send_message(QueueUrl=dlq_url, MessageBody="put there directly")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=src_url, VisibilityTimeout=0, WaitTimeSeconds=5)["Messages"]] == ["dead"]
+    assert sqs.receive_message(QueueUrl=src_url, VisibilityTimeout=0).get("Messages", []) == []  # moved
+    mapping = lam.create_event_source_mapping(EventSourceArn=dlq_arn, FunctionName="recorder")
+    cleanup["mappings"].append(mapping["UUID"])
+    dlq_name = dlq_arn.rsplit(":", 1)[1]
+    wait_for(lambda: len(read_records(stratus_host.project, dlq_name)) == 2, "both records", FLOW_DEADLINE)
+    records = {r["body"]: r for r in read_records(stratus_host.project, dlq_name)}
+    assert records["dead"]["attributes"]["DeadLetterQueueSourceArn"] == src_arn, records
+    assert "DeadLetterQueueSourceArn" not in records["put there directly"]["attributes"], records
+
+
 # ---------------------------------------------------------------- SNS → function
 
 

@@ -109,6 +109,8 @@ package enum MessagingEvents {
             json.field("SenderId", AWS.accountId)
             json.field("ApproximateFirstReceiveTimestamp", String(message.firstReceivedAtMs ?? message.sentAtMs))
             if let trace = message.traceHeader { json.field("AWSTraceHeader", trace) }
+            // A dead-lettered message says where it came from, as Lambda's records of a dead-letter queue do.
+            if let source = message.sourceQueue { json.field("DeadLetterQueueSourceArn", AWS.queueArn(source)) }
             if let group = message.groupId {
                 json.field("MessageGroupId", group)
                 if let dedup = message.deduplicationId { json.field("MessageDeduplicationId", dedup) }
