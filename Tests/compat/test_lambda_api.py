@@ -3,12 +3,15 @@ stock `aws` CLI see. The functions are the project's (conftest.make_project): he
 ric, ricboom (provided) and recorder (python, 1 s)."""
 
 import json
+import os
 import re
+import subprocess
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, REGION, arn_of, unique, wait_for
+from conftest import ACCOUNT, REGION, STRATUS_BIN, arn_of, unique, wait_for
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 PROJECT_FUNCTIONS = {"hello", "boom", "ric", "ricboom", "recorder"}
@@ -402,6 +405,27 @@ def test_mapping_states_and_settings_as_lambda_shows_them(lam, new_queue_arn, ne
         lam.create_event_source_mapping(EventSourceArn=new_queue_arn(), FunctionName="recorder",
                                         StartingPosition="LATEST")
     assert info.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_a_disabled_mapping_is_shown_as_such_by_stratus(lam, sqs, new_queue_arn, new_mapping, control_url):
+    arn = new_queue_arn()
+    name = arn.rsplit(":", 1)[1]
+    made = new_mapping(EventSourceArn=arn, FunctionName="recorder")
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    modified = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["LastModifiedTimestamp"])["Attributes"]
+
+    def shown():
+        [queue] = [q for q in requests.get(control_url + "/v1/queues", timeout=10).json()["queues"] if q["name"] == name]
+        cli = subprocess.run([STRATUS_BIN, "queues"], env={**os.environ, "STRATUS_ENDPOINT": control_url},
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        [line] = [l for l in cli.splitlines() if l.startswith(name + " ")]
+        return queue["consumer"], queue["consumerEnabled"], line.rstrip().endswith("recorder (disabled)")
+
+    assert shown() == ("recorder", True, False)
+    lam.update_event_source_mapping(UUID=made["UUID"], Enabled=False)
+    assert shown() == ("recorder", False, True)
+    # A mapping is Lambda's: changing it leaves the queue's LastModifiedTimestamp, as in SQS.
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["LastModifiedTimestamp"])["Attributes"] == modified
 
 
 def test_a_mapping_shows_its_arn_and_no_stream_fields(lam, new_queue_arn, new_mapping):

@@ -116,10 +116,12 @@ extension V1 {
         package var visibilityTimeoutMs: Int64
         /// The consumer function.
         package var consumer: String?
+        /// Whether the consumer runs (a Lambda mapping may be disabled); `nil` without a consumer.
+        package var consumerEnabled: Bool?
 
         package init(
             name: String, counts: QueueCounts, deadLettered: Int?, deadLetterQueue: String?, maxReceiveCount: Int?,
-            visibilityTimeoutMs: Int64, consumer: String?
+            visibilityTimeoutMs: Int64, consumer: String?, consumerEnabled: Bool? = nil
         ) {
             self.name = name
             self.counts = counts
@@ -128,6 +130,7 @@ extension V1 {
             self.maxReceiveCount = maxReceiveCount
             self.visibilityTimeoutMs = visibilityTimeoutMs
             self.consumer = consumer
+            self.consumerEnabled = consumerEnabled
         }
     }
 

@@ -158,7 +158,8 @@ package final class QueueService: Sendable {
             var queue = before
             try change(&queue)
             queue.name = name
-            if queue != before { queue.modifiedAtMs = nowMs }
+            // As SQS's `LastModifiedTimestamp`: the queue's settings, not its consumer (a Lambda mapping) or tags.
+            if !queue.hasSameAttributes(as: before) { queue.modifiedAtMs = nowMs }
             try check(queue, deadLetterQueueChanged: queue.deadLetterQueue != before.deadLetterQueue)
             try await store.putQueue(queue)
             configs.withLock { $0[name] = queue }

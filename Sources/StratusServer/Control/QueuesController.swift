@@ -164,7 +164,7 @@ struct QueuesController {
                 deadLettered: dlqCounts.map { $0.visible + $0.inFlight + $0.delayed },
                 deadLetterQueue: queue.deadLetterQueue,
                 maxReceiveCount: queue.maxReceiveCount, visibilityTimeoutMs: queue.visibilityTimeoutMs,
-                consumer: queue.consumer?.function)
+                consumer: queue.consumer?.function, consumerEnabled: queue.consumer?.enabled)
         }
     }
 }

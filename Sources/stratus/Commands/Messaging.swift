@@ -96,7 +96,7 @@ func printQueues(_ queues: [V1.QueueSummary]) {
             queue.name.padding(24) + "\(queue.counts.visible)".padding(9) + "\(queue.counts.inFlight)".padding(9)
                 + "\(queue.counts.delayed)".padding(9) + (queue.deadLetterQueue ?? "-").padding(24)
                 + (queue.deadLetterQueue == nil ? "-" : "\(queue.deadLettered ?? 0)").padding(13)
-                + (queue.consumer ?? "-"))
+                + (queue.consumer.map { queue.consumerEnabled == false ? "\($0) (disabled)" : $0 } ?? "-"))
     }
 }
 
