@@ -3,6 +3,7 @@ port, and what a subscribed queue or HTTP endpoint receives. Written from AWS be
 8); the tests at the end are about Stratus's own objects (trigger files, `/v1`, the CLI)."""
 
 import base64
+import hashlib
 import json
 import re
 import subprocess
@@ -896,3 +897,124 @@ def test_topic_policies_must_be_json(sns, new_topic):
     delivery = json.dumps({"http": {"defaultHealthyRetryPolicy": {"numRetries": 5}}})
     sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="DeliveryPolicy", AttributeValue=delivery)
     assert json.loads(sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]["DeliveryPolicy"]) == json.loads(delivery)
+
+
+# ---------------------------------------------------------------- FIFO topics
+
+
+@pytest.fixture
+def fifo_topic(sns, sqs):
+    """fifo_topic(prefix, **attributes) -> ARN of a new FIFO topic; its FIFO queues made with fifo_topic.queue are
+    deleted with it."""
+    made = {"topics": [], "queues": []}
+
+    def create(prefix="ft", **attributes):
+        arn = sns.create_topic(Name=unique(prefix) + ".fifo", Attributes={"FifoTopic": "true", **attributes})["TopicArn"]
+        made["topics"].append(arn)
+        return arn
+
+    def queue(prefix="fq", fifo=True):
+        name = unique(prefix) + (".fifo" if fifo else "")
+        url = sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true"} if fifo else {})["QueueUrl"]
+        made["queues"].append(url)
+        return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    create.queue = queue
+    yield create
+    for arn in made["topics"]:
+        sns.delete_topic(TopicArn=arn)
+    for url in made["queues"]:
+        sqs.delete_queue(QueueUrl=url)
+
+
+def test_a_fifo_topic_is_made_as_sns_makes_one(sns, fifo_topic):
+    arn = fifo_topic("make")
+    name = arn.rsplit(":", 1)[1]
+    assert name.endswith(".fifo")
+    attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert (attributes["FifoTopic"], attributes["ContentBasedDeduplication"]) == ("true", "false"), attributes
+    # Again with what it shows: the same topic.
+    again = {"FifoTopic": "true", "ContentBasedDeduplication": "false"}
+    assert sns.create_topic(Name=name, Attributes=again)["TopicArn"] == arn
+    # A .fifo name needs FifoTopic=true, FifoTopic=true a .fifo name; content-based deduplication is FIFO's.
+    for name, attributes in ((unique("noflag") + ".fifo", {}), (unique("noname"), {"FifoTopic": "true"}),
+                             (unique("std"), {"ContentBasedDeduplication": "true"})):
+        with pytest.raises(ClientError) as info:
+            sns.create_topic(Name=name, Attributes=attributes)
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("InvalidParameter", 400), (name, err)
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="ContentBasedDeduplication", AttributeValue="true")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["ContentBasedDeduplication"] == "true"
+
+
+def test_a_fifo_topic_delivers_in_order_with_its_groups_and_deduplicates(sns, sqs, fifo_topic):
+    arn = fifo_topic("order")
+    fifo_url, fifo_arn = fifo_topic.queue("ordered")
+    std_url, std_arn = fifo_topic.queue("plain", fifo=False)
+    subscribe_queue(sns, arn, fifo_arn)
+    subscribe_queue(sns, arn, std_arn, RawMessageDelivery="true")
+    answers = [sns.publish(TopicArn=arn, Message=f"m{i}", MessageGroupId="g1" if i % 2 else "g2",
+                           MessageDeduplicationId=f"d{i}") for i in range(6)]
+    sequences = [a["SequenceNumber"] for a in answers]
+    assert all(len(s) == 20 and s.isdigit() for s in sequences), sequences
+    assert [int(s) for s in sequences] == sorted(int(s) for s in sequences) and len(set(sequences)) == 6
+    # The same deduplication id within 5 minutes: answered as the first, delivered nowhere.
+    again = sns.publish(TopicArn=arn, Message="other text", MessageGroupId="g1", MessageDeduplicationId="d1")
+    assert (again["MessageId"], again["SequenceNumber"]) == (answers[1]["MessageId"], answers[1]["SequenceNumber"])
+
+    got = receive(sqs, fifo_url, 6, MessageSystemAttributeNames=["All"])
+    by_group = {}
+    for m in got:
+        envelope = json.loads(m["Body"])
+        by_group.setdefault(m["Attributes"]["MessageGroupId"], []).append(envelope["Message"])
+        index = int(envelope["Message"][1:])
+        assert m["Attributes"]["MessageDeduplicationId"] == f"d{index}"
+        assert (envelope["MessageId"], envelope["SequenceNumber"]) == (answers[index]["MessageId"], sequences[index])
+        assert envelope["TopicArn"] == arn
+        sqs.delete_message(QueueUrl=fifo_url, ReceiptHandle=m["ReceiptHandle"])
+    assert by_group == {"g1": ["m1", "m3", "m5"], "g2": ["m0", "m2", "m4"]}, by_group
+    # A standard queue may subscribe too (raw here); it gets each message once, without group.
+    plain = receive(sqs, std_url, 6)
+    assert sorted(m["Body"] for m in plain) == [f"m{i}" for i in range(6)]
+    assert sqs.receive_message(QueueUrl=std_url, WaitTimeSeconds=1).get("Messages", []) == []
+    assert sqs.receive_message(QueueUrl=fifo_url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
+def test_publishing_to_a_fifo_topic_needs_a_group_and_a_deduplication_id(sns, sqs, fifo_topic):
+    arn = fifo_topic("needs")
+    for kwargs, words in (({}, "MessageGroupId parameter is required"),
+                          ({"MessageGroupId": "g"}, "ContentBasedDeduplication"),
+                          ({"MessageGroupId": "g", "MessageDeduplicationId": "x" * 129}, "MessageDeduplicationId"),
+                          ({"MessageGroupId": "a b", "MessageDeduplicationId": "d"}, "MessageGroupId")):
+        with pytest.raises(ClientError) as info:
+            sns.publish(TopicArn=arn, Message="m", **kwargs)
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("InvalidParameter", 400), err
+        assert words in err["Message"], err
+    batch = sns.publish_batch(TopicArn=arn, PublishBatchRequestEntries=[
+        {"Id": "ok", "Message": "m", "MessageGroupId": "g", "MessageDeduplicationId": "d"},
+        {"Id": "nogroup", "Message": "m", "MessageDeduplicationId": "e"}])
+    assert [s["Id"] for s in batch["Successful"]] == ["ok"] and len(batch["Successful"][0]["SequenceNumber"]) == 20
+    assert [(f["Id"], f["Code"]) for f in batch["Failed"]] == [("nogroup", "InvalidParameter")]
+    # With content-based deduplication the message's SHA-256 is its id: the same text twice is one message.
+    cbd = fifo_topic("cbd", ContentBasedDeduplication="true")
+    url, queue_arn = fifo_topic.queue("cbdq")
+    subscribe_queue(sns, cbd, queue_arn, RawMessageDelivery="true")
+    first = sns.publish(TopicArn=cbd, Message="same", MessageGroupId="g")
+    assert sns.publish(TopicArn=cbd, Message="same", MessageGroupId="g")["MessageId"] == first["MessageId"]
+    sns.publish(TopicArn=cbd, Message="different", MessageGroupId="g")
+    got = receive(sqs, url, 2, MessageSystemAttributeNames=["MessageDeduplicationId"])
+    assert [m["Body"] for m in got] == ["same", "different"]
+    assert got[0]["Attributes"]["MessageDeduplicationId"] == hashlib.sha256(b"same").hexdigest()
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
+def test_a_fifo_topic_delivers_to_queues_only(sns, fifo_topic):
+    arn = fifo_topic("only")
+    for protocol, endpoint in (("lambda", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:hello"),
+                               ("http", "http://127.0.0.1:9/hook"), ("https", "https://127.0.0.1:9/hook")):
+        with pytest.raises(ClientError) as info:
+            sns.subscribe(TopicArn=arn, Protocol=protocol, Endpoint=endpoint)
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("InvalidParameter", 400), err
+    assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []

@@ -10,10 +10,12 @@ package enum MessagingEvents {
         package var subject: String?
         package var attributes: [String: MessageAttribute]
         package var timestamp: Date
+        /// A FIFO topic's number for the message (SNS's `SequenceNumber`); `nil` on standard topics.
+        package var sequenceNumber: String?
 
         package init(
             messageId: String, topic: String, message: String, subject: String?, attributes: [String: MessageAttribute],
-            timestamp: Date
+            timestamp: Date, sequenceNumber: String? = nil
         ) {
             self.messageId = messageId
             self.topic = topic
@@ -21,6 +23,7 @@ package enum MessagingEvents {
             self.subject = subject
             self.attributes = attributes
             self.timestamp = timestamp
+            self.sequenceNumber = sequenceNumber
         }
     }
 
@@ -30,6 +33,7 @@ package enum MessagingEvents {
         json.beginObject()
         json.field("Type", "Notification")
         json.field("MessageId", p.messageId)
+        if let sequence = p.sequenceNumber { json.field("SequenceNumber", sequence) }
         json.field("TopicArn", AWS.topicArn(p.topic))
         if let subject = p.subject { json.field("Subject", subject) }
         json.field("Message", p.message)

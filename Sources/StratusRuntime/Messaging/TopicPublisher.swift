@@ -19,6 +19,32 @@ package final class TopicPublisher: Sendable {
     /// SNS's limit on a published message: 256 KB.
     package static let maxMessageBytes = 262_144
 
+    /// What orders and deduplicates a message published to a FIFO topic.
+    package struct Ordering: Sendable {
+        package var groupId: String
+        /// Within 5 minutes, a second publish with the same id is answered as the first and delivered nowhere.
+        package var deduplicationId: String
+
+        package init(groupId: String, deduplicationId: String) {
+            self.groupId = groupId
+            self.deduplicationId = deduplicationId
+        }
+    }
+
+    /// An accepted publish: its message id, and on a FIFO topic its sequence number.
+    package struct Published: Sendable {
+        package var messageId: String
+        package var sequenceNumber: String?
+    }
+
+    /// Whether `topic` is a FIFO topic (SNS: the name ends in `.fifo`, which no standard topic's may).
+    package static func isFIFO(_ topic: String) -> Bool { topic.hasSuffix(".fifo") }
+
+    /// How long a FIFO topic's deduplication ids are remembered, and how many at most (SNS's FIFO throughput,
+    /// 300 publishes a second, for that long).
+    static let deduplicationWindowMs: Int64 = 5 * 60 * 1000
+    static let deduplicationCapacity = 100_000
+
     private let store: any Store
     private let queues: QueueService
     private let topics = Mutex<[String: [Subscription]]>([:])
@@ -28,6 +54,16 @@ package final class TopicPublisher: Sendable {
     private let attributes = Mutex<[String: [String: String]]>([:])
     /// Creates and subscriptions one at a time (each checks a limit, then writes across an await).
     private let changes = AsyncMutex()
+    /// FIFO topics' sequence numbers and recent deduplication ids (kept in this host's memory).
+    private let fifo = Mutex(FIFOState())
+
+    private struct FIFOState {
+        var lastSequence: UInt64 = 0
+        var seen: [String: (first: Published, atMs: Int64)] = [:]
+        /// Keys in the order they were seen, with when: the oldest are forgotten first.
+        var order: [(key: String, atMs: Int64)] = []
+        var head = 0
+    }
 
     init(store: any Store, queues: QueueService) {
         self.store = store
@@ -163,10 +199,13 @@ package final class TopicPublisher: Sendable {
 
     /// Creates a topic at run time; it survives restarts.
     package func create(_ name: String) async throws {
-        guard QueueConfig.isValidName(name, maxLength: 256) else {
+        let base = Self.isFIFO(name) ? String(name.dropLast(5)) : name
+        guard QueueConfig.isValidName(base, maxLength: Self.isFIFO(name) ? 251 : 256) else {
             throw TopicError(
                 code: .invalid,
-                message: "invalid topic name '\(name.prefix(300))'; expected 1-256 letters, digits, '-' or '_'")
+                message:
+                    "invalid topic name '\(name.prefix(300))'; expected 1-256 letters, digits, '-' or '_' (a FIFO topic's ending in .fifo)"
+            )
         }
         try await changes.withLock {
             let (exists, count) = topics.withLock { ($0[name] != nil, $0.count) }
@@ -210,7 +249,13 @@ package final class TopicPublisher: Sendable {
                     "topic '\(subscription.topic)' already has \(Limits.subscriptionsPerTopic) subscriptions, the limit"
             )
         }
-        if case .queue(let name) = subscription.endpoint { _ = try queues.require(name) }
+        if case .queue(let name) = subscription.endpoint {
+            _ = try queues.require(name)
+        } else if Self.isFIFO(subscription.topic) {
+            throw TopicError(
+                code: .invalid,
+                message: "FIFO topic '\(subscription.topic)' delivers to SQS queues only, as SNS FIFO topics do")
+        }
         try await store.putSubscription(subscription)
         topics.withLock { topics in
             topics[subscription.topic]?.removeAll { $0.id == subscription.id }
@@ -226,8 +271,25 @@ package final class TopicPublisher: Sendable {
         to topic: String, message: String, subject: String? = nil, attributes: [String: MessageAttribute] = [:],
         perProtocol: [String: String] = [:]
     ) async throws -> String {
+        try await publish(
+            to: topic, message: message, subject: subject, attributes: attributes, perProtocol: perProtocol,
+            ordering: nil
+        ).messageId
+    }
+
+    /// Publishes, to a FIFO topic with its `ordering`: a FIFO queue subscribed gets the message in its group,
+    /// deduplicated by its id; a publish with an id seen in the last 5 minutes is answered as the first was and
+    /// delivered nowhere.
+    package func publish(
+        to topic: String, message: String, subject: String? = nil, attributes: [String: MessageAttribute] = [:],
+        perProtocol: [String: String] = [:], ordering: Ordering?
+    ) async throws -> Published {
         guard let subscriptions = topics.withLock({ $0[topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
+        }
+        if Self.isFIFO(topic), ordering == nil {
+            throw TopicError(
+                code: .invalid, message: "a message to FIFO topic '\(topic)' needs a message group (MessageGroupId)")
         }
         // As SNS counts it: the message and every attribute's name, type and value.
         let attributeBytes = MessageAttribute.size(of: attributes)
@@ -250,10 +312,69 @@ package final class TopicPublisher: Sendable {
         }
         let nowMs = queues.nowMs
         let now = Date(timeIntervalSince1970: Double(nowMs) / 1000)
-        let publication = MessagingEvents.Publication(
+        var publication = MessagingEvents.Publication(
             messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes,
             timestamp: now)
-        var fanOut = fanOut(publication, perProtocol: perProtocol, to: subscriptions, nowMs: nowMs)
+        var reserved: String?
+        if let ordering, Self.isFIFO(topic) {
+            let key = topic + "\u{0}" + ordering.deduplicationId
+            switch reserve(key, messageId: publication.messageId, nowMs: nowMs) {
+            case .duplicate(let first): return first
+            case .reserved(let sequence):
+                publication.sequenceNumber = sequence
+                reserved = key
+            }
+        }
+        do {
+            try await commit(publication, perProtocol: perProtocol, to: subscriptions, ordering: ordering, nowMs: nowMs)
+        } catch {
+            // Not accepted: a retry with the same deduplication id must be published, not answered as a duplicate.
+            if let reserved { fifo.withLock { _ = $0.seen.removeValue(forKey: reserved) } }
+            throw error
+        }
+        return Published(messageId: publication.messageId, sequenceNumber: publication.sequenceNumber)
+    }
+
+    private enum Reservation {
+        case reserved(sequence: String)
+        case duplicate(Published)
+    }
+
+    /// A FIFO publish's sequence number, its deduplication id remembered; or the first publish of that id.
+    private func reserve(_ key: String, messageId: String, nowMs: Int64) -> Reservation {
+        fifo.withLock { state in
+            // Forget what is past the window, and the oldest beyond the capacity.
+            while state.head < state.order.count,
+                state.order[state.head].atMs <= nowMs - Self.deduplicationWindowMs
+                    || state.order.count - state.head > Self.deduplicationCapacity
+            {
+                let (old, atMs) = state.order[state.head]
+                if state.seen[old]?.atMs == atMs { state.seen[old] = nil }  // not a later publish of the same id
+                state.head += 1
+            }
+            if state.head > 1024, state.head * 2 > state.order.count {
+                state.order.removeFirst(state.head)
+                state.head = 0
+            }
+            if let seen = state.seen[key] { return .duplicate(seen.first) }
+            // 20 digits, increasing as SNS's do: 10^19 plus the clock's microseconds, or one more than the last.
+            let clock = 10_000_000_000_000_000_000 + UInt64(clamping: nowMs) % 1_000_000_000_000_000 * 1000
+            state.lastSequence = max(state.lastSequence + 1, clock)
+            let sequence = String(state.lastSequence)
+            state.seen[key] = (Published(messageId: messageId, sequenceNumber: sequence), nowMs)
+            state.order.append((key, nowMs))
+            return .reserved(sequence: sequence)
+        }
+    }
+
+    private func commit(
+        _ publication: MessagingEvents.Publication, perProtocol: [String: String], to subscriptions: [Subscription],
+        ordering: Ordering?, nowMs: Int64
+    ) async throws {
+        let (topic, message, subject, attributes) = (
+            publication.topic, publication.message, publication.subject, publication.attributes
+        )
+        var fanOut = fanOut(publication, perProtocol: perProtocol, to: subscriptions, nowMs: nowMs, ordering: ordering)
         if archives.withLock({ $0[topic] != nil }) {
             fanOut.append(
                 .archive(
@@ -262,14 +383,13 @@ package final class TopicPublisher: Sendable {
                         attributes: attributes, perProtocol: perProtocol, publishedAtMs: nowMs)))
         }
         try await queues.commit(fanOut)
-        return publication.messageId
     }
 
     /// What `publication` becomes for each of `subscriptions` whose filter it matches: queue messages and
     /// deliveries, to be committed in one transaction.
     func fanOut(
         _ publication: MessagingEvents.Publication, perProtocol: [String: String], to subscriptions: [Subscription],
-        nowMs: Int64
+        nowMs: Int64, ordering: Ordering? = nil
     ) -> [FanOut] {
         let (topic, message, attributes) = (publication.topic, publication.message, publication.attributes)
         var fanOut: [FanOut] = []
@@ -287,7 +407,11 @@ package final class TopicPublisher: Sendable {
                 let body =
                     subscription.raw ? message : MessagingEvents.envelope(publication, subscriptionId: subscription.id)
                 var outgoing = OutgoingMessage(body: body, attributes: subscription.raw ? attributes : [:])
-                if queue.hasSuffix(".fifo") {
+                if queue.hasSuffix(".fifo"), let ordering {
+                    // From a FIFO topic: the publish's group and deduplication id, as SNS passes them to SQS.
+                    outgoing.groupId = ordering.groupId
+                    outgoing.deduplicationId = ordering.deduplicationId
+                } else if queue.hasSuffix(".fifo") {
                     // A FIFO queue's group comes from an attribute (`groupFrom`), else it is the topic's; the message
                     // id deduplicates (a replay is deduplicated within 5 minutes of the publish, as SNS FIFO does).
                     let group = subscription.groupFrom.flatMap { attributes[$0]?.stringValue }

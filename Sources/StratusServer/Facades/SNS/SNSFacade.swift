@@ -39,31 +39,30 @@ struct SNSFacade {
         switch action {
         case "CreateTopic":
             guard let name = p["Name"] else { throw SNSError.invalid("Name") }
-            if name.hasSuffix(".fifo") {
-                throw SNSError(
-                    code: "InvalidParameter", message: "Invalid parameter: FIFO topics are not supported by Stratus yet"
-                )
-            }
-            guard QueueConfig.isValidName(name, maxLength: 256) else {
-                throw SNSError(
-                    code: "InvalidParameter",
-                    message: "Invalid parameter: Topic Name (1 to 256 letters, digits, hyphens or underscores)")
-            }
             var attributes = try Self.entries(p, "Attributes")
-            // A standard topic may say so (`FifoTopic: false`, as tools that always pass the flag do).
-            if attributes["FifoTopic"]?.lowercased() == "false" { attributes["FifoTopic"] = nil }
-            if attributes["FifoTopic"] != nil {
+            // FIFO topics: a name ending in .fifo and `FifoTopic: true`, both or neither (a standard topic may say
+            // `FifoTopic: false`, as tools that always pass the flag do).
+            let fifo = attributes.removeValue(forKey: "FifoTopic")?.lowercased() == "true"
+            let base = fifo && name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name
+            guard QueueConfig.isValidName(base, maxLength: fifo ? 251 : 256), fifo == name.hasSuffix(".fifo") else {
                 throw SNSError(
                     code: "InvalidParameter",
-                    message:
-                        "Invalid parameter: Attributes Reason: FIFO topics (FifoTopic) are not supported by Stratus yet"
-                )
+                    message: fifo || name.hasSuffix(".fifo")
+                        ? "Invalid parameter: Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long."
+                        : "Invalid parameter: Topic Name (1 to 256 letters, digits, hyphens or underscores)")
+            }
+            if attributes["ContentBasedDeduplication"] != nil, !fifo {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: Attributes Reason: ContentBasedDeduplication is for FIFO topics only")
             }
             for (key, value) in attributes { try checkTopicAttribute(key, value) }
             let tags = try Self.tags(p)
-            if let existing = host.topics.attributes(of: name) {
-                // As SNS: creating an existing topic answers it, unless the call asks for other settings or tags.
-                if attributes.contains(where: { existing[$0.key, default: ""] != $0.value }) {
+            if host.topics.attributes(of: name) != nil {
+                // As SNS: creating an existing topic answers it, unless the call asks for other settings or tags
+                // than it shows.
+                let shown = topicAttributes(name)
+                if attributes.contains(where: { shown[$0.key, default: ""] != $0.value }) {
                     throw SNSError(
                         code: "InvalidParameter",
                         message: "Invalid parameter: Attributes Reason: Topic already exists with different attributes")
@@ -117,6 +116,11 @@ struct SNSFacade {
             let topic = try topicName(p["TopicArn"])
             guard let name = p["AttributeName"] else { throw SNSError.invalid("AttributeName") }
             try refuseDeclared(topic: topic, "change")
+            if name == "ContentBasedDeduplication", !TopicPublisher.isFIFO(topic) {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: Attributes Reason: ContentBasedDeduplication is for FIFO topics only")
+            }
             try checkTopicAttribute(name, p["AttributeValue"] ?? "")
             try await host.topics.setAttribute(name, p["AttributeValue"].flatMap { $0.isEmpty ? nil : $0 }, of: topic)
             return nil
@@ -195,8 +199,10 @@ struct SNSFacade {
                     code: "InvalidParameter",
                     message: "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
             }
-            let id = try await publish(to: topic, p)
-            return .structure([("MessageId", .string(id))])
+            let published = try await publish(to: topic, p)
+            var fields: [(String, AWSShape)] = [("MessageId", .string(published.messageId))]
+            if let sequence = published.sequenceNumber { fields.append(("SequenceNumber", .string(sequence))) }
+            return .structure(fields)
         case "PublishBatch":
             return try await publishBatch(p)
         case "TagResource":
@@ -296,6 +302,13 @@ struct SNSFacade {
         let topic = try topicName(p["TopicArn"])
         guard let protocolName = p["Protocol"]?.lowercased() else { throw SNSError.invalid("Protocol") }
         guard let target = p["Endpoint"], !target.isEmpty else { throw SNSError.invalid("Endpoint") }
+        if TopicPublisher.isFIFO(topic), ["lambda", "http", "https"].contains(protocolName) {
+            throw SNSError(
+                code: "InvalidParameter",
+                message:
+                    "Invalid parameter: Protocol Reason: FIFO topics deliver to SQS queues only (\(protocolName) is not supported)"
+            )
+        }
         let endpoint: Subscription.Endpoint
         switch protocolName {
         case "sqs":
@@ -305,7 +318,7 @@ struct SNSFacade {
                     code: "InvalidParameter",
                     message: "Invalid parameter: SQS endpoint ARN (no queue '\(queue.prefix(80))')")
             }
-            if queue.hasSuffix(".fifo") {
+            if queue.hasSuffix(".fifo"), !TopicPublisher.isFIFO(topic) {
                 throw SNSError(
                     code: "InvalidParameter",
                     message:
@@ -434,7 +447,7 @@ struct SNSFacade {
 
     // MARK: Publishing
 
-    private func publish(to topic: String, _ p: QueryParameters) async throws -> String {
+    private func publish(to topic: String, _ p: QueryParameters) async throws -> TopicPublisher.Published {
         guard let message = p["Message"] else {
             throw SNSError(
                 code: "InvalidParameter", message: "Invalid parameter: Message Reason: no value for required parameter")
@@ -442,8 +455,38 @@ struct SNSFacade {
         guard !message.isEmpty else {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Empty message")
         }
-        // Topics are standard ones: a deduplication id is for FIFO topics (a group is allowed, for fair queues).
-        if p["MessageDeduplicationId"] != nil {
+        // A FIFO topic's message has a group and a deduplication id (given, or the SHA-256 of the message with
+        // content-based deduplication); a standard topic takes no deduplication id (a group is allowed, for
+        // SQS's fair queues).
+        var ordering: TopicPublisher.Ordering?
+        if TopicPublisher.isFIFO(topic) {
+            guard let group = p["MessageGroupId"], !group.isEmpty else {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message: "Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
+            }
+            let deduplication: String
+            if let given = p["MessageDeduplicationId"] {
+                deduplication = given
+            } else if topicAttributes(topic)["ContentBasedDeduplication"] == "true" {
+                deduplication = MessageDigest.sha256(message)
+            } else {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message:
+                        "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
+                )
+            }
+            for (name, id) in [("MessageGroupId", group), ("MessageDeduplicationId", deduplication)]
+            where !QueueConfig.isValidId(id) {
+                throw SNSError(
+                    code: "InvalidParameter",
+                    message:
+                        "Invalid parameter: \(name) Reason: 1 to 128 letters, digits and punctuation (!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~)"
+                )
+            }
+            ordering = TopicPublisher.Ordering(groupId: group, deduplicationId: deduplication)
+        } else if p["MessageDeduplicationId"] != nil {
             throw SNSError(
                 code: "InvalidParameter",
                 message:
@@ -487,7 +530,8 @@ struct SNSFacade {
             }
         }
         return try await host.topics.publish(
-            to: topic, message: defaultMessage, subject: p["Subject"], attributes: attributes, perProtocol: perProtocol)
+            to: topic, message: defaultMessage, subject: p["Subject"], attributes: attributes, perProtocol: perProtocol,
+            ordering: ordering)
     }
 
     private func publishBatch(_ p: QueryParameters) async throws -> AWSShape {
@@ -532,8 +576,10 @@ struct SNSFacade {
         for entry in entries {
             let id = entry["Id"] ?? ""
             do {
-                let messageId = try await publish(to: topic, entry)
-                successful.append(.structure([("Id", .string(id)), ("MessageId", .string(messageId))]))
+                let published = try await publish(to: topic, entry)
+                var fields: [(String, AWSShape)] = [("Id", .string(id)), ("MessageId", .string(published.messageId))]
+                if let sequence = published.sequenceNumber { fields.append(("SequenceNumber", .string(sequence))) }
+                successful.append(.structure(fields))
             } catch {
                 let failure = SNSError(error)
                 guard failure.status.code < 500 || failure.code == "InternalError" else { throw error }
@@ -588,6 +634,10 @@ struct SNSFacade {
             "EffectiveDeliveryPolicy":
                 #"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false}}"#,
         ]
+        if TopicPublisher.isFIFO(topic) {
+            all["FifoTopic"] = "true"
+            all["ContentBasedDeduplication"] = "false"
+        }
         all.merge(host.topics.attributes(of: topic) ?? [:]) { _, set in set }
         return all
     }
@@ -650,7 +700,7 @@ struct SNSFacade {
 
     private static let topicSettable: Set<String> = [
         "DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "TracingConfig", "SignatureVersion",
-        "ArchivePolicy", "DataProtectionPolicy",
+        "ArchivePolicy", "DataProtectionPolicy", "ContentBasedDeduplication",
     ]
 
     /// A settable topic attribute, its value within SNS's limits (a display name of at most 100 characters,
@@ -672,6 +722,10 @@ struct SNSFacade {
             JSONValue.parseObject(value.utf8) == nil
         {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: \(name): the value is not JSON")
+        }
+        if name == "ContentBasedDeduplication", !["true", "false"].contains(value) {
+            throw SNSError(
+                code: "InvalidParameter", message: "Invalid parameter: ContentBasedDeduplication must be true or false")
         }
         if name == "SignatureVersion", !["1", "2"].contains(value) {
             throw SNSError(
