@@ -5,6 +5,7 @@ port, and what a subscribed queue or HTTP endpoint receives. Written from AWS be
 import base64
 import hashlib
 import json
+import os
 import re
 import subprocess
 import threading
@@ -1018,3 +1019,23 @@ def test_a_fifo_topic_delivers_to_queues_only(sns, fifo_topic):
         err, status = error_of(info)
         assert (err["Code"], status) == ("InvalidParameter", 400), err
     assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
+
+
+def test_stratus_publishes_to_a_fifo_topic_with_a_group(sns, sqs, fifo_topic, control_url):
+    arn = fifo_topic("v1")
+    name = arn.rsplit(":", 1)[1]
+    url, queue_arn = fifo_topic.queue("v1q")
+    subscribe_queue(sns, arn, queue_arn, RawMessageDelivery="true")
+    publish = f"{control_url}/v1/topics/{name}/publish"
+    refused = requests.post(publish, json={"message": "no group"}, timeout=10)
+    assert refused.status_code == 400 and "MessageGroupId" in refused.json()["error"]["message"], refused.text
+    first = requests.post(publish, json={"message": "one", "group": "g", "deduplicationId": "d1"}, timeout=10)
+    assert first.status_code == 201, first.text
+    assert len(first.json()["sequenceNumber"]) == 20
+    again = requests.post(publish, json={"message": "one", "group": "g", "deduplicationId": "d1"}, timeout=10).json()
+    assert again == first.json()
+    cli = subprocess.run([STRATUS_BIN, "publish", name, "--data", "two", "--group", "g", "--dedup", "d2"],
+                         env={**os.environ, "STRATUS_ENDPOINT": control_url}, capture_output=True, text=True, timeout=30)
+    assert cli.returncode == 0, cli.stderr
+    got = receive(sqs, url, 2, MessageSystemAttributeNames=["MessageGroupId"])
+    assert [(m["Body"], m["Attributes"]["MessageGroupId"]) for m in got] == [("one", "g"), ("two", "g")]

@@ -199,9 +199,12 @@ extension V1 {
     /// `POST /v1/queues/{name}/messages` and `POST /v1/topics/{name}/publish` answer the message id.
     package struct MessageId: Sendable, Codable {
         package var messageId: String
+        /// A FIFO topic's sequence number of the message.
+        package var sequenceNumber: String?
 
-        package init(messageId: String) {
+        package init(messageId: String, sequenceNumber: String? = nil) {
             self.messageId = messageId
+            self.sequenceNumber = sequenceNumber
         }
     }
 

@@ -61,11 +61,19 @@ extension V1 {
         package var message: String
         package var subject: String?
         package var attributes: [String: AttributeValue]?
+        /// FIFO topics: the message group, and a deduplication id (else the topic's content-based one).
+        package var group: String?
+        package var deduplicationId: String?
 
-        package init(message: String, subject: String? = nil, attributes: [String: AttributeValue]? = nil) {
+        package init(
+            message: String, subject: String? = nil, attributes: [String: AttributeValue]? = nil, group: String? = nil,
+            deduplicationId: String? = nil
+        ) {
             self.message = message
             self.subject = subject
             self.attributes = attributes
+            self.group = group
+            self.deduplicationId = deduplicationId
         }
     }
 

@@ -273,24 +273,22 @@ package final class TopicPublisher: Sendable {
     ) async throws -> String {
         try await publish(
             to: topic, message: message, subject: subject, attributes: attributes, perProtocol: perProtocol,
-            ordering: nil
+            groupId: nil, deduplicationId: nil
         ).messageId
     }
 
-    /// Publishes, to a FIFO topic with its `ordering`: a FIFO queue subscribed gets the message in its group,
-    /// deduplicated by its id; a publish with an id seen in the last 5 minutes is answered as the first was and
-    /// delivered nowhere.
+    /// Publishes, to a FIFO topic in message group `groupId`, deduplicated by `deduplicationId` (or with
+    /// `ContentBasedDeduplication` by the message's SHA-256): a FIFO queue subscribed gets the message in its
+    /// group with that id; a publish with an id seen in the last 5 minutes is answered as the first was and
+    /// delivered nowhere. A standard topic takes a group (for SQS's fair queues), not a deduplication id.
     package func publish(
         to topic: String, message: String, subject: String? = nil, attributes: [String: MessageAttribute] = [:],
-        perProtocol: [String: String] = [:], ordering: Ordering?
+        perProtocol: [String: String] = [:], groupId: String?, deduplicationId: String?
     ) async throws -> Published {
         guard let subscriptions = topics.withLock({ $0[topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
         }
-        if Self.isFIFO(topic), ordering == nil {
-            throw TopicError(
-                code: .invalid, message: "a message to FIFO topic '\(topic)' needs a message group (MessageGroupId)")
-        }
+        let ordering = try ordering(of: topic, message: message, groupId: groupId, deduplicationId: deduplicationId)
         // As SNS counts it: the message and every attribute's name, type and value.
         let attributeBytes = MessageAttribute.size(of: attributes)
         for text in [message] + perProtocol.values where text.utf8.count + attributeBytes > Self.maxMessageBytes {
@@ -316,7 +314,7 @@ package final class TopicPublisher: Sendable {
             messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes,
             timestamp: now)
         var reserved: String?
-        if let ordering, Self.isFIFO(topic) {
+        if let ordering {
             let key = topic + "\u{0}" + ordering.deduplicationId
             switch reserve(key, messageId: publication.messageId, nowMs: nowMs) {
             case .duplicate(let first): return first
@@ -333,6 +331,43 @@ package final class TopicPublisher: Sendable {
             throw error
         }
         return Published(messageId: publication.messageId, sequenceNumber: publication.sequenceNumber)
+    }
+
+    /// SNS's rules for the group and deduplication id of a message to `topic` (their errors in SNS's words).
+    private func ordering(of topic: String, message: String, groupId: String?, deduplicationId: String?) throws
+        -> Ordering?
+    {
+        guard Self.isFIFO(topic) else {
+            guard deduplicationId == nil else {
+                throw TopicError(
+                    code: .invalid,
+                    message:
+                        "MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type"
+                )
+            }
+            return nil
+        }
+        guard let groupId, !groupId.isEmpty else {
+            throw TopicError(code: .invalid, message: "The MessageGroupId parameter is required for FIFO topics")
+        }
+        guard
+            let deduplication = deduplicationId
+                ?? (stored(topic)?["ContentBasedDeduplication"] == "true" ? MessageDigest.sha256(message) : nil)
+        else {
+            throw TopicError(
+                code: .invalid,
+                message:
+                    "The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
+            )
+        }
+        for (name, id) in [("MessageGroupId", groupId), ("MessageDeduplicationId", deduplication)]
+        where !QueueConfig.isValidId(id) {
+            throw TopicError(
+                code: .invalid,
+                message: "\(name) Reason: 1 to 128 letters, digits and punctuation (!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~)"
+            )
+        }
+        return Ordering(groupId: groupId, deduplicationId: deduplication)
     }
 
     private enum Reservation {

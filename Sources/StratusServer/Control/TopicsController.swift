@@ -63,10 +63,13 @@ struct TopicsController {
         topics.post(":name/publish") { request, context in
             let topic = try context.parameters.decoded("name")
             let body = try await request.decode(as: V1.Publish.self, context: context)
-            let id = try await host.topics.publish(
+            let published = try await host.topics.publish(
                 to: topic, message: body.message, subject: body.subject,
-                attributes: try QueuesController.attributes(body.attributes))
-            return try JSONBody.response(V1.MessageId(messageId: id), status: .created)
+                attributes: try QueuesController.attributes(body.attributes), groupId: body.group,
+                deduplicationId: body.deduplicationId)
+            return try JSONBody.response(
+                V1.MessageId(messageId: published.messageId, sequenceNumber: published.sequenceNumber),
+                status: .created)
         }
     }
 

@@ -38,10 +38,14 @@ struct Publish: AsyncParsableCommand {
     @Option(help: "The message, or @FILE.") var data: String
     @Option(help: "A message attribute, key=value or key:Number=value; repeatable.") var attr: [String] = []
     @Option(help: "Subject.") var subject: String?
+    @Option(help: "FIFO topics: the message group (MessageGroupId).") var group: String?
+    @Option(help: "FIFO topics: the deduplication id (MessageDeduplicationId).") var dedup: String?
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let body = V1.Publish(message: try readData(data), subject: subject, attributes: try parseAttributes(attr))
+        let body = V1.Publish(
+            message: try readData(data), subject: subject, attributes: try parseAttributes(attr), group: group,
+            deduplicationId: dedup)
         options.show(
             try await options.client.post(
                 "/v1/topics/\(topic.percentEncodedQuery)/publish", body, as: V1.MessageId.self)

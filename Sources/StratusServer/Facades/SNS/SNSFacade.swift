@@ -455,44 +455,6 @@ struct SNSFacade {
         guard !message.isEmpty else {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Empty message")
         }
-        // A FIFO topic's message has a group and a deduplication id (given, or the SHA-256 of the message with
-        // content-based deduplication); a standard topic takes no deduplication id (a group is allowed, for
-        // SQS's fair queues).
-        var ordering: TopicPublisher.Ordering?
-        if TopicPublisher.isFIFO(topic) {
-            guard let group = p["MessageGroupId"], !group.isEmpty else {
-                throw SNSError(
-                    code: "InvalidParameter",
-                    message: "Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
-            }
-            let deduplication: String
-            if let given = p["MessageDeduplicationId"] {
-                deduplication = given
-            } else if topicAttributes(topic)["ContentBasedDeduplication"] == "true" {
-                deduplication = MessageDigest.sha256(message)
-            } else {
-                throw SNSError(
-                    code: "InvalidParameter",
-                    message:
-                        "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
-                )
-            }
-            for (name, id) in [("MessageGroupId", group), ("MessageDeduplicationId", deduplication)]
-            where !QueueConfig.isValidId(id) {
-                throw SNSError(
-                    code: "InvalidParameter",
-                    message:
-                        "Invalid parameter: \(name) Reason: 1 to 128 letters, digits and punctuation (!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~)"
-                )
-            }
-            ordering = TopicPublisher.Ordering(groupId: group, deduplicationId: deduplication)
-        } else if p["MessageDeduplicationId"] != nil {
-            throw SNSError(
-                code: "InvalidParameter",
-                message:
-                    "Invalid parameter: MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type"
-            )
-        }
         let attributes = try Self.messageAttributes(p)
         guard message.utf8.count + MessageAttribute.size(of: attributes) <= TopicPublisher.maxMessageBytes else {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Message too long")
@@ -531,7 +493,7 @@ struct SNSFacade {
         }
         return try await host.topics.publish(
             to: topic, message: defaultMessage, subject: p["Subject"], attributes: attributes, perProtocol: perProtocol,
-            ordering: ordering)
+            groupId: p["MessageGroupId"], deduplicationId: p["MessageDeduplicationId"])
     }
 
     private func publishBatch(_ p: QueryParameters) async throws -> AWSShape {
