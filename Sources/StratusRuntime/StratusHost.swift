@@ -231,7 +231,8 @@ package final class StratusHost: Service, Sendable {
     }
 
     /// Points the AWS SDKs in functions at this host's control plane, listening at `address` (wildcard
-    /// addresses are reached on loopback); workers started from now on get `AWS_ENDPOINT_URL`.
+    /// addresses are reached on loopback); workers started from now on get `AWS_ENDPOINT_URL_SQS`, `_SNS` and
+    /// `_LAMBDA`.
     package func pointFunctionSDKs(atControl host: String, port: Int, token: String?) {
         let name =
             switch host {

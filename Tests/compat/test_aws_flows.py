@@ -489,14 +489,16 @@ def handler(event, context):
     url = sqs.get_queue_url(QueueName=event["queue"])["QueueUrl"]
     sent = sqs.send_message(QueueUrl=url, MessageBody=event["body"])
     boto3.client("sns").publish(TopicArn=event["topic"], Message=event["body"])
-    return {"endpoint": os.environ.get("AWS_ENDPOINT_URL"), "messageId": sent["MessageId"]}
+    endpoints = {s: os.environ.get("AWS_ENDPOINT_URL_" + s) for s in ("SQS", "SNS", "LAMBDA", "S3")}
+    return {"endpoints": endpoints, "global": os.environ.get("AWS_ENDPOINT_URL"), "messageId": sent["MessageId"]}
 '''
 
 
 @pytest.mark.parametrize("token", [None, "relay-token-0123456789"])
 def test_a_functions_own_sdk_calls_reach_the_host(token):
     # A handler that calls boto3.client("sqs") with no endpoint_url talks to the host that runs it (the
-    # control plane's URL is in AWS_ENDPOINT_URL; with a token, the token is its access key), not to AWS.
+    # control plane's URL is in AWS_ENDPOINT_URL_SQS, _SNS, _LAMBDA; with a token, the token is its access
+    # key), not to AWS.
     tmp, project, state = scratch_project("stratus-aws-sdk-")
     relay = project / "functions" / "relay"
     relay.mkdir(parents=True)
@@ -522,7 +524,10 @@ def test_a_functions_own_sdk_calls_reach_the_host(token):
                 {"queue": "relayed", "topic": topic, "body": "from inside"}).encode())
             result = json.loads(answer["Payload"].read())
             assert "FunctionError" not in answer, result
-            assert result["endpoint"] == host.control_url.rstrip("/"), result
+            # SQS, SNS and Lambda only: the SDK's other services still go to AWS.
+            own = host.control_url.rstrip("/")
+            assert result["endpoints"] == {"SQS": own, "SNS": own, "LAMBDA": own, "S3": None}, result
+            assert result["global"] is None, result
             [got] = sqs.receive_message(QueueUrl=direct, WaitTimeSeconds=5)["Messages"]
             assert (got["MessageId"], got["Body"]) == (result["messageId"], "from inside")
             [published] = sqs.receive_message(QueueUrl=fanned, WaitTimeSeconds=5)["Messages"]

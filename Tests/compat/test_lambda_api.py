@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 import requests
@@ -422,6 +423,8 @@ def test_a_disabled_mapping_is_shown_as_such_by_stratus(lam, sqs, new_queue_arn,
         return queue["consumer"], queue["consumerEnabled"], line.rstrip().endswith("recorder (disabled)")
 
     assert shown() == ("recorder", True, False)
+    # The timestamp is in seconds: change the mapping in a later second than the queue's last change.
+    wait_for(lambda: time.time() >= int(modified["LastModifiedTimestamp"]) + 1.05, "the next second", 5)
     lam.update_event_source_mapping(UUID=made["UUID"], Enabled=False)
     assert shown() == ("recorder", False, True)
     # A mapping is Lambda's: changing it leaves the queue's LastModifiedTimestamp, as in SQS.

@@ -17,7 +17,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, REGION, STRATUS_BIN, arn_of, unique, wait_for
+from conftest import ACCOUNT, REGION, STRATUS_BIN, arn_of, aws_client, unique, wait_for
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SUBSCRIPTION_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -218,6 +218,15 @@ def test_add_and_remove_permission_edit_the_topic_policy(sns, new_topic):
     with pytest.raises(sns.exceptions.NotFoundException):
         sns.add_permission(TopicArn=arn + "-missing", Label="X", AWSAccountId=["111122223333"], ActionName=["Publish"])
     assert len(statements()) == len(before) + 2
+    # Concurrent calls each keep their statement (the policy is read and written under one lock).
+    labels = [f"Concurrent{i}" for i in range(12)]
+    threads = [threading.Thread(target=sns.add_permission, kwargs=dict(
+        TopicArn=arn, Label=label, AWSAccountId=["111122223333"], ActionName=["Publish"])) for label in labels]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert set(labels) <= {s["Sid"] for s in statements()}
+    for label in labels:
+        sns.remove_permission(TopicArn=arn, Label=label)
     sns.remove_permission(TopicArn=arn, Label="CrossAccountPublish")
     sns.remove_permission(TopicArn=arn, Label="NeverAdded")  # nothing to remove: succeeds, as in SNS
     assert [s["Sid"] for s in statements()[len(before):]] == ["Two"]
@@ -1039,3 +1048,49 @@ def test_stratus_publishes_to_a_fifo_topic_with_a_group(sns, sqs, fifo_topic, co
     assert cli.returncode == 0, cli.stderr
     got = receive(sqs, url, 2, MessageSystemAttributeNames=["MessageGroupId"])
     assert [(m["Body"], m["Attributes"]["MessageGroupId"]) for m in got] == [("one", "g"), ("two", "g")]
+
+
+def test_concurrent_publishes_to_a_fifo_group_arrive_in_sequence_order(sns, sqs, fifo_topic):
+    arn = fifo_topic("conc")
+    url, queue_arn = fifo_topic.queue("concq")
+    subscribe_queue(sns, arn, queue_arn, RawMessageDelivery="true")
+    sequence_of = {}
+
+    def publisher(worker):
+        client = aws_client("sns", sns.meta.endpoint_url)
+        for i in range(25):
+            body = f"{worker}-{i}"
+            answer = client.publish(TopicArn=arn, Message=body, MessageGroupId="one", MessageDeduplicationId=body)
+            sequence_of[body] = int(answer["SequenceNumber"])
+
+    threads = [threading.Thread(target=publisher, args=(w,)) for w in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(sequence_of) == 200
+    got = []
+    while len(got) < 200:
+        batch = receive(sqs, url, 1)
+        got.extend(m["Body"] for m in batch)
+        sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+    # One group: the queue hands them out in the order of their sequence numbers.
+    assert got == sorted(got, key=sequence_of.get), got[:20]
+
+
+def test_a_fifo_topic_flag_other_than_true_or_false_is_refused(sns):
+    with pytest.raises(ClientError) as info:
+        sns.create_topic(Name=unique("yes") + ".fifo", Attributes={"FifoTopic": "yes"})
+    assert error_of(info)[0]["Code"] == "InvalidParameter"
+
+
+def test_a_fifo_topic_made_again_forgets_the_old_ones_deduplication_ids(sns, sqs):
+    name = unique("again") + ".fifo"
+    arn = sns.create_topic(Name=name, Attributes={"FifoTopic": "true"})["TopicArn"]
+    first = sns.publish(TopicArn=arn, Message="m", MessageGroupId="g", MessageDeduplicationId="same")
+    sns.delete_topic(TopicArn=arn)
+    arn = sns.create_topic(Name=name, Attributes={"FifoTopic": "true"})["TopicArn"]
+    try:
+        second = sns.publish(TopicArn=arn, Message="m", MessageGroupId="g", MessageDeduplicationId="same")
+        assert second["MessageId"] != first["MessageId"]
+    finally:
+        sns.delete_topic(TopicArn=arn)

@@ -1203,8 +1203,12 @@ def test_attributes_sqs_keeps_are_checked_and_an_empty_one_is_removed(sqs, new_q
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": "", "KmsMasterKeyId": "",
                                                        "KmsDataKeyReusePeriodSeconds": "86400"})
     got = attrs(sqs, url)
-    assert "Policy" not in got and "KmsMasterKeyId" not in got, got
-    assert got["KmsDataKeyReusePeriodSeconds"] == "86400"
+    # Without a KMS key there is no key reuse period to show.
+    assert "Policy" not in got and "KmsMasterKeyId" not in got and "KmsDataKeyReusePeriodSeconds" not in got, got
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "alias/k", "KmsDataKeyReusePeriodSeconds": "86400"})
+    assert attrs(sqs, url, "KmsDataKeyReusePeriodSeconds") == {"KmsDataKeyReusePeriodSeconds": "86400"}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": ""})
+    assert "KmsDataKeyReusePeriodSeconds" not in attrs(sqs, url)
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"SqsManagedSseEnabled": "false"})
     assert attrs(sqs, url, "SqsManagedSseEnabled") == {"SqsManagedSseEnabled": "false"}
     for name, value in [("Policy", "notjson"), ("KmsDataKeyReusePeriodSeconds", "59"),

@@ -59,7 +59,8 @@ package struct QueueConfig: Sendable, Equatable, Codable {
     package var otherAttributes: [String: String] = [:]
 
     /// `otherAttributes` as SQS shows them, with its defaults for those not set: SQS-managed encryption unless
-    /// a KMS key is set (then the key's reuse period), and a FIFO queue's throughput settings.
+    /// a KMS key is set (then the key's reuse period, shown only with a key), and a FIFO queue's throughput
+    /// settings.
     package var keptAttributes: [String: String] {
         var all = otherAttributes
         if all["KmsMasterKeyId"] != nil {
@@ -67,6 +68,7 @@ package struct QueueConfig: Sendable, Equatable, Codable {
             all["KmsDataKeyReusePeriodSeconds"] = all["KmsDataKeyReusePeriodSeconds"] ?? "300"
         } else {
             all["SqsManagedSseEnabled"] = all["SqsManagedSseEnabled"] ?? "true"
+            all["KmsDataKeyReusePeriodSeconds"] = nil
         }
         if fifo {
             all["DeduplicationScope"] = all["DeduplicationScope"] ?? "queue"

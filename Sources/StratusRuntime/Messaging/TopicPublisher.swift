@@ -35,6 +35,11 @@ package final class TopicPublisher: Sendable {
     package struct Published: Sendable {
         package var messageId: String
         package var sequenceNumber: String?
+
+        init(messageId: String, sequenceNumber: String? = nil) {
+            self.messageId = messageId
+            self.sequenceNumber = sequenceNumber
+        }
     }
 
     /// Whether `topic` is a FIFO topic (SNS: the name ends in `.fifo`, which no standard topic's may).
@@ -56,6 +61,7 @@ package final class TopicPublisher: Sendable {
     private let changes = AsyncMutex()
     /// FIFO topics' sequence numbers and recent deduplication ids (kept in this host's memory).
     private let fifo = Mutex(FIFOState())
+    private let fifoLocks = Mutex<[String: AsyncMutex]>([:])
 
     private struct FIFOState {
         var lastSequence: UInt64 = 0
@@ -145,6 +151,12 @@ package final class TopicPublisher: Sendable {
         try await change(topic) { $0[name] = value }
     }
 
+    /// Changes one setting of a topic from its current value (`nil`: not set) to what `edit` returns, durably;
+    /// concurrent changes of the topic's settings wait, so none is lost.
+    package func updateAttribute(_ name: String, of topic: String, _ edit: (String?) throws -> String?) async throws {
+        try await change(topic) { stored in stored[name] = try edit(stored[name]) }
+    }
+
     /// Adds (or replaces) and removes tags of a topic; durable. Refused, changing nothing, when the topic would
     /// have more than `limit` tags.
     package func retag(_ topic: String, adding: [String: String], removing: [String], limit: Int) async throws {
@@ -174,6 +186,11 @@ package final class TopicPublisher: Sendable {
             try await store.deleteTopic(topic)
             topics.withLock { _ = $0.removeValue(forKey: topic) }
             attributes.withLock { _ = $0.removeValue(forKey: topic) }
+            // A topic made again with the name is a new one: the old one's deduplication ids do not apply.
+            if Self.isFIFO(topic) {
+                let prefix = topic + "\u{0}"
+                fifo.withLock { state in state.seen = state.seen.filter { !$0.key.hasPrefix(prefix) } }
+            }
         }
     }
 
@@ -313,24 +330,40 @@ package final class TopicPublisher: Sendable {
         var publication = MessagingEvents.Publication(
             messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes,
             timestamp: now)
-        var reserved: String?
-        if let ordering {
+        guard let ordering else {
+            try await commit(publication, perProtocol: perProtocol, to: subscriptions, ordering: nil, nowMs: nowMs)
+            return Published(messageId: publication.messageId)
+        }
+        // One publish of a FIFO topic at a time, as far as its commit: the queues get its messages in the order
+        // of their sequence numbers, and a duplicate is answered only once the first is committed.
+        return try await fifoLock(of: topic).withLock {
             let key = topic + "\u{0}" + ordering.deduplicationId
             switch reserve(key, messageId: publication.messageId, nowMs: nowMs) {
             case .duplicate(let first): return first
-            case .reserved(let sequence):
-                publication.sequenceNumber = sequence
-                reserved = key
+            case .reserved(let sequence): publication.sequenceNumber = sequence
             }
+            do {
+                try await commit(
+                    publication, perProtocol: perProtocol, to: subscriptions, ordering: ordering, nowMs: nowMs)
+            } catch {
+                // Not accepted: a retry with the same deduplication id must be published, not a duplicate.
+                fifo.withLock { state in
+                    if state.seen[key]?.first.messageId == publication.messageId { state.seen[key] = nil }
+                }
+                throw error
+            }
+            return Published(messageId: publication.messageId, sequenceNumber: publication.sequenceNumber)
         }
-        do {
-            try await commit(publication, perProtocol: perProtocol, to: subscriptions, ordering: ordering, nowMs: nowMs)
-        } catch {
-            // Not accepted: a retry with the same deduplication id must be published, not answered as a duplicate.
-            if let reserved { fifo.withLock { _ = $0.seen.removeValue(forKey: reserved) } }
-            throw error
+    }
+
+    /// The lock that orders the publishes of FIFO topic `topic`.
+    private func fifoLock(of topic: String) -> AsyncMutex {
+        fifoLocks.withLock { locks in
+            if let lock = locks[topic] { return lock }
+            let lock = AsyncMutex()
+            locks[topic] = lock
+            return lock
         }
-        return Published(messageId: publication.messageId, sequenceNumber: publication.sequenceNumber)
     }
 
     /// SNS's rules for the group and deduplication id of a message to `topic` (their errors in SNS's words).

@@ -11,7 +11,7 @@ package struct WorkerLauncher: Sendable {
     /// Host variables passed through to functions (Lambda passes none; a local host needs a usable PATH).
     private let inherited: [String: String]
     private let zygote = ZygoteSlot()
-    /// Where the functions' AWS SDKs are pointed: this host's control plane (`AWS_ENDPOINT_URL`).
+    /// Where the functions' AWS SDKs are pointed: this host's control plane (`AWS_ENDPOINT_URL_SQS`, …).
     private let sdk = SDKVariables()
 
     package init(group: any EventLoopGroup, logger: Logger) {
@@ -21,11 +21,14 @@ package struct WorkerLauncher: Sendable {
         inherited = host.filter { ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER"].contains($0.key) }
     }
 
-    /// Points the AWS SDKs in functions at `endpoint` (the control plane's URL), as LocalStack and moto do: a
-    /// function's own `boto3.client("sqs")` then talks to this host. With a control-plane token, the SDKs sign
-    /// with it as their access key. A function's `environment:` may set other values.
+    /// Points the AWS SDKs in functions at `endpoint` (the control plane's URL) for the services it speaks, SQS,
+    /// SNS and Lambda (`AWS_ENDPOINT_URL_SQS`, …; other services still go to AWS): a function's own
+    /// `boto3.client("sqs")` then talks to this host, as under LocalStack and moto. With a control-plane token,
+    /// the SDKs sign with it as their access key. A function's `environment:` may set other values.
     package func pointSDKs(at endpoint: String, token: String?) {
-        var variables = ["AWS_ENDPOINT_URL": endpoint]
+        var variables = [
+            "AWS_ENDPOINT_URL_SQS": endpoint, "AWS_ENDPOINT_URL_SNS": endpoint, "AWS_ENDPOINT_URL_LAMBDA": endpoint,
+        ]
         if let token { variables["AWS_ACCESS_KEY_ID"] = token }
         sdk.variables.withLock { $0 = variables }
     }
@@ -166,13 +169,13 @@ package struct WorkerLauncher: Sendable {
     private static func bootstrap(_ path: String) -> String { bootstrapsDirectory + "/" + path }
 }
 
-/// The Python zygote of a launcher: started on first need (once at a time, waited for by every cold start
-/// meanwhile), started again after it exited, not retried for 30 s after it failed to start.
 /// The variables that point functions' AWS SDKs at the host, set once its control plane listens.
 private final class SDKVariables: Sendable {
     let variables = Mutex<[String: String]>([:])
 }
 
+/// The Python zygote of a launcher: started on first need (once at a time, waited for by every cold start
+/// meanwhile), started again after it exited, not retried for 30 s after it failed to start.
 private final class ZygoteSlot: Sendable {
     private struct State {
         var zygote: PythonZygote?

@@ -42,7 +42,11 @@ struct SNSFacade {
             var attributes = try Self.entries(p, "Attributes")
             // FIFO topics: a name ending in .fifo and `FifoTopic: true`, both or neither (a standard topic may say
             // `FifoTopic: false`, as tools that always pass the flag do).
-            let fifo = attributes.removeValue(forKey: "FifoTopic")?.lowercased() == "true"
+            let flag = attributes.removeValue(forKey: "FifoTopic")?.lowercased()
+            guard flag == nil || flag == "true" || flag == "false" else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: FifoTopic must be true or false")
+            }
+            let fifo = flag == "true"
             let base = fifo && name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name
             guard QueueConfig.isValidName(base, maxLength: fifo ? 251 : 256), fifo == name.hasSuffix(".fifo") else {
                 throw SNSError(
@@ -617,41 +621,51 @@ struct SNSFacade {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Label")
         }
         try refuseDeclared(topic: topic, "change")
-        guard case .object(var policy)? = JSONValue.parse(topicAttributes(topic)["Policy", default: ""].utf8),
-            case .array(var statements)? = policy["Statement"] ?? .array([])
-        else {
-            throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Policy (the topic's is not JSON)")
-        }
-        let index = statements.firstIndex { statement in
-            if case .object(let fields) = statement, fields["Sid"] == .string(label) { return true }
-            return false
-        }
+        let accounts = try p.members("AWSAccountId.member").compactMap { $0[""] }.filter { !$0.isEmpty }
+        let actions = try p.members("ActionName.member").compactMap { $0[""] }.filter { !$0.isEmpty }
         if add {
-            guard index == nil else {
-                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Statement already exists")
-            }
-            let accounts = try p.members("AWSAccountId.member").compactMap { $0[""] }.filter { !$0.isEmpty }
-            let actions = try p.members("ActionName.member").compactMap { $0[""] }.filter { !$0.isEmpty }
             guard !accounts.isEmpty else { throw SNSError.invalid("AWSAccountId") }
             guard !actions.isEmpty else { throw SNSError.invalid("ActionName") }
             guard actions.allSatisfy(Self.topicActions.contains) else {
                 throw SNSError(code: "InvalidParameter", message: "Policy statement action out of service scope!")
             }
-            func one(_ values: [JSONValue]) -> JSONValue { values.count == 1 ? values[0] : .array(values) }
-            let principals = accounts.map { JSONValue.string("arn:aws:iam::\($0):root") }
-            statements.append(
-                .object([
-                    "Sid": .string(label), "Effect": .string("Allow"),
-                    "Principal": .object(["AWS": one(principals)]),
-                    "Action": one(actions.map { .string("SNS:\($0)") }), "Resource": .string(topicArn(topic)),
-                ]))
-        } else if let index {
-            statements.remove(at: index)
-        } else {
-            return  // As SNS: removing a label the policy does not have changes nothing.
         }
-        policy["Statement"] = .array(statements)
-        try await host.topics.setAttribute("Policy", JSONValue.object(policy).jsonText, of: topic)
+        let arn = topicArn(topic)
+        // Read, changed and written under the topics' lock: concurrent calls each keep their statement.
+        try await host.topics.updateAttribute("Policy", of: topic) { current in
+            guard case .object(var policy)? = JSONValue.parse((current ?? Self.defaultPolicy(arn)).utf8) else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Policy (the topic's is not JSON)")
+            }
+            // IAM allows one statement as an object as well as a list of them.
+            var statements: [JSONValue]
+            switch policy["Statement"] {
+            case .array(let list)?: statements = list
+            case .object(let one)?: statements = [.object(one)]
+            default: statements = []
+            }
+            let index = statements.firstIndex { statement in
+                if case .object(let fields) = statement, fields["Sid"] == .string(label) { return true }
+                return false
+            }
+            if add {
+                guard index == nil else {
+                    throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Statement already exists")
+                }
+                func one(_ values: [JSONValue]) -> JSONValue { values.count == 1 ? values[0] : .array(values) }
+                statements.append(
+                    .object([
+                        "Sid": .string(label), "Effect": .string("Allow"),
+                        "Principal": .object(["AWS": one(accounts.map { .string("arn:aws:iam::\($0):root") })]),
+                        "Action": one(actions.map { .string("SNS:\($0)") }), "Resource": .string(arn),
+                    ]))
+            } else if let index {
+                statements.remove(at: index)
+            } else {
+                return current  // As SNS: removing a label the policy does not have changes nothing.
+            }
+            policy["Statement"] = .array(statements)
+            return JSONValue.object(policy).jsonText
+        }
     }
 
     /// The actions a topic's policy may grant.

@@ -103,7 +103,8 @@ extension SQSOperations {
         }
         if kms {
             queue.otherAttributes["SqsManagedSseEnabled"] = nil
-        } else if attributes["SqsManagedSseEnabled"]?.lowercased() == "true" {
+        } else if attributes["SqsManagedSseEnabled"]?.lowercased() == "true" || attributes["KmsMasterKeyId"] == "" {
+            // No KMS key any more: nor its reuse period.
             queue.otherAttributes["KmsMasterKeyId"] = nil
             queue.otherAttributes["KmsDataKeyReusePeriodSeconds"] = nil
         }
