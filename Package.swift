@@ -136,6 +136,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["StratusTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["StratusCore", "StratusTesting"], swiftSettings: swiftSettings),
     ]
 )

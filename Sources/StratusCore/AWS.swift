@@ -1,7 +1,28 @@
+import Foundation
+
 /// The account and region every ARN and event of a Stratus host names, and the ARNs built from them.
 package enum AWS {
-    package static let region = "us-east-1"
+    /// The host's region: `AWS_REGION` or `AWS_DEFAULT_REGION` of the process that runs it (what the user's
+    /// `aws` CLI and boto3 sign with, so the events functions get name the region their calls name), else
+    /// `us-east-1`.
+    package static let region = region(
+        from: ProcessInfo.processInfo.environment["AWS_REGION"]
+            ?? ProcessInfo.processInfo.environment["AWS_DEFAULT_REGION"])
     package static let accountId = "000000000000"
+
+    /// `name` when it has the form of a region (`eu-west-1`, `us-gov-west-1`: lowercase letters and digits
+    /// between hyphens, ending in a number), else `us-east-1`.
+    package static func region(from name: String?) -> String {
+        guard let name, (1...32).contains(name.utf8.count) else { return "us-east-1" }
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        let valid =
+            parts.count >= 3
+            && parts.allSatisfy {
+                !$0.isEmpty && $0.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
+            }
+            && parts.last!.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        return valid ? name : "us-east-1"
+    }
 
     package static func lambdaArn(_ function: String) -> String {
         "arn:aws:lambda:\(region):\(accountId):function:\(function)"

@@ -1,4 +1,5 @@
 import Foundation
+import StratusCore
 import StratusTesting
 import Testing
 
@@ -77,7 +78,8 @@ import Testing
         let context = try #require(record["requestContext"] as? [String: Any])
         #expect(context["condition"] as? String == "RetriesExhausted")
         #expect(context["approximateInvokeCount"] as? Int == 2, "retries + 1 attempts")
-        #expect(context["functionArn"] as? String == "arn:aws:lambda:us-east-1:000000000000:function:doomed:$LATEST")
+        #expect(
+            context["functionArn"] as? String == "arn:aws:lambda:\(AWS.region):000000000000:function:doomed:$LATEST")
         #expect(record["requestPayload"] as? [String: Int] == ["order": 7])
         #expect((record["responseContext"] as? [String: Any])?["functionError"] as? String == "Unhandled")
         #expect((record["responsePayload"] as? [String: Any])?["errorType"] as? String == "ValueError")

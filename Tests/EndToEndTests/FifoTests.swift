@@ -1,4 +1,5 @@
 import Foundation
+import StratusCore
 import StratusTesting
 import Testing
 
@@ -306,7 +307,7 @@ import Testing
         let mapping = try await HTTP.post(
             "\(host.controlURL)/2015-03-31/event-source-mappings",
             json: [
-                "EventSourceArn": "arn:aws:sqs:us-east-1:000000000000:work.fifo", "FunctionName": "consumer",
+                "EventSourceArn": "arn:aws:sqs:\(AWS.region):000000000000:work.fifo", "FunctionName": "consumer",
                 "BatchSize": 10, "ScalingConfig": ["MaximumConcurrency": 3],
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
             ])

@@ -1,4 +1,5 @@
 import Foundation
+import StratusCore
 import StratusTesting
 import Testing
 
@@ -92,7 +93,7 @@ import Testing
             try String(contentsOfFile: eventsPath, encoding: .utf8).split(separator: "\n")[0].description)
         let sns = try #require(((event["Records"] as? [[String: Any]])?.first)?["Sns"] as? [String: Any])
         #expect(sns["Message"] as? String == "hello" && sns["Subject"] as? String == "S")
-        #expect(sns["TopicArn"] as? String == "arn:aws:sns:us-east-1:000000000000:orders")
+        #expect(sns["TopicArn"] as? String == "arn:aws:sns:\(AWS.region):000000000000:orders")
         #expect(
             (sns["MessageAttributes"] as? [String: [String: String]])?["price"] == ["Type": "Number", "Value": "12"])
 

@@ -1,4 +1,5 @@
 import Foundation
+import StratusCore
 import StratusTesting
 import Synchronization
 import Testing
@@ -161,11 +162,11 @@ import Testing
             #expect(event["detail-type"] as? String == "Scheduled Event")
             #expect(event["source"] as? String == "aws.events")
             #expect(event["account"] as? String == "000000000000")
-            #expect(event["region"] as? String == "us-east-1")
+            #expect(event["region"] as? String == AWS.region)
             #expect(Self.seconds(event["time"]) != nil, "time is ISO 8601 UTC in whole seconds: \(event["time"] ?? "")")
             #expect(
                 event["resources"] as? [String] == [
-                    "arn:aws:scheduler:us-east-1:000000000000:schedule/default/heartbeat"
+                    "arn:aws:scheduler:\(AWS.region):000000000000:schedule/default/heartbeat"
                 ])
             #expect((event["detail"] as? [String: Any])?.isEmpty == true)
             #expect(

@@ -558,15 +558,15 @@ private func utc(
         #expect(event["source"] as? String == "aws.events")
         #expect(event["account"] as? String == "000000000000")
         #expect(event["time"] as? String == "2026-03-29T00:30:00Z")
-        #expect(event["region"] as? String == "us-east-1")
+        #expect(event["region"] as? String == AWS.region)
         #expect(
             event["resources"] as? [String] == [
-                "arn:aws:scheduler:us-east-1:000000000000:schedule/default/nightly-report"
+                "arn:aws:scheduler:\(AWS.region):000000000000:schedule/default/nightly-report"
             ]
         )
         let detail = try #require(event["detail"] as? [String: Any])
         #expect(detail.isEmpty)
-        #expect(schedule.arn == "arn:aws:scheduler:us-east-1:000000000000:schedule/default/nightly-report")
+        #expect(schedule.arn == "arn:aws:scheduler:\(AWS.region):000000000000:schedule/default/nightly-report")
         #expect(schedule.fingerprint == "cron(0 2 * * ? *)|Europe/Paris")
     }
 

@@ -53,7 +53,7 @@ import Testing
             #expect(body["event"] as? [String: Int] == ["a": 1])
             #expect(body["function"] as? String == "echo")
             #expect(body["remaining"] as? Bool == true)
-            #expect(body["arn"] as? String == "arn:aws:lambda:us-east-1:000000000000:function:echo")
+            #expect(body["arn"] as? String == "arn:aws:lambda:\(AWS.region):000000000000:function:echo")
             #expect(cold.record.output.contains("echo \(cold.record.id)"))
             let warm = try await invoke("echo", #"{"a":2}"#)
             #expect(warm.record.status == .ok && warm.record.initDurationMs == nil)

@@ -161,10 +161,12 @@ class Host:
 
 @pytest.fixture(scope="session", autouse=True)
 def aws_env():
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    # The hosts the tests start take their region from these too (events name it).
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")}
     os.environ["AWS_ACCESS_KEY_ID"] = "test"
     os.environ["AWS_SECRET_ACCESS_KEY"] = "test"
     os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    os.environ["AWS_REGION"] = "us-east-1"
     yield
     for k, v in saved.items():
         if v is None:
@@ -173,8 +175,9 @@ def aws_env():
             os.environ[k] = v
 
 
-def start_host(project: Path, state: Path, extra: list | tuple = ()) -> Host:
-    """`stratus serve project --state state` on ephemeral ports; returns once it printed `Ready.`."""
+def start_host(project: Path, state: Path, extra: list | tuple = (), env: dict | None = None) -> Host:
+    """`stratus serve project --state state` on ephemeral ports, with the test's environment and `env`;
+    returns once it printed `Ready.`."""
     if not os.access(STRATUS_BIN, os.X_OK):
         pytest.fail(f"stratus binary not found or not executable: {STRATUS_BIN} (set STRATUS_BIN)")
 
@@ -185,6 +188,7 @@ def start_host(project: Path, state: Path, extra: list | tuple = ()) -> Host:
         stdin=subprocess.DEVNULL,
         text=True,
         bufsize=1,
+        env={**os.environ, **(env or {})},
     )
 
     output: list = []

@@ -536,3 +536,26 @@ def test_a_functions_own_sdk_calls_reach_the_host(token):
             stop_host(host)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_events_name_the_region_of_the_shell_that_started_the_host():
+    # The user's aws CLI and boto3 sign with AWS_REGION / AWS_DEFAULT_REGION; a host started from that shell
+    # names the same region in the events its functions get, so ARNs in answers and in events agree.
+    tmp, project, state = scratch_project("stratus-aws-region-")
+    try:
+        host = start_host(project, state, env={"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1"})
+        try:
+            sqs = aws_client("sqs", host.control_url, region="eu-west-1")
+            lam = aws_client("lambda", host.control_url, region="eu-west-1")
+            url = sqs.create_queue(QueueName="regional")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            assert arn == f"arn:aws:sqs:eu-west-1:{ACCOUNT}:regional"
+            lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="recorder")
+            sqs.send_message(QueueUrl=url, MessageBody="where")
+            wait_for(lambda: read_records(project, "regional"), "the record", FLOW_DEADLINE)
+            [record] = read_records(project, "regional")
+            assert (record["eventSourceARN"], record["awsRegion"]) == (arn, "eu-west-1"), record
+        finally:
+            stop_host(host)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
