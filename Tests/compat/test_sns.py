@@ -1094,3 +1094,25 @@ def test_a_fifo_topic_made_again_forgets_the_old_ones_deduplication_ids(sns, sqs
         assert second["MessageId"] != first["MessageId"]
     finally:
         sns.delete_topic(TopicArn=arn)
+
+
+def test_a_queue_may_be_subscribed_before_it_exists(sns, sqs, new_topic):
+    # SNS does not check that the queue exists: a subscription made first delivers once the queue is there.
+    arn = new_topic("before")
+    name = unique("later")
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+    sub = subscribe_queue(sns, arn, queue_arn, RawMessageDelivery="true")
+    assert sub.startswith(arn + ":")
+    sns.publish(TopicArn=arn, Message="lost: no queue yet")  # accepted, delivered nowhere
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    try:
+        sns.publish(TopicArn=arn, Message="delivered")
+        assert [m["Body"] for m in receive(sqs, url, 1)] == ["delivered"]
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+    # What is not an SQS ARN is still refused (a queue URL, say).
+    for endpoint in (f"http://127.0.0.1/000000000000/{name}", "arn:aws:sqs:only-five:parts", f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"):
+        with pytest.raises(ClientError) as info:
+            sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=endpoint)
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("InvalidParameter", 400), (endpoint, err)

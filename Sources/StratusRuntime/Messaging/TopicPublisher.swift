@@ -239,8 +239,12 @@ package final class TopicPublisher: Sendable {
     ///
     /// With `reusingEndpoint` (SNS's Subscribe), a subscription of the topic to the same endpoint is kept and
     /// returned instead, checked and created under one lock so that concurrent calls make one subscription.
+    /// With `queueMayBeMissing` (SNS's Subscribe, which does not check either), a queue that does not exist
+    /// (yet) may be subscribed: it gets the messages published once it exists.
     @discardableResult
-    package func subscribe(_ subscription: Subscription, reusingEndpoint: Bool = false) async throws -> Subscription {
+    package func subscribe(_ subscription: Subscription, reusingEndpoint: Bool = false, queueMayBeMissing: Bool = false)
+        async throws -> Subscription
+    {
         try await changes.withLock {
             if reusingEndpoint,
                 let existing = topics.withLock({ $0[subscription.topic] })?.first(where: {
@@ -249,12 +253,12 @@ package final class TopicPublisher: Sendable {
             {
                 return existing
             }
-            try await subscribeLocked(subscription)
+            try await subscribeLocked(subscription, queueMayBeMissing: queueMayBeMissing)
             return subscription
         }
     }
 
-    private func subscribeLocked(_ subscription: Subscription) async throws {
+    private func subscribeLocked(_ subscription: Subscription, queueMayBeMissing: Bool = false) async throws {
         guard let existing = topics.withLock({ $0[subscription.topic] }) else {
             throw TopicError(code: .notFound, message: "no topic named '\(subscription.topic)'")
         }
@@ -267,7 +271,7 @@ package final class TopicPublisher: Sendable {
             )
         }
         if case .queue(let name) = subscription.endpoint {
-            _ = try queues.require(name)
+            if !queueMayBeMissing { _ = try queues.require(name) }
         } else if Self.isFIFO(subscription.topic) {
             throw TopicError(
                 code: .invalid,

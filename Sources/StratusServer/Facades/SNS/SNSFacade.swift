@@ -316,11 +316,11 @@ struct SNSFacade {
         let endpoint: Subscription.Endpoint
         switch protocolName {
         case "sqs":
+            // An SQS ARN, of a queue that need not exist yet: SNS does not check, and delivers once it does.
+            let parts = target.split(separator: ":", omittingEmptySubsequences: false)
             let queue = SQSOperations.name(ofArn: target)
-            guard target.hasPrefix("arn:"), host.queues.config(queue) != nil else {
-                throw SNSError(
-                    code: "InvalidParameter",
-                    message: "Invalid parameter: SQS endpoint ARN (no queue '\(queue.prefix(80))')")
+            guard parts.count == 6, parts[0] == "arn", parts[2] == "sqs", QueueConfig.isValidQueueName(queue) else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: SQS endpoint ARN")
             }
             if queue.hasSuffix(".fifo"), !TopicPublisher.isFIFO(topic) {
                 throw SNSError(
@@ -359,7 +359,7 @@ struct SNSFacade {
         try apply(attributes, to: &subscription)
         // Subscribing the same endpoint again answers the existing subscription, as SNS does, unless it asks for
         // other attributes; checked and created under one lock, so concurrent calls make one subscription.
-        let kept = try await host.topics.subscribe(subscription, reusingEndpoint: true)
+        let kept = try await host.topics.subscribe(subscription, reusingEndpoint: true, queueMayBeMissing: true)
         guard kept.id == subscription.id || attributes.isEmpty || kept.hasSameSettings(as: subscription) else {
             throw SNSError(
                 code: "InvalidParameter",
