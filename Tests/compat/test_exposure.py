@@ -117,3 +117,13 @@ def test_browser_requests_are_refused_on_loopback(control_url):
         urllib.request.urlopen(request, timeout=30)
     assert info.value.code == 403
     assert info.value.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+
+
+@pytest.mark.parametrize("token", ["with/slash-0123456789", "with,comma-0123456789", "with space-0123456789", "short"])
+def test_a_token_aws_clients_could_not_send_is_refused_at_start(token, tmp_path):
+    (tmp_path / "functions").mkdir()
+    started = subprocess.run(
+        [STRATUS_BIN, "serve", str(tmp_path), "--http", "127.0.0.1:0", "--control", "127.0.0.1:0", "--token", token,
+         "--state", str(tmp_path / "state")], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert started.returncode != 0
+    assert "--token" in started.stderr, started.stderr

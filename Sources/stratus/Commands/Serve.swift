@@ -90,6 +90,14 @@ struct Serve: AsyncParsableCommand {
         if let token, token.utf8.count < 16 {
             throw ValidationError("--token must be at least 16 characters")
         }
+        // Sent as `Authorization: Bearer TOKEN` and as the access key in a SigV4 `Credential=KEY/date/...`.
+        if let token,
+            !token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ",") })
+        {
+            throw ValidationError(
+                "--token may hold printable ASCII characters other than '/' and ',' (AWS clients send it as their access key)"
+            )
+        }
         ResourceLimits.raiseOpenFiles()
         // Absolute: deployed functions run from snapshots under it, whatever their working directory.
         let stateDirectory = URL(
