@@ -45,6 +45,13 @@ package final class TopicPublisher: Sendable {
     /// Whether `topic` is a FIFO topic (SNS: the name ends in `.fifo`, which no standard topic's may).
     package static func isFIFO(_ topic: String) -> Bool { topic.hasSuffix(".fifo") }
 
+    /// Whether `name` is a topic name: 1-256 letters, digits, `-` or `_`, a FIFO topic's ending in `.fifo`.
+    package static func isValidName(_ name: String) -> Bool {
+        isFIFO(name)
+            ? QueueConfig.isValidName(String(name.dropLast(5)), maxLength: 251)
+            : QueueConfig.isValidName(name, maxLength: 256)
+    }
+
     /// How long a FIFO topic's deduplication ids are remembered, and how many at most (SNS's FIFO throughput,
     /// 300 publishes a second, for that long).
     static let deduplicationWindowMs: Int64 = 5 * 60 * 1000
@@ -216,8 +223,7 @@ package final class TopicPublisher: Sendable {
 
     /// Creates a topic at run time; it survives restarts.
     package func create(_ name: String) async throws {
-        let base = Self.isFIFO(name) ? String(name.dropLast(5)) : name
-        guard QueueConfig.isValidName(base, maxLength: Self.isFIFO(name) ? 251 : 256) else {
+        guard Self.isValidName(name) else {
             throw TopicError(
                 code: .invalid,
                 message:
@@ -415,20 +421,21 @@ package final class TopicPublisher: Sendable {
     /// A FIFO publish's sequence number, its deduplication id remembered; or the first publish of that id.
     private func reserve(_ key: String, messageId: String, nowMs: Int64) -> Reservation {
         fifo.withLock { state in
-            // Forget what is past the window, and the oldest beyond the capacity.
-            while state.head < state.order.count,
-                state.order[state.head].atMs <= nowMs - Self.deduplicationWindowMs
-                    || state.order.count - state.head > Self.deduplicationCapacity
-            {
-                let (old, atMs) = state.order[state.head]
-                if state.seen[old]?.atMs == atMs { state.seen[old] = nil }  // not a later publish of the same id
-                state.head += 1
+            func forgetOldest(while condition: (FIFOState) -> Bool) {
+                while state.head < state.order.count, condition(state) {
+                    let (old, atMs) = state.order[state.head]
+                    if state.seen[old]?.atMs == atMs { state.seen[old] = nil }  // not a later publish of the id
+                    state.head += 1
+                }
             }
+            // Forget what is past the window; then, for a new id, the oldest until there is room for it.
+            forgetOldest { $0.order[$0.head].atMs <= nowMs - Self.deduplicationWindowMs }
+            if let seen = state.seen[key] { return .duplicate(seen.first) }
+            forgetOldest { $0.order.count - $0.head >= Self.deduplicationCapacity }
             if state.head > 1024, state.head * 2 > state.order.count {
                 state.order.removeFirst(state.head)
                 state.head = 0
             }
-            if let seen = state.seen[key] { return .duplicate(seen.first) }
             // 20 digits, increasing as SNS's do: 10^19 plus the clock's microseconds, or one more than the last.
             let clock = 10_000_000_000_000_000_000 + UInt64(clamping: nowMs) % 1_000_000_000_000_000 * 1000
             state.lastSequence = max(state.lastSequence + 1, clock)

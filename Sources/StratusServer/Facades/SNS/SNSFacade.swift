@@ -47,8 +47,7 @@ struct SNSFacade {
                 throw SNSError(code: "InvalidParameter", message: "Invalid parameter: FifoTopic must be true or false")
             }
             let fifo = flag == "true"
-            let base = fifo && name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name
-            guard QueueConfig.isValidName(base, maxLength: fifo ? 251 : 256), fifo == name.hasSuffix(".fifo") else {
+            guard TopicPublisher.isValidName(name), fifo == TopicPublisher.isFIFO(name) else {
                 throw SNSError(
                     code: "InvalidParameter",
                     message: fifo || name.hasSuffix(".fifo")
