@@ -12,7 +12,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, REGION, STRATUS_BIN, arn_of, unique, wait_for
+from conftest import ACCOUNT, REGION, STRATUS_BIN, arn_of, read_records, unique, wait_for
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 PROJECT_FUNCTIONS = {"hello", "boom", "ric", "ricboom", "recorder"}
@@ -275,6 +275,28 @@ def test_delete_event_source_mapping(lam, new_queue_arn):
     # The queue is free for a new consumer.
     again = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="hello")
     lam.delete_event_source_mapping(UUID=again["UUID"])
+
+
+def test_a_mapped_queue_takes_a_visibility_timeout_below_the_function_timeout(sqs, lam, new_queue, new_mapping, stratus_host):
+    # SQS accepts any VisibilityTimeout from 0 to 43200; Lambda compares it with the function's timeout only
+    # when a mapping is made. `recorder` has a 1 s timeout.
+    url = new_queue("vis", VisibilityTimeout=30)
+    made = new_mapping(EventSourceArn=arn_of(sqs, url), FunctionName="recorder")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"] == {"VisibilityTimeout": "0"}
+    assert lam.get_event_source_mapping(UUID=made["UUID"])["State"] in ("Enabled", "Creating")
+    # The mapping still consumes the queue.
+    sent = sqs.send_message(QueueUrl=url, MessageBody="after-the-change")["MessageId"]
+    name = url.rsplit("/", 1)[1]
+    wait_for(lambda: any(r["messageId"] == sent for r in read_records(stratus_host.project, name)), "the consumer to get the message")
+    # A new mapping is still compared with the function's timeout, as Lambda does.
+    lam.delete_event_source_mapping(UUID=made["UUID"])
+    wait_for(lambda: lam.list_event_source_mappings(EventSourceArn=arn_of(sqs, url))["EventSourceMappings"] == [], "the mapping to go")
+    with pytest.raises(ClientError) as info:
+        lam.create_event_source_mapping(EventSourceArn=arn_of(sqs, url), FunctionName="recorder")
+    err = info.value.response
+    assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("InvalidParameterValueException", 400), err
+    assert "less than Function timeout" in err["Error"]["Message"], err
 
 
 # ---------------------------------------------------------------- the stock aws CLI

@@ -108,14 +108,8 @@ extension SQSOperations {
             queue.otherAttributes["KmsMasterKeyId"] = nil
             queue.otherAttributes["KmsDataKeyReusePeriodSeconds"] = nil
         }
-        // As at load: a consumer's messages must stay hidden while its function may still run them.
-        if let consumer = queue.consumer, let function = host.dispatcher.function(named: consumer.function),
-            queue.visibilityTimeoutMs < function.config.timeout.milliseconds
-        {
-            throw SQSError.invalidAttributeValue(
-                "Invalid value for the parameter VisibilityTimeout. Reason: the queue's consumer '\(consumer.function)' has a timeout of \(DurationParser.format(function.config.timeout)); the visibility timeout must be at least that."
-            )
-        }
+        // A visibility timeout below the consumer's function timeout is accepted, as SQS accepts it (Lambda
+        // checks only when a mapping is made): a batch still running may then be received again.
     }
 
     /// An attribute Stratus keeps without acting on it, checked as SQS checks it; `nil` (an empty value)
