@@ -296,6 +296,32 @@ def test_an_event_source_mapping_gets_each_group_in_order(sqs, lam, stratus_host
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
 
 
+def test_a_fifo_mapping_deletes_what_the_function_does_not_report(sqs, lam, stratus_host, fifo_queue):
+    # As Lambda, FIFO or not: a partial batch response deletes every message it does not name, and what it names
+    # comes back after the visibility timeout with its receive spent. `recorder` reports the bodies with
+    # "poison" and processes the rest, so ok-2, after the failed message in the batch, runs once and is gone.
+    dlq_arn = arn_of(sqs, fifo_queue("pdlq"))
+    url = fifo_queue("partial", VisibilityTimeout=1, RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}))
+    name = url.rsplit("/", 1)[-1]
+    entries = [{"Id": str(i), "MessageBody": body, "MessageGroupId": "g", "MessageDeduplicationId": body}
+               for i, body in enumerate(["ok-0", "poison-1", "ok-2"])]
+    assert sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", []) == []
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=arn_of(sqs, url), FunctionName="recorder", BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    try:
+        dlq_url = sqs.get_queue_url(QueueName=dlq_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        wait_for(lambda: queue_is_empty(sqs, url), "the poison message to leave the queue", 60)
+        dead = receive(sqs, dlq_url)
+        assert [m["Body"] for m in dead] == ["poison-1"]
+        records = read_records(stratus_host.project, name)
+        runs = [(r["body"], r["attributes"]["ApproximateReceiveCount"]) for r in records]
+        assert runs == [("ok-0", "1"), ("poison-1", "1"), ("ok-2", "1"), ("poison-1", "2")], runs
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
 def test_sends_answer_the_sequence_number_the_receive_shows(sqs, fifo_queue):
     url = fifo_queue("seqsend")
     one = sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="g", MessageDeduplicationId="a")

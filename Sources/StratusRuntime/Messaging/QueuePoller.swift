@@ -201,15 +201,11 @@ final class QueuePoller: Sendable {
             consumer.reportBatchItemFailures
             ? Self.failedItems(in: result.payload, batch: fitting, strict: consumer.uuid != nil) : []
         guard let failed = reported else { return [] }
-        var succeeded = fitting.filter { !failed.contains($0.id) }
-        if queue.fifo, let first = fitting.firstIndex(where: { failed.contains($0.id) }) {
-            // As Lambda does for FIFO: the failed message and every later one of its group go back, in order.
-            // The failed one counts its receive (it reappears after its visibility timeout, then dead-letters);
-            // the later ones did not run: they go back unspent, held behind it by their group.
-            succeeded = Array(fitting[..<first])
-            let unspent = Array(fitting[(first + 1)...])
-            if !unspent.isEmpty { try await queues.returnUnprocessed(unspent, to: queue.name, delayMs: 0) }
-        }
+        // As Lambda, on FIFO queues too: what is not reported is deleted; what is reported reappears after its
+        // visibility timeout, its receive spent. A FIFO function must report the failed message and every later
+        // one (Lambda's advice): those left in flight hold their group, in order, and ride along to the
+        // dead-letter queue when their receives run out, as on AWS.
+        let succeeded = fitting.filter { !failed.contains($0.id) }
         return succeeded.compactMap(\.receiptHandle)
     }
 
