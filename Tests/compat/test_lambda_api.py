@@ -256,6 +256,17 @@ def test_update_event_source_mapping(lam, new_queue_arn, new_mapping):
     assert lam.get_event_source_mapping(UUID=made["UUID"])["BatchSize"] == 3  # kept through disable/enable
 
 
+def test_an_empty_scaling_config_removes_the_maximum_concurrency(lam, new_queue_arn, new_mapping):
+    made = new_mapping(EventSourceArn=new_queue_arn(), FunctionName="recorder", ScalingConfig={"MaximumConcurrency": 3})
+    assert lam.get_event_source_mapping(UUID=made["UUID"])["ScalingConfig"] == {"MaximumConcurrency": 3}
+    kept = lam.update_event_source_mapping(UUID=made["UUID"], BatchSize=4)
+    assert kept["ScalingConfig"] == {"MaximumConcurrency": 3}
+    removed = lam.update_event_source_mapping(UUID=made["UUID"], ScalingConfig={})
+    assert "ScalingConfig" not in removed or removed["ScalingConfig"] == {}, removed
+    got = lam.get_event_source_mapping(UUID=made["UUID"])
+    assert "ScalingConfig" not in got or got["ScalingConfig"] == {}, got
+
+
 def test_delete_event_source_mapping(lam, new_queue_arn):
     queue_arn = new_queue_arn()
     made = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="recorder")
@@ -408,6 +419,30 @@ def test_add_get_and_remove_permission(lam, sns):
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.add_permission(FunctionName="no-such-function", StatementId="s", Action="lambda:InvokeFunction",
                            Principal="sns.amazonaws.com")
+
+
+def test_a_function_policy_stops_at_lambdas_20_kb(lam):
+    sid = unique("big")
+    added = []
+    try:
+        with pytest.raises(ClientError) as info:
+            for i in range(100):
+                lam.add_permission(FunctionName="hello", StatementId=f"{sid}-{i}", Action="lambda:InvokeFunction",
+                                   Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::" + "b" * 900)
+                added.append(f"{sid}-{i}")
+        err = info.value.response
+        assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("PolicyLengthExceededException", 400), err
+        assert 10 <= len(added) < 100
+        policy = lam.get_policy(FunctionName="hello")["Policy"]
+        assert len(policy.encode()) <= 20480
+        assert [s["Sid"] for s in json.loads(policy)["Statement"]][-1] == added[-1]
+        # Room made, a statement fits again.
+        lam.remove_permission(FunctionName="hello", StatementId=added.pop(0))
+        lam.add_permission(FunctionName="hello", StatementId=f"{sid}-again", Action="lambda:InvokeFunction", Principal="*")
+        added.append(f"{sid}-again")
+    finally:
+        for statement in added:
+            lam.remove_permission(FunctionName="hello", StatementId=statement)
 
 
 def test_an_operation_stratus_lacks_answers_a_lambda_error(lam):

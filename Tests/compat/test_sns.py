@@ -232,6 +232,33 @@ def test_add_and_remove_permission_edit_the_topic_policy(sns, new_topic):
     assert [s["Sid"] for s in statements()[len(before):]] == ["Two"]
 
 
+def test_a_topic_policy_stays_within_the_limits_however_permissions_grow(sns, new_topic):
+    arn = new_topic("permlimit")
+    # A principal is an account: 12 digits.
+    for account in ("1", "1" * 13, "12345678901x", "*"):
+        with pytest.raises(ClientError) as info:
+            sns.add_permission(TopicArn=arn, Label="Bad", AWSAccountId=[account], ActionName=["Publish"])
+        err, status = error_of(info)
+        assert (err["Code"], status) == ("InvalidParameter", 400), (account, err)
+    # Statements are added until the policy would pass SNS's 30 KiB: that one is refused, the policy is kept as
+    # it was, and it is still a policy SetTopicAttributes takes back.
+    accounts = [f"{n:012d}" for n in range(100)]
+    added = 0
+    with pytest.raises(ClientError) as info:
+        for i in range(100):
+            sns.add_permission(TopicArn=arn, Label=f"Many{i}", AWSAccountId=accounts, ActionName=["Publish"])
+            added += 1
+    err, status = error_of(info)
+    assert (err["Code"], status) == ("InvalidParameter", 400), err
+    assert 1 <= added < 100
+    policy = sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"]
+    assert len(policy.encode()) <= 30720
+    assert [s["Sid"] for s in json.loads(policy)["Statement"]][-1] == f"Many{added - 1}"
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
+    sns.remove_permission(TopicArn=arn, Label="Many0")
+    sns.add_permission(TopicArn=arn, Label="AfterRoomWasMade", AWSAccountId=["111122223333"], ActionName=["Publish"])
+
+
 def tags_of(sns, arn):
     return {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]}
 

@@ -127,11 +127,13 @@ struct EventSourceMappings {
         var consumer = QueueConfig.Consumer(function: function.name)
         consumer.uuid = RequestID.make()
         consumer.reportBatchItemFailures = false
-        try apply(input, to: &consumer, queue: queue, timeout: function.config.timeout)
+        try apply(input, to: &consumer, queue: queue)
+        let timeout = function.config.timeout
         _ = try await host.queues.update(queueName) { queue in
             guard queue.consumer == nil else {
                 throw LambdaError(.conflict, "ResourceConflictException", "The queue got a mapping meanwhile.")
             }
+            try Self.checkVisibility(of: queue, against: timeout)  // the queue as it is now, not as read before
             queue.consumer = consumer
         }
         let mapping = Mapping(uuid: consumer.uuid!, queue: queue, consumer: consumer, declaredAt: nil)
@@ -149,11 +151,14 @@ struct EventSourceMappings {
             consumer.function = function.name
             timeout = function.config.timeout
         }
-        try apply(input, to: &consumer, queue: mapping.queue, timeout: timeout)
-        let updated = consumer
+        try apply(input, to: &consumer, queue: mapping.queue)
+        let (updated, functionTimeout) = (consumer, timeout)
         let queue = try await host.queues.update(mapping.queue.name) { queue in
             guard queue.consumer?.uuid == uuid else {
                 throw LambdaError(.conflict, "ResourceConflictException", "The mapping changed meanwhile.")
+            }
+            if updated.function != mapping.consumer.function {
+                try Self.checkVisibility(of: queue, against: functionTimeout)
             }
             queue.consumer = updated
         }
@@ -175,9 +180,7 @@ struct EventSourceMappings {
     }
 
     /// Applies the settings of a create or update, each in Lambda's range.
-    private func apply(
-        _ input: AWSInput, to consumer: inout QueueConfig.Consumer, queue: QueueConfig, timeout: Duration
-    ) throws {
+    private func apply(_ input: AWSInput, to consumer: inout QueueConfig.Consumer, queue: QueueConfig) throws {
         // Settings of stream sources (Kinesis, DynamoDB, Kafka) that SQS mappings do not have: refused rather
         // than dropped, so that what works here also deploys.
         for name in Self.streamOnlyParameters where input[name] != nil {
@@ -229,18 +232,28 @@ struct EventSourceMappings {
             }
             consumer.reportBatchItemFailures = !types.isEmpty
         }
-        if let scaling = try input.object("ScalingConfig"), scaling["MaximumConcurrency"] != nil {
-            guard let concurrency = try scaling.int("MaximumConcurrency"), (2...1000).contains(concurrency) else {
-                throw LambdaError.invalid("ScalingConfig.MaximumConcurrency must be between 2 and 1000")
+        if let scaling = try input.object("ScalingConfig") {
+            if scaling["MaximumConcurrency"] != nil {
+                guard let concurrency = try scaling.int("MaximumConcurrency"), (2...1000).contains(concurrency) else {
+                    throw LambdaError.invalid("ScalingConfig.MaximumConcurrency must be between 2 and 1000")
+                }
+                consumer.maxConcurrency = concurrency
+            } else {
+                // As Lambda: an empty ScalingConfig removes the setting.
+                consumer.maxConcurrency = QueueConfig.Consumer(function: consumer.function).maxConcurrency
             }
-            consumer.maxConcurrency = concurrency
         }
+        consumer.modifiedAtMs = host.queues.nowMs
+    }
+
+    /// Lambda's check when a mapping is made or gets another function: the queue's messages must stay hidden
+    /// while the function may still run them.
+    static func checkVisibility(of queue: QueueConfig, against timeout: Duration) throws {
         guard queue.visibilityTimeoutMs >= timeout.milliseconds else {
             throw LambdaError.invalid(
                 "Queue visibility timeout: \(queue.visibilityTimeoutMs / 1000) seconds is less than Function timeout: \((timeout.milliseconds + 999) / 1000) seconds"
             )
         }
-        consumer.modifiedAtMs = host.queues.nowMs
     }
 
     /// Event source mapping parameters that apply to streams and Kafka only.

@@ -18,6 +18,11 @@ enum LambdaPermissions {
     /// Statements by function name, in the order they were added.
     private static let policies = Mutex<[String: [Statement]]>([:])
 
+    /// Lambda's limit on a function's resource policy (20 KB), and the bytes of GetPolicy's document around the
+    /// statements.
+    static let maxPolicyBytes = 20_480
+    private static let policyFrame = #"{"Version":"2012-10-17","Id":"default","Statement":[]}"#.utf8.count
+
     static func register(on router: Router<ControlContext>, host: StratusHost) {
         router.post("/2015-03-31/functions/:name/policy") { request, context in
             let name = try context.parameters.decoded("name")
@@ -130,16 +135,27 @@ enum LambdaPermissions {
         }
         statement.endObject()
         let json = String(decoding: statement.bytes, as: UTF8.self)
-        let added = policies.withLock { policies in
-            guard !(policies[function.name] ?? []).contains(where: { $0.sid == sid }) else { return false }
+        enum Outcome { case added, exists, tooLong(Int) }
+        let outcome = policies.withLock { policies -> Outcome in
+            let statements = policies[function.name] ?? []
+            guard !statements.contains(where: { $0.sid == sid }) else { return .exists }
+            // Lambda's limit on a function's policy, as GetPolicy shows it.
+            let size = Self.policyFrame + statements.reduce(json.utf8.count) { $0 + $1.json.utf8.count + 1 }
+            guard size <= Self.maxPolicyBytes else { return .tooLong(size) }
             policies[function.name, default: []].append(Statement(sid: sid, json: json))
-            return true
+            return .added
         }
-        guard added else {
+        switch outcome {
+        case .added: break
+        case .exists:
             throw LambdaError(
                 .conflict, "ResourceConflictException",
                 "The statement id (\(sid)) provided already exists. Please choose a new statement id, or remove the existing statement."
             )
+        case .tooLong(let size):
+            throw LambdaError(
+                .badRequest, "PolicyLengthExceededException",
+                "The final policy size (\(size)) is bigger than the limit (\(Self.maxPolicyBytes)).")
         }
         return (.created, .structure([("Statement", .string(json))]))
     }

@@ -45,6 +45,11 @@ extension SNSFacade {
             guard actions.allSatisfy(Self.topicActions.contains) else {
                 throw SNSError(code: "InvalidParameter", message: "Policy statement action out of service scope!")
             }
+            // Principals are AWS accounts: 12 digits each, as IAM checks them.
+            guard accounts.allSatisfy({ $0.utf8.count == 12 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } })
+            else {
+                throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Policy Error: PrincipalNotFound")
+            }
         }
         let arn = topicArn(topic)
         // Read, changed and written under the topics' lock: concurrent calls each keep their statement.
@@ -80,7 +85,10 @@ extension SNSFacade {
                 return current  // As SNS: removing a label the policy does not have changes nothing.
             }
             policy["Statement"] = .array(statements)
-            return JSONValue.object(policy).jsonText
+            let text = JSONValue.object(policy).jsonText
+            // The policy's limit holds however it grows, as for SetTopicAttributes.
+            try checkTopicAttribute("Policy", text)
+            return text
         }
     }
 
