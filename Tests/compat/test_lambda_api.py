@@ -445,6 +445,19 @@ def test_a_function_policy_stops_at_lambdas_20_kb(lam):
             lam.remove_permission(FunctionName="hello", StatementId=statement)
 
 
+def test_a_body_past_the_limit_is_request_too_large(control_url, new_queue_arn):
+    # The control port takes bodies of up to 8 MiB; past it Lambda's 413 RequestTooLargeException, below it the
+    # body is read (here: refused for what it says).
+    limit = 8 * 1024 * 1024
+    for path in ("/2015-03-31/event-source-mappings", "/2015-03-31/functions/hello/policy"):
+        over = requests.post(control_url + path, data=b" " * (limit + 1), headers={"Content-Type": "application/json"})
+        assert over.status_code == 413, (path, over.status_code, over.text[:200])
+        assert over.headers.get("x-amzn-ErrorType", "").startswith("RequestTooLargeException"), over.headers
+        under = requests.post(control_url + path, data=b"{}" + b" " * (limit - 2),
+                              headers={"Content-Type": "application/json"})
+        assert under.status_code == 400, (path, under.status_code, under.text[:200])
+
+
 def test_an_operation_stratus_lacks_answers_a_lambda_error(lam):
     with pytest.raises(ClientError) as info:
         lam.get_function_concurrency(FunctionName="hello")

@@ -275,7 +275,7 @@ struct EventSourceMappings {
 
     private func body(_ request: Request) async throws -> AWSInput {
         guard let buffer = await collectBody(request) else {
-            throw LambdaError.invalid("The request body is too large")
+            throw LambdaError.tooLarge
         }
         if buffer.readableBytes == 0 { return AWSInput([:]) }
         guard let fields = JSONValue.parseObject(buffer.readableBytesView) else {

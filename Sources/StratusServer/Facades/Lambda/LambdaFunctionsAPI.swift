@@ -230,4 +230,9 @@ struct LambdaError: Error {
     static func invalid(_ message: String) -> LambdaError {
         LambdaError(.badRequest, "InvalidParameterValueException", message)
     }
+
+    /// A request body past the control port's limit, as Lambda answers one.
+    static let tooLarge = LambdaError(
+        .contentTooLarge, "RequestTooLargeException",
+        "Request must be smaller than \(Limits.awsRequestBytes) bytes for the operation")
 }

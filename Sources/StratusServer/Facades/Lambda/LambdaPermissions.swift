@@ -77,8 +77,8 @@ enum LambdaPermissions {
     {
         let function = try LambdaFunctionsAPI.function(
             name, host, qualifier: request.uri.queryParameters.get("Qualifier"))
-        guard let buffer = await collectBody(request), let fields = JSONValue.parseObject(buffer.readableBytesView)
-        else {
+        guard let buffer = await collectBody(request) else { throw LambdaError.tooLarge }
+        guard let fields = JSONValue.parseObject(buffer.readableBytesView) else {
             throw LambdaError(.badRequest, "InvalidRequestContentException", "Could not parse request body into json")
         }
         let input = AWSInput(fields)
