@@ -24,6 +24,11 @@ package enum AWS {
         return valid ? name : "us-east-1"
     }
 
+    /// Whether `text` has the form of an AWS account id: 12 digits.
+    package static func isAccountId(_ text: String) -> Bool {
+        text.utf8.count == 12 && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
     package static func lambdaArn(_ function: String) -> String {
         "arn:aws:lambda:\(region):\(accountId):function:\(function)"
     }

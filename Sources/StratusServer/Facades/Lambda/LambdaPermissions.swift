@@ -108,7 +108,7 @@ enum LambdaPermissions {
             statement.beginObject()
             if principal.hasSuffix(".amazonaws.com") {
                 statement.field("Service", principal)
-            } else if principal.utf8.count == 12, principal.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
+            } else if AWS.isAccountId(principal) {
                 statement.field("AWS", "arn:aws:iam::\(principal):root")
             } else {
                 statement.field("AWS", principal)

@@ -46,8 +46,7 @@ extension SNSFacade {
                 throw SNSError(code: "InvalidParameter", message: "Policy statement action out of service scope!")
             }
             // Principals are AWS accounts: 12 digits each, as IAM checks them.
-            guard accounts.allSatisfy({ $0.utf8.count == 12 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } })
-            else {
+            guard accounts.allSatisfy(AWS.isAccountId) else {
                 throw SNSError(code: "InvalidParameter", message: "Invalid parameter: Policy Error: PrincipalNotFound")
             }
         }
