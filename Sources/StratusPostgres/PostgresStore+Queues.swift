@@ -302,7 +302,7 @@ extension PostgresStore {
                 try await connection.query(
                     """
                     UPDATE message SET queue = \(deadLetterQueue), source_queue = queue, receipt_handle = NULL,
-                        visible_at = \(nowMs)
+                        visible_at = \(nowMs), dedup_id = CASE WHEN dedup_id IS NOT NULL THEN id END
                     WHERE seq = ANY(\(dead))
                     """, logger: self.logger)
             }
@@ -450,31 +450,57 @@ extension PostgresStore {
             guard try await self.queueExists(deadLetterQueue, connection) else {
                 throw StoreError.queueDoesNotExist(deadLetterQueue)
             }
-            let moved: [PostgresRow]
-            if let target {
-                guard try await self.queueExists(target, connection) else {
-                    throw StoreError.queueDoesNotExist(target)
-                }
-                moved = try await connection.query(
-                    """
-                    UPDATE message SET queue = \(target), receive_count = 0, first_received_at = NULL,
-                        receipt_handle = NULL, source_queue = NULL, visible_at = \(nowMs), sent_at = \(nowMs)
-                    WHERE queue = \(deadLetterQueue) RETURNING queue
-                    """, logger: self.logger
-                ).collect()
-            } else {
-                moved = try await connection.query(
-                    """
-                    UPDATE message SET queue = source_queue, receive_count = 0, first_received_at = NULL,
-                        receipt_handle = NULL, source_queue = NULL, visible_at = \(nowMs), sent_at = \(nowMs)
-                    WHERE queue = \(deadLetterQueue) AND source_queue IN (SELECT name FROM queue) RETURNING queue
-                    """, logger: self.logger
-                ).collect()
+            if let target, try await !self.queueExists(target, connection) {
+                throw StoreError.queueDoesNotExist(target)
             }
-            for queue in Set(try moved.map { try $0.decode(String.self) }) {
+            var seqs: [Int64] = []
+            var destinations: [String] = []
+            for row in try await connection.query(
+                """
+                SELECT seq, coalesce(\(target), source_queue) FROM message
+                WHERE queue = \(deadLetterQueue)
+                    AND (\(target)::text IS NOT NULL OR source_queue IN (SELECT name FROM queue))
+                ORDER BY seq FOR UPDATE
+                """, logger: self.logger
+            ).collect() {
+                let (seq, destination) = try row.decode((Int64, String).self)
+                seqs.append(seq)
+                destinations.append(destination)
+            }
+            guard !seqs.isEmpty else { return 0 }
+            // New messages, as SQS's redrive makes them: new ids, and a FIFO destination's next sequence numbers
+            // (0 for none), reserved in one statement per destination.
+            var sequences = [Int64](repeating: 0, count: seqs.count)
+            for (destination, indices) in Dictionary(grouping: seqs.indices, by: { destinations[$0] })
+            where destination.hasSuffix(".fifo") {
+                let count = Int64(indices.count)
+                let last =
+                    try await connection.query(
+                        """
+                        INSERT INTO fifo_sequence (queue, last) VALUES (\(destination), \(count))
+                        ON CONFLICT (queue) DO UPDATE SET last = fifo_sequence.last + \(count) RETURNING last
+                        """, logger: self.logger
+                    ).collect().first?.decode(Int64.self) ?? count
+                for (offset, index) in indices.enumerated() { sequences[index] = last - count + 1 + Int64(offset) }
+            }
+            let ids = seqs.map { _ in RequestID.make() }
+            try await connection.query(
+                """
+                WITH v AS (
+                    SELECT * FROM unnest(\(seqs)::bigint[], \(ids)::text[], \(destinations)::text[],
+                        \(sequences)::bigint[]) WITH ORDINALITY AS v(seq, id, destination, sequence, n)),
+                old AS (
+                    DELETE FROM message m USING v WHERE m.seq = v.seq
+                    RETURNING m.seq, m.body, m.attributes, m.group_id, m.dedup_id)
+                INSERT INTO message (id, queue, body, attributes, sent_at, visible_at, group_id, dedup_id, sequence)
+                SELECT v.id, v.destination, old.body, old.attributes, \(nowMs), \(nowMs), old.group_id, old.dedup_id,
+                    nullif(v.sequence, 0)
+                FROM v JOIN old ON old.seq = v.seq ORDER BY v.n
+                """, logger: self.logger)
+            for queue in Set(destinations) {
                 try await connection.query(self.notifyQueue(queue), logger: self.logger)
             }
-            return moved.count
+            return seqs.count
         }
     }
 

@@ -246,31 +246,35 @@ extension SQLiteStore {
         }
     }
 
-    /// Moves the dead-letter queue's messages back, visible now, with receive counts and sent times starting
-    /// again (SQS's redrive creates new messages). Without `target`, a message goes back to the queue it was
-    /// moved from; messages sent to the dead-letter queue directly, or whose source queue is gone, stay.
+    /// Moves the dead-letter queue's messages back as new messages, in the order they reached it: each gets a new
+    /// id, goes after what the destination holds (a FIFO destination's next sequence numbers), visible now, its
+    /// receive count and sent time starting again (SQS's redrive). Without `target`, a message goes back to the
+    /// queue it was moved from; messages sent to the dead-letter queue directly, or whose source queue is gone, stay.
     package func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64) async throws -> Int {
         try await pool.write { db in
             guard try QueueRecord.exists(deadLetterQueue, db) else {
                 throw StoreError.queueDoesNotExist(deadLetterQueue)
             }
-            let reset = """
-                receive_count = 0, first_received_at = NULL, receipt_handle = NULL, source_queue = NULL,
-                visible_at = ?, sent_at = ?
-                """
-            if let target {
-                guard try QueueRecord.exists(target, db) else { throw StoreError.queueDoesNotExist(target) }
-                try db.execute(
-                    sql: "UPDATE message SET queue = ?, \(reset) WHERE queue = ?",
-                    arguments: [target, nowMs, nowMs, deadLetterQueue])
-            } else {
-                try db.execute(
-                    sql: """
-                        UPDATE message SET queue = source_queue, \(reset)
-                        WHERE queue = ? AND source_queue IN (SELECT name FROM queue)
-                        """, arguments: [nowMs, nowMs, deadLetterQueue])
+            if let target, try !QueueRecord.exists(target, db) { throw StoreError.queueDoesNotExist(target) }
+            let moving = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, coalesce(?1, source_queue) AS destination FROM message
+                    WHERE queue = ?2 AND (?1 IS NOT NULL OR source_queue IN (SELECT name FROM queue)) ORDER BY seq
+                    """, arguments: [target, deadLetterQueue]
+            ).map { (seq: $0["seq"] as Int64, destination: $0["destination"] as String) }
+            let copy = try db.cachedStatement(
+                sql: """
+                    INSERT INTO message (id, queue, body, attributes, sent_at, visible_at, group_id, dedup_id, sequence)
+                    SELECT ?1, ?2, body, attributes, ?3, ?3, group_id, dedup_id, ?4 FROM message WHERE seq = ?5
+                    """)
+            let delete = try db.cachedStatement(sql: "DELETE FROM message WHERE seq = ?")
+            for message in moving {
+                let sequence = try NewMessage.nextSequence(of: message.destination, db)
+                try copy.execute(arguments: [RequestID.make(), message.destination, nowMs, sequence, message.seq])
+                try delete.execute(arguments: [message.seq])
             }
-            return db.changesCount
+            return moving.count
         }
     }
 
@@ -288,13 +292,15 @@ extension SQLiteStore {
     }
 
     /// Moves one message to a dead-letter queue: same id, visible now, source remembered, its receive count and first
-    /// receive kept (as SQS: a dead-lettered message shows how often it was received before).
+    /// receive kept (as SQS: a dead-lettered message shows how often it was received before). A FIFO message's
+    /// deduplication id becomes its message id, as in SQS: two messages that shared one are both kept.
     static func moveToDeadLetterQueue(
         seq: Int64, from queue: String, to deadLetterQueue: String, nowMs: Int64, _ db: Database
     ) throws {
         try db.cachedStatement(
             sql: """
-                UPDATE message SET queue = ?, source_queue = ?, receipt_handle = NULL, visible_at = ?
+                UPDATE message SET queue = ?, source_queue = ?, receipt_handle = NULL, visible_at = ?,
+                    dedup_id = CASE WHEN dedup_id IS NOT NULL THEN id END
                 WHERE seq = ?
                 """
         ).execute(arguments: [deadLetterQueue, queue, nowMs, seq])

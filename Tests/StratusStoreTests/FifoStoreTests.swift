@@ -100,4 +100,38 @@ import Testing
             #expect(try await store.counts(of: "f.fifo", nowMs: QueueConfig.deduplicationIntervalMs).visible == 2)
         }
     }
+
+    /// SQS's dead-letter rules for FIFO queues: a dead-lettered message's deduplication id becomes its message id;
+    /// a redrive makes new messages (new ids, new sequence numbers) that queue up after what the source holds.
+    @Test(arguments: StoreKind.allCases) func aRedriveQueuesNewMessagesAfterWhatTheSourceHolds(_ kind: StoreKind)
+        async throws
+    {
+        try await kind.withStore { store, _ in
+            try await store.putQueue(QueueConfig(name: "d.fifo"))
+            var source = QueueConfig(name: "f.fifo")
+            source.visibilityTimeoutMs = 10
+            source.maxReceiveCount = 1
+            source.deadLetterQueue = "d.fifo"
+            try await store.putQueue(source)
+            let sent = try await store.send(
+                ["p", "q"].map { OutgoingMessage(body: $0, groupId: "g", deduplicationId: "dedup-" + $0) },
+                to: "f.fifo", nowMs: 0)
+            #expect(try await store.receive(from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 0).count == 2)
+            #expect(try await store.receive(from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 10).isEmpty)
+            let dead = try await store.receive(from: "d.fifo", max: 10, visibilityTimeoutMs: 0, nowMs: 20)
+            #expect(dead.map(\.id) == sent.map(\.id), "a dead-lettered message keeps its id")
+            #expect(dead.map(\.deduplicationId) == sent.map(\.id), "and its deduplication id becomes that id")
+
+            _ = try await store.send(
+                [OutgoingMessage(body: "later", groupId: "g", deduplicationId: "dedup-later")], to: "f.fifo", nowMs: 25)
+            #expect(try await store.redrive(from: "d.fifo", to: nil, nowMs: 30) == 2)
+            let back = try await store.receive(from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 30)
+            #expect(back.map(\.body) == ["later", "p", "q"], "redriven messages queue up after what is there")
+            #expect(Set(back.map(\.id)).isDisjoint(with: sent.map(\.id)), "a redriven message has a new id")
+            #expect(back.dropFirst().map(\.deduplicationId) == sent.map(\.id))
+            let sequences = back.compactMap(\.sequenceNumber)
+            #expect(sequences.count == 3 && sequences == sequences.sorted() && Set(sequences).count == 3)
+            #expect(back.allSatisfy { $0.receiveCount == 1 && $0.sentAtMs >= 25 })
+        }
+    }
 }

@@ -783,6 +783,7 @@ def test_dead_letter_then_start_message_move_task(sqs, new_queue):
     in_dlq = receive_all(sqs, dlq, 2, distinct=True, VisibilityTimeout=0)
     assert {m["Body"] for m in in_dlq} == bodies
 
+    moved_at = int(time.time() * 1000)  # the host runs on this machine's clock
     task = sqs.start_message_move_task(SourceArn=dlq_arn)
     assert task["TaskHandle"]
 
@@ -791,9 +792,12 @@ def test_dead_letter_then_start_message_move_task(sqs, new_queue):
         return counts == "2" and attrs(sqs, dlq, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"] == "0"
 
     wait_for(moved_back, "the messages to move back to the source queue")
-    back = receive_all(sqs, src, 2, AttributeNames=["ApproximateReceiveCount"])
+    back = receive_all(sqs, src, 2, AttributeNames=["ApproximateReceiveCount", "SentTimestamp"])
     assert {m["Body"] for m in back} == bodies
-    assert [m["Attributes"]["ApproximateReceiveCount"] for m in back] == ["1", "1"]  # a redrive starts afresh
+    # A redrive makes new messages (SQS): new ids, sent now, received once so far.
+    assert not {m["MessageId"] for m in back} & {m["MessageId"] for m in in_dlq}
+    assert [m["Attributes"]["ApproximateReceiveCount"] for m in back] == ["1", "1"]
+    assert all(int(m["Attributes"]["SentTimestamp"]) >= moved_at for m in back)
     tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
     assert tasks and tasks[0]["SourceArn"] == dlq_arn
     assert tasks[0]["Status"] in ("RUNNING", "COMPLETED")

@@ -322,6 +322,34 @@ def test_a_fifo_mapping_deletes_what_the_function_does_not_report(sqs, lam, stra
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
 
 
+def test_a_fifo_redrive_makes_new_messages_after_what_the_queue_holds(sqs, fifo_queue):
+    # SQS: a message moved from a FIFO queue to a FIFO dead-letter queue gets its message id as deduplication id;
+    # a redrive gives each message a new id and enqueue time, and the destination takes it after what it holds.
+    dlq = fifo_queue("redrive-dlq")
+    policy = json.dumps({"deadLetterTargetArn": arn_of(sqs, dlq), "maxReceiveCount": 1})
+    src = fifo_queue("redrive-src", VisibilityTimeout=1, RedrivePolicy=policy)
+    sent = [sqs.send_message(QueueUrl=src, MessageBody=b, MessageGroupId="g", MessageDeduplicationId="d-" + b)
+            for b in ("p", "q")]
+    ids = [m["MessageId"] for m in sent]
+    assert [m["Body"] for m in receive(sqs, src)] == ["p", "q"]
+    wait_for(lambda: not receive(sqs, src) and not queue_is_empty(sqs, dlq), "the messages to be dead-lettered")
+    dead = receive(sqs, dlq, VisibilityTimeout=0, AttributeNames=["All"])
+    assert [m["MessageId"] for m in dead] == ids
+    assert [m["Attributes"]["MessageDeduplicationId"] for m in dead] == ids
+
+    later = sqs.send_message(QueueUrl=src, MessageBody="later", MessageGroupId="g", MessageDeduplicationId="d-later")
+    sqs.start_message_move_task(SourceArn=arn_of(sqs, dlq))
+    wait_for(lambda: queue_is_empty(sqs, dlq), "the redrive")
+    back = receive(sqs, src, AttributeNames=["All"])
+    assert [m["Body"] for m in back] == ["later", "p", "q"]
+    assert back[0]["MessageId"] == later["MessageId"]
+    assert not {m["MessageId"] for m in back[1:]} & set(ids), "a redriven message has a new id"
+    assert [m["Attributes"]["MessageDeduplicationId"] for m in back[1:]] == ids
+    sequence = [int(m["Attributes"]["SequenceNumber"]) for m in back]
+    assert sequence == sorted(sequence) and len(set(sequence)) == 3
+    assert all(m["Attributes"]["ApproximateReceiveCount"] == "1" for m in back)
+
+
 def test_sends_answer_the_sequence_number_the_receive_shows(sqs, fifo_queue):
     url = fifo_queue("seqsend")
     one = sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="g", MessageDeduplicationId="a")

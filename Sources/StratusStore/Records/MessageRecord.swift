@@ -185,15 +185,7 @@ package struct NewMessage: Sendable {
                 }
             }
             let id = RequestID.make()
-            var sequence: Int64?
-            if fifo {
-                sequence = try Int64.fetchOne(
-                    db.cachedStatement(
-                        sql: """
-                            INSERT INTO fifo_sequence (queue, last) VALUES (?, 1)
-                            ON CONFLICT(queue) DO UPDATE SET last = last + 1 RETURNING last
-                            """), arguments: [queue])
-            }
+            let sequence = try nextSequence(of: queue, db)
             try statement.execute(arguments: [
                 id, queue, message.body, message.attributes, nowMs,
                 nowMs.saturatingAdd(message.delayMs ?? settings.delayMs), fifo ? message.groupId : nil,
@@ -212,5 +204,16 @@ package struct NewMessage: Sendable {
             sent.append(SentMessage(id: id, sequence: sequence))
         }
         return sent
+    }
+
+    /// The next sequence number of a FIFO queue (they grow and need not be consecutive); `nil` for a standard queue.
+    static func nextSequence(of queue: String, _ db: Database) throws -> Int64? {
+        guard queue.hasSuffix(".fifo") else { return nil }
+        return try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO fifo_sequence (queue, last) VALUES (?, 1)
+                    ON CONFLICT(queue) DO UPDATE SET last = last + 1 RETURNING last
+                    """), arguments: [queue])
     }
 }
