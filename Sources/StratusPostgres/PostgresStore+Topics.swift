@@ -22,6 +22,8 @@ extension PostgresStore {
     package func deleteTopic(_ name: String) async throws -> Bool {
         try await transaction { connection in
             try await connection.query("DELETE FROM subscription WHERE topic = \(name)", logger: self.logger)
+            try await connection.query(
+                "DELETE FROM fifo_dedup WHERE queue = \(FIFOPublish.key(of: name))", logger: self.logger)
             let deleted = try await connection.query(
                 "DELETE FROM topic WHERE name = \(name) RETURNING 1", logger: self.logger
             ).collect()
@@ -198,47 +200,73 @@ extension PostgresStore {
 
     package func commit(_ fanOut: [FanOut], nowMs: Int64) async throws {
         guard !fanOut.isEmpty else { return }
-        // Queue messages grouped by queue (one insert each, in publish order), deliveries in one insert.
-        var queueOrder: [String] = []
-        var byQueue: [String: [OutgoingMessage]] = [:]
-        var deliveries: [PendingDelivery] = []
-        var others: [FanOut] = []
-        for item in fanOut {
-            switch item {
-            case .queue(let name, let message):
-                if byQueue[name] == nil { queueOrder.append(name) }
-                byQueue[name, default: []].append(message)
-            case .delivery(let delivery): deliveries.append(delivery)
-            default: others.append(item)
+        let batch = try FanOutBatch(fanOut)
+        try await transaction { connection in try await self.write(batch, nowMs: nowMs, connection) }
+    }
+
+    package func commitFIFOPublish(
+        to topic: String, deduplicationId: String, messageId: String, nowMs: Int64,
+        fanOut: @escaping @Sendable (Int64) throws -> [FanOut]
+    ) async throws -> FIFOPublish {
+        let key = FIFOPublish.key(of: topic)
+        return try await transaction { connection in
+            // The sequence number first: its row stays locked until the commit, so publishes to the topic (from
+            // any host) commit in the order of their numbers, and a duplicate waits to see the first one's id.
+            let sequence =
+                try await connection.query(
+                    """
+                    INSERT INTO fifo_sequence (queue, last) VALUES (\(key), 1)
+                    ON CONFLICT (queue) DO UPDATE SET last = fifo_sequence.last + 1 RETURNING last
+                    """, logger: self.logger
+                ).collect().first?.decode(Int64.self) ?? 1
+            let claimed = try await connection.query(
+                """
+                INSERT INTO fifo_dedup (queue, dedup_id, message_id, expires_at, sequence)
+                VALUES (\(key), \(deduplicationId), \(messageId),
+                    \(nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs)), \(sequence))
+                ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id,
+                    expires_at = excluded.expires_at, sequence = excluded.sequence
+                WHERE fifo_dedup.expires_at <= \(nowMs) RETURNING 1
+                """, logger: self.logger
+            ).collect()
+            guard !claimed.isEmpty else {
+                let first = try await connection.query(
+                    "SELECT message_id, sequence FROM fifo_dedup WHERE queue = \(key) AND dedup_id = \(deduplicationId)",
+                    logger: self.logger
+                ).collect().first?.decode((String, Int64?).self)
+                return .duplicate(messageId: first?.0 ?? messageId, sequence: first?.1 ?? sequence)
             }
+            let committed = try fanOut(sequence)
+            try await self.write(try FanOutBatch(committed), nowMs: nowMs, connection)
+            return .committed(sequence: sequence, fanOut: committed)
         }
-        let encoded = try queueOrder.map { ($0, try NewMessage.encode(byQueue[$0] ?? [])) }
+    }
+
+    /// Writes a publish's fan-out in the transaction of `connection`.
+    private func write(_ batch: FanOutBatch, nowMs: Int64, _ connection: PostgresConnection) async throws {
+        for (queue, messages) in batch.queues {
+            try await insert(messages, into: queue, nowMs: nowMs, connection)
+        }
+        try await insert(batch.deliveries, connection)
         let encoder = JSONEncoder()
-        let (deliveriesToInsert, rest) = (deliveries, others)
-        try await transaction { connection in
-            for (queue, messages) in encoded {
-                try await self.insert(messages, into: queue, nowMs: nowMs, connection)
-            }
-            try await self.insert(deliveriesToInsert, connection)
-            for item in rest {
-                switch item {
-                case .schedule(let state): try await self.put(state, connection)
-                case .archive(let message):
-                    let attributes = String(decoding: try encoder.encode(message.attributes), as: UTF8.self)
-                    let perProtocol = String(decoding: try encoder.encode(message.perProtocol), as: UTF8.self)
-                    try await connection.query(
-                        """
-                        INSERT INTO archive (topic, message_id, message, subject, attributes, per_protocol, published_at)
-                        VALUES (\(message.topic), \(message.messageId), \(message.message), \(message.subject),
-                            \(attributes), \(perProtocol), \(message.publishedAtMs))
-                        """, logger: self.logger)
-                case .replayProgress(let id, let cursor, let delivered):
-                    guard var job = try await self.replay(id, connection) else { continue }
-                    job.cursor = cursor
-                    job.delivered = delivered
-                    try await self.put(job, connection)
-                case .queue, .delivery: break
-                }
+        for item in batch.others {
+            switch item {
+            case .schedule(let state): try await put(state, connection)
+            case .archive(let message):
+                let attributes = String(decoding: try encoder.encode(message.attributes), as: UTF8.self)
+                let perProtocol = String(decoding: try encoder.encode(message.perProtocol), as: UTF8.self)
+                try await connection.query(
+                    """
+                    INSERT INTO archive (topic, message_id, message, subject, attributes, per_protocol, published_at)
+                    VALUES (\(message.topic), \(message.messageId), \(message.message), \(message.subject),
+                        \(attributes), \(perProtocol), \(message.publishedAtMs))
+                    """, logger: logger)
+            case .replayProgress(let id, let cursor, let delivered):
+                guard var job = try await replay(id, connection) else { continue }
+                job.cursor = cursor
+                job.delivered = delivered
+                try await put(job, connection)
+            case .queue, .delivery: break
             }
         }
     }
@@ -494,5 +522,28 @@ extension PostgresStore {
                 \(job.createdAtMs), \(text))
             ON CONFLICT (id) DO UPDATE SET status = excluded.status, job = excluded.job
             """, logger: logger)
+    }
+}
+
+/// A publish's fan-out as the PostgreSQL store writes it: queue messages grouped by queue (one insert each, in
+/// publish order, encoded before the transaction), the deliveries (one insert), and the rest.
+private struct FanOutBatch: Sendable {
+    var queues: [(String, [NewMessage])] = []
+    var deliveries: [PendingDelivery] = []
+    var others: [FanOut] = []
+
+    init(_ fanOut: [FanOut]) throws {
+        var queueOrder: [String] = []
+        var byQueue: [String: [OutgoingMessage]] = [:]
+        for item in fanOut {
+            switch item {
+            case .queue(let name, let message):
+                if byQueue[name] == nil { queueOrder.append(name) }
+                byQueue[name, default: []].append(message)
+            case .delivery(let delivery): deliveries.append(delivery)
+            default: others.append(item)
+            }
+        }
+        queues = try queueOrder.map { ($0, try NewMessage.encode(byQueue[$0] ?? [])) }
     }
 }

@@ -20,6 +20,7 @@ extension SQLiteStore {
     package func deleteTopic(_ name: String) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM subscription WHERE topic = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM fifo_dedup WHERE queue = ?", arguments: [FIFOPublish.key(of: name)])
             try db.execute(sql: "DELETE FROM topic WHERE name = ?", arguments: [name])
             return db.changesCount > 0
         }
@@ -92,49 +93,35 @@ extension SQLiteStore {
     /// named queue does not exist (`QueueDoesNotExist`).
     package func commit(_ fanOut: [FanOut], nowMs: Int64) async throws {
         guard !fanOut.isEmpty else { return }
-        enum Entry: Sendable {
-            case queue(String, NewMessage)
-            case delivery(DeliveryRecord)
-            case schedule(ScheduleState)
-            case archive(ArchivedMessage, attributes: String, perProtocol: String)
-            case replay(id: String, cursor: Int64, delivered: Int)
-        }
-        let entries: [Entry] = try fanOut.map { item in
-            switch item {
-            case .queue(let name, let message): .queue(name, try NewMessage.encode([message])[0])
-            case .delivery(let delivery): .delivery(DeliveryRecord(delivery))
-            case .schedule(let state): .schedule(state)
-            case .archive(let message):
-                .archive(
-                    message, attributes: String(decoding: try JSONEncoder().encode(message.attributes), as: UTF8.self),
-                    perProtocol: String(decoding: try JSONEncoder().encode(message.perProtocol), as: UTF8.self))
-            case .replayProgress(let id, let cursor, let delivered):
-                .replay(id: id, cursor: cursor, delivered: delivered)
+        let entries = try FanOutEntry.encode(fanOut)  // off the writer
+        try await pool.write { db in try FanOutEntry.insert(entries, nowMs: nowMs, db) }
+    }
+
+    package func commitFIFOPublish(
+        to topic: String, deduplicationId: String, messageId: String, nowMs: Int64,
+        fanOut: @escaping @Sendable (Int64) throws -> [FanOut]
+    ) async throws -> FIFOPublish {
+        let key = FIFOPublish.key(of: topic)
+        return try await pool.write { db in
+            if let first = try Row.fetchOne(
+                db,
+                sql: "SELECT message_id, sequence FROM fifo_dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?",
+                arguments: [key, deduplicationId, nowMs])
+            {
+                return .duplicate(messageId: first["message_id"], sequence: first["sequence"] ?? 0)
             }
-        }
-        try await pool.write { db in
-            for entry in entries {
-                switch entry {
-                case .queue(let name, let message): _ = try NewMessage.insert([message], into: name, nowMs: nowMs, db)
-                case .delivery(let delivery): try delivery.insert(db)
-                case .schedule(let state): try Self.put(state, db)
-                case .archive(let message, let attributes, let perProtocol):
-                    try db.execute(
-                        sql: """
-                            INSERT INTO archive (topic, message_id, message, subject, attributes, per_protocol, published_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            message.topic, message.messageId, message.message, message.subject, attributes, perProtocol,
-                            message.publishedAtMs,
-                        ])
-                case .replay(let id, let cursor, let delivered):
-                    guard var job = try Self.replay(id, db) else { continue }
-                    job.cursor = cursor
-                    job.delivered = delivered
-                    try Self.put(job, db)
-                }
-            }
+            let sequence = try NewMessage.takeSequence(key, db)
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO fifo_dedup (queue, dedup_id, message_id, expires_at, sequence)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    key, deduplicationId, messageId, nowMs.saturatingAdd(QueueConfig.deduplicationIntervalMs), sequence,
+                ])
+            let committed = try fanOut(sequence)
+            try FanOutEntry.insert(try FanOutEntry.encode(committed), nowMs: nowMs, db)
+            return .committed(sequence: sequence, fanOut: committed)
         }
     }
 
@@ -328,5 +315,55 @@ extension SQLiteStore {
         try db.execute(
             sql: "INSERT INTO replay (id, job) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET job = excluded.job",
             arguments: [job.id, text])
+    }
+}
+
+/// A fan-out item encoded for its insert.
+private enum FanOutEntry: Sendable {
+    case queue(String, NewMessage)
+    case delivery(DeliveryRecord)
+    case schedule(ScheduleState)
+    case archive(ArchivedMessage, attributes: String, perProtocol: String)
+    case replay(id: String, cursor: Int64, delivered: Int)
+
+    static func encode(_ fanOut: [FanOut]) throws -> [FanOutEntry] {
+        try fanOut.map { item in
+            switch item {
+            case .queue(let name, let message): .queue(name, try NewMessage.encode([message])[0])
+            case .delivery(let delivery): .delivery(DeliveryRecord(delivery))
+            case .schedule(let state): .schedule(state)
+            case .archive(let message):
+                .archive(
+                    message, attributes: String(decoding: try JSONEncoder().encode(message.attributes), as: UTF8.self),
+                    perProtocol: String(decoding: try JSONEncoder().encode(message.perProtocol), as: UTF8.self))
+            case .replayProgress(let id, let cursor, let delivered):
+                .replay(id: id, cursor: cursor, delivered: delivered)
+            }
+        }
+    }
+
+    static func insert(_ entries: [FanOutEntry], nowMs: Int64, _ db: Database) throws {
+        for entry in entries {
+            switch entry {
+            case .queue(let name, let message): _ = try NewMessage.insert([message], into: name, nowMs: nowMs, db)
+            case .delivery(let delivery): try delivery.insert(db)
+            case .schedule(let state): try SQLiteStore.put(state, db)
+            case .archive(let message, let attributes, let perProtocol):
+                try db.execute(
+                    sql: """
+                        INSERT INTO archive (topic, message_id, message, subject, attributes, per_protocol, published_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        message.topic, message.messageId, message.message, message.subject, attributes, perProtocol,
+                        message.publishedAtMs,
+                    ])
+            case .replay(let id, let cursor, let delivered):
+                guard var job = try SQLiteStore.replay(id, db) else { continue }
+                job.cursor = cursor
+                job.delivered = delivered
+                try SQLiteStore.put(job, db)
+            }
+        }
     }
 }

@@ -128,6 +128,14 @@ package protocol Store: Sendable {
     func subscriptions(of topic: String) async throws -> [Subscription]
     /// Commits a publish: every queue message and pending delivery, in one transaction.
     func commit(_ fanOut: [FanOut], nowMs: Int64) async throws
+    /// Commits a publish to FIFO topic `topic` in one transaction, unless `deduplicationId` was published to it in
+    /// the last 5 minutes (`QueueConfig.deduplicationIntervalMs`): takes the topic's next sequence number,
+    /// remembers the id with `messageId`, and commits what `fanOut` makes with that number. The ids outlive the
+    /// host and are shared by the hosts of one database, as SNS's are.
+    func commitFIFOPublish(
+        to topic: String, deduplicationId: String, messageId: String, nowMs: Int64,
+        fanOut: @escaping @Sendable (Int64) throws -> [FanOut]
+    ) async throws -> FIFOPublish
 
     // MARK: Archives and replays
 
@@ -279,4 +287,17 @@ package struct SharedDeployment: Sendable, Equatable {
         self.revision = revision
         self.source = source
     }
+}
+
+/// A publish to a FIFO topic, as `Store.commitFIFOPublish` decided it.
+package enum FIFOPublish: Sendable, Equatable {
+    /// Committed, with the topic's next sequence number: what `fanOut` made of it.
+    case committed(sequence: Int64, fanOut: [FanOut])
+    /// The deduplication id was published within the last 5 minutes: that publish's message id and sequence
+    /// number. Nothing was committed.
+    case duplicate(messageId: String, sequence: Int64)
+
+    /// The key a FIFO topic's sequence numbers and deduplication ids are kept under, next to the FIFO queues'
+    /// (no queue name has a `:`).
+    package static func key(of topic: String) -> String { "topic:" + topic }
 }

@@ -1,42 +1,70 @@
+import StratusCore
 import StratusTesting
 import Testing
 
 @testable import StratusRuntime
 
-/// A FIFO topic's deduplication: both sides of its window (5 minutes) and of its capacity (the ids it
-/// remembers), on a `ManualClock`.
+/// A FIFO topic's deduplication: both sides of its window (5 minutes) on a `ManualClock`, and ids kept in the
+/// store, so that a restarted host, or another host of the same state, answers a retried publish as the first.
 @Suite(.timeLimit(.minutes(2))) struct FIFOTopicTests {
-    func topic() async throws -> (TopicPublisher, ManualClock, TemporaryProject) {
-        let project = try TemporaryProject()
-        let clock = ManualClock()
+    /// A host on `project` whose topic `ledger.fifo` delivers to FIFO queue `out.fifo`.
+    func host(_ project: TemporaryProject, _ clock: ManualClock) async throws -> StratusHost {
         var configuration = StratusHost.Configuration()
         configuration.clock = clock
         let host = try project.host(configuration)
-        try await host.topics.create("ledger.fifo")
-        return (host.topics, clock, project)
+        try await host.prepare()
+        if host.topics.subscription(id: "s1") == nil {
+            _ = try await host.queues.create(QueueConfig(name: "out.fifo"))
+            try await host.topics.create("ledger.fifo")
+            try await host.topics.subscribe(
+                Subscription(id: "s1", topic: "ledger.fifo", endpoint: .queue("out.fifo")))
+        }
+        return host
     }
 
-    func publish(_ topics: TopicPublisher, _ id: String) async throws -> String {
-        try await topics.publish(to: "ledger.fifo", message: "m", groupId: "g", deduplicationId: id).messageId
+    func publish(_ host: StratusHost, _ id: String) async throws -> TopicPublisher.Published {
+        try await host.topics.publish(to: "ledger.fifo", message: "m-" + id, groupId: "g", deduplicationId: id)
     }
 
     @Test func aDeduplicationIdIsRememberedForFiveMinutes() async throws {
-        let (topics, clock, project) = try await topic()
+        let project = try TemporaryProject()
         defer { project.remove() }
-        let first = try await publish(topics, "d")
-        clock.advance(by: .milliseconds(TopicPublisher.deduplicationWindowMs - 1))
-        #expect(try await publish(topics, "d") == first, "a duplicate just inside the window")
+        let clock = ManualClock()
+        let host = try await host(project, clock)
+        let first = try await publish(host, "d")
+        clock.advance(by: .milliseconds(QueueConfig.deduplicationIntervalMs - 1))
+        let again = try await publish(host, "d")
+        #expect(again.messageId == first.messageId, "a duplicate just inside the window")
+        #expect(again.sequenceNumber == first.sequenceNumber)
         clock.advance(by: .milliseconds(1))
-        #expect(try await publish(topics, "d") != first, "a new message once the window has passed")
+        let later = try await publish(host, "d")
+        #expect(later.messageId != first.messageId, "a new message once the window has passed")
+        #expect((later.sequenceNumber ?? "") > (first.sequenceNumber ?? "~"), "sequence numbers grow")
+        #expect(try await host.queues.counts("out.fifo").visible == 2)
     }
 
-    @Test func atCapacityTheOldestIdIsForgottenFirst() async throws {
-        let (topics, _, project) = try await topic()
+    @Test func anotherHostOnTheSameStateAnswersARetriedPublishAsTheFirst() async throws {
+        let project = try TemporaryProject()
         defer { project.remove() }
-        let first = try await publish(topics, "0")
-        for index in 1..<TopicPublisher.deduplicationCapacity { _ = try await publish(topics, String(index)) }
-        #expect(try await publish(topics, "0") == first, "as many ids as the capacity: all remembered")
-        _ = try await publish(topics, "one-more")
-        #expect(try await publish(topics, "0") != first, "one more than the capacity: the oldest forgotten")
+        let clock = ManualClock()
+        let first = try await publish(try await host(project, clock), "d")
+        // A host that starts afresh on the same state (a restart, or a second host of the database) knows the id.
+        let restarted = try await host(project, clock)
+        let again = try await publish(restarted, "d")
+        #expect(again.messageId == first.messageId && again.sequenceNumber == first.sequenceNumber)
+        let next = try await publish(restarted, "e")
+        #expect((next.sequenceNumber ?? "") > (first.sequenceNumber ?? "~"), "its sequence numbers go on growing")
+        #expect(try await restarted.queues.counts("out.fifo").visible == 2, "the duplicate was delivered nowhere")
+    }
+
+    @Test func aTopicMadeAgainForgetsTheOldOnesIds() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        let clock = ManualClock()
+        let host = try await host(project, clock)
+        let first = try await publish(host, "d")
+        try await host.topics.delete("ledger.fifo")
+        try await host.topics.create("ledger.fifo")
+        #expect(try await publish(host, "d").messageId != first.messageId)
     }
 }

@@ -134,4 +134,48 @@ import Testing
             #expect(back.allSatisfy { $0.receiveCount == 1 && $0.sentAtMs >= 25 })
         }
     }
+
+    /// A FIFO topic's publishes: the deduplication id decided in the commit, so that of many concurrent publishes
+    /// with one id (on one host or several) exactly one commits, and the others answer its id and number.
+    @Test(arguments: StoreKind.allCases) func aFIFOTopicCommitsOneOfConcurrentDuplicates(_ kind: StoreKind)
+        async throws
+    {
+        try await kind.withStore { store, _ in
+            try await store.putQueue(QueueConfig(name: "f.fifo"))
+            try await store.putTopic("t.fifo")
+            @Sendable func publish(_ dedup: String, _ messageId: String, at ms: Int64) async throws -> FIFOPublish {
+                try await store.commitFIFOPublish(to: "t.fifo", deduplicationId: dedup, messageId: messageId, nowMs: ms)
+                { sequence in
+                    [
+                        .queue(
+                            "f.fifo",
+                            OutgoingMessage(body: "\(messageId) #\(sequence)", groupId: "g", deduplicationId: messageId)
+                        )
+                    ]
+                }
+            }
+            let decided = try await withThrowingTaskGroup(of: FIFOPublish.self) { group in
+                for index in 0..<20 { group.addTask { try await publish("same", "m\(index)", at: 0) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let committed = decided.compactMap { if case .committed(let sequence, _) = $0 { sequence } else { nil } }
+            #expect(committed.count == 1)
+            let body = try await store.receive(from: "f.fifo", max: 10, visibilityTimeoutMs: 0, nowMs: 1).map(\.body)
+            #expect(body.count == 1)
+            for case .duplicate(let messageId, let sequence) in decided {
+                #expect(body == ["\(messageId) #\(sequence)"], "a duplicate answers the first publish")
+            }
+            // Past the window the id is new again, with a greater number; a topic made again forgets its ids.
+            guard
+                case .committed(let later, _) = try await publish("same", "n", at: QueueConfig.deduplicationIntervalMs)
+            else { Issue.record("not committed past the window"); return }
+            #expect(later > committed[0])
+            #expect(try await store.deleteTopic("t.fifo"))
+            try await store.putTopic("t.fifo")
+            guard case .committed = try await publish("same", "o", at: QueueConfig.deduplicationIntervalMs + 1) else {
+                Issue.record("a topic made again remembered the old one's id")
+                return
+            }
+        }
+    }
 }

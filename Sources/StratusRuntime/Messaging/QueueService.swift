@@ -317,6 +317,23 @@ package final class QueueService: Sendable {
     func commit(_ fanOut: [FanOut]) async throws {
         guard !fanOut.isEmpty else { return }
         try await store.commit(fanOut, nowMs: nowMs)
+        wake(for: fanOut)
+    }
+
+    /// Commits a publish to a FIFO topic unless it is a duplicate (`Store.commitFIFOPublish`), then wakes the
+    /// receivers and schedulers of what it committed.
+    func commitFIFOPublish(
+        to topic: String, deduplicationId: String, messageId: String,
+        fanOut: @escaping @Sendable (Int64) throws -> [FanOut]
+    ) async throws -> FIFOPublish {
+        let decided = try await store.commitFIFOPublish(
+            to: topic, deduplicationId: deduplicationId, messageId: messageId, nowMs: nowMs, fanOut: fanOut)
+        if case .committed(_, let committed) = decided { wake(for: committed) }
+        return decided
+    }
+
+    /// Wakes the receivers of the queues and the schedulers of the targets that `fanOut` committed to.
+    private func wake(for fanOut: [FanOut]) {
         var queues: Set<String> = []
         var targets: Set<String> = []
         for item in fanOut {

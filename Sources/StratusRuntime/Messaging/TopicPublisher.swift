@@ -52,11 +52,6 @@ package final class TopicPublisher: Sendable {
             : QueueConfig.isValidName(name, maxLength: 256)
     }
 
-    /// How long a FIFO topic's deduplication ids are remembered, and how many at most (SNS's FIFO throughput,
-    /// 300 publishes a second, for that long).
-    static let deduplicationWindowMs: Int64 = 5 * 60 * 1000
-    static let deduplicationCapacity = 100_000
-
     private let store: any Store
     private let queues: QueueService
     private let topics = Mutex<[String: [Subscription]]>([:])
@@ -66,17 +61,6 @@ package final class TopicPublisher: Sendable {
     private let attributes = Mutex<[String: [String: String]]>([:])
     /// Creates and subscriptions one at a time (each checks a limit, then writes across an await).
     private let changes = AsyncMutex()
-    /// FIFO topics' sequence numbers and recent deduplication ids (kept in this host's memory).
-    private let fifo = Mutex(FIFOState())
-    private let fifoLocks = Mutex<[String: AsyncMutex]>([:])
-
-    private struct FIFOState {
-        var lastSequence: UInt64 = 0
-        var seen: [String: (first: Published, atMs: Int64)] = [:]
-        /// Keys in the order they were seen, with when: the oldest are forgotten first.
-        var order: [(key: String, atMs: Int64)] = []
-        var head = 0
-    }
 
     init(store: any Store, queues: QueueService) {
         self.store = store
@@ -193,11 +177,6 @@ package final class TopicPublisher: Sendable {
             try await store.deleteTopic(topic)
             topics.withLock { _ = $0.removeValue(forKey: topic) }
             attributes.withLock { _ = $0.removeValue(forKey: topic) }
-            // A topic made again with the name is a new one: the old one's deduplication ids do not apply.
-            if Self.isFIFO(topic) {
-                let prefix = topic + "\u{0}"
-                fifo.withLock { state in state.seen = state.seen.filter { !$0.key.hasPrefix(prefix) } }
-            }
         }
     }
 
@@ -337,42 +316,29 @@ package final class TopicPublisher: Sendable {
         }
         let nowMs = queues.nowMs
         let now = Date(timeIntervalSince1970: Double(nowMs) / 1000)
-        var publication = MessagingEvents.Publication(
+        let publication = MessagingEvents.Publication(
             messageId: RequestID.make(), topic: topic, message: message, subject: subject, attributes: attributes,
             timestamp: now)
         guard let ordering else {
-            try await commit(publication, perProtocol: perProtocol, to: subscriptions, ordering: nil, nowMs: nowMs)
+            try await queues.commit(
+                committable(publication, perProtocol: perProtocol, to: subscriptions, ordering: nil, nowMs: nowMs))
             return Published(messageId: publication.messageId)
         }
-        // One publish of a FIFO topic at a time, as far as its commit: the queues get its messages in the order
-        // of their sequence numbers, and a duplicate is answered only once the first is committed.
-        return try await fifoLock(of: topic).withLock {
-            let key = topic + "\u{0}" + ordering.deduplicationId
-            switch reserve(key, messageId: publication.messageId, nowMs: nowMs) {
-            case .duplicate(let first): return first
-            case .reserved(let sequence): publication.sequenceNumber = sequence
-            }
-            do {
-                try await commit(
-                    publication, perProtocol: perProtocol, to: subscriptions, ordering: ordering, nowMs: nowMs)
-            } catch {
-                // Not accepted: a retry with the same deduplication id must be published, not a duplicate.
-                fifo.withLock { state in
-                    if state.seen[key]?.first.messageId == publication.messageId { state.seen[key] = nil }
-                }
-                throw error
-            }
-            return Published(messageId: publication.messageId, sequenceNumber: publication.sequenceNumber)
+        // The store decides, in the transaction that commits it: a publish whose deduplication id the topic saw in
+        // the last 5 minutes (on any host, before any restart) is answered as the first was and delivered nowhere.
+        let decided = try await queues.commitFIFOPublish(
+            to: topic, deduplicationId: ordering.deduplicationId, messageId: publication.messageId
+        ) { sequence in
+            var publication = publication
+            publication.sequenceNumber = QueueMessage.sequenceNumber(sequence)
+            return self.committable(
+                publication, perProtocol: perProtocol, to: subscriptions, ordering: ordering, nowMs: nowMs)
         }
-    }
-
-    /// The lock that orders the publishes of FIFO topic `topic`.
-    private func fifoLock(of topic: String) -> AsyncMutex {
-        fifoLocks.withLock { locks in
-            if let lock = locks[topic] { return lock }
-            let lock = AsyncMutex()
-            locks[topic] = lock
-            return lock
+        switch decided {
+        case .committed(let sequence, _):
+            return Published(messageId: publication.messageId, sequenceNumber: QueueMessage.sequenceNumber(sequence))
+        case .duplicate(let messageId, let sequence):
+            return Published(messageId: messageId, sequenceNumber: QueueMessage.sequenceNumber(sequence))
         }
     }
 
@@ -413,55 +379,21 @@ package final class TopicPublisher: Sendable {
         return Ordering(groupId: groupId, deduplicationId: deduplication)
     }
 
-    private enum Reservation {
-        case reserved(sequence: String)
-        case duplicate(Published)
-    }
-
-    /// A FIFO publish's sequence number, its deduplication id remembered; or the first publish of that id.
-    private func reserve(_ key: String, messageId: String, nowMs: Int64) -> Reservation {
-        fifo.withLock { state in
-            func forgetOldest(while condition: (FIFOState) -> Bool) {
-                while state.head < state.order.count, condition(state) {
-                    let (old, atMs) = state.order[state.head]
-                    if state.seen[old]?.atMs == atMs { state.seen[old] = nil }  // not a later publish of the id
-                    state.head += 1
-                }
-            }
-            // Forget what is past the window; then, for a new id, the oldest until there is room for it.
-            forgetOldest { $0.order[$0.head].atMs <= nowMs - Self.deduplicationWindowMs }
-            if let seen = state.seen[key] { return .duplicate(seen.first) }
-            forgetOldest { $0.order.count - $0.head >= Self.deduplicationCapacity }
-            if state.head > 1024, state.head * 2 > state.order.count {
-                state.order.removeFirst(state.head)
-                state.head = 0
-            }
-            // 20 digits, increasing as SNS's do: 10^19 plus the clock's microseconds, or one more than the last.
-            let clock = 10_000_000_000_000_000_000 + UInt64(clamping: nowMs) % 1_000_000_000_000_000 * 1000
-            state.lastSequence = max(state.lastSequence + 1, clock)
-            let sequence = String(state.lastSequence)
-            state.seen[key] = (Published(messageId: messageId, sequenceNumber: sequence), nowMs)
-            state.order.append((key, nowMs))
-            return .reserved(sequence: sequence)
-        }
-    }
-
-    private func commit(
+    /// What a publish commits: its fan-out, and the message itself for a topic with an archive.
+    private func committable(
         _ publication: MessagingEvents.Publication, perProtocol: [String: String], to subscriptions: [Subscription],
         ordering: Ordering?, nowMs: Int64
-    ) async throws {
-        let (topic, message, subject, attributes) = (
-            publication.topic, publication.message, publication.subject, publication.attributes
-        )
+    ) -> [FanOut] {
         var fanOut = fanOut(publication, perProtocol: perProtocol, to: subscriptions, nowMs: nowMs, ordering: ordering)
-        if archives.withLock({ $0[topic] != nil }) {
+        if archives.withLock({ $0[publication.topic] != nil }) {
             fanOut.append(
                 .archive(
                     ArchivedMessage(
-                        topic: topic, messageId: publication.messageId, message: message, subject: subject,
-                        attributes: attributes, perProtocol: perProtocol, publishedAtMs: nowMs)))
+                        topic: publication.topic, messageId: publication.messageId, message: publication.message,
+                        subject: publication.subject, attributes: publication.attributes, perProtocol: perProtocol,
+                        publishedAtMs: nowMs)))
         }
-        try await queues.commit(fanOut)
+        return fanOut
     }
 
     /// What `publication` becomes for each of `subscriptions` whose filter it matches: queue messages and

@@ -209,11 +209,16 @@ package struct NewMessage: Sendable {
     /// The next sequence number of a FIFO queue (they grow and need not be consecutive); `nil` for a standard queue.
     static func nextSequence(of queue: String, _ db: Database) throws -> Int64? {
         guard queue.hasSuffix(".fifo") else { return nil }
-        return try Int64.fetchOne(
+        return try takeSequence(queue, db)
+    }
+
+    /// The next number of sequence `key` (a FIFO queue's name, or `FIFOPublish.key` of a FIFO topic).
+    static func takeSequence(_ key: String, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(
             db.cachedStatement(
                 sql: """
                     INSERT INTO fifo_sequence (queue, last) VALUES (?, 1)
                     ON CONFLICT(queue) DO UPDATE SET last = last + 1 RETURNING last
-                    """), arguments: [queue])
+                    """), arguments: [key]) ?? 1
     }
 }
