@@ -475,6 +475,48 @@ def test_messages_acknowledged_through_the_aws_apis_survive_sigkill():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_a_fifo_publish_retried_after_a_sigkill_is_answered_as_the_first():
+    """A client whose FIFO publish was answered, or cut off, by a host that then died retries it with the same
+    deduplication id after the restart: SNS answers the first publish's MessageId and SequenceNumber and delivers
+    nothing twice, since the id is remembered for 5 minutes whatever happens to the server."""
+    tmp, project, state = scratch_project("stratus-fifo-kill-")
+    try:
+        host = start_host(project, state)
+        sqs, sns = aws_client("sqs", host.control_url), aws_client("sns", host.control_url)
+        sqs.create_queue(QueueName="ledger.fifo", Attributes={"FifoQueue": "true"})
+        topic = sns.create_topic(Name="ledger.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:ledger.fifo")
+        first = [sns.publish(TopicArn=topic, Message=f"entry {i}", MessageGroupId="account-1",
+                             MessageDeduplicationId=f"entry-{i}") for i in range(5)]
+        host.proc.kill()
+        host.proc.wait()
+
+        host = start_host(project, state)
+        try:
+            sns, sqs = aws_client("sns", host.control_url), aws_client("sqs", host.control_url)
+            retried = [sns.publish(TopicArn=topic, Message=f"entry {i}", MessageGroupId="account-1",
+                                   MessageDeduplicationId=f"entry-{i}") for i in range(5)]
+            assert [(a["MessageId"], a["SequenceNumber"]) for a in retried] == [
+                (a["MessageId"], a["SequenceNumber"]) for a in first]
+            new = sns.publish(TopicArn=topic, Message="entry 5", MessageGroupId="account-1",
+                              MessageDeduplicationId="entry-5")
+            assert int(new["SequenceNumber"]) > int(first[-1]["SequenceNumber"])
+            url = sqs.get_queue_url(QueueName="ledger.fifo")["QueueUrl"]
+            bodies = []
+            while True:
+                got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+                if not got:
+                    break
+                bodies += [json.loads(m["Body"])["Message"] for m in got]
+                sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+            assert bodies == [f"entry {i}" for i in range(6)]
+        finally:
+            assert stop_host(host) == 0, host.log()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- a function's own AWS SDK calls
 
 RELAY_APP = '''
