@@ -244,8 +244,12 @@ package final class StratusHost: Service, Sendable {
         launcher.pointSDKs(at: "http://\(name):\(port)", token: token)
     }
 
+    /// The control plane's port is chosen when it binds: workers wait for `pointFunctionSDKs` before they start.
+    package func holdWorkersUntilSDKsArePointed() { launcher.holdStartsUntilSDKsArePointed() }
+
     /// Stops every worker of every function and waits for their processes to exit.
     package func stopWorkers() async {
+        launcher.releaseHeldStarts()  // a start held for the control plane's port must not hold up the stop
         for pool in dispatcher.allPools() + retiringPools.withLock({ Array($0.values) }) { await pool.shutdown() }
         await launcher.stop()
         WorkerCgroups.available?.removeIfEmpty()

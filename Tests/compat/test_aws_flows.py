@@ -536,6 +536,26 @@ def handler(event, context):
 '''
 
 
+def test_warm_workers_of_a_host_whose_control_port_is_chosen_at_bind_reach_it():
+    # `--control 127.0.0.1:0`: the port is known only once the control plane listens. Workers of a warm floor
+    # (started with the host) must still get AWS_ENDPOINT_URL_SQS & co pointing at it, as every later one does.
+    tmp, project, state = scratch_project("stratus-warm-endpoint-")
+    try:
+        fdir = project / "functions" / "warm"
+        fdir.mkdir()
+        (fdir / "function.yaml").write_text("runtime: node\nhandler: index.handler\nscaling: {min: 2}\n")
+        (fdir / "index.js").write_text("exports.handler = async () => process.env.AWS_ENDPOINT_URL_SQS || null;\n")
+        host = start_host(project, state)
+        try:
+            lam = aws_client("lambda", host.control_url)
+            seen = {json.loads(lam.invoke(FunctionName="warm")["Payload"].read()) for _ in range(6)}
+            assert seen == {host.control_url}
+        finally:
+            assert stop_host(host) == 0, host.log()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 @pytest.mark.parametrize("token", [None, "relay-token-0123456789"])
 def test_a_functions_own_sdk_calls_reach_the_host(token):
     # A handler that calls boto3.client("sqs") with no endpoint_url talks to the host that runs it (the

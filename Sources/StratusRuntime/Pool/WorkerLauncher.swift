@@ -30,14 +30,22 @@ package struct WorkerLauncher: Sendable {
             "AWS_ENDPOINT_URL_SQS": endpoint, "AWS_ENDPOINT_URL_SNS": endpoint, "AWS_ENDPOINT_URL_LAMBDA": endpoint,
         ]
         if let token { variables["AWS_ACCESS_KEY_ID"] = token }
-        sdk.variables.withLock { $0 = variables }
+        sdk.set(variables)
     }
+
+    /// Holds every worker start until `pointSDKs` is called: for a control plane whose port is chosen when it
+    /// binds, so that no worker (a warm floor, a consumer's) starts without the variables.
+    package func holdStartsUntilSDKsArePointed() { sdk.hold() }
+
+    /// Lets held starts go without the variables (the host stops before its control plane listened).
+    package func releaseHeldStarts() { sdk.release() }
 
     /// Starts a worker of `function`; `exited` is called when its process has exited.
     package func launch(_ function: DeployedFunction, exited: @escaping @Sendable () -> Void = {}) async throws
         -> Worker
     {
-        try await Worker.start(
+        await sdk.ready()
+        return try await Worker.start(
             function: function, environment: environment(for: function), group: group, logger: logger
         ) { environment, onExit in
             try await spawn(function, environment: environment) { status in
@@ -85,6 +93,7 @@ package struct WorkerLauncher: Sendable {
 
     /// Stops the Python zygote, if it runs (after the workers).
     package func stop() async {
+        releaseHeldStarts()
         await zygote.stop()
     }
 
@@ -129,7 +138,7 @@ package struct WorkerLauncher: Sendable {
             "AWS_SESSION_TOKEN": "test",
             "TZ": ":UTC",
         ]) { _, new in new }
-        environment.merge(sdk.variables.withLock { $0 }) { _, new in new }
+        environment.merge(sdk.variables) { _, new in new }
         if config.runtime == .python { environment["PYTHONDONTWRITEBYTECODE"] = "1" }
         environment.merge(config.environment) { _, new in new }
         if !function.modulePaths.isEmpty {
@@ -171,7 +180,43 @@ package struct WorkerLauncher: Sendable {
 
 /// The variables that point functions' AWS SDKs at the host, set once its control plane listens.
 private final class SDKVariables: Sendable {
-    let variables = Mutex<[String: String]>([:])
+    private struct State {
+        var variables: [String: String] = [:]
+        var held = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    var variables: [String: String] { state.withLock { $0.variables } }
+
+    func hold() { state.withLock { $0.held = true } }
+
+    /// Sets the variables and lets the held starts go.
+    func set(_ variables: [String: String]) {
+        state.withLock { $0.variables = variables }
+        release()
+    }
+
+    /// Lets the held starts go (with the variables set, or without them when the host stops first).
+    func release() {
+        let waiting = state.withLock { state in
+            state.held = false
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Returns at once unless starts are held; then when they are released.
+    func ready() async {
+        await withCheckedContinuation { continuation in
+            let go = state.withLock { state in
+                if state.held { state.waiting.append(continuation) }
+                return !state.held
+            }
+            if go { continuation.resume() }
+        }
+    }
 }
 
 /// The Python zygote of a launcher: started on first need (once at a time, waited for by every cold start

@@ -136,8 +136,13 @@ struct Serve: AsyncParsableCommand {
         let deployed = deployments.load()
         let project = ProjectLoader.load(directory: directory, deployed: deployed.functions, dependencies: dependencies)
         let host = StratusHost(project: project, store: store, configuration: configuration, logger: logger)
-        // Known now unless the port is chosen at bind (0): then once the control plane listens.
-        if controlPort != 0 { host.pointFunctionSDKs(atControl: controlHost, port: controlPort, token: token) }
+        // Known now unless the port is chosen at bind (0): then once the control plane listens, and no worker
+        // starts before (a warm floor or a consumer's would lack the variables).
+        if controlPort != 0 {
+            host.pointFunctionSDKs(atControl: controlHost, port: controlPort, token: token)
+        } else {
+            host.holdWorkersUntilSDKsArePointed()
+        }
         try await host.prepare()
         printLoaded(host, stateDirectory: stateDirectory)
         for error in deployed.errors { print("  FAILED  \(error)") }
