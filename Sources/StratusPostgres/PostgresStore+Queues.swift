@@ -298,12 +298,18 @@ extension PostgresStore {
                     live.append(seq)
                 }
             }
-            if !dead.isEmpty, let deadLetterQueue {
+            // Enqueued anew in the FIFO dead-letter queue, as SQS does (`SQLiteStore.moveToDeadLetterQueue`).
+            for seq in dead {
+                guard let deadLetterQueue else { break }
                 try await connection.query(
                     """
+                    WITH next AS (
+                        INSERT INTO fifo_sequence (queue, last) VALUES (\(deadLetterQueue), 1)
+                        ON CONFLICT (queue) DO UPDATE SET last = fifo_sequence.last + 1 RETURNING last)
                     UPDATE message SET queue = \(deadLetterQueue), source_queue = queue, receipt_handle = NULL,
-                        visible_at = \(nowMs), dedup_id = CASE WHEN dedup_id IS NOT NULL THEN id END
-                    WHERE seq = ANY(\(dead))
+                        visible_at = \(nowMs), sent_at = \(nowMs), dedup_id = id, seq = DEFAULT,
+                        sequence = (SELECT last FROM next)
+                    WHERE seq = \(seq)
                     """, logger: self.logger)
             }
             guard !live.isEmpty else { return [] }
@@ -458,7 +464,7 @@ extension PostgresStore {
             for row in try await connection.query(
                 """
                 SELECT seq, coalesce(\(target), source_queue) FROM message
-                WHERE queue = \(deadLetterQueue)
+                WHERE queue = \(deadLetterQueue) AND visible_at <= \(nowMs)
                     AND (\(target)::text IS NOT NULL OR source_queue IN (SELECT name FROM queue))
                 ORDER BY seq FOR UPDATE
                 """, logger: self.logger

@@ -246,10 +246,11 @@ extension SQLiteStore {
         }
     }
 
-    /// Moves the dead-letter queue's messages back as new messages, in the order they reached it: each gets a new
-    /// id, goes after what the destination holds (a FIFO destination's next sequence numbers), visible now, its
-    /// receive count and sent time starting again (SQS's redrive). Without `target`, a message goes back to the
-    /// queue it was moved from; messages sent to the dead-letter queue directly, or whose source queue is gone, stay.
+    /// Moves the dead-letter queue's visible messages back as new messages, in the order they reached it: each gets
+    /// a new id, goes after what the destination holds (a FIFO destination's next sequence numbers), visible now,
+    /// its receive count and sent time starting again (SQS's redrive); those in flight stay with their receiver.
+    /// Without `target`, a message goes back to the queue it was moved from; messages sent to the dead-letter queue
+    /// directly, or whose source queue is gone, stay.
     package func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64) async throws -> Int {
         try await pool.write { db in
             guard try QueueRecord.exists(deadLetterQueue, db) else {
@@ -260,8 +261,9 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT seq, coalesce(?1, source_queue) AS destination FROM message
-                    WHERE queue = ?2 AND (?1 IS NOT NULL OR source_queue IN (SELECT name FROM queue)) ORDER BY seq
-                    """, arguments: [target, deadLetterQueue]
+                    WHERE queue = ?2 AND visible_at <= ?3 AND (?1 IS NOT NULL OR source_queue IN (SELECT name FROM queue))
+                    ORDER BY seq
+                    """, arguments: [target, deadLetterQueue, nowMs]
             ).map { (seq: $0["seq"] as Int64, destination: $0["destination"] as String) }
             let copy = try db.cachedStatement(
                 sql: """
@@ -292,17 +294,28 @@ extension SQLiteStore {
     }
 
     /// Moves one message to a dead-letter queue: same id, visible now, source remembered, its receive count and first
-    /// receive kept (as SQS: a dead-lettered message shows how often it was received before). A FIFO message's
-    /// deduplication id becomes its message id, as in SQS: two messages that shared one are both kept.
+    /// receive kept (as SQS: a dead-lettered message shows how often it was received before). Into a FIFO
+    /// dead-letter queue it is enqueued anew, as SQS does: after what the queue holds, with its next sequence
+    /// number, its retention starting again, and its message id as deduplication id (so that two messages that
+    /// shared one are both kept).
     static func moveToDeadLetterQueue(
         seq: Int64, from queue: String, to deadLetterQueue: String, nowMs: Int64, _ db: Database
     ) throws {
+        guard let sequence = try NewMessage.nextSequence(of: deadLetterQueue, db) else {
+            try db.cachedStatement(
+                sql: """
+                    UPDATE message SET queue = ?, source_queue = ?, receipt_handle = NULL, visible_at = ?
+                    WHERE seq = ?
+                    """
+            ).execute(arguments: [deadLetterQueue, queue, nowMs, seq])
+            return
+        }
         try db.cachedStatement(
             sql: """
-                UPDATE message SET queue = ?, source_queue = ?, receipt_handle = NULL, visible_at = ?,
-                    dedup_id = CASE WHEN dedup_id IS NOT NULL THEN id END
+                UPDATE message SET queue = ?, source_queue = ?, receipt_handle = NULL, visible_at = ?, sent_at = ?,
+                    dedup_id = id, sequence = ?, seq = (SELECT max(seq) FROM message) + 1
                 WHERE seq = ?
                 """
-        ).execute(arguments: [deadLetterQueue, queue, nowMs, seq])
+        ).execute(arguments: [deadLetterQueue, queue, nowMs, nowMs, sequence, seq])
     }
 }

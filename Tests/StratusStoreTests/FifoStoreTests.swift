@@ -117,10 +117,19 @@ import Testing
                 ["p", "q"].map { OutgoingMessage(body: $0, groupId: "g", deduplicationId: "dedup-" + $0) },
                 to: "f.fifo", nowMs: 0)
             #expect(try await store.receive(from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 0).count == 2)
+            _ = try await store.send(
+                [OutgoingMessage(body: "direct", groupId: "g", deduplicationId: "direct")], to: "d.fifo", nowMs: 5)
             #expect(try await store.receive(from: "f.fifo", max: 10, visibilityTimeoutMs: nil, nowMs: 10).isEmpty)
-            let dead = try await store.receive(from: "d.fifo", max: 10, visibilityTimeoutMs: 0, nowMs: 20)
+            let all = try await store.receive(from: "d.fifo", max: 10, visibilityTimeoutMs: 0, nowMs: 20)
+            // Enqueued in the dead-letter queue when they moved: after what it held, its retention from then on.
+            #expect(all.map(\.body) == ["direct", "p", "q"])
+            let dead = Array(all.dropFirst())
             #expect(dead.map(\.id) == sent.map(\.id), "a dead-lettered message keeps its id")
             #expect(dead.map(\.deduplicationId) == sent.map(\.id), "and its deduplication id becomes that id")
+            #expect(dead.allSatisfy { $0.sentAtMs == 10 })
+            let deadSequences = all.compactMap(\.sequenceNumber)
+            #expect(
+                deadSequences.count == 3 && deadSequences == deadSequences.sorted() && Set(deadSequences).count == 3)
 
             _ = try await store.send(
                 [OutgoingMessage(body: "later", groupId: "g", deduplicationId: "dedup-later")], to: "f.fifo", nowMs: 25)

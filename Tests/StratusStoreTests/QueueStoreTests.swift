@@ -226,6 +226,9 @@ import Testing
             #expect(dead.map(\.id) == [ids[0]] && dead[0].receiveCount == 3 && dead[0].sentAtMs == 0)
             #expect(dead[0].firstReceivedAtMs == 0)
 
+            // A message in flight in the dead-letter queue stays with its receiver until it is visible again.
+            _ = try await store.receive(from: "dlq", max: 10, visibilityTimeoutMs: 5, nowMs: 20)
+            #expect(try await store.redrive(from: "dlq", to: nil, nowMs: 24) == 0)
             // A message sent to the DLQ directly has no source queue and stays put without a target.
             _ = try await store.send([OutgoingMessage(body: "direct")], to: "dlq", nowMs: 20)
             #expect(try await store.redrive(from: "dlq", to: nil, nowMs: 30) == 1)

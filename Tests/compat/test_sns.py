@@ -1008,6 +1008,8 @@ def test_a_fifo_topic_delivers_in_order_with_its_groups_and_deduplicates(sns, sq
         assert m["Attributes"]["MessageDeduplicationId"] == f"d{index}"
         assert (envelope["MessageId"], envelope["SequenceNumber"]) == (answers[index]["MessageId"], sequences[index])
         assert envelope["TopicArn"] == arn
+        # A FIFO topic's envelope carries no signature, as SNS's.
+        assert not {"Signature", "SignatureVersion", "SigningCertURL"} & set(envelope), envelope
         sqs.delete_message(QueueUrl=fifo_url, ReceiptHandle=m["ReceiptHandle"])
     assert by_group == {"g1": ["m1", "m3", "m5"], "g2": ["m0", "m2", "m4"]}, by_group
     # A standard queue may subscribe too (raw here); it gets each message once, without group.

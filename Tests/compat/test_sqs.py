@@ -1174,12 +1174,57 @@ def test_message_move_task_limits(sqs, new_queue):
         assert_invalid_parameter_value(info)
     sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=500)
     sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=1)
-    # The most recent task unless more are asked for, at most 10.
-    assert len(sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]) == 1
+    # The most recent task unless more are asked for, at most 10; each shows the rate it was given.
+    assert [t["MaxNumberOfMessagesPerSecond"] for t in sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]] == [1]
     assert len(sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=10)["Results"]) == 2
     with pytest.raises(ClientError) as info:
         sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=11)
     assert_invalid_parameter_value(info)
+
+
+def test_a_move_task_needs_queue_arns_and_two_queues(sqs, new_queue):
+    dlq = new_queue("move-arns-dlq")
+    dlq_arn = arn_of(sqs, dlq)
+    new_queue("move-arns-src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}))
+    for call in (lambda: sqs.start_message_move_task(SourceArn="not-an-arn"),
+                 lambda: sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn="queue-name"),
+                 lambda: sqs.list_message_move_tasks(SourceArn="not-an-arn")):
+        with pytest.raises(ClientError) as info:
+            call()
+        assert_invalid_parameter_value(info)
+        assert "arn:<partition>:<service>:<region>:<account-id>:<resource-id>" in info.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as info:
+        sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=dlq_arn)
+    assert_invalid_parameter_value(info)
+    # Tasks of a queue that does not exist: not found, as a task started on it.
+    with pytest.raises(ClientError) as info:
+        sqs.list_message_move_tasks(SourceArn=dlq_arn + "-gone")
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException", info.value.response
+    assert status_of(info) == 404
+
+
+def test_a_move_task_leaves_dead_lettered_messages_in_flight_with_their_receiver(sqs, new_queue):
+    dlq = new_queue("move-inflight-dlq")
+    dlq_arn = arn_of(sqs, dlq)
+    src = new_queue("move-inflight-src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}))
+    for body in ("busy", "idle"):
+        sqs.send_message(QueueUrl=src, MessageBody=body)
+    receive_all(sqs, src, 2, distinct=True, VisibilityTimeout=0)
+
+    def dead_lettered():
+        sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        return attrs(sqs, dlq, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"] == "2"
+
+    wait_for(dead_lettered, "both messages in the dead-letter queue")
+    held = {m["Body"]: m["ReceiptHandle"] for m in receive_all(sqs, dlq, 2, distinct=True, VisibilityTimeout=60)}
+    sqs.change_message_visibility(QueueUrl=dlq, ReceiptHandle=held["idle"], VisibilityTimeout=0)
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    assert sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["ApproximateNumberOfMessagesMoved"] == 1
+    # Its receiver still holds "busy": the delete takes it, and it never reaches the source queue again.
+    sqs.delete_message(QueueUrl=dlq, ReceiptHandle=held["busy"])
+    assert [m["Body"] for m in receive_all(sqs, src, 1)] == ["idle"]
+    assert attrs(sqs, dlq, "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible") == {
+        "ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
 
 
 def test_a_move_task_between_missing_queues_is_not_found(sqs, new_queue):

@@ -234,10 +234,13 @@ def test_a_fifo_name_without_fifo_queue_is_refused(sqs):
     name = unique("nofifo") + ".fifo"
     with pytest.raises(ClientError) as info:
         sqs.create_queue(QueueName=name)
-    assert error_code(info) in ("InvalidParameterValue", "InvalidAttributeValue"), info.value.response
-    with pytest.raises(ClientError) as info:
-        sqs.create_queue(QueueName=unique("plain"), Attributes={"FifoQueue": "true"})
-    assert error_code(info) in ("InvalidParameterValue", "InvalidAttributeValue"), info.value.response
+    assert error_code(info) == "InvalidParameterValue", info.value.response
+    for attributes in ({"FifoQueue": "true"}, {"FifoQueue": "false"}):
+        with pytest.raises(ClientError) as info:
+            sqs.create_queue(QueueName=unique("plain") + (".fifo" if attributes["FifoQueue"] == "false" else ""),
+                             Attributes=attributes)
+        assert error_code(info) == "InvalidParameterValue", info.value.response
+        assert "must end with .fifo suffix" in info.value.response["Error"]["Message"]
     assert not [u for u in sqs.list_queues(QueueNamePrefix=name[:20]).get("QueueUrls", []) if u.endswith(name)]
 
 
@@ -348,6 +351,39 @@ def test_a_fifo_redrive_makes_new_messages_after_what_the_queue_holds(sqs, fifo_
     sequence = [int(m["Attributes"]["SequenceNumber"]) for m in back]
     assert sequence == sorted(sequence) and len(set(sequence)) == 3
     assert all(m["Attributes"]["ApproximateReceiveCount"] == "1" for m in back)
+
+
+def test_a_batch_with_an_entry_without_group_is_refused_whole(sqs, fifo_queue):
+    url = fifo_queue("batch-nogroup")
+    with pytest.raises(ClientError) as info:
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": "a", "MessageBody": "a", "MessageGroupId": "g", "MessageDeduplicationId": "a"},
+            {"Id": "b", "MessageBody": "b", "MessageDeduplicationId": "b"}])
+    assert error_code(info) == "MissingParameter", info.value.response
+    assert queue_is_empty(sqs, url), "nothing of a refused batch is sent"
+
+
+def test_a_message_dead_lettered_into_a_fifo_queue_is_enqueued_there_anew(sqs, fifo_queue):
+    # SQS: for FIFO queues the enqueue time resets when a message moves to the dead-letter queue, so its retention
+    # there starts then; it is enqueued after what the dead-letter queue holds.
+    dlq = fifo_queue("anew-dlq", MessageRetentionPeriod=60)
+    policy = json.dumps({"deadLetterTargetArn": arn_of(sqs, dlq), "maxReceiveCount": 1})
+    src = fifo_queue("anew-src", VisibilityTimeout=1, RedrivePolicy=policy)
+    sqs.send_message(QueueUrl=src, MessageBody="late", MessageGroupId="g", MessageDeduplicationId="late")
+    direct = sqs.send_message(QueueUrl=dlq, MessageBody="direct", MessageGroupId="g", MessageDeduplicationId="direct")
+    assert [m["Body"] for m in receive(sqs, src)] == ["late"]
+    moving_at = int(time.time() * 1000)  # the move comes once its visibility timeout (1 s) is over
+
+    def dead_lettered():
+        assert not receive(sqs, src), "delivered past maxReceiveCount"
+        got = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        return got["ApproximateNumberOfMessages"] == "2"
+
+    wait_for(dead_lettered, "the message in the dead-letter queue")
+    got = receive(sqs, dlq, VisibilityTimeout=0, AttributeNames=["All"])
+    assert [m["Body"] for m in got] == ["direct", "late"]
+    assert int(got[1]["Attributes"]["SequenceNumber"]) > int(direct["SequenceNumber"])
+    assert int(got[1]["Attributes"]["SentTimestamp"]) >= moving_at
 
 
 def test_sends_answer_the_sequence_number_the_receive_shows(sqs, fifo_queue):

@@ -38,9 +38,12 @@ package enum MessagingEvents {
         if let subject = p.subject { json.field("Subject", subject) }
         json.field("Message", p.message)
         json.field("Timestamp", isoTimestamp(p.timestamp))
-        json.field("SignatureVersion", "1")
-        json.field("Signature", "EXAMPLE")
-        json.field("SigningCertURL", "http://127.0.0.1/SimpleNotificationService-stratus.pem")
+        // A FIFO topic's envelope has no signature fields, as SNS's.
+        if p.sequenceNumber == nil {
+            json.field("SignatureVersion", "1")
+            json.field("Signature", "EXAMPLE")
+            json.field("SigningCertURL", "http://127.0.0.1/SimpleNotificationService-stratus.pem")
+        }
         json.field(
             "UnsubscribeURL",
             "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.topicArn(p.topic)):\(subscriptionId)")

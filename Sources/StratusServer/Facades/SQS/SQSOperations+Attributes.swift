@@ -76,8 +76,8 @@ extension SQSOperations {
             case "FifoQueue":
                 // Only at creation, and it must agree with the name (as SQS: a .fifo name needs FifoQueue=true).
                 guard let fifo = Bool(value.lowercased()), fifo == queue.name.hasSuffix(".fifo") else {
-                    throw SQSError.invalidAttributeValue(
-                        "Invalid value for the parameter FifoQueue. Reason: a FIFO queue's name must end in .fifo, and only a FIFO queue's may."
+                    throw SQSError.invalidParameter(
+                        "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length"
                     )
                 }
                 queue.fifo = fifo

@@ -195,28 +195,48 @@ struct SQSOperations {
     /// SQS's redrive: moves a dead-letter queue's messages back to their source queues (or to `DestinationArn`)
     /// as one task that has finished when the answer comes.
     private func startMessageMoveTask(_ input: AWSInput) async throws -> AWSShape {
-        guard let source = try input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
+        let source = try queueArn(input, "SourceArn")
         let dlq = Self.name(ofArn: source)
         guard host.queues.config(dlq) != nil else { throw SQSError.resourceNotFound("SourceArn") }
         guard host.queues.all().contains(where: { $0.deadLetterQueue == dlq }) else {
             throw SQSError.invalidParameter("Source queue must be configured as a Dead Letter Queue.")
         }
-        _ = try bounded(input, "MaxNumberOfMessagesPerSecond", 1...500, "Must be between 1 and 500, if provided.")
-        let destination = try input.string("DestinationArn").map(Self.name(ofArn:))
+        let rate = try bounded(
+            input, "MaxNumberOfMessagesPerSecond", 1...500, "Must be between 1 and 500, if provided.")
+        let destinationArn = try input["DestinationArn"] == nil ? nil : queueArn(input, "DestinationArn")
+        let destination = destinationArn.map(Self.name(ofArn:))
         if let destination, host.queues.config(destination) == nil {
             throw SQSError.resourceNotFound("DestinationArn")
+        }
+        if destination == dlq {
+            throw SQSError.invalidParameter("The source queue and the destination queue cannot be the same queue.")
         }
         let moved = try await host.queues.redrive(from: dlq, to: destination)
         let handle = Data("\(source)|\(RequestID.make())".utf8).base64EncodedString()
         MoveTasks.record(
             .init(
-                handle: handle, source: source, destination: try input.string("DestinationArn"), moved: moved,
+                handle: handle, source: source, destination: destinationArn, rate: rate, moved: moved,
                 startedAtMs: host.queues.nowMs))
         return .structure([("TaskHandle", .string(handle))])
     }
 
+    /// A queue's ARN in parameter `name` (required), in the form SQS asks for.
+    private func queueArn(_ input: AWSInput, _ name: String) throws -> String {
+        guard let arn = try input.string(name) else { throw SQSError.missing(name) }
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[2] == "sqs", !parts[5].isEmpty else {
+            throw SQSError.invalidParameter(
+                "You must use this format to specify the \(name): arn:<partition>:<service>:<region>:<account-id>:<resource-id>"
+            )
+        }
+        return arn
+    }
+
     private func listMessageMoveTasks(_ input: AWSInput) throws -> AWSShape {
-        guard let source = try input.string("SourceArn") else { throw SQSError.missing("SourceArn") }
+        let source = try queueArn(input, "SourceArn")
+        guard host.queues.config(Self.name(ofArn: source)) != nil else {
+            throw SQSError.resourceNotFound("SourceArn")
+        }
         // SQS answers the most recent task unless asked for more (at most 10).
         let max = try bounded(input, "MaxResults", 1...10, "Must be between 1 and 10, if provided.") ?? 1
         let tasks = MoveTasks.tasks(for: source).prefix(max).map { task -> AWSShape in
@@ -227,6 +247,7 @@ struct SQSOperations {
                 ("StartedTimestamp", .number(task.startedAtMs)),
             ]
             if let destination = task.destination { fields.append(("DestinationArn", .string(destination))) }
+            if let rate = task.rate { fields.append(("MaxNumberOfMessagesPerSecond", .number(Int64(rate)))) }
             return .structure(fields)
         }
         return .structure([("Results", .list(member: "ListMessageMoveTasksResultEntry", flattened: true, tasks))])
@@ -244,6 +265,10 @@ struct SQSOperations {
     private func sendMessageBatch(_ input: AWSInput) async throws -> AWSShape {
         let queue = try config(input)
         let entries = try batchEntries(input, "SendMessageBatchRequestEntry")
+        // SQS refuses the whole batch when an entry for a FIFO queue has no group.
+        if queue.fifo, try entries.contains(where: { try $0.string("MessageGroupId") == nil }) {
+            throw SQSError.missing("MessageGroupId")
+        }
         var total = 0
         var accepted: [(id: String, message: OutgoingMessage)] = []
         var failed: [AWSShape] = []
@@ -795,6 +820,7 @@ enum MoveTasks {
         var handle: String
         var source: String
         var destination: String?
+        var rate: Int?
         var moved: Int
         var startedAtMs: Int64
     }
