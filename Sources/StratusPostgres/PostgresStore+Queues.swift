@@ -451,7 +451,9 @@ extension PostgresStore {
             .decode(Int64?.self)
     }
 
-    package func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64) async throws -> Int {
+    package func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64, limit: Int) async throws
+        -> Int
+    {
         try await transaction { connection in
             guard try await self.queueExists(deadLetterQueue, connection) else {
                 throw StoreError.queueDoesNotExist(deadLetterQueue)
@@ -466,7 +468,7 @@ extension PostgresStore {
                 SELECT seq, coalesce(\(target), source_queue) FROM message
                 WHERE queue = \(deadLetterQueue) AND visible_at <= \(nowMs)
                     AND (\(target)::text IS NOT NULL OR source_queue IN (SELECT name FROM queue))
-                ORDER BY seq FOR UPDATE
+                ORDER BY seq LIMIT \(Int64(Swift.max(0, limit))) FOR UPDATE
                 """, logger: self.logger
             ).collect() {
                 let (seq, destination) = try row.decode((Int64, String).self)

@@ -246,12 +246,14 @@ extension SQLiteStore {
         }
     }
 
-    /// Moves the dead-letter queue's visible messages back as new messages, in the order they reached it: each gets
-    /// a new id, goes after what the destination holds (a FIFO destination's next sequence numbers), visible now,
+    /// Moves the dead-letter queue's oldest `limit` visible messages back as new messages, in the order they reached
+    /// it: each gets a new id, goes after what the destination holds (a FIFO destination's next sequence numbers), visible now,
     /// its receive count and sent time starting again (SQS's redrive); those in flight stay with their receiver.
     /// Without `target`, a message goes back to the queue it was moved from; messages sent to the dead-letter queue
     /// directly, or whose source queue is gone, stay.
-    package func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64) async throws -> Int {
+    package func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64, limit: Int) async throws
+        -> Int
+    {
         try await pool.write { db in
             guard try QueueRecord.exists(deadLetterQueue, db) else {
                 throw StoreError.queueDoesNotExist(deadLetterQueue)
@@ -262,8 +264,8 @@ extension SQLiteStore {
                 sql: """
                     SELECT seq, coalesce(?1, source_queue) AS destination FROM message
                     WHERE queue = ?2 AND visible_at <= ?3 AND (?1 IS NOT NULL OR source_queue IN (SELECT name FROM queue))
-                    ORDER BY seq
-                    """, arguments: [target, deadLetterQueue, nowMs]
+                    ORDER BY seq LIMIT ?4
+                    """, arguments: [target, deadLetterQueue, nowMs, Swift.max(0, limit)]
             ).map { (seq: $0["seq"] as Int64, destination: $0["destination"] as String) }
             let copy = try db.cachedStatement(
                 sql: """

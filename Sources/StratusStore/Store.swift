@@ -103,9 +103,10 @@ package protocol Store: Sendable {
     func hasFreeGroup(in queue: String, _ groups: Set<String>, nowMs: Int64) async throws -> Bool
     /// The smallest `visible_at` later than `ms`: when the next hidden message shows again.
     func nextVisibleAtMs(in queue: String, after ms: Int64) async throws -> Int64?
-    /// Moves messages from a dead-letter queue back to the queue each came from, or to `target`, as new messages
-    /// (new ids, after what the destination holds, receive counts at 0), as SQS's redrive. Returns how many moved.
-    func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64) async throws -> Int
+    /// Moves up to `limit` of a dead-letter queue's visible messages (the oldest) back to the queue each came
+    /// from, or to `target`, as new messages (new ids, after what the destination holds, receive counts at 0), as
+    /// SQS's redrive, in one transaction. Returns how many moved.
+    func redrive(from deadLetterQueue: String, to target: String?, nowMs: Int64, limit: Int) async throws -> Int
     /// Deletes messages past their queue's retention period; returns how many.
     func expireMessages(nowMs: Int64) async throws -> Int
 

@@ -228,21 +228,23 @@ import Testing
 
             // A message in flight in the dead-letter queue stays with its receiver until it is visible again.
             _ = try await store.receive(from: "dlq", max: 10, visibilityTimeoutMs: 5, nowMs: 20)
-            #expect(try await store.redrive(from: "dlq", to: nil, nowMs: 24) == 0)
+            #expect(try await store.redrive(from: "dlq", to: nil, nowMs: 24, limit: 1_000) == 0)
             // A message sent to the DLQ directly has no source queue and stays put without a target.
             _ = try await store.send([OutgoingMessage(body: "direct")], to: "dlq", nowMs: 20)
-            #expect(try await store.redrive(from: "dlq", to: nil, nowMs: 30) == 1)
+            #expect(try await store.redrive(from: "dlq", to: nil, nowMs: 30, limit: 1_000) == 1)
             #expect(try await store.counts(of: "dlq", nowMs: 30) == QueueCounts(visible: 1))
             let back = try await store.receive(from: "q", max: 10, visibilityTimeoutMs: nil, nowMs: 30)
             // A redriven message is a new one (SQS): after what the queue holds, a new id, sent now, received once.
             #expect(back.map(\.body) == ["ok", "poison"])
             #expect(back[1].id != ids[0] && back[1].receiveCount == 1 && back[1].sentAtMs == 30)
 
-            #expect(try await store.redrive(from: "dlq", to: "elsewhere", nowMs: 40) == 1)
+            #expect(try await store.redrive(from: "dlq", to: "elsewhere", nowMs: 40, limit: 1_000) == 1)
             #expect(
                 try await store.receive(from: "elsewhere", max: 10, visibilityTimeoutMs: nil, nowMs: 40).map(\.body)
                     == ["direct"])
-            await #expect(throws: StoreError.self) { try await store.redrive(from: "dlq", to: "missing", nowMs: 40) }
+            await #expect(throws: StoreError.self) {
+                try await store.redrive(from: "dlq", to: "missing", nowMs: 40, limit: 1_000)
+            }
         }
     }
 

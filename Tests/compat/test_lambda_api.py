@@ -3,6 +3,7 @@ stock `aws` CLI see. The functions are the project's (conftest.make_project): he
 ric, ricboom (provided) and recorder (python, 1 s)."""
 
 import json
+import socket
 import os
 import re
 import subprocess
@@ -563,3 +564,22 @@ def test_stream_only_settings_are_refused_for_sqs(lam, new_queue_arn):
         assert err["Error"]["Code"] == "InvalidParameterValueException", (extra, err)
         assert next(iter(extra)) in err["Error"]["Message"]
     assert lam.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"] == []
+
+
+@pytest.mark.parametrize("method,path,headers", [
+    ("POST", "/v1/queues", {"Content-Type": "application/json"}),
+    ("POST", "/", {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"}),
+    ("POST", "/2015-03-31/functions/hello/invocations", {}),
+    ("POST", "/2015-03-31/event-source-mappings/", {"Content-Type": "application/json"}),
+])
+def test_a_body_announced_past_the_limit_is_refused_before_it_is_sent(control_url, method, path, headers):
+    # A client that announces more than the control port takes gets 413 at once, without sending a byte of it
+    # (it used to wait for the body until the connection's idle timeout).
+    host, port = control_url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Length: 99999999999"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        answer = conn.recv(65536).decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 413"), answer[:300]
+

@@ -256,7 +256,9 @@ package final class QueueService: Sendable {
     }
 
     func require(_ name: String) throws -> QueueConfig {
-        guard let queue = config(name) else { throw QueueError(code: .notFound, message: "no queue named '\(name)'") }
+        guard let queue = config(name) else {
+            throw QueueError(code: .notFound, message: "no queue named '\(name.prefix(100))'")
+        }
         return queue
     }
 
@@ -575,15 +577,33 @@ package final class QueueService: Sendable {
         return Dictionary(uniqueKeysWithValues: all().map { ($0.name, counts[$0.name] ?? QueueCounts()) })
     }
 
-    /// Moves dead-lettered messages back to their source queue (or to `target`).
+    /// How many messages one transaction of a redrive moves: the other writers of the store go between two.
+    static let redriveChunk = 1_000
+
+    /// Moves dead-lettered messages back to their source queue (or to `target`): those visible when it starts, in
+    /// transactions of `redriveChunk`, so that a large move never holds the store for long.
     package func redrive(from deadLetterQueue: String, to target: String?) async throws -> Int {
         let source = try require(deadLetterQueue)
-        if let target, try require(target).fifo != source.fifo {
-            throw QueueError(
-                code: .invalid, message: "messages move between FIFO queues or between standard queues, not across")
+        if let target {
+            let destination = try require(target)
+            guard destination.fifo == source.fifo else {
+                throw QueueError(
+                    code: .invalid, message: "messages move between FIFO queues or between standard queues, not across")
+            }
+            guard target != deadLetterQueue else {
+                throw QueueError(code: .invalid, message: "a queue's messages cannot be moved into the queue itself")
+            }
         }
-        let moved = try await store.redrive(from: deadLetterQueue, to: target, nowMs: nowMs)
-        for queue in all() { signal.notify(queue.name) }
+        // At most what was visible at the start: messages dead-lettered meanwhile do not keep the move going.
+        let visible = try await counts(deadLetterQueue).visible
+        var moved = 0
+        while moved < visible {
+            let chunk = try await store.redrive(
+                from: deadLetterQueue, to: target, nowMs: nowMs, limit: Swift.min(Self.redriveChunk, visible - moved))
+            moved += chunk
+            for queue in all() { signal.notify(queue.name) }
+            if chunk < Self.redriveChunk { break }
+        }
         return moved
     }
 

@@ -33,7 +33,7 @@ final class ReplayRunner: Sendable {
     /// Starts replaying `topic`'s messages published in `fromMs..<untilMs` (those archived so far).
     func start(topic: String, fromMs: Int64, untilMs: Int64, target: ReplayJob.Target) async throws -> ReplayJob {
         guard topics.all()[topic] != nil else {
-            throw TopicPublisher.TopicError(code: .notFound, message: "no topic named '\(topic)'")
+            throw TopicPublisher.TopicError(code: .notFound, message: "no topic named '\(topic.prefix(100))'")
         }
         guard topics.archiveRetention(of: topic) != nil else {
             throw TopicPublisher.TopicError(
@@ -44,7 +44,7 @@ final class ReplayRunner: Sendable {
             throw TopicPublisher.TopicError(code: .invalid, message: "the replay's start must come before its end")
         }
         if case .queue(let name) = target, queues.config(name) == nil {
-            throw TopicPublisher.TopicError(code: .notFound, message: "no queue named '\(name)'")
+            throw TopicPublisher.TopicError(code: .notFound, message: "no queue named '\(name.prefix(100))'")
         }
         let extent = try await queues.store.archiveExtent(of: topic, fromMs: fromMs, untilMs: untilMs)
         let job = ReplayJob(

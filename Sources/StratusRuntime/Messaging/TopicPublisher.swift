@@ -163,7 +163,7 @@ package final class TopicPublisher: Sendable {
     private func change(_ topic: String, _ edit: (inout [String: String]) throws -> Void) async throws {
         try await changes.withLock {
             guard var current = stored(topic) else {
-                throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
+                throw TopicError(code: .notFound, message: "no topic named '\(topic.prefix(100))'")
             }
             try edit(&current)
             try await store.setTopicAttributes(topic, current)
@@ -245,7 +245,7 @@ package final class TopicPublisher: Sendable {
 
     private func subscribeLocked(_ subscription: Subscription, queueMayBeMissing: Bool = false) async throws {
         guard let existing = topics.withLock({ $0[subscription.topic] }) else {
-            throw TopicError(code: .notFound, message: "no topic named '\(subscription.topic)'")
+            throw TopicError(code: .notFound, message: "no topic named '\(subscription.topic.prefix(100))'")
         }
         guard existing.count < Limits.subscriptionsPerTopic || existing.contains(where: { $0.id == subscription.id })
         else {
@@ -292,7 +292,7 @@ package final class TopicPublisher: Sendable {
         perProtocol: [String: String] = [:], groupId: String?, deduplicationId: String?
     ) async throws -> Published {
         guard let subscriptions = topics.withLock({ $0[topic] }) else {
-            throw TopicError(code: .notFound, message: "no topic named '\(topic)'")
+            throw TopicError(code: .notFound, message: "no topic named '\(topic.prefix(100))'")
         }
         let ordering = try ordering(of: topic, message: message, groupId: groupId, deduplicationId: deduplicationId)
         // As SNS counts it: the message and every attribute's name, type and value.

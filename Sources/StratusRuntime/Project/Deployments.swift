@@ -33,7 +33,7 @@ package struct Deployments: Sendable {
             case .invalidArchive(let reason): "the archive is refused: \(reason)"
             case .invalidFunction(let errors): errors.map(\.description).joined(separator: "\n")
             case .notDeployed(let name):
-                "no function named '\(name)' was deployed (functions/ directories have no revisions to roll back to)"
+                "no function named '\(name.prefix(100))' was deployed (functions/ directories have no revisions to roll back to)"
             case .unknownRevision(let function, let revision, let known):
                 "\(function) has no revision '\(revision.prefix(64))'; kept: \(known.joined(separator: ", "))"
             case .storage(let reason): "the state directory could not be written: \(reason)"

@@ -21,7 +21,7 @@ package struct APIError: HTTPResponseError {
     }
 
     static func notFound(function name: String) -> APIError {
-        APIError(.notFound, code: "FunctionNotFound", message: "no function named '\(name)' is loaded")
+        APIError(.notFound, code: "FunctionNotFound", message: "no function named '\(name.prefix(100))' is loaded")
     }
 
     static func invalid(_ message: String) -> APIError {

@@ -23,7 +23,7 @@ package struct V1RequestDecoder: RequestDecoder {
     {
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+            buffer = try await request.collectBody(upTo: context.maxUploadSize)
         } catch {
             throw APIError(
                 .contentTooLarge, code: "RequestTooLarge",

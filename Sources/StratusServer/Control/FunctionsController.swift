@@ -49,7 +49,7 @@ struct FunctionsController {
             }
             let archive: ByteBuffer
             do {
-                archive = try await request.body.collect(upTo: Limits.deployArchiveBytes)
+                archive = try await request.collectBody(upTo: Limits.deployArchiveBytes)
             } catch {
                 throw APIError(
                     .contentTooLarge, code: "RequestTooLarge",
@@ -117,7 +117,7 @@ struct FunctionsController {
     /// The event, up to Lambda's 6 MB.
     static func payload(_ request: Request) async throws -> ByteBuffer {
         do {
-            return try await request.body.collect(upTo: Limits.syncPayloadBytes)
+            return try await request.collectBody(upTo: Limits.syncPayloadBytes)
         } catch {
             throw APIError(
                 .contentTooLarge, code: "RequestTooLarge", message: "payload exceeds \(Limits.syncPayloadBytes) bytes")

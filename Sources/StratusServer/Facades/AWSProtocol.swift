@@ -411,5 +411,17 @@ extension HTTPField.Name {
 
 /// The body of an AWS request, or `nil` when it is larger than `limit`.
 func collectBody(_ request: Request, limit: Int = Limits.awsRequestBytes) async -> ByteBuffer? {
-    try? await request.body.collect(upTo: limit)
+    try? await request.collectBody(upTo: limit)
+}
+
+extension Request {
+    /// The body, up to `limit` bytes; one whose `Content-Length` already says more is refused before a byte of it is
+    /// read (Hummingbird's `HTTPError(.contentTooLarge)` either way), so that a client that announces a huge body
+    /// learns at once, not after sending `limit` bytes or at the idle timeout.
+    func collectBody(upTo limit: Int) async throws -> ByteBuffer {
+        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw HTTPError(.contentTooLarge)
+        }
+        return try await body.collect(upTo: limit)
+    }
 }

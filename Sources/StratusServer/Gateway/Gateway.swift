@@ -52,7 +52,7 @@ package struct Gateway: HTTPResponder {
         }
         let body: ByteBuffer
         do {
-            body = try await request.body.collect(upTo: Self.maxBody)
+            body = try await request.collectBody(upTo: Self.maxBody)
         } catch {
             return Self.message(.contentTooLarge, "Request Entity Too Large", requestId: requestId)
         }

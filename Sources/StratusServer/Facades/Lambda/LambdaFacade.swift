@@ -99,7 +99,7 @@ enum LambdaFacade {
     private static func payload(_ request: Request) async throws -> ByteBuffer {
         var payload: ByteBuffer
         do {
-            payload = try await request.body.collect(upTo: Limits.syncPayloadBytes)
+            payload = try await request.collectBody(upTo: Limits.syncPayloadBytes)
         } catch {
             throw Failure.tooLarge(
                 "Request must be smaller than \(Limits.syncPayloadBytes) bytes for the InvokeFunction operation")
