@@ -60,4 +60,15 @@ package enum Fixtures {
             with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "ids.log"), "a") as f:
                 f.write("".join(lines))
         """
+
+    /// Sleeps `pathParameters.seconds`, then answers how long it slept.
+    package static let sleepy = """
+        import time
+
+
+        def handler(event, context):
+            seconds = float(event["pathParameters"]["seconds"])
+            time.sleep(seconds)
+            return {"slept": seconds}
+        """
 }

@@ -160,5 +160,28 @@ import Testing
         #expect(
             APIGatewayV2.response(fromResult: Data(#"{"statusCode":200,"body":"%%","isBase64Encoded":true}"#.utf8))
                 == nil)
+        // Format 2.0's body is a string: anything else is a malformed response (the gateway's 502), never a
+        // rendering of it. Header values: numbers and booleans as their JSON text, null left out.
+        for body in [#"{"nested":true}"#, "[1,2]", "true", "1.5"] {
+            #expect(APIGatewayV2.response(fromResult: Data(#"{"statusCode":200,"body":\#(body)}"#.utf8)) == nil)
+        }
+        let scalars = try #require(
+            APIGatewayV2.response(
+                fromResult: Data(#"{"statusCode":200,"headers":{"x-b":true,"x-n":null,"x-f":1.5,"x-i":7}}"#.utf8)))
+        #expect(scalars.headers == ["x-b": "true", "x-f": "1.5", "x-i": "7"])
+        #expect(APIGatewayV2.response(fromResult: Data(#"{"statusCode":200,"headers":{"x-o":{"a":1}}}"#.utf8)) == nil)
+        #expect(APIGatewayV2.response(fromResult: Data(#"{"statusCode":200,"cookies":["a=1",2]}"#.utf8)) == nil)
+    }
+
+    @Test func aTextBodyThatIsNotUTF8GoesAsBase64() throws {
+        for bytes in [[0x00, 0x01, 0xFF, 0xFE], Array("héllo".utf8)] as [[UInt8]] {
+            let request = APIGatewayV2.Request(
+                method: "POST", rawPath: "/in", rawQueryString: "", headers: [("content-type", "text/plain")],
+                body: Data(bytes), requestId: "r")
+            let event = try #require(JSONValue.parseObject(APIGatewayV2.event(for: request, match: match)))
+            let utf8 = String(validating: bytes, as: UTF8.self)
+            #expect(event["isBase64Encoded"] == .bool(utf8 == nil))
+            #expect(event["body"] == .string(utf8 ?? Data(bytes).base64EncodedString()))
+        }
     }
 }

@@ -28,6 +28,9 @@ import Testing
         try project.addFunction(
             "node-callback", manifest: "runtime: node\nhandler: index.handler\n",
             files: ["index.js": "exports.handler = (event, context, callback) => { callback(null, {n: event.n + 1}) }"])
+        try project.addFunction(
+            "node-throws", manifest: "runtime: node\nhandler: index.handler\n",
+            files: ["index.js": "exports.handler = async () => { throw new TypeError('node boom') }"])
         host = try project.host()
     }
 
@@ -150,6 +153,20 @@ import Testing
             let result = try await invoke("node-callback", #"{"n":41}"#)
             #expect(result.record.status == .ok)
             #expect(json(result.payload)["n"] as? Int == 42)
+        }
+    }
+
+    /// What a caller gets from a Node handler's error is what Lambda's Node.js runtime sends: `errorType`,
+    /// `errorMessage` and `trace`, the whole stack line by line.
+    @Test func nodeErrorsHaveLambdasNodeShape() async throws {
+        try await withCleanup {
+            let result = try await invoke("node-throws")
+            #expect(result.record.status == .error && result.record.errorType == "TypeError")
+            let body = json(result.payload)
+            #expect(Set(body.keys) == ["errorType", "errorMessage", "trace"])
+            #expect(body["errorType"] as? String == "TypeError" && body["errorMessage"] as? String == "node boom")
+            let trace = body["trace"] as? [String] ?? []
+            #expect(trace.first == "TypeError: node boom" && trace.dropFirst().contains { $0.contains("index.js") })
         }
     }
 

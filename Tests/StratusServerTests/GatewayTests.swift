@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import StratusCore
 import Testing
 
 /// The API Gateway (HTTP API, payload 2.0) at the responder: the event a function receives, its answer mapped
@@ -55,6 +56,36 @@ import Testing
                 #expect(rightKey.status == .ok)
             }
             #expect(try await fixture.host.log.invocations(matching: .init()).count == 1, "only the keyed call ran")
+        }
+    }
+
+    /// HTTP API waits at most its integration timeout (30 s, shortened here) for a function whose own timeout is
+    /// longer: then the caller gets 503 and the invocation goes on; a function that times out first is a 502.
+    @Test func aCallerWaitsNoLongerThanTheIntegrationTimeout() async throws {
+        try await ServerFixture.with { fixture in
+            try await fixture.gateway(integrationTimeout: .seconds(1)) { client in
+                let quick = try await client.execute(uri: "/sleep/0.1", method: .get)
+                #expect(quick.status == .ok && quick.json["slept"] as? Double == 0.1)
+                let slow = try await client.execute(uri: "/sleep/2", method: .get)
+                #expect(slow.status == .serviceUnavailable)
+                #expect(String(buffer: slow.body) == #"{"message":"Service Unavailable"}"#)
+            }
+            // The invocation went on to its end: its record says it ran its 2 s and succeeded.
+            var slept: [InvocationRecord] = []
+            for _ in 0..<50 where slept.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                slept = try await fixture.control { client in
+                    try await client.execute(uri: "/v1/logs?function=sleepy", method: .get)
+                        .decoded(V1.Invocations.self).invocations.filter { $0.durationMs >= 2000 }
+                }
+            }
+            #expect(slept.count == 1 && slept.first?.status == .ok)
+            try await fixture.gateway(integrationTimeout: .seconds(30)) { client in
+                // Its own timeout (3 s) passes first: a function error to HTTP API.
+                let timedOut = try await client.execute(uri: "/sleep/4", method: .get)
+                #expect(timedOut.status == .badGateway)
+                #expect(String(buffer: timedOut.body) == #"{"message":"Internal Server Error"}"#)
+            }
         }
     }
 }

@@ -17,6 +17,8 @@ struct ServerFixture {
         http:
           - route: POST /echo/{name}
             function: echo
+          - route: GET /sleep/{seconds}
+            function: sleepy
           - route: GET /keyed
             function: echo
             auth: {apiKeys: [secret-key]}
@@ -36,6 +38,7 @@ struct ServerFixture {
         try project.addPython("echo", code: Fixtures.echo)
         try project.addPython("raises", code: Fixtures.raises)
         try project.write("triggers/main.yaml", triggers)
+        try project.addPython("sleepy", code: Fixtures.sleepy, manifest: "timeout: 3s\n")
         let host = try project.host()
         guard host.project.errors.isEmpty else { throw FixtureError(errors: host.project.errors.map { "\($0)" }) }
         try await host.prepare()
@@ -56,11 +59,12 @@ struct ServerFixture {
         try await Application(router: ControlAPI.router(host: host, exposure: exposure)).test(.router, test)
     }
 
-    /// Calls the API Gateway as `stratus serve` routes it.
-    func gateway<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws
-        -> Value
-    {
-        try await Application(responder: Gateway(host: host)).test(.router, test)
+    /// Calls the API Gateway as `stratus serve` routes it (with another integration timeout if asked).
+    func gateway<Value: Sendable>(
+        integrationTimeout: Duration = .seconds(30), _ test: @Sendable (any TestClientProtocol) async throws -> Value
+    ) async throws -> Value {
+        try await Application(responder: Gateway(host: host, integrationTimeout: integrationTimeout)).test(
+            .router, test)
     }
 }
 

@@ -123,8 +123,9 @@ package enum APIGatewayV2 {
         if body.isEmpty {
             json.key("isBase64Encoded")
             json.bool(false)
-        } else if isText(contentType: contentType) {
-            json.field("body", String(decoding: body, as: UTF8.self))
+        } else if isText(contentType: contentType), let text = String(validating: body, as: UTF8.self) {
+            // (A text type whose bytes are not UTF-8 goes as base64 below: the function gets them unchanged.)
+            json.field("body", text)
             json.key("isBase64Encoded")
             json.bool(false)
         } else {
@@ -165,36 +166,50 @@ package enum APIGatewayV2 {
 
     /// Maps a function's result to a response, or `nil` when it is malformed (the gateway answers 502).
     package static func response(fromResult data: Data) -> Response? {
-        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
-            return nil
-        }
-        guard let object = value as? [String: Any], let code = object["statusCode"] else {
-            let body = (value as? String).map { Data($0.utf8) } ?? data
+        guard let value = JSONValue.parse(data) else { return nil }
+        guard case .object(let object) = value, let code = object["statusCode"] else {
+            // API Gateway's shortcut: any other JSON is the body of a 200, a string without its quotes.
+            let body = if case .string(let text) = value { Data(text.utf8) } else { data }
             return Response(statusCode: 200, headers: ["content-type": "application/json"], cookies: [], body: body)
         }
-        guard let statusCode = (code as? Int) ?? (code as? String).flatMap(Int.init), (100...599).contains(statusCode)
-        else {
-            return nil
-        }
+        let statusCode: Int? =
+            switch code {
+            case .number(let number): Int(exactly: number)
+            case .string(let text): Int(text)
+            default: nil
+            }
+        guard let statusCode, (100...599).contains(statusCode) else { return nil }
         var headers: [String: String] = [:]
         if let raw = object["headers"] {
-            guard let dictionary = raw as? [String: Any] else { return nil }
-            for (name, value) in dictionary { headers[name.lowercased()] = "\(value)" }
+            guard case .object(let fields) = raw else { return nil }
+            for (name, value) in fields {
+                switch value {
+                case .string(let text): headers[name.lowercased()] = text
+                case .number, .bool: headers[name.lowercased()] = value.jsonText
+                case .null: continue
+                case .array, .object: return nil  // no header value: a malformed response
+                }
+            }
         }
         var cookies: [String] = []
         if let raw = object["cookies"] {
-            guard let list = raw as? [String] else { return nil }
-            cookies = list
+            guard case .array(let list) = raw else { return nil }
+            for item in list {
+                guard case .string(let cookie) = item else { return nil }
+                cookies.append(cookie)
+            }
         }
         var body = Data()
-        if let raw = object["body"], !(raw is NSNull) {
-            let text = raw as? String ?? "\(raw)"
-            if (object["isBase64Encoded"] as? Bool) == true {
+        switch object["body"] {
+        case nil, .null?: break
+        case .string(let text)?:
+            if case .bool(true)? = object["isBase64Encoded"] {
                 guard let decoded = Data(base64Encoded: text) else { return nil }
                 body = decoded
             } else {
                 body = Data(text.utf8)
             }
+        default: return nil  // format 2.0's body is a string: an object or a number is a malformed response
         }
         return Response(statusCode: statusCode, headers: headers, cookies: cookies, body: body)
     }

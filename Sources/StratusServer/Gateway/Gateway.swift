@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import StratusCore
 import StratusRuntime
+import Synchronization
 
 /// The HTTP trigger gateway: routes from `triggers/*.yaml`, API Gateway HTTP API (v2) semantics.
 package struct Gateway: HTTPResponder {
@@ -12,9 +13,12 @@ package struct Gateway: HTTPResponder {
     static let maxBody = 6 * 1024 * 1024
 
     let host: StratusHost
+    /// How long a caller waits for a function whose own timeout is longer: HTTP API's longest integration timeout.
+    let integrationTimeout: Duration
 
-    package init(host: StratusHost) {
+    package init(host: StratusHost, integrationTimeout: Duration = .seconds(30)) {
         self.host = host
+        self.integrationTimeout = integrationTimeout
     }
 
     package func respond(to request: Request, context: Context) async throws -> Response {
@@ -63,12 +67,14 @@ package struct Gateway: HTTPResponder {
             body: Data(body.readableBytesView),
             requestId: requestId)
         event.time = Date()
-        let payload = APIGatewayV2.event(for: event, match: match)
+        let payload = ByteBuffer(bytes: APIGatewayV2.event(for: event, match: match))
         let result: Dispatcher.Result
         do {
-            result = try await host.dispatcher.invoke(
-                match.route.function, payload: ByteBuffer(bytes: payload),
-                origin: .init(trigger: .http, source: match.route.routeKey))
+            guard let answered = try await invoke(match.route, payload: payload) else {
+                // HTTP API's integration timeout: the caller gets 503, the invocation goes on to its end.
+                return Self.message(.serviceUnavailable, "Service Unavailable", requestId: requestId)
+            }
+            result = answered
         } catch {
             // The route's function failed to load (the serve output says why): API Gateway's answer to a
             // missing integration.
@@ -87,7 +93,8 @@ package struct Gateway: HTTPResponder {
             } else {
                 response = Self.message(.badGateway, "Internal Server Error", requestId: requestId)
             }
-        case .timeout: response = Self.message(.gatewayTimeout, "Endpoint request timed out", requestId: requestId)
+        // A function that timed out is a function error to HTTP API (Lambda's `Sandbox.Timedout`): 502.
+        case .timeout: response = Self.message(.badGateway, "Internal Server Error", requestId: requestId)
         case .throttled: response = Self.message(.tooManyRequests, "Too Many Requests", requestId: requestId)
         case .rejected:
             response = Self.message(.serviceUnavailable, "Service Unavailable", requestId: requestId)
@@ -97,6 +104,29 @@ package struct Gateway: HTTPResponder {
         response.headers[.apigwRequestId] = requestId
         response.headers[.stratusInvocationId] = result.record.id
         return response
+    }
+
+    /// The invocation's result, or `nil` when the integration timeout passed first (the invocation goes on). Only a
+    /// function whose timeout is longer than that pays for the race.
+    private func invoke(_ route: HTTPRoute, payload: ByteBuffer) async throws -> Dispatcher.Result? {
+        let (dispatcher, origin) = (host.dispatcher, Dispatcher.Origin(trigger: .http, source: route.routeKey))
+        guard let function = dispatcher.function(named: route.function),
+            function.config.timeout > integrationTimeout
+        else {
+            return try await dispatcher.invoke(route.function, payload: payload, origin: origin)
+        }
+        let invocation = Task { try await dispatcher.invoke(route.function, payload: payload, origin: origin) }
+        let first = FirstAnswer<Result<Dispatcher.Result, any Error>>()
+        Task {
+            let result = await invocation.result
+            first.give(.some(result.mapError { $0 }))
+        }
+        let timer = Task { [integrationTimeout] in
+            try? await Task.sleep(for: integrationTimeout)
+            first.give(nil)
+        }
+        defer { timer.cancel() }
+        return try await first.value()?.get()
     }
 
     /// `{"message": text}`.
@@ -140,4 +170,34 @@ extension HTTPField.Name {
     static let apigwRequestId = HTTPField.Name("apigw-requestid")!
     static let stratusInvocationId = HTTPField.Name("x-stratus-invocation-id")!
     static let apiKey = HTTPField.Name("x-api-key")!
+}
+
+/// The first of several answers, to one waiter.
+private final class FirstAnswer<Value: Sendable>: Sendable {
+    private struct State {
+        var answer: Value??
+        var waiter: CheckedContinuation<Value?, Never>?
+    }
+    private let state = Mutex(State())
+
+    /// Gives `answer` if none was given yet.
+    func give(_ answer: Value?) {
+        let waiter = state.withLock { state -> CheckedContinuation<Value?, Never>? in
+            guard state.answer == nil else { return nil }
+            state.answer = .some(answer)
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: answer)
+    }
+
+    func value() async -> Value? {
+        await withCheckedContinuation { continuation in
+            let given = state.withLock { state -> Value?? in
+                if state.answer == nil { state.waiter = continuation }
+                return state.answer
+            }
+            if let given { continuation.resume(returning: given) }
+        }
+    }
 }

@@ -108,6 +108,12 @@ function stackLines(err) {
   return own >= 0 ? lines.slice(0, own) : lines;
 }
 
+// What a caller of Invoke gets for an error, as Lambda's Node.js runtime reports it: the error's type and
+// message, and `trace`, its whole stack line by line (the first line is "Type: message").
+function errorPayload(d) {
+  return JSON.stringify({ errorType: d.errorType, errorMessage: d.errorMessage, trace: d.rawStack });
+}
+
 // -> { errorType, errorMessage, stackTrace, rawStack }
 function describeError(err) {
   try {
@@ -227,13 +233,7 @@ function parseJsonHeader(value, name) {
 function postInvocationError(inv, err) {
   const d = describeError(err);
   logError(process.stdout, inv.requestId, 'Invoke Error', d);
-  const body = JSON.stringify({
-    errorMessage: d.errorMessage,
-    errorType: d.errorType,
-    requestId: inv.requestId,
-    stackTrace: d.stackTrace,
-  });
-  return post(`/runtime/invocation/${inv.requestId}/error`, body, d.errorType);
+  return post(`/runtime/invocation/${inv.requestId}/error`, errorPayload(d), d.errorType);
 }
 
 function postInvocationResult(inv, result) {
@@ -359,13 +359,9 @@ function fatal(err, label, rejection) {
   if (inv && !inv.posted) {
     inv.posted = true;
     onEmptyEventLoop = null;
-    sent = post(`/runtime/invocation/${inv.requestId}/error`, JSON.stringify({
-      errorMessage: d.errorMessage, errorType: d.errorType, requestId: inv.requestId, stackTrace: d.stackTrace,
-    }), d.errorType);
+    sent = post(`/runtime/invocation/${inv.requestId}/error`, errorPayload(d), d.errorType);
   } else if (!initDone) {
-    sent = post('/runtime/init/error', JSON.stringify({
-      errorMessage: d.errorMessage, errorType: d.errorType, stackTrace: d.stackTrace,
-    }), d.errorType);
+    sent = post('/runtime/init/error', errorPayload(d), d.errorType);
   }
   sent.then(() => process.exit(129), () => process.exit(129));
 }
@@ -380,11 +376,7 @@ async function main() {
   } catch (err) {
     const d = describeError(err);
     logError(process.stderr, 'undefined', 'Uncaught Exception', d);
-    await post('/runtime/init/error', JSON.stringify({
-      errorMessage: d.errorMessage,
-      errorType: d.errorType,
-      stackTrace: d.stackTrace,
-    }), d.errorType);
+    await post('/runtime/init/error', errorPayload(d), d.errorType);
     process.exit(1);
   }
   initDone = true;
