@@ -99,7 +99,9 @@ class Hook:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
                 hook.posts.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
+                # /status/NNN/... answers NNN: an endpoint that fails.
+                parts = self.path.split("/")
+                self.send_response(int(parts[2]) if len(parts) > 2 and parts[1] == "status" else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -698,6 +700,25 @@ def test_http_subscription(sns, new_topic, hook):
     assert headers["x-amz-sns-topic-arn"] == topic_arn
     assert headers["x-amz-sns-subscription-arn"] == sub
     assert headers["content-type"].lower().startswith("text/plain")
+
+
+@pytest.mark.parametrize("status,retried", [(404, False), (499, False), (500, True), (503, True)])
+def test_an_http_endpoint_that_refuses_is_not_retried(sns, sqs, new_topic, queue_and_arn, hook, status, retried):
+    # SNS retries server errors and unreachable endpoints; a client error (4xx) goes to the subscription's
+    # dead-letter queue at once.
+    topic_arn = new_topic(f"refuse{status}")
+    dlq_url, dlq_arn = queue_and_arn(f"refuse{status}-dlq")
+    path = f"/status/{status}/{uuid.uuid4()}"
+    sns.subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=hook.url + path,
+                  Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})})
+    sns.publish(TopicArn=topic_arn, Message="refused")
+    if retried:
+        wait_for(lambda: len(hook.notifications(path)) >= 2, "a second attempt")
+    else:
+        got = []
+        wait_for(lambda: got.extend(sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages", []))
+                 or got, "the message in the dead-letter queue")
+        assert len(hook.notifications(path)) == 1, "a client error is not retried"
 
 
 def test_http_raw_delivery(sns, new_topic, hook):

@@ -401,6 +401,10 @@ final class DeliveryRunner: Sendable {
             return try await store.finishDelivery(delivery.id)
         }
         let attempts = delivery.attempts + 1
+        // SNS retries what the endpoint's host may fix (5xx, no answer); a client error (4xx) would fail again.
+        if (400..<500).contains(status) {
+            return try await giveUp(delivery, reason: "HTTP \(status) (a client error: not retried, as SNS)")
+        }
         if attempts > httpPolicy.retries {
             return try await giveUp(
                 delivery,
