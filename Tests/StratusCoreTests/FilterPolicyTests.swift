@@ -200,6 +200,32 @@ private func array(_ value: String) -> MessageAttribute {
         #expect(!nested.matches(body: #"{"kind": "order"}"#))
     }
 
+    /// SNS reads body keys as dotted paths (recorded against AWS in LocalStack's
+    /// `test_filter_policy_on_message_body_dot_attribute`): a dotted policy key reaches into nested objects and
+    /// matches a dotted body key alike, at any split.
+    @Test func dottedKeysAreNestedPaths() throws {
+        let dotted = try policy(#"{"object.nested": ["string.value"]}"#, scope: .messageBody)
+        #expect(dotted.matches(body: #"{"object": {"nested": "string.value"}}"#))
+        #expect(dotted.matches(body: #"{"object.nested": "string.value"}"#))
+        #expect(dotted.matches(body: #"{"object": [{"nested": "x"}, {"nested": "string.value"}]}"#))
+        #expect(!dotted.matches(body: #"{"object": {"nested": "other"}}"#))
+        #expect(!dotted.matches(body: #"{"objectxnested": "string.value"}"#))
+
+        for policyText in [
+            #"{"object.nested": {"test": ["v"]}}"#, #"{"object": {"nested.test": ["v"]}}"#,
+            #"{"object": {"nested": {"test": ["v"]}}}"#,
+        ] {
+            let deep = try policy(policyText, scope: .messageBody)
+            for body in [
+                #"{"object": {"nested": {"test": "v"}}}"#, #"{"object.nested.test": "v"}"#,
+                #"{"object": {"nested.test": "v"}}"#, #"{"object.nested": {"test": "v"}}"#,
+            ] {
+                #expect(deep.matches(body: body), "\(policyText) on \(body)")
+            }
+            #expect(!deep.matches(body: #"{"object": {"nested": {"test": "w"}}}"#))
+        }
+    }
+
     @Test func bodyArraysMatchWhenAnyElementMatches() throws {
         let tags = try policy(#"{"tags": [{"prefix": "pri"}]}"#, scope: .messageBody)
         #expect(tags.matches(body: #"{"tags": ["low", "priority"]}"#))

@@ -161,18 +161,43 @@ extension FilterPolicy {
             for (key, field) in fields {
                 switch field {
                 case .conditions(let conditions):
-                    let values = object[key]?.leaves ?? []
+                    let values = Self.values(key, in: object).flatMap(\.leaves)
                     guard conditions.contains(where: { $0.matches(values) }) else { return false }
                 case .nested(let rule):
                     // A missing or non-object value is an empty object, so `exists: false` inside still holds.
-                    let candidates = object[key]?.objects ?? []
+                    let candidates = Self.values(key, in: object).flatMap(\.objects)
                     guard (candidates.isEmpty ? [[:]] : candidates).contains(where: rule.matches) else { return false }
                 }
             }
             return anyOf.allSatisfy { group in group.contains { $0.matches(object) } }
         }
 
-        /// The key names this level contributes to the five-key limit, `$or` branches included.
+        /// What `key` names in `object`. SNS reads body keys as dotted paths, so besides the member of that name:
+        /// a dotted key (`a.b`) names what its rest names in the member its first part names (`{"a": {"b": …}}`),
+        /// and members whose dotted names go on past `key` (`{"a.b": …}` for `a`) make up one more object.
+        static func values(_ key: String, in object: [String: JSON]) -> [JSON] {
+            var found: [JSON] = []
+            var deeper: [String: JSON] = [:]
+            for (name, value) in object {
+                if name == key {
+                    found.append(value)
+                } else if key.utf8.count > name.utf8.count, key.hasPrefix(name),
+                    key.utf8[key.utf8.index(key.utf8.startIndex, offsetBy: name.utf8.count)] == UInt8(ascii: ".")
+                {
+                    let rest = String(decoding: key.utf8.dropFirst(name.utf8.count + 1), as: UTF8.self)
+                    for nested in value.objects { found += values(rest, in: nested) }
+                } else if name.utf8.count > key.utf8.count, name.hasPrefix(key),
+                    name.utf8[name.utf8.index(name.utf8.startIndex, offsetBy: key.utf8.count)] == UInt8(ascii: ".")
+                {
+                    deeper[String(decoding: name.utf8.dropFirst(key.utf8.count + 1), as: UTF8.self)] = value
+                }
+            }
+            if !deeper.isEmpty { found.append(.object(deeper)) }
+            return found
+        }
+
+        /// The key names this level contributes to the five-key limit, `$or` branches included (in body scope the
+        /// top-level keys, as AWS's filter policy constraints count them today).
         var keyNames: Set<String> {
             anyOf.joined().reduce(into: Set(fields.keys)) { $0.formUnion($1.keyNames) }
         }
