@@ -120,7 +120,7 @@ package final class StratusHost: Service, Sendable {
         let (launcher, functions) = (launcher, project.functions)
         Task.detached { await launcher.prepare(for: functions) }
         try await queues.load(declared: project.triggers.queues)
-        try await topics.load(declared: project.triggers.topics)
+        try await topics.load(declared: project.triggers.topics, pruning: true)
         topics.setArchives(project.triggers.archives)
     }
 

@@ -38,7 +38,7 @@ struct ServerFixture {
         try project.addPython("echo", code: Fixtures.echo)
         try project.addPython("raises", code: Fixtures.raises)
         try project.write("triggers/main.yaml", triggers)
-        try project.addPython("sleepy", code: Fixtures.sleepy, manifest: "timeout: 3s\n")
+        try project.addPython("sleepy", code: Fixtures.sleepy, manifest: "timeout: 5s\n")
         let host = try project.host()
         guard host.project.errors.isEmpty else { throw FixtureError(errors: host.project.errors.map { "\($0)" }) }
         try await host.prepare()

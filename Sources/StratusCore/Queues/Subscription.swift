@@ -129,6 +129,18 @@ package struct PendingDelivery: Sendable, Equatable {
 }
 
 /// One publish, fanned out: everything that commits with it in one transaction.
+extension Subscription {
+    /// The id of the `index`th subscription a trigger file declares for `topic`: `topic:index` (subscriptions
+    /// made through the APIs have UUIDs, which have no `:`).
+    package static func declaredId(topic: String, index: Int) -> String { "\(topic):\(index)" }
+
+    /// Whether `id` is one a trigger file declares for `topic`.
+    package static func isDeclared(id: String, topic: String) -> Bool {
+        id.utf8.count > topic.utf8.count + 1 && id.hasPrefix(topic + ":")
+            && Int(String(decoding: id.utf8.dropFirst(topic.utf8.count + 1), as: UTF8.self)) != nil
+    }
+}
+
 package enum FanOut: Sendable, Equatable {
     case queue(String, OutgoingMessage)
     case delivery(PendingDelivery)

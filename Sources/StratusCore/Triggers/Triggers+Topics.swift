@@ -13,7 +13,9 @@ extension Triggers {
             }
             for (index, entry) in try list.sequence().enumerated() {
                 subscriptions.append(
-                    try parseSubscription(entry, id: "\(name):\(index)", topic: name, functions: functions))
+                    try parseSubscription(
+                        entry, id: Subscription.declaredId(topic: name, index: index), topic: name,
+                        functions: functions))
             }
         }
         return subscriptions

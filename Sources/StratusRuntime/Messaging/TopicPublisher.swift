@@ -83,7 +83,19 @@ package final class TopicPublisher: Sendable {
     }
 
     /// Loads stored topics and declares those from trigger files (declared subscriptions replace stored ones by id).
-    func load(declared: [String: [Subscription]]) async throws {
+    /// Puts the declared topics and subscriptions, then reads every topic, subscription and setting. With
+    /// `pruning`, the subscriptions trigger files declared on an earlier run and no longer do are deleted first
+    /// (a file edited while the host was stopped: its subscriptions would otherwise stay, some twice).
+    func load(declared: [String: [Subscription]], pruning: Bool = false) async throws {
+        if pruning {
+            let kept = Set(declared.values.joined().map(\.id))
+            for topic in try await store.topics() {
+                for subscription in try await store.subscriptions(of: topic)
+                where Subscription.isDeclared(id: subscription.id, topic: topic) && !kept.contains(subscription.id) {
+                    try await store.deleteSubscription(subscription.id)
+                }
+            }
+        }
         for (topic, subscriptions) in declared {
             try await store.putTopic(topic)
             for subscription in subscriptions { try await store.putSubscription(subscription) }
