@@ -201,10 +201,10 @@ def test_a_send_without_message_group_id_is_missing_parameter(sqs, fifo_queue):
         sqs.send_message(QueueUrl=url, MessageBody="x")
     assert error_code(info) == "MissingParameter", info.value.response
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    batch = sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "e", "MessageBody": "x"}])
-    assert [f["Id"] for f in batch.get("Failed", [])] == ["e"], batch
-    assert batch["Failed"][0]["SenderFault"] is True
-    assert batch.get("Successful", []) == []
+    # In a batch too the whole request is refused (test_a_batch_with_an_entry_without_group_is_refused_whole).
+    with pytest.raises(ClientError) as info:
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "e", "MessageBody": "x"}])
+    assert error_code(info) == "MissingParameter", info.value.response
 
 
 def test_a_send_without_deduplication_id_needs_content_based_deduplication(sqs, fifo_queue):
