@@ -32,6 +32,11 @@ import Testing
                 let http = try #require((event["requestContext"] as? [String: Any])?["http"] as? [String: Any])
                 #expect(http["method"] as? String == "POST")
                 #expect(http["path"] as? String == "/echo/ada")
+                // What API Gateway adds to the headers.
+                let headers = try #require(event["headers"] as? [String: String])
+                #expect(headers["x-forwarded-for"] == "127.0.0.1" && headers["x-forwarded-proto"] == "http")
+                #expect(headers["x-forwarded-port"].flatMap { Int($0) } != nil)
+                #expect(headers["x-amzn-trace-id"]?.wholeMatch(of: /Root=1-[0-9a-f]{8}-[0-9a-f]{24}/) != nil)
             }
         }
     }

@@ -63,7 +63,7 @@ package struct Gateway: HTTPResponder {
         var event = APIGatewayV2.Request(
             method: request.method.rawValue, rawPath: request.uri.path, rawQueryString: request.uri.query ?? "",
             headers: (request.head.authority.map { [("host", $0)] } ?? [])
-                + request.headers.map { ($0.name.rawName, $0.value) },
+                + request.headers.map { ($0.name.rawName, $0.value) } + Self.forwardingHeaders(of: request),
             body: Data(body.readableBytesView),
             requestId: requestId)
         event.time = Date()
@@ -129,6 +129,24 @@ package struct Gateway: HTTPResponder {
         return try await first.value()?.get()
     }
 
+    /// What API Gateway adds to the headers a function sees: `x-forwarded-for` (the caller's address, after any
+    /// the request carried: repeats are joined with commas), `-port`, `-proto`, and `x-amzn-trace-id` unless the
+    /// caller sent one.
+    static func forwardingHeaders(of request: Request) -> [(String, String)] {
+        var headers = [("x-forwarded-for", "127.0.0.1")]
+        if request.headers[.forwardedPort] == nil {
+            let port = request.head.authority.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } } ?? 80
+            headers.append(("x-forwarded-port", String(port)))
+        }
+        if request.headers[.forwardedProto] == nil { headers.append(("x-forwarded-proto", "http")) }
+        if request.headers[.amznTraceId] == nil {
+            let epoch = String(UInt32(clamping: Int(Date().timeIntervalSince1970)), radix: 16)
+            headers.append(
+                ("x-amzn-trace-id", "Root=1-\(epoch)-\(IDRandom.hex(digits: 12))\(IDRandom.hex(digits: 12))"))
+        }
+        return headers
+    }
+
     /// `{"message": text}`.
     private static func messageBody(_ text: String) -> [UInt8] {
         var json = JSONWriter(capacity: text.utf8.count + 16)
@@ -170,6 +188,9 @@ extension HTTPField.Name {
     static let apigwRequestId = HTTPField.Name("apigw-requestid")!
     static let stratusInvocationId = HTTPField.Name("x-stratus-invocation-id")!
     static let apiKey = HTTPField.Name("x-api-key")!
+    static let amznTraceId = HTTPField.Name("x-amzn-trace-id")!
+    static let forwardedPort = HTTPField.Name("x-forwarded-port")!
+    static let forwardedProto = HTTPField.Name("x-forwarded-proto")!
 }
 
 /// The first of several answers, to one waiter.
