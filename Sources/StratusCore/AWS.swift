@@ -40,4 +40,10 @@ package enum AWS {
     package static func queueArn(_ queue: String) -> String {
         "arn:aws:sqs:\(region):\(accountId):\(queue)"
     }
+
+    /// A subscription's ARN, `<topic ARN>:<uuid>` as SNS's, so that the topic ARN is what comes before the last
+    /// `:` (see `Subscription.arnId`).
+    package static func subscriptionArn(topic: String, id: String) -> String {
+        "\(topicArn(topic)):\(Subscription.arnId(id))"
+    }
 }

@@ -702,6 +702,15 @@ def test_http_subscription(sns, new_topic, hook):
     assert headers["content-type"].lower().startswith("text/plain")
 
 
+def test_a_declared_subscriptions_arn_is_its_topic_arn_and_a_uuid(sns):
+    # As SNS's: code that takes what comes before the last ':' gets the topic ARN.
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:declared-t"
+    [sub] = [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]]
+    head, _, last = sub.rpartition(":")
+    assert head == topic_arn and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", last), sub
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["TopicArn"] == topic_arn
+
+
 @pytest.mark.parametrize("status,retried", [(404, False), (499, False), (500, True), (503, True)])
 def test_an_http_endpoint_that_refuses_is_not_retried(sns, sqs, new_topic, queue_and_arn, hook, status, retried):
     # SNS retries server errors and unreachable endpoints; a client error (4xx) goes to the subscription's

@@ -46,7 +46,8 @@ package enum MessagingEvents {
         }
         json.field(
             "UnsubscribeURL",
-            "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.topicArn(p.topic)):\(subscriptionId)")
+            "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.subscriptionArn(topic: p.topic, id: subscriptionId))"
+        )
         if !p.attributes.isEmpty { snsAttributes(p.attributes, into: &json) }
         json.endObject()
         return String(decoding: json.bytes, as: UTF8.self)
@@ -61,7 +62,7 @@ package enum MessagingEvents {
         json.beginObject()
         json.field("EventSource", "aws:sns")
         json.field("EventVersion", "1.0")
-        json.field("EventSubscriptionArn", "\(AWS.topicArn(p.topic)):\(subscriptionId)")
+        json.field("EventSubscriptionArn", "\(AWS.subscriptionArn(topic: p.topic, id: subscriptionId))")
         json.key("Sns")
         json.beginObject()
         json.field("Type", "Notification")
@@ -76,7 +77,8 @@ package enum MessagingEvents {
         json.field("SigningCertUrl", "http://127.0.0.1/SimpleNotificationService-stratus.pem")
         json.field(
             "UnsubscribeUrl",
-            "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.topicArn(p.topic)):\(subscriptionId)")
+            "http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=\(AWS.subscriptionArn(topic: p.topic, id: subscriptionId))"
+        )
         snsAttributes(p.attributes, into: &json)
         json.endObject()
         json.endObject()

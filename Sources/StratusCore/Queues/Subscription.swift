@@ -134,6 +134,12 @@ extension Subscription {
     /// made through the APIs have UUIDs, which have no `:`).
     package static func declaredId(topic: String, index: Int) -> String { "\(topic):\(index)" }
 
+    /// The last part of a subscription's ARN: its id, or for one a trigger file declares (`topic:index`, which
+    /// has a `:`) a UUID made from it, the same on every host and run.
+    package static func arnId(_ id: String) -> String {
+        id.utf8.contains(UInt8(ascii: ":")) ? MessageDigest.uuid(for: "stratus-subscription:" + id) : id
+    }
+
     /// Whether `id` is one a trigger file declares for `topic`.
     package static func isDeclared(id: String, topic: String) -> Bool {
         id.utf8.count > topic.utf8.count + 1 && id.hasPrefix(topic + ":")

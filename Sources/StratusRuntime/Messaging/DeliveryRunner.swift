@@ -382,7 +382,7 @@ final class DeliveryRunner: Sendable {
             "User-Agent": "Amazon Simple Notification Service Agent",
             "x-amz-sns-message-type": "Notification",
             "x-amz-sns-topic-arn": AWS.topicArn(topic),
-            "x-amz-sns-subscription-arn": "\(AWS.topicArn(topic)):\(subscriptionId)",
+            "x-amz-sns-subscription-arn": AWS.subscriptionArn(topic: topic, id: subscriptionId),
         ]
         if let messageId = delivery.messageId { request.headers.add(name: "x-amz-sns-message-id", value: messageId) }
         if delivery.raw { request.headers.add(name: "x-amz-sns-rawdelivery", value: "true") }

@@ -244,7 +244,7 @@ struct SNSFacade {
     func topicArn(_ topic: String) -> String { "arn:aws:sns:\(info.region):\(AWS.accountId):\(topic)" }
 
     func subscriptionArn(_ subscription: Subscription) -> String {
-        "\(topicArn(subscription.topic)):\(subscription.id)"
+        "\(topicArn(subscription.topic)):\(Subscription.arnId(subscription.id))"
     }
 
     func endpoint(_ endpoint: Subscription.Endpoint) -> String {
@@ -276,8 +276,12 @@ struct SNSFacade {
         guard parts.count == 7, parts[0] == "arn", parts[2] == "sns" else {
             throw SNSError(code: "InvalidParameter", message: "Invalid parameter: SubscriptionArn")
         }
-        let (topic, id) = (String(parts[5]), String(parts[6]))
-        guard host.topics.subscription(id: id)?.topic == topic else {
+        let (topic, last) = (String(parts[5]), String(parts[6]))
+        // The last part is the id, or a declared subscription's UUID (`Subscription.arnId`).
+        let id =
+            host.topics.subscription(id: last)?.id
+            ?? host.topics.all()[topic]?.first { Subscription.arnId($0.id) == last }?.id
+        guard let id, host.topics.subscription(id: id)?.topic == topic else {
             throw SNSError.notFound("Subscription does not exist")
         }
         return (topic, id)
