@@ -119,7 +119,7 @@ package final class StratusHost: Service, Sendable {
         // that the first cold start after Ready finds it running.
         let (launcher, functions) = (launcher, project.functions)
         Task.detached { await launcher.prepare(for: functions) }
-        try await queues.load(declared: project.triggers.queues)
+        try await queues.load(declared: project.triggers.queues, pruning: true)
         try await topics.load(declared: project.triggers.topics, pruning: true)
         topics.setArchives(project.triggers.archives)
     }

@@ -50,8 +50,20 @@ package final class QueueService: Sendable {
 
     /// Loads stored queues and declares those from trigger files (declared settings win). Stored settings
     /// outside `Limits` (written by an older version) are pinned into them.
-    func load(declared: [QueueConfig]) async throws {
+    /// Puts the declared queues, then reads them all. With `pruning` (at start), a queue a file no longer declares
+    /// loses the consumer a file gave it and keeps its messages, as when the file is edited while the host runs.
+    func load(declared: [QueueConfig], pruning: Bool = false) async throws {
         let stored = Dictionary(try await store.queues().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        if pruning {
+            let names = Set(declared.map(\.name))
+            // A consumer without a UUID came from a file (the Lambda API gives its mappings one, `/v1` none).
+            for var queue in stored.values
+            where !names.contains(queue.name) && queue.consumer.map({ $0.uuid == nil }) == true {
+                queue.consumer = nil
+                queue.modifiedAtMs = nowMs
+                try await store.putQueue(queue)
+            }
+        }
         for var queue in declared {
             // Declared settings win; what the file cannot say is kept: when the queue was created, and an
             // event source mapping made through the Lambda API on a queue whose file declares no consumer.
