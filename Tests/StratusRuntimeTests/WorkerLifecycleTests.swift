@@ -31,6 +31,11 @@ import Testing
         try project.addFunction(
             "node-throws", manifest: "runtime: node\nhandler: index.handler\n",
             files: ["index.js": "exports.handler = async () => { throw new TypeError('node boom') }"])
+        try project.addPython(
+            "py-env", code: "import os\ndef handler(event, context):\n    return os.environ.get('AWS_EXECUTION_ENV')\n")
+        try project.addFunction(
+            "node-env", manifest: "runtime: node\nhandler: index.handler\n",
+            files: ["index.js": "exports.handler = async () => process.env.AWS_EXECUTION_ENV"])
         host = try project.host()
     }
 
@@ -167,6 +172,16 @@ import Testing
             #expect(body["errorType"] as? String == "TypeError" && body["errorMessage"] as? String == "node boom")
             let trace = body["trace"] as? [String] ?? []
             #expect(trace.first == "TypeError: node boom" && trace.dropFirst().contains { $0.contains("index.js") })
+        }
+    }
+
+    /// `AWS_EXECUTION_ENV`, as Lambda's managed runtimes set it, with the interpreter's own version.
+    @Test func managedRuntimesSetTheExecutionEnvironment() async throws {
+        try await withCleanup {
+            let python = String(buffer: try await invoke("py-env").payload)
+            #expect(python.wholeMatch(of: /"AWS_Lambda_python3\.[0-9]+"/) != nil, "\(python)")
+            let node = String(buffer: try await invoke("node-env").payload)
+            #expect(node.wholeMatch(of: /"AWS_Lambda_nodejs[0-9]+\.x"/) != nil, "\(node)")
         }
     }
 

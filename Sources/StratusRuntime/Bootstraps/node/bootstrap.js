@@ -370,6 +370,10 @@ process.on('uncaughtException', (err) => fatal(err, 'Uncaught Exception', false)
 process.on('unhandledRejection', (reason) => fatal(reason, 'Unhandled Promise Rejection', true));
 
 async function main() {
+  // What Lambda's Node.js runtimes set (libraries read it to know they run in Lambda); a function may set its own.
+  if (!process.env.AWS_EXECUTION_ENV) {
+    process.env.AWS_EXECUTION_ENV = `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`;
+  }
   let handler;
   try {
     handler = await loadHandler();

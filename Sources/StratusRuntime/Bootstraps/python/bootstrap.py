@@ -561,6 +561,8 @@ def _handle(client, handler, headers, body):
 
 
 def main():
+    # What Lambda's Python runtimes set (libraries read it to know they run in Lambda); a function may set its own.
+    os.environ.setdefault("AWS_EXECUTION_ENV", "AWS_Lambda_python%d.%d" % sys.version_info[:2])
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.reconfigure(line_buffering=True)
