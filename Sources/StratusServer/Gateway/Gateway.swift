@@ -115,11 +115,13 @@ package struct Gateway: HTTPResponder {
         else {
             return try await dispatcher.invoke(route.function, payload: payload, origin: origin)
         }
-        let invocation = Task { try await dispatcher.invoke(route.function, payload: payload, origin: origin) }
         let first = FirstAnswer<Result<Dispatcher.Result, any Error>>()
         Task {
-            let result = await invocation.result
-            first.give(.some(result.mapError { $0 }))
+            do {
+                first.give(.success(try await dispatcher.invoke(route.function, payload: payload, origin: origin)))
+            } catch {
+                first.give(.failure(error))
+            }
         }
         let timer = Task { [integrationTimeout] in
             try? await Task.sleep(for: integrationTimeout)
