@@ -41,6 +41,13 @@ package enum AWS {
         "arn:aws:sqs:\(region):\(accountId):\(queue)"
     }
 
+    /// The queue an SQS ARN names, `arn:<partition>:sqs:<region>:<account>:<name>`; `nil` for anything else.
+    package static func queueName(ofArn arn: String) -> String? {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[2] == "sqs", !parts[5].isEmpty else { return nil }
+        return String(parts[5])
+    }
+
     /// A subscription's ARN, `<topic ARN>:<uuid>` as SNS's, so that the topic ARN is what comes before the last
     /// `:` (see `Subscription.arnId`).
     package static func subscriptionArn(topic: String, id: String) -> String {

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Lambda-style request ids: random (version 4) UUIDs in lower case.
@@ -46,6 +47,12 @@ package enum IDRandom {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// An X-Ray trace root: `1-{8 hex digits of epoch seconds}-{24 hex digits}`.
+    package static func traceRoot() -> String {
+        let epoch = String(UInt32(clamping: Int(Date().timeIntervalSince1970)), radix: 16)
+        return "1-\(epoch)-\(hex(digits: 16))\(hex(digits: 8))"
     }
 
     /// `next()` as `digits` lower-case hexadecimal digits (at most 16).

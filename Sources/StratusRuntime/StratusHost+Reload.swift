@@ -87,8 +87,8 @@ extension StratusHost {
                 }
             } else if new.triggers != old.triggers {
                 do {
-                    try await queues.redeclare(new.triggers.queues, previously: old.triggers.queues)
-                    try await topics.redeclare(new.triggers.topics, previously: old.triggers.topics)
+                    try await queues.redeclare(new.triggers.queues)
+                    try await topics.redeclare(new.triggers.topics)
                     scheduler.update(new.triggers.schedules)
                     topics.setArchives(new.triggers.archives)
                     lines += Self.describeChanges(from: old.triggers, to: new.triggers)

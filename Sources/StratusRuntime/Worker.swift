@@ -504,10 +504,8 @@ package final class Worker: Sendable {
         return LambdaPayloads.ErrorFields.read(body.readableBytesView)?.errorType ?? "Unhandled"
     }
 
-    /// An X-Ray trace header: `Root=1-{8 hex digits of epoch seconds}-{24 hex digits}`, a 16-digit parent.
+    /// An X-Ray trace header: a new root, a 16-digit parent.
     private static func traceId(for id: String) -> String {
-        let epoch = String(UInt32(clamping: Int(Date().timeIntervalSince1970)), radix: 16)
-        let root = IDRandom.hex(digits: 16) + IDRandom.hex(digits: 8)
-        return "Root=1-\(epoch)-\(root);Parent=\(IDRandom.hex(digits: 16));Sampled=0"
+        "Root=\(IDRandom.traceRoot());Parent=\(IDRandom.hex(digits: 16));Sampled=0"
     }
 }

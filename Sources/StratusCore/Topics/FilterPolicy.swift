@@ -161,7 +161,10 @@ extension FilterPolicy {
             for (key, field) in fields {
                 switch field {
                 case .conditions(let conditions):
-                    let values = Self.values(key, in: object).flatMap(\.leaves)
+                    // A key without a dot names its member only: no walk over the others.
+                    let values =
+                        key.utf8.contains(UInt8(ascii: "."))
+                        ? Self.values(key, in: object).flatMap(\.leaves) : object[key]?.leaves ?? []
                     guard conditions.contains(where: { $0.matches(values) }) else { return false }
                 case .nested(let rule):
                     // A missing or non-object value is an empty object, so `exists: false` inside still holds.

@@ -89,20 +89,8 @@ package final class QueueService: Sendable {
     /// Applies edited trigger files while the host runs: declared queues take their new settings (messages
     /// stay), and a queue no longer declared keeps its messages but loses the consumer its file gave it.
     /// Pollers whose consumer changed are restarted; each finishes the batch it holds first.
-    func redeclare(_ declared: [QueueConfig], previously: [QueueConfig]) async throws {
-        try await changes.withLock {
-            try await load(declared: declared)
-            let names = Set(declared.map(\.name))
-            for old in previously where !names.contains(old.name) {
-                guard var queue = config(old.name), let consumer = queue.consumer, consumer.uuid == nil else {
-                    continue
-                }
-                queue.consumer = nil
-                queue.modifiedAtMs = nowMs
-                try await store.putQueue(queue)
-                configs.withLock { $0[queue.name] = queue }
-            }
-        }
+    func redeclare(_ declared: [QueueConfig]) async throws {
+        try await changes.withLock { try await load(declared: declared, pruning: true) }
         consumersChanged.notify(Self.consumersKey)
     }
 

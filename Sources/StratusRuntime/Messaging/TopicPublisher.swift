@@ -115,14 +115,8 @@ package final class TopicPublisher: Sendable {
     /// Applies edited trigger files while the host runs: declared topics and subscriptions are put, and the
     /// subscriptions a file declared before but no longer does are removed (topics stay, with what clients
     /// subscribed to them). Deliveries already committed go on.
-    func redeclare(_ declared: [String: [Subscription]], previously: [String: [Subscription]]) async throws {
-        try await changes.withLock {
-            let kept = Set(declared.values.joined().map(\.id))
-            for subscription in previously.values.joined() where !kept.contains(subscription.id) {
-                try await store.deleteSubscription(subscription.id)
-            }
-            try await load(declared: declared)
-        }
+    func redeclare(_ declared: [String: [Subscription]]) async throws {
+        try await changes.withLock { try await load(declared: declared, pruning: true) }
     }
 
     /// The settings clients set on `topic`; `nil` when there is no such topic.

@@ -182,14 +182,14 @@ package struct WorkerLauncher: Sendable {
 private final class SDKVariables: Sendable {
     private struct State {
         var variables: [String: String] = [:]
-        var held = false
-        var waiting: [CheckedContinuation<Void, Never>] = []
+        /// While starts are held: what lets them go.
+        var gate: OneShot<Void>?
     }
     private let state = Mutex(State())
 
     var variables: [String: String] { state.withLock { $0.variables } }
 
-    func hold() { state.withLock { $0.held = true } }
+    func hold() { state.withLock { $0.gate = $0.gate ?? OneShot() } }
 
     /// Sets the variables and lets the held starts go.
     func set(_ variables: [String: String]) {
@@ -199,23 +199,17 @@ private final class SDKVariables: Sendable {
 
     /// Lets the held starts go (with the variables set, or without them when the host stops first).
     func release() {
-        let waiting = state.withLock { state in
-            state.held = false
-            defer { state.waiting = [] }
-            return state.waiting
+        let gate = state.withLock { state in
+            defer { state.gate = nil }
+            return state.gate
         }
-        for continuation in waiting { continuation.resume() }
+        gate?.give(())
     }
 
     /// Returns at once unless starts are held; then when they are released.
     func ready() async {
-        await withCheckedContinuation { continuation in
-            let go = state.withLock { state in
-                if state.held { state.waiting.append(continuation) }
-                return !state.held
-            }
-            if go { continuation.resume() }
-        }
+        guard let gate = state.withLock({ $0.gate }) else { return }
+        await gate.value()
     }
 }
 

@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import StratusCore
 import StratusRuntime
-import Synchronization
 
 /// The HTTP trigger gateway: routes from `triggers/*.yaml`, API Gateway HTTP API (v2) semantics.
 package struct Gateway: HTTPResponder {
@@ -115,7 +114,7 @@ package struct Gateway: HTTPResponder {
         else {
             return try await dispatcher.invoke(route.function, payload: payload, origin: origin)
         }
-        let first = FirstAnswer<Result<Dispatcher.Result, any Error>>()
+        let first = OneShot<Result<Dispatcher.Result, any Error>?>()
         Task {
             do {
                 first.give(.success(try await dispatcher.invoke(route.function, payload: payload, origin: origin)))
@@ -141,11 +140,7 @@ package struct Gateway: HTTPResponder {
             headers.append(("x-forwarded-port", String(port)))
         }
         if request.headers[.forwardedProto] == nil { headers.append(("x-forwarded-proto", "http")) }
-        if request.headers[.amznTraceId] == nil {
-            let epoch = String(UInt32(clamping: Int(Date().timeIntervalSince1970)), radix: 16)
-            headers.append(
-                ("x-amzn-trace-id", "Root=1-\(epoch)-\(IDRandom.hex(digits: 12))\(IDRandom.hex(digits: 12))"))
-        }
+        if request.headers[.amznTraceId] == nil { headers.append(("x-amzn-trace-id", "Root=" + IDRandom.traceRoot())) }
         return headers
     }
 
@@ -193,34 +188,4 @@ extension HTTPField.Name {
     static let amznTraceId = HTTPField.Name("x-amzn-trace-id")!
     static let forwardedPort = HTTPField.Name("x-forwarded-port")!
     static let forwardedProto = HTTPField.Name("x-forwarded-proto")!
-}
-
-/// The first of several answers, to one waiter.
-private final class FirstAnswer<Value: Sendable>: Sendable {
-    private struct State {
-        var answer: Value??
-        var waiter: CheckedContinuation<Value?, Never>?
-    }
-    private let state = Mutex(State())
-
-    /// Gives `answer` if none was given yet.
-    func give(_ answer: Value?) {
-        let waiter = state.withLock { state -> CheckedContinuation<Value?, Never>? in
-            guard state.answer == nil else { return nil }
-            state.answer = .some(answer)
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(returning: answer)
-    }
-
-    func value() async -> Value? {
-        await withCheckedContinuation { continuation in
-            let given = state.withLock { state -> Value?? in
-                if state.answer == nil { state.waiter = continuation }
-                return state.answer
-            }
-            if let given { continuation.resume(returning: given) }
-        }
-    }
 }

@@ -103,11 +103,9 @@ struct EventSourceMappings {
             throw LambdaError.invalid(
                 "EventSourceArn is required (Stratus maps SQS queues: arn:aws:sqs:REGION:ACCOUNT:NAME)")
         }
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "sqs" else {
+        guard let queueName = AWS.queueName(ofArn: arn) else {
             throw LambdaError.invalid("Unsupported event source \(arn.prefix(200)); Stratus maps SQS queues only")
         }
-        let queueName = String(parts[5])
         guard let queue = host.queues.config(queueName) else {
             throw LambdaError.invalid(
                 "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. Queue '\(queueName.prefix(80))' does not exist."

@@ -22,9 +22,7 @@ extension SNSFacade {
         switch protocolName {
         case "sqs":
             // An SQS ARN, of a queue that need not exist yet: SNS does not check, and delivers once it does.
-            let parts = target.split(separator: ":", omittingEmptySubsequences: false)
-            let queue = SQSOperations.name(ofArn: target)
-            guard parts.count == 6, parts[0] == "arn", parts[2] == "sqs", QueueConfig.isValidQueueName(queue) else {
+            guard let queue = AWS.queueName(ofArn: target), QueueConfig.isValidQueueName(queue) else {
                 throw SNSError(code: "InvalidParameter", message: "Invalid parameter: SQS endpoint ARN")
             }
             if queue.hasSuffix(".fifo"), !TopicPublisher.isFIFO(topic) {

@@ -223,8 +223,7 @@ struct SQSOperations {
     /// A queue's ARN in parameter `name` (required), in the form SQS asks for.
     private func queueArn(_ input: AWSInput, _ name: String) throws -> String {
         guard let arn = try input.string(name) else { throw SQSError.missing(name) }
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "sqs", !parts[5].isEmpty else {
+        guard AWS.queueName(ofArn: arn) != nil else {
             throw SQSError.invalidParameter(
                 "You must use this format to specify the \(name): arn:<partition>:<service>:<region>:<account-id>:<resource-id>"
             )
